@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export const config = defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "harness/**/*.test.ts", "scripts/**/*.test.ts"],
+    exclude: ["dist/**", "node_modules/**"],
+    testTimeout: 60_000,
+  },
+});
+export default config;
