@@ -1,0 +1,204 @@
+import type { EndState, Instr, ObsEvent } from "../types.js";
+import { DATA_BASE, DATA_SIZE, STACK_SIZE, STACK_TOP } from "../types.js";
+
+// Architectural state and semantics of one program core: shared by real runs and the oracle's
+// solo runs, so both execute an instruction the same way.
+
+export const ESP = 4;
+const STACK_BASE = STACK_TOP - STACK_SIZE;
+
+export interface Cpu {
+  pc: number;
+  readonly regs: Uint32Array;
+  zf: boolean;
+  iflag: boolean;
+  readonly data: Uint8Array;
+  readonly stack: Uint8Array;
+  events: ObsEvent[];
+  end: EndState | undefined;
+  instructions: number;
+}
+
+export function newCpu(entry: number): Cpu {
+  const regs = new Uint32Array(8);
+  regs[ESP] = STACK_TOP;
+  return {
+    pc: entry, regs, zf: false, iflag: true,
+    data: new Uint8Array(DATA_SIZE), stack: new Uint8Array(STACK_SIZE),
+    events: [], end: undefined, instructions: 0,
+  };
+}
+
+export function cloneCpu(c: Cpu): Cpu {
+  return {
+    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag,
+    data: c.data.slice(), stack: c.stack.slice(),
+    events: c.events.slice(), end: c.end, instructions: c.instructions,
+  };
+}
+
+/** What executing an instruction did to control flow. */
+export const enum Flow {
+  Next = 0,
+  Branch = 1,
+  Trap = 2,
+  Ended = 3,
+  Serialize = 4,
+}
+
+function fault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: number): Flow {
+  cpu.end = { kind: "fault", fault: kind, addr };
+  return Flow.Ended;
+}
+
+function push(cpu: Cpu, value: number): boolean {
+  const sp = (cpu.regs[ESP]! - 4) >>> 0;
+  if (sp < STACK_BASE || sp + 4 > STACK_TOP) {
+    fault(cpu, "#PF", sp);
+    return false;
+  }
+  const o = sp - STACK_BASE;
+  cpu.stack[o] = value & 0xff;
+  cpu.stack[o + 1] = (value >>> 8) & 0xff;
+  cpu.stack[o + 2] = (value >>> 16) & 0xff;
+  cpu.stack[o + 3] = (value >>> 24) & 0xff;
+  cpu.regs[ESP] = sp;
+  return true;
+}
+
+function pop(cpu: Cpu): number | undefined {
+  const sp = cpu.regs[ESP]!;
+  if (sp < STACK_BASE || sp + 4 > STACK_TOP) {
+    fault(cpu, "#PF", sp);
+    return undefined;
+  }
+  const o = sp - STACK_BASE;
+  const s = cpu.stack;
+  cpu.regs[ESP] = sp + 4;
+  return (s[o]! | (s[o + 1]! << 8) | (s[o + 2]! << 16) | (s[o + 3]! << 24)) >>> 0;
+}
+
+function dataOffset(cpu: Cpu, addr: number): number {
+  if (addr < DATA_BASE || addr + 4 > DATA_BASE + DATA_SIZE) {
+    fault(cpu, "#PF", addr);
+    return -1;
+  }
+  return addr - DATA_BASE;
+}
+
+/**
+ * Executes `ins` as if it sat at `addr` (also used for emulation and out-of-line probes).
+ * Updates pc, registers, memory, events and `end`; `int3` is left to the caller (Flow.Trap).
+ */
+export function execute(cpu: Cpu, ins: Instr, addr: number): Flow {
+  const next = (addr + ins.len) >>> 0;
+  const r = cpu.regs;
+  cpu.instructions++;
+  switch (ins.op) {
+    case "nop": case "nop2": case "nopN": case "pause": case "mfence":
+      cpu.pc = next;
+      return Flow.Next;
+    case "cpuid": case "serialize":
+      cpu.pc = next;
+      return Flow.Serialize;
+    case "jmp8": case "jmp32":
+      cpu.pc = (next + ins.rel) >>> 0;
+      return Flow.Branch;
+    case "call":
+      if (!push(cpu, next)) return Flow.Ended;
+      cpu.pc = (next + ins.rel) >>> 0;
+      return Flow.Branch;
+    case "ret": {
+      const to = pop(cpu);
+      if (to === undefined) return Flow.Ended;
+      cpu.pc = to;
+      return Flow.Branch;
+    }
+    case "je8": case "je32": case "jne8": case "jne32": {
+      const taken = (ins.op === "je8" || ins.op === "je32") === cpu.zf;
+      cpu.pc = taken ? (next + ins.rel) >>> 0 : next;
+      return taken ? Flow.Branch : Flow.Next;
+    }
+    case "movr8":
+      r[ins.reg] = ((r[ins.reg]! & ~0xff) | (ins.imm & 0xff)) >>> 0;
+      break;
+    case "movr32":
+      r[ins.reg] = ins.imm;
+      break;
+    case "inc":
+      r[ins.reg] = r[ins.reg]! + 1;
+      cpu.zf = r[ins.reg] === 0;
+      break;
+    case "dec":
+      r[ins.reg] = r[ins.reg]! - 1;
+      cpu.zf = r[ins.reg] === 0;
+      break;
+    case "add":
+      r[ins.reg] = r[ins.reg]! + ins.imm;
+      cpu.zf = r[ins.reg] === 0;
+      break;
+    case "cmp":
+      cpu.zf = ((r[ins.reg]! - ins.imm) >>> 0) === 0;
+      break;
+    case "load": {
+      const o = dataOffset(cpu, ins.imm);
+      if (o < 0) return Flow.Ended;
+      const d = cpu.data;
+      r[0] = (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+      break;
+    }
+    case "storeMem": {
+      const o = dataOffset(cpu, ins.imm);
+      if (o < 0) return Flow.Ended;
+      const v = r[0]!;
+      cpu.data[o] = v & 0xff;
+      cpu.data[o + 1] = (v >>> 8) & 0xff;
+      cpu.data[o + 2] = (v >>> 16) & 0xff;
+      cpu.data[o + 3] = (v >>> 24) & 0xff;
+      break;
+    }
+    case "out":
+      cpu.events.push({ kind: "out", port: ins.imm, value: r[0]! & 0xff });
+      break;
+    case "int3":
+      cpu.instructions--; // counted when the trap resolves
+      return Flow.Trap;
+    case "cli":
+      cpu.iflag = false;
+      break;
+    case "sti":
+      cpu.iflag = true;
+      break;
+    case "hlt":
+      cpu.pc = next;
+      cpu.end = { kind: "halt" };
+      return Flow.Ended;
+    case "ud2": case "ud":
+      return fault(cpu, "#UD", addr);
+  }
+  cpu.pc = next;
+  return Flow.Next;
+}
+
+/** Ends the core at `addr` with a fault (used for #PF on fetch and unhandled int3). */
+export function endWithFault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: number): void {
+  fault(cpu, kind, addr);
+}
+
+/** FNV-1a over private data and the live stack: the observation's memory digest. */
+export function memoryDigest(cpu: Cpu): string {
+  let h = 0x811c9dc5;
+  const mix = (b: number) => {
+    h ^= b;
+    h = Math.imul(h, 0x01000193);
+  };
+  for (const b of cpu.data) mix(b);
+  const sp = cpu.regs[ESP]!;
+  const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
+  for (let i = from; i < STACK_SIZE; i++) mix(cpu.stack[i]!);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+export function finalRegs(cpu: Cpu): number[] {
+  return [...cpu.regs, cpu.zf ? 1 : 0];
+}

@@ -1,0 +1,81 @@
+import type { Case, Slot } from "../types.js";
+import { decode } from "../isa/decode.js";
+
+// Static facts derived once per case, shared by the real machine and the oracle.
+
+export interface OpSlotPlan {
+  readonly slot: number;
+  readonly from: Uint8Array;
+  readonly to: Uint8Array;
+}
+
+export interface CasePlan {
+  readonly kase: Case;
+  readonly base: number;
+  readonly end: number;
+  /** Slot index covering each code byte, -1 outside slots. */
+  readonly slotAt: Int16Array;
+  /** Per op: its slots with the bytes they hold before and after the op. */
+  readonly opSlots: readonly (readonly OpSlotPlan[])[];
+  /** Per slot: indices of the ops that list it, in order. */
+  readonly opsOfSlot: readonly (readonly number[])[];
+  /** Code image expected after ops 0..j have returned (index 0: initial image). */
+  readonly images: readonly Uint8Array[];
+  /** Per slot: "offset:hex" of every instruction of either version (to detect widened passages). */
+  readonly versionInstrs: readonly ReadonlySet<string>[];
+}
+
+function instrKeys(s: Slot): Set<string> {
+  const keys = new Set<string>();
+  for (const bytes of [s.old, s.new]) {
+    let o = 0;
+    while (o < bytes.length) {
+      const d = decode(bytes, o, bytes.length);
+      if ("incomplete" in d) break;
+      keys.add(instrKey(o, bytes.subarray(o, o + d.len)));
+      o += d.len;
+    }
+  }
+  return keys;
+}
+
+export function instrKey(offset: number, bytes: ArrayLike<number>): string {
+  let s = `${offset}:`;
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! | 0x100).toString(16).slice(1);
+  return s;
+}
+
+export function planCase(kase: Case): CasePlan {
+  const { program, ops } = kase;
+  const base = program.base;
+  const slotAt = new Int16Array(program.code.length).fill(-1);
+  program.slots.forEach((s, k) => slotAt.fill(k, s.start - base, s.start - base + s.len));
+  const current = program.slots.map((s) => s.old);
+  const images: Uint8Array[] = [program.code.slice()];
+  const opsOfSlot: number[][] = program.slots.map(() => []);
+  const opSlots = ops.map((op, j) => {
+    const image = images[j]!.slice();
+    const plans = op.targets.map((t) => {
+      const s = program.slots[t.slot]!;
+      const to = t.to === "new" ? s.new : s.old;
+      const plan = { slot: t.slot, from: current[t.slot]!, to };
+      current[t.slot] = to;
+      image.set(to, s.start - base);
+      opsOfSlot[t.slot]!.push(j);
+      return plan;
+    });
+    images.push(image);
+    return plans;
+  });
+  return {
+    kase, base, end: base + program.code.length, slotAt, opSlots, opsOfSlot, images,
+    versionInstrs: program.slots.map(instrKeys),
+  };
+}
+
+/** The slot whose interior (start, start+len) contains pc, or -1. */
+export function slotStrictlyInside(plan: CasePlan, pc: number): number {
+  if (pc <= plan.base || pc >= plan.end) return -1;
+  const k = plan.slotAt[pc - plan.base]!;
+  return k >= 0 && plan.kase.program.slots[k]!.start !== pc ? k : -1;
+}

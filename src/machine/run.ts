@@ -1,0 +1,962 @@
+import type {
+  ByteOrigin, Chooser, CoreObservation, Decision, FetchedInstr, Instr, IpiFn, Model, Modification,
+  Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
+  Strategy, TraceEvent,
+} from "../types.js";
+import { decode } from "../isa/decode.js";
+import { formatInstr } from "../isa/disasm.js";
+import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
+import { programInt3 } from "./int3.js";
+import { CodeMemory, LINE } from "./memory.js";
+import { type CasePlan, instrKey } from "./plan.js";
+import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
+import { checkRule, type RuleLedger } from "./rules.js";
+
+// The multi-core machine of SPEC 3-4 driven by a scheduler (SPEC 8). Core 0 runs the strategy;
+// cores 1..N-1 execute the program through the model's fetch unit. Every scheduler event is one
+// call of `step()`; the run records everything the oracle needs (observations, passages with
+// provenance, op timings, phases, rule findings).
+
+export interface RunOptions {
+  readonly chooser: Chooser;
+  /** L of SPEC 6.4: the longest solo run of the case (from the loader). */
+  readonly soloBudget: number;
+  readonly trace?: boolean;
+  /** Wall-time limit of one strategy step (harness error past it). */
+  readonly stepWallMs?: number;
+}
+
+/** A strategy that throws or misbehaves: reported as a harness error, never a divergence. */
+export class HarnessError extends Error {}
+
+interface CachedInstr {
+  readonly ins: Instr;
+  readonly bytes: number[];
+  readonly times: number[];
+  readonly psteps: number[];
+}
+
+interface Fetch {
+  readonly ins: Instr;
+  readonly bytes: number[];
+  readonly times: number[];
+  readonly psteps: number[];
+  readonly cached: boolean;
+}
+
+interface HandlerRt {
+  readonly kind: "int3" | "ipi";
+  readonly gen: Generator<Step, Resolution | void, unknown>;
+  step: Step;
+  readonly savedIF: boolean;
+  readonly addr: number;
+  readonly t: number;
+  readonly serialize: boolean;
+  readonly fetched?: FetchedInstr;
+  readonly snapshot?: Cpu;
+}
+
+interface CoreRt {
+  readonly id: number;
+  readonly cpu: Cpu;
+  ended: boolean;
+  parked: boolean;
+  lo: number;
+  hi: number;
+  readonly buf: Uint8Array;
+  readonly bufT: Int32Array;
+  readonly bufP: Int32Array;
+  readonly decoded: Map<number, CachedInstr>;
+  snoops: { lo: number; hi: number; retiredAt: number }[];
+  readonly icache: Int32Array;
+  invals: { lines: number[]; issuer: number }[];
+  retired: number;
+  handler: HandlerRt | undefined;
+  ipis: { fn?: IpiFn; serialize: boolean }[];
+  passage: Passage | undefined;
+  readonly times: number[];
+}
+
+interface PendingClean {
+  readonly lines: number[];
+  readonly targets: number[];
+  readonly issuer: number;
+  readonly issued: number;
+  readonly range: Range;
+}
+
+const enum Ev {
+  Patcher = 0,
+  Exec = 1,
+  Refill = 2,
+  Ipi = 3,
+  Handler = 4,
+  Snoop = 5,
+  Inval = 6,
+  Clean = 7,
+}
+
+const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 16) | idx;
+
+function phaseOf(k: Step["k"]): PhaseKind {
+  switch (k) {
+    case "store": return "write";
+    case "clean": case "inval": case "barrier": return "maintenance";
+    case "load": case "dstore": case "add": case "cas": case "await": case "nop": return "data";
+    default: return "sync";
+  }
+}
+
+class Machine {
+  readonly mem: CodeMemory;
+  readonly cores: CoreRt[] = [];
+  readonly data = new Map<string, unknown>();
+  readonly passages: Passage[] = [];
+  readonly rules: RuleFinding[] = [];
+  readonly trace: TraceEvent[] = [];
+  readonly phases: { t: number; phase: PatcherPhase }[] = [];
+  readonly opBegin: number[] = [];
+  readonly opReturn: number[] = [];
+  readonly ledger: RuleLedger;
+  t = 0;
+  work = 0;
+  patcherSteps = 0;
+  op = 0;
+  gen: Generator<Step, void, unknown> | undefined;
+  pstep: Step | undefined;
+  opStarted = false;
+  syncs = 0;
+  awaitingAck = new Set<number>();
+  stop: { outsideSlots: boolean; slots: number[] } | undefined;
+  outside: { range: Range; seen: Set<number> } | undefined;
+  cleans: PendingClean[] = [];
+  fair = false;
+  wrongFinalCode: RunResult["wrongFinalCode"];
+  private readonly env: CtxEnv;
+  private readonly nCores: number;
+
+  constructor(readonly plan: CasePlan, readonly strategy: Strategy, readonly model: Model, readonly opts: RunOptions) {
+    const { program } = plan.kase;
+    this.nCores = plan.kase.cores;
+    this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
+    const lines = Math.ceil(program.code.length / LINE);
+    const size = program.code.length;
+    this.cores.push(undefined as unknown as CoreRt); // core 0 is the patcher
+    for (let c = 1; c < this.nCores; c++) {
+      this.cores.push({
+        id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
+        buf: new Uint8Array(size), bufT: new Int32Array(size), bufP: new Int32Array(size),
+        decoded: new Map(), snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
+        retired: 0, handler: undefined, ipis: [], passage: undefined, times: [],
+      });
+      this.clearBuffer(this.cores[c]!);
+    }
+    this.ledger = { serializeTimes: this.cores.map(() => [0]), invalDeliveries: this.cores.map(() => []), cleansDone: [], seen: new Set() };
+    this.env = {
+      cores: this.nCores,
+      ended: (c) => c >= 1 && c < this.nCores && this.cores[c]!.ended,
+      peek: (key) => this.data.get(key),
+    };
+    this.phases.push({ t: 0, phase: { kind: "before", syncs: 0 } });
+  }
+
+  // ------------------------------------------------------------ strategy plumbing
+
+  private guard<T>(what: string, f: () => T): T {
+    const t0 = this.opts.stepWallMs ? performance.now() : 0;
+    let r: T;
+    try {
+      r = f();
+    } catch (e) {
+      if (e instanceof HarnessError) throw e;
+      throw new HarnessError(`strategy ${this.strategy.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (this.opts.stepWallMs && performance.now() - t0 > this.opts.stepWallMs) {
+      throw new HarnessError(`strategy ${this.strategy.name}: one step of ${what} ran past ${this.opts.stepWallMs} ms without yielding`);
+    }
+    return r;
+  }
+
+  private slotPatches(j: number): SlotPatch[] {
+    const { slots } = this.plan.kase.program;
+    return this.plan.opSlots[j]!.map((p) => {
+      const s = slots[p.slot]!;
+      const off = s.start - this.mem.base;
+      return {
+        index: p.slot, start: s.start, len: s.len, from: this.mem.bytes.slice(off, off + s.len),
+        to: p.to.slice(), bpResume: s.bpResume, kind: s.kind,
+      };
+    });
+  }
+
+  /** Starts the next op's generator; its first step makes the op begin. */
+  private startOp(): void {
+    if (this.op >= this.plan.kase.ops.length) {
+      this.gen = undefined;
+      this.pstep = undefined;
+      return;
+    }
+    const ctx = patcherCtx(this.env, this.model.storeAtomicity);
+    const patches = this.slotPatches(this.op);
+    this.gen = this.guard("patch", () => this.strategy.patch(ctx, patches));
+    const first = this.guard("patch", () => this.gen!.next());
+    this.opStarted = false;
+    this.syncs = 0;
+    this.setPatcherStep(first.done ? { k: "nop" } : first.value);
+  }
+
+  private setPatcherStep(step: Step): void {
+    this.pstep = step;
+    if (step.k === "waitOutside") {
+      this.outside = { range: step.range, seen: new Set() };
+      this.updateSeen();
+    }
+  }
+
+  private runPatcherStep(): void {
+    const step = this.pstep!;
+    if (!this.opStarted) {
+      this.opStarted = true;
+      this.opBegin[this.op] = this.t;
+    }
+    const result = this.execStep(0, step);
+    this.patcherSteps++;
+    this.work++;
+    if (step.k === "waitAcks" || step.k === "release" || step.k === "waitOutside") this.syncs++;
+    this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
+    const next = this.guard("patch", () => this.gen!.next(result));
+    if (!next.done) {
+      this.setPatcherStep(next.value);
+      return;
+    }
+    this.opReturn[this.op] = this.t;
+    this.checkCode(this.op + 1);
+    this.op++;
+    this.startOp();
+    if (!this.gen) this.phases.push({ t: this.t, phase: { kind: "after", syncs: 0 } });
+  }
+
+  private stepEnabled(actor: number, step: Step): boolean {
+    switch (step.k) {
+      case "await": return this.guard("await predicate", step.pred);
+      case "waitAcks":
+        for (const c of this.awaitingAck) if (!this.cores[c]!.ended) return false;
+        return true;
+      case "awaitParked":
+        for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended && !this.cores[c]!.parked) return false;
+        return true;
+      case "waitOutside":
+        for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended && !this.outside!.seen.has(c)) return false;
+        return true;
+      case "barrier":
+        if (this.cleans.some((p) => p.issuer === actor)) return false;
+        for (let c = 1; c < this.nCores; c++) if (this.cores[c]!.invals.some((v) => v.issuer === actor)) return false;
+        return true;
+      default: return true;
+    }
+  }
+
+  private execStep(actor: number, step: Step): unknown {
+    const patcherOnly = () => {
+      if (actor !== 0) throw new HarnessError(`strategy ${this.strategy.name}: step "${step.k}" is only allowed on the patcher`);
+    };
+    switch (step.k) {
+      case "store": patcherOnly(); this.store(step.addr, step.bytes); return undefined;
+      case "load": return this.data.get(step.key);
+      case "dstore": this.data.set(step.key, step.value); return undefined;
+      case "add": {
+        const v = ((this.data.get(step.key) as number | undefined) ?? 0) + step.delta;
+        this.data.set(step.key, v);
+        return v;
+      }
+      case "cas": {
+        const old = this.data.get(step.key);
+        if (old === step.expect) this.data.set(step.key, step.value);
+        return old;
+      }
+      case "serialize": if (actor > 0) this.serializeCore(this.cores[actor]!); return undefined;
+      case "ipi":
+        patcherOnly();
+        for (let c = 1; c < this.nCores; c++) {
+          const core = this.cores[c]!;
+          if (core.ended) continue;
+          core.ipis.push({ fn: step.fn, serialize: step.serialize });
+          this.awaitingAck.add(c);
+        }
+        return undefined;
+      case "waitAcks": patcherOnly(); this.awaitingAck.clear(); return undefined;
+      case "stop":
+        patcherOnly();
+        this.stop = { outsideSlots: step.outsideSlots, slots: this.plan.opSlots[this.op]!.map((p) => p.slot) };
+        this.parkCores();
+        return undefined;
+      case "awaitParked": patcherOnly(); return undefined;
+      case "release":
+        patcherOnly();
+        this.stop = undefined;
+        for (let c = 1; c < this.nCores; c++) {
+          const core = this.cores[c]!;
+          if (!core.parked) continue;
+          core.parked = false;
+          this.serializeCore(core);
+        }
+        return undefined;
+      case "waitOutside": patcherOnly(); this.outside = undefined; return undefined;
+      case "clean": this.issueClean(step.range, actor); return undefined;
+      case "inval": this.issueInval(step.range, actor); return undefined;
+      case "barrier": case "await": case "nop": return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------ memory system
+
+  private store(addr: number, piece: Uint8Array): void {
+    if (addr < this.mem.base || addr + piece.length > this.mem.end) {
+      throw new HarnessError(`strategy ${this.strategy.name} wrote outside the code region at 0x${addr.toString(16)}`);
+    }
+    const made = this.mem.store(addr, piece, this.t);
+    this.traceEv(0, "store", `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
+    if (made.length === 0 || this.model.crossModifySnoop === "none" || this.model.icache === "noncoherent") return;
+    const lo = addr, hi = addr + piece.length;
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (core.ended) continue;
+      if (this.model.crossModifySnoop === "immediate") this.deliverSnoop(core, lo, hi);
+      else core.snoops.push({ lo, hi, retiredAt: core.retired });
+    }
+  }
+
+  private deliverSnoop(core: CoreRt, lo: number, hi: number): void {
+    let hit = core.lo < hi && lo < core.hi;
+    if (!hit) for (const [a, e] of core.decoded) if (a < hi && lo < a + e.ins.len) { hit = true; break; }
+    if (hit) this.clearBuffer(core, true);
+  }
+
+  private linesOf(range: Range): number[] {
+    const out: number[] = [];
+    const first = Math.max(0, Math.floor((range.lo - this.mem.base) / LINE));
+    const last = Math.min(Math.ceil(this.mem.bytes.length / LINE) - 1, Math.floor((range.hi - 1 - this.mem.base) / LINE));
+    for (let l = first; l <= last; l++) out.push(l);
+    return out;
+  }
+
+  private issueClean(range: Range, issuer: number): void {
+    if (this.model.icache !== "noncoherent") return;
+    const lines = this.linesOf(range);
+    this.cleans.push({ lines, targets: lines.map((l) => this.mem.newest(l)), issuer, issued: this.t, range });
+  }
+
+  private issueInval(range: Range, issuer: number): void {
+    if (this.model.icache !== "noncoherent") return;
+    const lines = this.linesOf(range);
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (!core.ended) core.invals.push({ lines, issuer });
+    }
+  }
+
+  // ------------------------------------------------------------ fetch unit
+
+  private clearBuffer(core: CoreRt, decodedToo = false): void {
+    const b = this.model.fetchBlock;
+    if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
+    if (decodedToo) core.decoded.clear();
+  }
+
+  private serializeCore(core: CoreRt): void {
+    this.clearBuffer(core, true);
+    core.snoops = [];
+    this.ledger.serializeTimes[core.id]!.push(this.t);
+  }
+
+  /** A pc change other than falling through (SPEC 4.2). */
+  private controlTransfer(core: CoreRt): void {
+    if (this.model.fetchBlock === 0) return;
+    const pc = core.cpu.pc;
+    if (this.model.branchRefetch || pc < core.lo || pc >= core.hi) this.clearBuffer(core);
+  }
+
+  private choose(options: number, what: string): number {
+    if (options <= 1) return 0;
+    if (this.fair) return options - 1;
+    return this.opts.chooser.choose(options, what);
+  }
+
+  /** Reads one line through the non-coherent I-cache (fill, then a version in [lo, W]). */
+  private readLine(core: CoreRt, line: number): Uint8Array {
+    const w = this.mem.newest(line);
+    if (core.icache[line]! < 0) {
+      const p = this.mem.pou![line]!;
+      core.icache[line] = p + this.choose(w - p + 1, `fill line ${line} on core ${core.id}`);
+    }
+    const lo = core.icache[line]!;
+    return this.mem.versions![line]![lo + this.choose(w - lo + 1, `fetch line ${line} on core ${core.id}`)]!;
+  }
+
+  private refillBlocks(core: CoreRt): number {
+    const b = this.model.fetchBlock, pc = core.cpu.pc, end = this.mem.end;
+    if (b === 0 || pc < this.mem.base || pc >= end) return 0;
+    let n = 0;
+    for (let h = core.hi; h - pc < this.model.prefetchDepth + 15 && h < end; h += b) n++;
+    return n;
+  }
+
+  private refill(core: CoreRt): void {
+    const n = this.refillBlocks(core);
+    const k = 1 + this.choose(n, `refill on core ${core.id}`);
+    const b = this.model.fetchBlock, base = this.mem.base;
+    for (let i = 0; i < k; i++) {
+      const lo = core.hi, hi = Math.min(lo + b, this.mem.end);
+      let src: Uint8Array = this.mem.bytes, srcOff = lo - base;
+      if (this.mem.versions) {
+        const line = Math.floor((lo - base) / LINE);
+        src = this.readLine(core, line);
+        srcOff = lo - base - line * LINE;
+      }
+      for (let a = lo; a < hi; a++) {
+        const o = a - base;
+        core.buf[o] = src[srcOff + (a - lo)]!;
+        core.bufT[o] = this.t;
+        core.bufP[o] = this.patcherSteps;
+      }
+      core.hi = hi;
+    }
+    this.traceEv(core.id, "refill", `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
+  }
+
+  /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
+  private peekInstr(core: CoreRt): Fetch | number | null {
+    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
+    if (pc < base || pc >= end) return pc;
+    const hit = core.decoded.get(pc);
+    if (hit) return { ...hit, cached: true };
+    if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
+    if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
+    const d = decode(core.buf, pc - base, core.hi - base);
+    if ("incomplete" in d) return core.hi >= end ? end : null;
+    const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
+    for (let i = 0; i < d.len; i++) {
+      bytes.push(core.buf[pc - base + i]!);
+      times.push(core.bufT[pc - base + i]!);
+      psteps.push(core.bufP[pc - base + i]!);
+    }
+    return { ins: d, bytes, times, psteps, cached: false };
+  }
+
+  /** fetchBlock 0: decode from memory (or the I-cache) at the executing step. */
+  private fetchDirect(core: CoreRt): Fetch | number {
+    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
+    let window: ArrayLike<number> = this.mem.bytes, off = pc - base, limit = end - base;
+    if (this.mem.versions) {
+      const line = Math.floor(off / LINE);
+      const first = this.readLine(core, line);
+      const tmp: number[] = [...first.subarray(off - line * LINE, Math.min(LINE, limit - line * LINE))];
+      let d = decode(tmp, 0, tmp.length);
+      if ("incomplete" in d && (line + 1) * LINE < limit) {
+        const second = this.readLine(core, line + 1);
+        tmp.push(...second.subarray(0, Math.min(LINE, limit - (line + 1) * LINE)));
+      }
+      window = tmp;
+      off = 0;
+      limit = tmp.length;
+    }
+    const d = decode(window, off, limit);
+    if ("incomplete" in d) return end;
+    const bytes: number[] = [];
+    for (let i = 0; i < d.len; i++) bytes.push(window[off + i]!);
+    return { ins: d, bytes, times: bytes.map(() => this.t), psteps: bytes.map(() => this.patcherSteps), cached: false };
+  }
+
+  private execBlockedBySnoop(core: CoreRt): boolean {
+    const bound = this.model.snoopBound;
+    for (const s of core.snoops) if (core.retired - s.retiredAt >= bound - 1) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------ passages and provenance
+
+  private opForSlot(k: number): number {
+    const list = this.plan.opsOfSlot[k]!;
+    let j = -1;
+    for (const o of list) if (o < this.op || (o === this.op && this.opStarted)) j = o;
+    return j >= 0 ? j : list.length > 0 ? list[0]! : -1;
+  }
+
+  private originOf(addr: number, v: number, j: number, k: number): ByteOrigin {
+    const kk = this.plan.slotAt[addr - this.mem.base] ?? -1;
+    if (kk < 0) return "invariant";
+    const op = kk === k ? j : this.opForSlot(kk);
+    if (op < 0) return "invariant";
+    const p = this.plan.opSlots[op]!.find((x) => x.slot === kk)!;
+    const s = this.plan.kase.program.slots[kk]!;
+    const o = addr - s.start;
+    const from = p.from[o]!, to = p.to[o]!;
+    if (v === from && v === to) return "invariant";
+    if (v === from) return "old";
+    if (v === to) return "new";
+    if (o === 0 && v === 0xcc) return "int3";
+    return "intermediate";
+  }
+
+  private beginPassage(core: CoreRt, pc: number, len: number): void {
+    if (core.passage) return;
+    const base = this.mem.base;
+    for (let a = pc; a < pc + len; a++) {
+      if (a < base || a >= this.mem.end) continue;
+      const k = this.plan.slotAt[a - base]!;
+      if (k < 0) continue;
+      const p: Passage = { core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false, badEmulation: false };
+      this.passages.push(p);
+      core.passage = p;
+      return;
+    }
+  }
+
+  private endPassageIfOutside(core: CoreRt): void {
+    const p = core.passage;
+    if (!p) return;
+    const s = this.plan.kase.program.slots[p.slot]!;
+    const pc = core.cpu.pc;
+    if (core.ended || !(pc > s.start && pc < s.start + s.len)) {
+      p.end = this.t;
+      core.passage = undefined;
+    }
+  }
+
+  private recordFetch(core: CoreRt, pc: number, f: Fetch): FetchedInstr | undefined {
+    const p = core.passage;
+    if (!p) return undefined;
+    const origin = f.bytes.map((v, i) => this.originOf(pc + i, v, p.op, p.slot));
+    const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps, text: formatInstr(f.ins, pc) };
+    p.fetched.push(fi);
+    return fi;
+  }
+
+  private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
+    const s = this.plan.kase.program.slots[p.slot]!;
+    return pc >= s.start && this.plan.versionInstrs[p.slot]!.has(instrKey(pc - s.start, bytes));
+  }
+
+  // ------------------------------------------------------------ core events
+
+  private execCore(core: CoreRt): void {
+    const cpu = core.cpu, pc = cpu.pc;
+    const f = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end
+      ? this.fetchDirect(core) : this.peekInstr(core)!;
+    this.work++;
+    if (typeof f === "number") {
+      endWithFault(cpu, "#PF", f);
+      this.traceEv(core.id, "fault", `#PF at 0x${f.toString(16)} (pc 0x${pc.toString(16)})`);
+      this.finishCore(core);
+      return;
+    }
+    this.beginPassage(core, pc, f.ins.len);
+    const fetched = this.recordFetch(core, pc, f);
+    const p = core.passage;
+    if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
+    const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.bytes.length, this.t);
+    if (rule) this.addRule(rule, core.id, pc, f.bytes);
+    const nEvents = cpu.events.length;
+    const flow = execute(cpu, f.ins, pc);
+    core.retired++;
+    if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
+      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps });
+    }
+    this.traceEv(core.id, "exec", `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
+    this.afterFlow(core, flow, nEvents);
+    if (flow === Flow.Trap) this.trapEntry(core, pc, fetched);
+  }
+
+  private afterFlow(core: CoreRt, flow: Flow, nEvents: number): void {
+    const cpu = core.cpu;
+    for (let i = nEvents; i < cpu.events.length; i++) core.times.push(this.t);
+    switch (flow) {
+      case Flow.Ended: this.finishCore(core); return;
+      case Flow.Branch: this.controlTransfer(core); break;
+      case Flow.Serialize: this.serializeCore(core); break;
+      case Flow.Trap: return;
+      case Flow.Next: break;
+    }
+    this.endPassageIfOutside(core);
+  }
+
+  private trapEntry(core: CoreRt, addr: number, fetched: FetchedInstr | undefined): void {
+    const cpu = core.cpu;
+    const snapshot = core.passage ? cloneCpu(cpu) : undefined;
+    const savedIF = cpu.iflag;
+    cpu.iflag = false;
+    if (this.model.trapSerializes) this.serializeCore(core);
+    this.traceEv(core.id, "trap", `int3 trap at 0x${addr.toString(16)}`);
+    const onInt3 = this.strategy.onInt3;
+    if (!onInt3) {
+      this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t });
+      return;
+    }
+    const hctx = handlerCtx(this.env, core.id);
+    const gen = this.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
+    const first = this.guard("onInt3", () => gen.next());
+    if (first.done) {
+      this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t });
+      return;
+    }
+    core.handler = { kind: "int3", gen, step: first.value, savedIF, addr, t: this.t, serialize: true, fetched, snapshot };
+  }
+
+  private resolve(
+    core: CoreRt, res: Resolution | void,
+    h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number },
+  ): void {
+    if (!res || typeof res !== "object" || !("kind" in res)) {
+      throw new HarnessError(`strategy ${this.strategy.name}: onInt3 must end with resume(), emulate() or notMine()`);
+    }
+    const cpu = core.cpu, addr = h.addr, p = core.passage;
+    core.handler = undefined;
+    cpu.iflag = h.savedIF;
+    const nEvents = cpu.events.length;
+    let flow: Flow = Flow.Branch;
+    if (p) p.resolution = res.kind;
+    switch (res.kind) {
+      case "resume":
+        cpu.pc = res.pc >>> 0;
+        if (res.pc === addr) {
+          // A retry: the passage did nothing and is not counted (SPEC 6.1).
+          if (p && p.begin === h.t) {
+            this.passages.splice(this.passages.lastIndexOf(p), 1);
+            core.passage = undefined;
+          }
+          this.controlTransfer(core);
+          if (res.serialize) this.serializeCore(core);
+          this.traceEv(core.id, "resume", `handler retries 0x${addr.toString(16)}`);
+          return;
+        }
+        cpu.instructions++;
+        this.controlTransfer(core);
+        if (res.serialize) this.serializeCore(core);
+        break;
+      case "emulate": {
+        const d = decode(res.bytes, 0, res.bytes.length);
+        flow = "incomplete" in d ? (endWithFault(cpu, "#UD", addr), Flow.Ended) : execute(cpu, d, addr);
+        if (flow === Flow.Trap) {
+          endWithFault(cpu, "int3", addr);
+          flow = Flow.Ended;
+        }
+        if (flow !== Flow.Ended) {
+          this.controlTransfer(core);
+          this.serializeCore(core);
+        }
+        break;
+      }
+      case "notMine":
+        flow = programInt3(cpu, this.plan.kase.program.slots, addr);
+        if (flow !== Flow.Ended) {
+          this.controlTransfer(core);
+          this.serializeCore(core);
+        }
+        break;
+    }
+    this.traceEv(core.id, "resolve", `handler ${res.kind} at 0x${addr.toString(16)} -> pc 0x${cpu.pc.toString(16)}`);
+    core.retired++;
+    if (p && h.fetched) {
+      const strategyInt3 = h.fetched.origin[0] === "int3";
+      if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
+      if (res.kind !== "notMine" && h.snapshot && p.op >= 0) p.badEmulation = !this.matchesVersionEffect(p, h.snapshot, cpu);
+    }
+    for (let i = nEvents; i < cpu.events.length; i++) core.times.push(this.t);
+    if (flow === Flow.Ended) this.finishCore(core);
+    else this.endPassageIfOutside(core);
+  }
+
+  /** Whether the handler's effect equals executing the op's from or to first instruction (SPEC 7.1). */
+  private matchesVersionEffect(p: Passage, before: Cpu, after: Cpu): boolean {
+    const plan = this.plan.opSlots[p.op]!.find((x) => x.slot === p.slot)!;
+    const s = this.plan.kase.program.slots[p.slot]!;
+    for (const version of [plan.from, plan.to]) {
+      const trial = cloneCpu(before);
+      trial.iflag = after.iflag;
+      const d = decode(version, 0, version.length);
+      if ("incomplete" in d) continue;
+      const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
+      if (flow === Flow.Trap) continue;
+      if (sameArchState(trial, after)) return true;
+    }
+    return false;
+  }
+
+  private deliverIpi(core: CoreRt): void {
+    const ipi = core.ipis.shift()!;
+    const savedIF = core.cpu.iflag;
+    core.cpu.iflag = false;
+    this.traceEv(core.id, "ipi", "IPI delivered");
+    const fn = ipi.fn;
+    if (fn) {
+      const hctx = handlerCtx(this.env, core.id);
+      const gen = this.guard("IPI function", () => fn(hctx));
+      const first = this.guard("IPI function", () => gen.next());
+      if (!first.done) {
+        core.handler = { kind: "ipi", gen, step: first.value, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize };
+        return;
+      }
+    }
+    this.ipiDone(core, savedIF, ipi.serialize);
+  }
+
+  private ipiDone(core: CoreRt, savedIF: boolean, serialize: boolean): void {
+    core.handler = undefined;
+    core.cpu.iflag = savedIF;
+    this.awaitingAck.delete(core.id);
+    this.controlTransfer(core);
+    if (serialize) this.serializeCore(core);
+    this.traceEv(core.id, "ack", `IPI acked${serialize ? " (serializing return)" : ""}`);
+  }
+
+  private runHandlerStep(core: CoreRt): void {
+    const h = core.handler!;
+    const result = this.execStep(core.id, h.step);
+    this.work++;
+    this.traceEv(core.id, "handler", `handler step ${h.step.k}`);
+    const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
+    if (!next.done) {
+      h.step = next.value;
+      return;
+    }
+    if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
+    else this.ipiDone(core, h.savedIF, h.serialize);
+  }
+
+  private finishCore(core: CoreRt): void {
+    core.ended = true;
+    core.ipis = [];
+    core.snoops = [];
+    core.invals = [];
+    core.handler = undefined;
+    this.endPassageIfOutside(core);
+    this.traceEv(core.id, "end", describeEnd(core.cpu));
+  }
+
+  private parkCores(): void {
+    const stop = this.stop;
+    if (!stop) return;
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (core.ended || core.parked || core.handler || !core.cpu.iflag) continue;
+      if (stop.outsideSlots && stop.slots.some((k) => {
+        const s = this.plan.kase.program.slots[k]!;
+        return core.cpu.pc > s.start && core.cpu.pc < s.start + s.len;
+      })) continue;
+      core.parked = true;
+      this.traceEv(c, "park", `parked at 0x${core.cpu.pc.toString(16)}`);
+    }
+  }
+
+  private updateSeen(): void {
+    const o = this.outside;
+    if (!o) return;
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (!core.handler && (core.cpu.pc < o.range.lo || core.cpu.pc >= o.range.hi)) o.seen.add(c);
+    }
+  }
+
+  // ------------------------------------------------------------ rules and final code
+
+  private readonly ruleSeen = new Set<string>();
+
+  private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: number[]): void {
+    const key = `${rule}:${core}:${addr}`;
+    if (this.ruleSeen.has(key)) return;
+    this.ruleSeen.add(key);
+    const k = this.plan.slotAt[addr - this.mem.base] ?? -1;
+    this.rules.push({
+      rule, core, addr, t: this.t, bytes, phase: this.currentPhase(),
+      slotKind: k >= 0 ? this.plan.kase.program.slots[k]!.kind : "-",
+    });
+  }
+
+  currentPhase(): PatcherPhase {
+    return this.phases[this.phases.length - 1]!.phase;
+  }
+
+  private checkCode(image: number): void {
+    if (this.wrongFinalCode) return;
+    const expected = this.plan.images[image]!;
+    const bytes = this.mem.bytes;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] !== expected[i]) {
+        this.wrongFinalCode = { t: this.t, addr: this.mem.base + i, expected: expected[i]!, actual: bytes[i]! };
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ the scheduler loop
+
+  private enabledEvents(out: number[]): void {
+    out.length = 0;
+    if (this.pstep && this.stepEnabled(0, this.pstep)) out.push(encode(Ev.Patcher, 0, 0));
+    const snoopAny = this.model.snoopOrder === "any";
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (core.ended) continue;
+      if (core.handler) {
+        if (this.stepEnabled(c, core.handler.step)) out.push(encode(Ev.Handler, c, 0));
+      } else if (!core.parked) {
+        if (core.cpu.iflag && core.ipis.length > 0) out.push(encode(Ev.Ipi, c, 0));
+        if (!this.execBlockedBySnoop(core) && (this.model.fetchBlock === 0 || this.peekInstr(core) !== null)) {
+          out.push(encode(Ev.Exec, c, 0));
+        }
+        if (this.refillBlocks(core) > 0) out.push(encode(Ev.Refill, c, 0));
+      }
+      const ns = snoopAny ? core.snoops.length : Math.min(1, core.snoops.length);
+      for (let i = 0; i < ns; i++) out.push(encode(Ev.Snoop, c, i));
+      for (let i = 0; i < core.invals.length; i++) out.push(encode(Ev.Inval, c, i));
+    }
+    for (let i = 0; i < this.cleans.length; i++) out.push(encode(Ev.Clean, 0, i));
+  }
+
+  private apply(ev: number): void {
+    const kind = (ev >>> 20) as Ev, c = (ev >>> 16) & 0xf, idx = ev & 0xffff;
+    const core = this.cores[c]!;
+    switch (kind) {
+      case Ev.Patcher: this.runPatcherStep(); break;
+      case Ev.Exec: this.execCore(core); break;
+      case Ev.Refill: this.refill(core); break;
+      case Ev.Ipi: this.deliverIpi(core); break;
+      case Ev.Handler: this.runHandlerStep(core); break;
+      case Ev.Snoop: {
+        const [s] = core.snoops.splice(idx, 1);
+        this.deliverSnoop(core, s!.lo, s!.hi);
+        this.traceEv(c, "snoop", `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
+        break;
+      }
+      case Ev.Inval: {
+        const [v] = core.invals.splice(idx, 1);
+        for (const l of v!.lines) core.icache[l] = -1;
+        this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
+        this.traceEv(c, "inval", `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
+        break;
+      }
+      case Ev.Clean: {
+        const [cl] = this.cleans.splice(idx, 1);
+        cl!.lines.forEach((l, i) => { this.mem.pou![l] = Math.max(this.mem.pou![l]!, cl!.targets[i]!); });
+        this.ledger.cleansDone.push({ issued: cl!.issued, completed: this.t, lines: cl!.lines });
+        this.traceEv(-1, "clean", `write-back of lines ${cl!.lines.join(",")} completed`);
+        break;
+      }
+    }
+    if (kind !== Ev.Snoop && kind !== Ev.Clean && kind !== Ev.Inval) {
+      this.parkCores();
+      this.updateSeen();
+    }
+  }
+
+  private traceEv(core: number, kind: string, text: string): void {
+    if (this.opts.trace) this.trace.push({ t: this.t, core, kind, text });
+  }
+
+  private finished(): boolean {
+    if (this.gen) return false;
+    for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended) return false;
+    return true;
+  }
+
+  /** Round-robin fair choice: the first actor at or after the pointer with an enabled event. */
+  private rr = 0;
+  private fairPick(events: number[]): number {
+    const actorOf = (ev: number) => ((ev >>> 20) === Ev.Clean ? this.nCores : (ev >>> 16) & 0xf);
+    for (let i = 0; i <= this.nCores; i++) {
+      const actor = (this.rr + i) % (this.nCores + 1);
+      const mine = events.filter((ev) => actorOf(ev) === actor);
+      if (mine.length === 0) continue;
+      this.rr = actor + 1;
+      // Deliver pending state changes before executing, so the fair phase always makes progress.
+      mine.sort((a, b) => (b >>> 20) - (a >>> 20));
+      return mine[0]!;
+    }
+    return events[0]!;
+  }
+
+  run(): RunResult {
+    const budget = 16 * this.nCores * (this.opts.soloBudget + 64);
+    const events: number[] = [];
+    let deadlock = false;
+    let harnessError: string | undefined;
+    try {
+      this.startOp();
+      while (!this.finished()) {
+        if (this.work >= budget && !this.fair) this.fair = true;
+        if (this.work >= 2 * budget) break;
+        this.enabledEvents(events);
+        if (events.length === 0) {
+          deadlock = true;
+          break;
+        }
+        this.t++;
+        const ev = this.fair ? this.fairPick(events) : events[this.choose(events.length, "event")]!;
+        this.apply(ev);
+      }
+      if (this.finished()) this.checkCode(this.plan.kase.ops.length);
+    } catch (e) {
+      if (!(e instanceof HarnessError)) throw e;
+      harnessError = e.message;
+    }
+    return this.result(deadlock, harnessError);
+  }
+
+  private result(deadlock: boolean, harnessError: string | undefined): RunResult {
+    const finished = !harnessError && this.finished();
+    const observations: CoreObservation[] = [];
+    for (let c = 1; c < this.nCores; c++) {
+      const { cpu } = this.cores[c]!;
+      observations.push({
+        core: c, events: cpu.events, times: this.cores[c]!.times,
+        end: cpu.end ?? { kind: "unfinished" }, endTime: this.t, regs: finalRegs(cpu),
+        digest: memoryDigest(cpu), instructions: cpu.instructions,
+      });
+    }
+    const nOps = this.plan.kase.ops.length;
+    const stuckCores: number[] = [];
+    for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended) stuckCores.push(c);
+    return {
+      strategy: this.strategy.name,
+      model: this.model.name,
+      observations,
+      passages: this.passages,
+      ops: Array.from({ length: nOps }, (_, j) => ({
+        begin: this.opBegin[j] ?? Infinity,
+        returned: this.opReturn[j] ?? Infinity,
+      })),
+      phases: this.phases,
+      rules: this.rules,
+      wrongFinalCode: finished ? this.wrongFinalCode : undefined,
+      hung: finished || harnessError ? undefined : { deadlock, stuckCores, patcherStuck: this.gen !== undefined },
+      harnessError,
+      decisions: [],
+      events: this.t,
+      trace: this.trace,
+      finalCode: this.mem.bytes.slice(),
+      soloBudget: this.opts.soloBudget,
+    };
+  }
+}
+
+function sameArchState(a: Cpu, b: Cpu): boolean {
+  if (a.pc !== b.pc || a.zf !== b.zf || a.end?.kind !== b.end?.kind) return false;
+  for (let i = 0; i < 8; i++) if (a.regs[i] !== b.regs[i]) return false;
+  for (let i = 0; i < a.stack.length; i++) if (a.stack[i] !== b.stack[i]) return false;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
+  if (a.events.length !== b.events.length) return false;
+  return a.events.every((e, i) => JSON.stringify(e) === JSON.stringify(b.events[i]));
+}
+
+function describeEnd(cpu: Cpu): string {
+  const e = cpu.end;
+  if (!e || e.kind === "unfinished") return "unfinished";
+  return e.kind === "halt" ? "hlt" : `${e.fault} at 0x${e.addr.toString(16)}`;
+}
+
+/** Runs one case under one strategy and model; decisions are those the chooser was asked for. */
+export function runCase(plan: CasePlan, strategy: Strategy, model: Model, opts: RunOptions): RunResult {
+  return new Machine(plan, strategy, model, opts).run();
+}
+
+export type { Decision, Modification };

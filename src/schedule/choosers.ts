@@ -1,0 +1,78 @@
+import seedrandom from "seedrandom";
+import type { Chooser, Decision } from "../types.js";
+
+/** Raised when a replayed decision list no longer fits the run (SPEC 8: fail loudly on drift). */
+export class DriftError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DriftError";
+  }
+}
+
+/** Wraps a policy and records every decision it makes (index chosen, option count). */
+export class RecordingChooser implements Chooser {
+  readonly decisions: Decision[] = [];
+  constructor(private readonly policy: Chooser) {}
+  choose(options: number, what: string): number {
+    const chosen = this.policy.choose(options, what);
+    this.decisions.push([chosen, options]);
+    return chosen;
+  }
+}
+
+/** `random`: uniform choices from a seeded alea generator (fast, and its state is restorable). */
+export class RandomChooser implements Chooser {
+  private readonly rng: () => number;
+  constructor(seed: number | string) {
+    this.rng = seedrandom.alea(String(seed));
+  }
+  choose(options: number): number {
+    return Math.floor(this.rng() * options);
+  }
+}
+
+/**
+ * `replay`: follows a recorded list. Strict mode throws DriftError when the option count differs
+ * or the list runs out; lenient mode (the minimizer's) wraps out-of-range indices and draws missing
+ * decisions from a seeded generator.
+ */
+export class ReplayChooser implements Chooser {
+  private next = 0;
+  private readonly fallback: RandomChooser | undefined;
+  constructor(private readonly list: readonly Decision[], lenientSeed?: number) {
+    this.fallback = lenientSeed === undefined ? undefined : new RandomChooser(lenientSeed);
+  }
+  choose(options: number, what: string): number {
+    const d = this.list[this.next++];
+    if (this.fallback) return d ? d[0] % options : this.fallback.choose(options);
+    if (!d) throw new DriftError(`replay drift: decision ${this.next - 1} (${what}) is missing from the recorded list`);
+    if (d[1] !== options) {
+      throw new DriftError(`replay drift at decision ${this.next - 1} (${what}): recorded ${d[1]} options, run has ${options}`);
+    }
+    return d[0];
+  }
+  /** Strict replays must consume the whole list. */
+  assertConsumed(): void {
+    if (!this.fallback && this.next !== this.list.length) {
+      throw new DriftError(`replay drift: run ended after ${this.next} of ${this.list.length} recorded decisions`);
+    }
+  }
+}
+
+/** Decision lists are stored in case files as "chosen/options" tokens separated by spaces. */
+export function formatDecisions(list: readonly Decision[]): string {
+  return list.map(([c, n]) => `${c}/${n}`).join(" ");
+}
+
+export function parseDecisions(text: string): Decision[] {
+  const out: Decision[] = [];
+  for (const tok of text.split(/\s+/)) {
+    if (!tok) continue;
+    const m = /^(\d+)\/(\d+)$/.exec(tok);
+    if (!m) throw new Error(`bad decision token "${tok}" (expected chosen/options)`);
+    const c = Number(m[1]), n = Number(m[2]);
+    if (n < 2 || c >= n) throw new Error(`bad decision "${tok}": index must be below an option count of at least 2`);
+    out.push([c, n]);
+  }
+  return out;
+}

@@ -1,0 +1,373 @@
+// The domain types of xmcfuzz, in one place (SPEC v2, sections 1-8).
+// Data flows one way: Case -> run (RunResult) -> Observation -> Verdict -> report.
+
+// ---------------------------------------------------------------- ISA (SPEC 2)
+
+/** Opcode of a decoded instruction. `ud` is anything outside the subset (#UD). */
+export type Op =
+  | "nop" | "nop2" | "nopN"
+  | "jmp8" | "jmp32" | "call" | "ret"
+  | "je8" | "jne8" | "je32" | "jne32"
+  | "movr8" | "movr32" | "inc" | "dec" | "add" | "cmp"
+  | "load" | "storeMem" | "out"
+  | "int3" | "cpuid" | "serialize" | "mfence" | "pause"
+  | "cli" | "sti" | "ud2" | "hlt" | "ud";
+
+/** A decoded instruction. `rel` is the signed branch displacement, `imm` an immediate or address. */
+export interface Instr {
+  readonly op: Op;
+  /** Architectural length in bytes (for `ud`: the bytes inspected before deciding). */
+  readonly len: number;
+  readonly reg: number;
+  readonly imm: number;
+  readonly rel: number;
+}
+
+/** Result of decoding a possibly short byte window. */
+export type DecodeResult = Instr | { readonly incomplete: true; readonly need: number };
+
+// ---------------------------------------------------------------- memory layout
+
+/** Private data region of every program core (`mov eax,[abs]` / `mov [abs],eax`). */
+export const DATA_BASE = 0x100000;
+export const DATA_SIZE = 0x100;
+/** Private stack of every program core; esp starts at STACK_TOP. */
+export const STACK_TOP = 0x200000;
+export const STACK_SIZE = 0x400;
+export const MAX_CODE_SIZE = 0x10000;
+export const MIN_CORES = 2;
+export const MAX_CORES = 8;
+/** SPEC 6.4: a solo run longer than this is a non-terminating case (loader rejects it). */
+export const SOLO_LIMIT = 1_000_000;
+
+// ---------------------------------------------------------------- cases (SPEC 3.2, 10)
+
+export type Version = "old" | "new";
+
+export interface Slot {
+  readonly name: string;
+  readonly start: number;
+  readonly len: number;
+  readonly old: Uint8Array;
+  readonly new: Uint8Array;
+  /** e.g. `nop5->jmp32`; used in signatures. */
+  readonly kind: string;
+  /** Where the 2013 text_poke_bp handler resumes (default start+len). */
+  readonly bpResume: number;
+}
+
+export interface Program {
+  readonly base: number;
+  readonly code: Uint8Array;
+  /** Entry point of program cores 1..N-1 (index 0 is core 1). */
+  readonly entries: readonly number[];
+  readonly slots: readonly Slot[];
+}
+
+export interface OpTarget { readonly slot: number; readonly to: Version }
+
+export interface PatchOp {
+  readonly targets: readonly OpTarget[];
+  readonly batch: "per-site" | "atomic";
+  readonly monotonic: boolean;
+}
+
+/** What a recorded run expects (filled from what the harness produced, never by hand). */
+export interface Expectation {
+  readonly verdict: VerdictKind;
+  readonly signature?: string;
+  readonly rules: readonly string[];
+}
+
+/** One recorded (strategy, model, schedule) of a case. */
+export interface RecordedRun {
+  readonly strategy: string;
+  readonly model: string;
+  readonly seed: number;
+  readonly decisions?: readonly Decision[];
+  readonly expect?: Expectation;
+}
+
+export interface Case {
+  readonly name: string;
+  readonly description?: string;
+  /** Total cores including the patcher (core 0). */
+  readonly cores: number;
+  readonly program: Program;
+  readonly ops: readonly PatchOp[];
+  readonly runs: readonly RecordedRun[];
+}
+
+// ---------------------------------------------------------------- models (SPEC 4)
+
+export interface Model {
+  readonly name: string;
+  readonly fetchBlock: 0 | 1 | 16 | 64;
+  readonly prefetchDepth: number;
+  readonly crossModifySnoop: "immediate" | "eventual" | "none";
+  readonly snoopBound: number;
+  readonly snoopOrder: "store" | "any";
+  readonly branchRefetch: boolean;
+  readonly decodedCache: boolean;
+  readonly icache: "coherent" | "noncoherent";
+  readonly storeAtomicity: "byte" | "aligned8";
+  readonly trapSerializes: boolean;
+  readonly mfenceSerializesFetch: boolean;
+  readonly reading?: string;
+}
+
+// ---------------------------------------------------------------- schedules (SPEC 8)
+
+/** One recorded choice: index chosen among `options` (only choices with options > 1 are recorded). */
+export type Decision = readonly [chosen: number, options: number];
+
+export interface Chooser {
+  /** Picks an index in [0, options). Called only with options > 1. */
+  choose(options: number, what: string): number;
+}
+
+// ---------------------------------------------------------------- strategies (SPEC 5)
+
+export interface Range { readonly lo: number; readonly hi: number }
+
+/** A slot as handed to a strategy: where it is, what it holds now and what it must hold. */
+export interface SlotPatch {
+  readonly index: number;
+  readonly start: number;
+  readonly len: number;
+  readonly from: Uint8Array;
+  readonly to: Uint8Array;
+  readonly bpResume: number;
+  readonly kind: string;
+}
+
+/** One scheduler event of strategy code. Yielded by the ctx helpers; strategies never build them. */
+export type Step =
+  | { readonly k: "store"; readonly addr: number; readonly bytes: Uint8Array }
+  | { readonly k: "load"; readonly key: string }
+  | { readonly k: "dstore"; readonly key: string; readonly value: unknown }
+  | { readonly k: "add"; readonly key: string; readonly delta: number }
+  | { readonly k: "cas"; readonly key: string; readonly expect: unknown; readonly value: unknown }
+  | { readonly k: "serialize" }
+  | { readonly k: "ipi"; readonly fn?: IpiFn; readonly serialize: boolean }
+  | { readonly k: "waitAcks" }
+  | { readonly k: "stop"; readonly outsideSlots: boolean }
+  | { readonly k: "awaitParked" }
+  | { readonly k: "release" }
+  | { readonly k: "waitOutside"; readonly range: Range }
+  | { readonly k: "clean"; readonly range: Range }
+  | { readonly k: "inval"; readonly range: Range }
+  | { readonly k: "barrier" }
+  | { readonly k: "await"; readonly pred: () => boolean }
+  | { readonly k: "nop" };
+
+/** A generator of steps; `R` is what it returns to a `yield*`. */
+export type Steps<R = void> = Generator<Step, R, unknown>;
+
+/** How a trap handler ends (SPEC 5.3). */
+export type Resolution =
+  | { readonly kind: "resume"; readonly pc: number; readonly serialize: boolean }
+  | { readonly kind: "emulate"; readonly bytes: Uint8Array }
+  | { readonly kind: "notMine" };
+
+/** Steps available to patcher, IPI functions and trap handlers alike. */
+export interface CommonCtx {
+  /** Total cores including the patcher; program cores are 1..cores-1. */
+  readonly cores: number;
+  ended(core: number): boolean;
+  /** Reads strategy data without a step (for `await` predicates). */
+  peek(key: string): unknown;
+  load(key: string): Steps<unknown>;
+  store(key: string, value: unknown): Steps;
+  atomicAdd(key: string, delta: number): Steps<number>;
+  cmpxchg(key: string, expect: unknown, value: unknown): Steps<unknown>;
+  serializeSelf(): Steps;
+  await(pred: () => boolean): Steps;
+  cleanData(range: Range): Steps;
+  invalidateIcache(range: Range): Steps;
+  barrier(): Steps;
+}
+
+export interface PatcherCtx extends CommonCtx {
+  write(addr: number, bytes: Uint8Array): Steps;
+  ipiAll(fn?: IpiFn, opts?: { serialize?: boolean }): Steps;
+  waitAcks(): Steps;
+  stopMachine(body: (ctx: PatcherCtx) => Steps, opts?: { outsideSlots?: boolean }): Steps;
+  waitOutside(range: Range): Steps;
+}
+
+export interface HandlerCtx extends CommonCtx {
+  /** The program core this handler runs on. */
+  readonly core: number;
+  resume(pc: number, opts?: { serialize?: boolean }): Resolution;
+  emulate(bytes: Uint8Array): Resolution;
+  notMine(): Resolution;
+}
+
+export type IpiFn = (ctx: HandlerCtx) => Steps;
+
+export interface Strategy {
+  readonly name: string;
+  /** One paragraph: what it does and where it comes from (commit, manual section, thread). */
+  readonly description: string;
+  patch(ctx: PatcherCtx, slots: readonly SlotPatch[]): Steps;
+  onInt3?(ctx: HandlerCtx, addr: number): Generator<Step, Resolution, unknown>;
+}
+
+// ---------------------------------------------------------------- observations (SPEC 1, 6)
+
+export type ObsEvent =
+  | { readonly kind: "out"; readonly port: number; readonly value: number }
+  | { readonly kind: "probe"; readonly addr: number };
+
+export type EndState =
+  | { readonly kind: "halt" }
+  | { readonly kind: "fault"; readonly fault: "#UD" | "#PF" | "int3"; readonly addr: number }
+  | { readonly kind: "unfinished" };
+
+/** What one program core showed: the thing the oracle judges. */
+export interface CoreObservation {
+  readonly core: number;
+  readonly events: readonly ObsEvent[];
+  /** Global event time of each entry of `events` (real runs only). */
+  readonly times: readonly number[];
+  readonly end: EndState;
+  readonly endTime: number;
+  /** eax..edi then ZF. */
+  readonly regs: readonly number[];
+  /** Digest of private data and live stack. */
+  readonly digest: string;
+  readonly instructions: number;
+}
+
+/** Provenance class of a fetched code byte (SPEC 6.5). */
+export type ByteOrigin = "invariant" | "old" | "new" | "int3" | "intermediate";
+
+export interface FetchedInstr {
+  readonly addr: number;
+  readonly bytes: readonly number[];
+  readonly origin: readonly ByteOrigin[];
+  /** Global event time at which each byte was fetched. */
+  readonly fetchedAt: readonly number[];
+  /** Patcher steps taken when each byte was fetched. */
+  readonly patcherStepAt: readonly number[];
+  readonly text: string;
+}
+
+/** One pass of a core through a slot (SPEC 6.1), with its provenance. */
+export interface Passage {
+  readonly core: number;
+  readonly slot: number;
+  /** Op the bytes are judged against (latest begun op listing the slot), -1 if none lists it. */
+  readonly op: number;
+  readonly begin: number;
+  end: number;
+  readonly fetched: FetchedInstr[];
+  /** An instruction that is neither version's at its offset (SPEC 6.1 "widens"). */
+  widened: boolean;
+  /** How a trap in this passage was resolved, if it trapped. */
+  resolution?: "resume" | "emulate" | "notMine";
+  /** The handler's resolution matched neither the from nor the to instruction. */
+  badEmulation: boolean;
+}
+
+export type PhaseKind = "before" | "write" | "sync" | "maintenance" | "data" | "after";
+
+export interface PatcherPhase { readonly kind: PhaseKind; readonly syncs: number }
+
+/** Timeline entry kept for reports (only when tracing is on). */
+export interface TraceEvent {
+  readonly t: number;
+  /** 0 = patcher, 1.. = program cores, -1 = memory system. */
+  readonly core: number;
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** A code byte modification, for rules and provenance. */
+export interface Modification {
+  readonly t: number;
+  readonly addr: number;
+  readonly value: number;
+  readonly before: number;
+  /** Index of the store event (one store may modify several bytes). */
+  readonly store: number;
+}
+
+export type RuleName = "unsynchronized-xmc" | "cmodx-violation";
+
+export interface RuleFinding {
+  readonly rule: RuleName;
+  readonly core: number;
+  readonly addr: number;
+  readonly t: number;
+  readonly bytes: readonly number[];
+  readonly phase: PatcherPhase;
+  readonly slotKind: string;
+}
+
+export interface OpTiming {
+  readonly begin: number;
+  /** Infinity if the op never returned. */
+  readonly returned: number;
+}
+
+/** Everything a real run produced; the oracle reads only this and the case. */
+export interface RunResult {
+  readonly strategy: string;
+  readonly model: string;
+  readonly observations: readonly CoreObservation[];
+  readonly passages: readonly Passage[];
+  readonly ops: readonly OpTiming[];
+  /** Time-ordered patcher phases: phase in force from `t` on. */
+  readonly phases: readonly { readonly t: number; readonly phase: PatcherPhase }[];
+  readonly rules: readonly RuleFinding[];
+  readonly wrongFinalCode?: { readonly t: number; readonly addr: number; readonly expected: number; readonly actual: number };
+  /** Set when the run did not finish (SPEC 6.4). */
+  readonly hung?: { readonly deadlock: boolean; readonly stuckCores: readonly number[]; readonly patcherStuck: boolean };
+  readonly harnessError?: string;
+  readonly decisions: readonly Decision[];
+  readonly events: number;
+  readonly trace: readonly TraceEvent[];
+  readonly finalCode: Uint8Array;
+  readonly soloBudget: number;
+}
+
+// ---------------------------------------------------------------- verdicts (SPEC 6-7)
+
+export type Cause =
+  | "spurious-int3" | "torn-fetch" | "bad-emulation" | "non-monotonic"
+  | "stale-after-completion" | "unexplained";
+
+export type Effect = "invalid-opcode" | "wild-jump" | "hang" | "wrong-final-code" | "wrong-output";
+
+export type VerdictKind = "clean" | "diverges" | "harness-error";
+
+export interface Divergence {
+  /** Program core, or 0 for the patcher (hang, wrong final code). */
+  readonly core: number;
+  readonly cause: Cause;
+  readonly effect: Effect;
+  readonly slotKind: string;
+  readonly phase: PatcherPhase;
+  readonly t: number;
+  /** Index in the core's events of the first unmatched event (events.length: the end state). */
+  readonly point: number;
+  readonly alignment: "exact" | "widened";
+  /** The passage that explains the cause, if any. */
+  readonly passage?: Passage;
+  /** The closest reference observation (for the report). */
+  readonly expected?: CoreObservation;
+  readonly detail: string;
+}
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  readonly strategy: string;
+  readonly model: string;
+  /** All divergences, earliest first; the first one names the run's signature. */
+  readonly divergences: readonly Divergence[];
+  readonly signature?: string;
+  readonly rules: readonly RuleFinding[];
+  readonly harnessError?: string;
+}
