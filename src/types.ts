@@ -324,7 +324,14 @@ export interface RunResult {
   readonly rules: readonly RuleFinding[];
   readonly wrongFinalCode?: { readonly t: number; readonly addr: number; readonly expected: number; readonly actual: number };
   /** Set when the run did not finish (SPEC 6.4). */
-  readonly hung?: { readonly deadlock: boolean; readonly stuckCores: readonly number[]; readonly patcherStuck: boolean };
+  readonly hung?: {
+    readonly deadlock: boolean;
+    /** Program cores that had not ended. */
+    readonly stuckCores: readonly number[];
+    /** Of those, the ones parked, in a handler, or with no enabled event at the end. */
+    readonly blockedCores: readonly number[];
+    readonly patcherStuck: boolean;
+  };
   readonly harnessError?: string;
   readonly decisions: readonly Decision[];
   readonly events: number;

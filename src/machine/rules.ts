@@ -11,7 +11,6 @@ export interface RuleLedger {
   /** Per core, delivered I-cache invalidations. */
   readonly invalDeliveries: { t: number; lines: number[] }[][];
   readonly cleansDone: { issued: number; completed: number; lines: number[] }[];
-  readonly seen: Set<string>;
 }
 
 const CC = 0xcc;

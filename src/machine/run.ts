@@ -151,7 +151,7 @@ class Machine {
       });
       this.clearBuffer(this.cores[c]!);
     }
-    this.ledger = { serializeTimes: this.cores.map(() => [0]), invalDeliveries: this.cores.map(() => []), cleansDone: [], seen: new Set() };
+    this.ledger = { serializeTimes: this.cores.map(() => [0]), invalDeliveries: this.cores.map(() => []), cleansDone: [] };
     this.env = {
       cores: this.nCores,
       ended: (c) => c >= 1 && c < this.nCores && this.cores[c]!.ended,
@@ -914,8 +914,18 @@ class Machine {
       });
     }
     const nOps = this.plan.kase.ops.length;
-    const stuckCores: number[] = [];
-    for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended) stuckCores.push(c);
+    const stuckCores: number[] = [], blockedCores: number[] = [];
+    if (!finished && !harnessError) {
+      const events: number[] = [];
+      this.enabledEvents(events);
+      for (let c = 1; c < this.nCores; c++) {
+        const core = this.cores[c]!;
+        if (core.ended) continue;
+        stuckCores.push(c);
+        const own = events.some((ev) => ((ev >>> 16) & 0xf) === c && (ev >>> 20) <= Ev.Handler && (ev >>> 20) !== Ev.Patcher);
+        if (core.parked || core.handler || !own) blockedCores.push(c);
+      }
+    }
     return {
       strategy: this.strategy.name,
       model: this.model.name,
@@ -928,7 +938,7 @@ class Machine {
       phases: this.phases,
       rules: this.rules,
       wrongFinalCode: finished ? this.wrongFinalCode : undefined,
-      hung: finished || harnessError ? undefined : { deadlock, stuckCores, patcherStuck: this.gen !== undefined },
+      hung: finished || harnessError ? undefined : { deadlock, stuckCores, blockedCores, patcherStuck: this.gen !== undefined },
       harnessError,
       decisions: [],
       events: this.t,

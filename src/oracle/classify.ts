@@ -1,0 +1,84 @@
+import type { Cause, CoreObservation, Effect, Passage, PatcherPhase, RunResult } from "../types.js";
+
+// Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
+// the core showed, patcher phase from the patcher's last completed step.
+
+/** Which version a passage's slot bytes came from, ignoring invariant and int3 bytes. */
+export function passageVersion(p: Passage): "old" | "new" | "mixed" | "none" {
+  let old = false, neu = false, other = false;
+  for (const f of p.fetched) {
+    for (const o of f.origin) {
+      if (o === "old") old = true;
+      else if (o === "new") neu = true;
+      else if (o === "intermediate") other = true;
+    }
+  }
+  if (other || (old && neu)) return "mixed";
+  if (old) return "old";
+  // A trap whose handler emulated the target behaves as the new version (the int3 bytes say nothing).
+  return neu || (p.resolution === "emulate" && !p.badEmulation) ? "new" : "none";
+}
+
+export interface CauseFinding {
+  readonly cause: Cause;
+  readonly passage?: Passage;
+}
+
+/** First match wins, in the order of SPEC 7.1. */
+export function causeOf(passages: readonly Passage[], obs: CoreObservation | undefined, run: RunResult, until: number): CauseFinding {
+  const upto = passages.filter((p) => p.begin <= until);
+  const end = obs?.end;
+  if (end?.kind === "fault" && end.fault === "int3") {
+    const p = [...upto].reverse().find((q) => q.fetched.some((f) => f.addr === end.addr && f.origin[0] === "int3"));
+    if (p) return { cause: "spurious-int3", passage: p };
+  }
+  const torn = upto.find((p) => passageVersion(p) === "mixed");
+  if (torn) return { cause: "torn-fetch", passage: torn };
+  const bad = upto.find((p) => p.badEmulation);
+  if (bad) return { cause: "bad-emulation", passage: bad };
+  const sawNew = new Set<number>();
+  for (const p of upto) {
+    const v = passageVersion(p);
+    if (v === "new") sawNew.add(p.op);
+    else if (v === "old" && sawNew.has(p.op)) return { cause: "non-monotonic", passage: p };
+  }
+  const stale = upto.find((p) => passageVersion(p) === "old" && p.op >= 0 && p.begin > run.ops[p.op]!.returned);
+  if (stale) return { cause: "stale-after-completion", passage: stale };
+  return { cause: "unexplained", passage: upto[upto.length - 1] };
+}
+
+export function effectOf(obs: CoreObservation, expected: CoreObservation | undefined): Effect {
+  const e = obs.end;
+  if (e.kind === "fault" && (expected?.end.kind !== "fault" || expected.end.fault !== e.fault)) {
+    if (e.fault === "#UD") return "invalid-opcode";
+    if (e.fault === "#PF") return "wild-jump";
+  }
+  return "wrong-output";
+}
+
+export function phaseAt(run: RunResult, t: number): PatcherPhase {
+  let phase = run.phases[0]!.phase;
+  for (const entry of run.phases) {
+    if (entry.t > t) break;
+    phase = entry.phase;
+  }
+  return phase;
+}
+
+export function formatPhase(p: PatcherPhase): string {
+  return `${p.kind}/${p.syncs}`;
+}
+
+export function signatureOf(
+  strategy: string, model: string, cause: Cause, effect: Effect, slotKind: string, phase: PatcherPhase,
+): string {
+  return [strategy, model, cause, effect, slotKind, formatPhase(phase)].join(" ");
+}
+
+/** A file-system-safe, collision-free name for a signature. */
+export function signatureSlug(signature: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < signature.length; i++) h = Math.imul(h ^ signature.charCodeAt(i), 0x01000193);
+  const readable = signature.replace(/->/g, "-to-").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
+  return `${readable}-${(h >>> 0).toString(16).padStart(8, "0")}`;
+}

@@ -1,0 +1,105 @@
+import type { CoreObservation, Divergence, RunResult, Verdict } from "../types.js";
+import type { CasePlan } from "../machine/plan.js";
+import { causeOf, effectOf, phaseAt, signatureOf } from "./classify.js";
+import { MembershipSearch } from "./membership.js";
+import { passagesOf, windowsOf } from "./windows.js";
+
+// The verdict of one run (SPEC 6-7): each program core's observation against the stop_machine
+// reference family, hangs, the final-code check, and the rule findings beside them. It reads only
+// the case and the run: never the strategy's name, never a table of expected results.
+
+function slotKindOf(plan: CasePlan, slot: number | undefined): string {
+  return slot === undefined ? "-" : plan.kase.program.slots[slot]!.kind;
+}
+
+function divergenceOf(
+  plan: CasePlan, run: RunResult, obs: CoreObservation, point: number, expected: CoreObservation | undefined,
+  hang: boolean, widened: boolean,
+): Divergence {
+  const t = hang ? run.events : point < obs.events.length ? obs.times[point]! : obs.endTime;
+  const passages = passagesOf(run, obs.core);
+  const { cause, passage } = causeOf(passages, obs, run, t);
+  const effect = hang ? "hang" : effectOf(obs, expected);
+  const phase = phaseAt(run, t);
+  const slotKind = slotKindOf(plan, passage?.slot);
+  const what = hang
+    ? `core ${obs.core} hung after ${obs.instructions} instructions`
+    : point < obs.events.length
+      ? `core ${obs.core}: event #${point} is not allowed by any stop_machine schedule`
+      : `core ${obs.core}: its end state is not allowed by any stop_machine schedule`;
+  return {
+    core: obs.core, cause, effect, slotKind, phase, t, point, alignment: widened ? "widened" : "exact",
+    passage, expected, detail: what,
+  };
+}
+
+export interface JudgeOptions {
+  /** Count rule findings as divergences (`--rules-fail`). */
+  readonly rulesFail?: boolean;
+}
+
+export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): Verdict {
+  const base = { strategy: run.strategy, model: run.model, rules: run.rules };
+  if (run.harnessError) return { ...base, kind: "harness-error", divergences: [], harnessError: run.harnessError };
+  const divergences: Divergence[] = [];
+  const check = (obs: CoreObservation) => {
+    const win = windowsOf(run, obs.core);
+    const search = new MembershipSearch(plan, obs.core, obs, win, passagesOf(run, obs.core), run.soloBudget).run();
+    if (search.exhausted) throw new Error(`oracle search for core ${obs.core} exceeded its work cap`);
+    return { ...search, widened: win.widened };
+  };
+
+  if (run.hung) {
+    // A hung run reports only hangs (SPEC 6.4).
+    let admitted = false;
+    for (const c of run.hung.stuckCores) {
+      const obs = run.observations[c - 1]!;
+      if (!run.hung.blockedCores.includes(c)) {
+        const m = check(obs);
+        if (m.member) {
+          admitted = true;
+          continue;
+        }
+        divergences.push(divergenceOf(plan, run, obs, m.point, m.expected, true, m.widened));
+      } else {
+        divergences.push(divergenceOf(plan, run, obs, obs.events.length, undefined, true, false));
+      }
+    }
+    if (run.hung.patcherStuck && !admitted) {
+      const t = run.events;
+      const phase = phaseAt(run, t);
+      divergences.push({
+        core: 0, cause: "unexplained", effect: "hang", slotKind: slotKindOf(plan, plan.kase.ops[run.ops.findIndex((o) => o.returned === Infinity)]?.targets[0]?.slot),
+        phase, t, point: 0, alignment: "exact", detail: `the patcher hung ${run.hung.deadlock ? "(deadlock: no event enabled)" : "(budget exhausted)"}`,
+      });
+    }
+  } else {
+    for (const obs of run.observations) {
+      const m = check(obs);
+      if (!m.member) divergences.push(divergenceOf(plan, run, obs, m.point, m.expected, false, m.widened));
+    }
+    const w = run.wrongFinalCode;
+    if (w) {
+      const off = w.addr - plan.base;
+      const slot = plan.slotAt[off]! >= 0 ? plan.slotAt[off]! : undefined;
+      divergences.push({
+        core: 0, cause: "unexplained", effect: "wrong-final-code", slotKind: slotKindOf(plan, slot),
+        phase: phaseAt(run, w.t), t: w.t, point: 0, alignment: "exact",
+        detail: `code byte 0x${w.addr.toString(16)} holds ${hex2(w.actual)}, expected ${hex2(w.expected)}`,
+      });
+    }
+  }
+  divergences.sort((x, y) => x.t - y.t);
+  const first = divergences[0];
+  const ruleDiverges = opts.rulesFail === true && run.rules.length > 0;
+  return {
+    ...base,
+    kind: first || ruleDiverges ? "diverges" : "clean",
+    divergences,
+    signature: first ? signatureOf(run.strategy, run.model, first.cause, first.effect, first.slotKind, first.phase) : undefined,
+  };
+}
+
+function hex2(v: number): string {
+  return v.toString(16).padStart(2, "0");
+}

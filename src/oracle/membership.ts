@@ -1,0 +1,292 @@
+import type { CoreObservation, ObsEvent, Passage } from "../types.js";
+import { type Cpu, cloneCpu, finalRegs, Flow, memoryDigest, newCpu } from "../machine/cpu.js";
+import type { CasePlan } from "../machine/plan.js";
+import { soloStep } from "./solo.js";
+import type { Windows } from "./windows.js";
+
+// Membership of one core's observation in the stop_machine reference family (SPEC 6.2-6.3): walk
+// the core's solo run alongside the observation, branch only at passages of slots whose op window
+// is open, prune a branch as soon as it departs from the observation, and memoize visited states.
+
+export interface Membership {
+  readonly member: boolean;
+  /** Index of the first observed event no branch matched (events.length: the end state). */
+  readonly point: number;
+  /** The closest reference observation found (best branch, completed with default choices). */
+  readonly expected: CoreObservation;
+  /** Instructions executed by the search (its cost). */
+  readonly work: number;
+  /** The search hit its work cap: the verdict is not trustworthy. */
+  readonly exhausted: boolean;
+}
+
+interface Node {
+  readonly cpu: Cpu;
+  /** Observed events matched so far. */
+  pos: number;
+  /** Passages completed. */
+  n: number;
+  /** Per op, per slot index: switched for this core. */
+  readonly sw: Uint8Array;
+  /** Slot of the passage in progress, -1 if none. */
+  inSlot: number;
+  /** Events produced beyond the observation (hang mode only). */
+  extra: ObsEvent[];
+}
+
+interface Alternative {
+  readonly node: Node;
+  readonly slot: number;
+  readonly content: Uint8Array;
+}
+
+function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
+  return a.kind === b.kind && (a.kind === "out"
+    ? a.port === (b as typeof a).port && a.value === (b as typeof a).value
+    : a.addr === (b as Extract<ObsEvent, { kind: "probe" }>).addr);
+}
+
+function sameEnd(cpu: Cpu, obs: CoreObservation): boolean {
+  const e = cpu.end!, o = obs.end;
+  if (e.kind !== o.kind) return false;
+  if (e.kind === "fault" && o.kind === "fault" && (e.fault !== o.fault || e.addr !== o.addr)) return false;
+  const regs = finalRegs(cpu);
+  return regs.every((r, i) => r === obs.regs[i]) && memoryDigest(cpu) === obs.digest;
+}
+
+export class MembershipSearch {
+  private readonly slots;
+  private readonly nSlots: number;
+  private readonly code: Uint8Array;
+  private readonly hang: boolean;
+  private readonly limit: number;
+  private readonly cap: number;
+  private work = 0;
+  private bestPos = -1;
+  private best: Node | undefined;
+
+  constructor(
+    private readonly plan: CasePlan,
+    private readonly core: number,
+    private readonly obs: CoreObservation,
+    private readonly win: Windows,
+    /** Real passages of this core, used only to try the likelier version first. */
+    private readonly real: readonly Passage[],
+    soloBudget: number,
+  ) {
+    this.slots = plan.kase.program.slots;
+    this.nSlots = this.slots.length;
+    this.code = plan.images[0]!.slice();
+    this.hang = obs.end.kind === "unfinished";
+    this.limit = Math.max(obs.instructions, soloBudget) * 2 + 1000;
+    this.cap = 64 * this.limit + 100_000;
+  }
+
+  private switched(sw: Uint8Array, j: number, k: number): boolean {
+    return sw[j * this.nSlots + k] === 1;
+  }
+
+  /** Switches op j for slot k (all its slots if atomic), switching earlier ops of those slots first. */
+  private switchOp(sw: Uint8Array, j: number, k: number): void {
+    const op = this.plan.kase.ops[j]!;
+    const targets = op.batch === "atomic" ? op.targets.map((t) => t.slot) : [k];
+    for (const kk of targets) {
+      for (const jj of this.plan.opsOfSlot[kk]!) {
+        if (jj >= j) break;
+        if (!this.switched(sw, jj, kk)) this.switchOp(sw, jj, kk);
+      }
+      sw[j * this.nSlots + kk] = 1;
+    }
+  }
+
+  private contentOf(sw: Uint8Array, k: number, transient: number): Uint8Array {
+    let content = this.slots[k]!.old;
+    for (const j of this.plan.opsOfSlot[k]!) {
+      if (this.switched(sw, j, k) || j === transient) content = this.plan.opSlots[j]!.find((p) => p.slot === k)!.to;
+    }
+    return content;
+  }
+
+  /** Every admissible (switch state, slot content) for a passage of slot k at passage index n. */
+  private options(node: Node, k: number): { sw: Uint8Array; content: Uint8Array }[] {
+    const { a, b } = this.win;
+    const n = node.n;
+    const out: { sw: Uint8Array; content: Uint8Array }[] = [];
+    const sw = node.sw.slice();
+    for (const j of this.plan.opsOfSlot[k]!) {
+      if (this.switched(sw, j, k)) continue;
+      if (n >= b[j]!) {
+        this.switchOp(sw, j, k);
+        continue;
+      }
+      if (n < a[j]!) break;
+      out.push({ sw: sw.slice(), content: this.contentOf(sw, k, -1) });
+      if (!this.plan.kase.ops[j]!.monotonic) out.push({ sw: sw.slice(), content: this.contentOf(sw, k, j) });
+      this.switchOp(sw, j, k);
+    }
+    out.push({ sw, content: this.contentOf(sw, k, -1) });
+    // Distinct contents with distinct states only; try the version the real passage fetched first.
+    const seen = new Set<string>();
+    const unique = out.filter((o) => {
+      const key = `${o.sw.join("")}:${o.content.join(",")}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    });
+    const realPassage = this.real[n];
+    if (realPassage && realPassage.slot === k && unique.length > 1) {
+      const s = this.slots[k]!;
+      const score = (c: Uint8Array) => {
+        let m = 0;
+        for (const f of realPassage.fetched) {
+          f.bytes.forEach((v, i) => {
+            const o = f.addr + i - s.start;
+            if (o >= 0 && o < s.len && c[o] === v) m++;
+          });
+        }
+        return m;
+      };
+      unique.sort((x, y) => score(y.content) - score(x.content));
+    }
+    return unique;
+  }
+
+  private stateKey(node: Node, k: number, content: Uint8Array): string {
+    const c = node.cpu;
+    return `${c.pc}|${c.regs.join(",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${node.sw.join("")}|${k}|${content.join(",")}`;
+  }
+
+  private clone(node: Node): Node {
+    return { cpu: cloneCpu(node.cpu), pos: node.pos, n: node.n, sw: node.sw.slice(), inSlot: node.inSlot, extra: node.extra.slice() };
+  }
+
+  private noteProgress(node: Node): void {
+    if (node.pos > this.bestPos) {
+      this.bestPos = node.pos;
+      this.best = this.clone(node);
+    }
+  }
+
+  /**
+   * Runs one branch until it succeeds, fails, or reaches an open window (pushing alternatives).
+   * Returns true on success.
+   */
+  private advance(node: Node, stack: Alternative[], visited: Set<string>, pending?: Alternative): boolean {
+    const { obs } = this;
+    const base = this.plan.base;
+    let enter = pending;
+    for (;;) {
+      const cpu = node.cpu;
+      if (enter) {
+        this.code.set(enter.content, this.slots[enter.slot]!.start - base);
+        node.inSlot = enter.slot;
+        enter = undefined;
+      } else if (node.inSlot < 0) {
+        const off = cpu.pc - base;
+        const k = off >= 0 && off < this.code.length ? this.plan.slotAt[off]! : -1;
+        if (k >= 0 && this.slots[k]!.start === cpu.pc) {
+          const opts = this.options(node, k);
+          const live: Alternative[] = [];
+          for (const o of opts) {
+            const probe: Node = { ...node, sw: o.sw };
+            const key = opts.length > 1 ? this.stateKey(probe, k, o.content) : "";
+            if (key && visited.has(key)) continue;
+            if (key) visited.add(key);
+            live.push({ node: probe, slot: k, content: o.content });
+          }
+          if (live.length === 0) return false;
+          for (let i = live.length - 1; i >= 1; i--) stack.push({ ...live[i]!, node: this.clone(live[i]!.node) });
+          node.sw.set(live[0]!.node.sw);
+          enter = live[0];
+          continue;
+        }
+      }
+      if (cpu.instructions >= this.limit || this.work >= this.cap) return this.hang && node.pos === obs.events.length;
+      this.work++;
+      const flow = soloStep(cpu, this.code, base, this.slots);
+      // Compare new events with the observation, then drop them: the branch keeps only a position.
+      for (const ev of cpu.events) {
+        if (node.pos < obs.events.length) {
+          if (!sameEvent(ev, obs.events[node.pos]!)) {
+            this.noteProgress(node);
+            return false;
+          }
+          node.pos++;
+        } else if (this.hang) {
+          node.extra.push(ev);
+        } else {
+          this.noteProgress(node);
+          return false;
+        }
+      }
+      cpu.events = [];
+      this.noteProgress(node);
+      if (this.hang && node.pos === obs.events.length && cpu.instructions >= obs.instructions && !cpu.end) return true;
+      if (flow === Flow.Ended) return !this.hang && node.pos === obs.events.length && sameEnd(cpu, obs);
+      if (node.inSlot >= 0) {
+        const s = this.slots[node.inSlot]!;
+        if (!(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
+          node.inSlot = -1;
+          node.n++;
+        }
+      }
+    }
+  }
+
+  run(): Membership {
+    const entry = this.plan.kase.program.entries[this.core - 1]!;
+    const root: Node = {
+      cpu: newCpu(entry), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots),
+      inSlot: -1, extra: [],
+    };
+    const stack: Alternative[] = [];
+    const visited = new Set<string>();
+    let member = this.advance(root, stack, visited);
+    while (!member && stack.length > 0 && this.work < this.cap) {
+      const alt = stack.pop()!;
+      member = this.advance(alt.node, stack, visited, alt);
+    }
+    const exhausted = !member && this.work >= this.cap;
+    const point = member ? this.obs.events.length : Math.max(0, Math.min(this.bestPos, this.obs.events.length));
+    return { member, point, expected: this.expected(), work: this.work, exhausted };
+  }
+
+  /** Completes the best branch with default choices, for the report's "expected" column. */
+  private expected(): CoreObservation {
+    const node = this.best ?? { cpu: newCpu(this.plan.kase.program.entries[this.core - 1]!), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots), inSlot: -1, extra: [] };
+    const cpu = cloneCpu(node.cpu);
+    const events: ObsEvent[] = this.obs.events.slice(0, node.pos);
+    const code = this.plan.images[0]!.slice();
+    const sw = node.sw.slice();
+    let n = node.n, inSlot = node.inSlot;
+    // The slot in progress keeps whatever the branch last wrote into the shared view.
+    if (inSlot >= 0) code.set(this.code.subarray(this.slots[inSlot]!.start - this.plan.base, this.slots[inSlot]!.start - this.plan.base + this.slots[inSlot]!.len), this.slots[inSlot]!.start - this.plan.base);
+    const base = this.plan.base;
+    let steps = 0;
+    while (!cpu.end && steps++ < this.limit) {
+      const off = cpu.pc - base;
+      if (inSlot < 0 && off >= 0 && off < code.length) {
+        const k = this.plan.slotAt[off]!;
+        if (k >= 0 && this.slots[k]!.start === cpu.pc) {
+          const opts = this.options({ cpu, pos: 0, n, sw, inSlot, extra: [] }, k);
+          const pick = opts[opts.length - 1]!;
+          sw.set(pick.sw);
+          code.set(pick.content, this.slots[k]!.start - base);
+          inSlot = k;
+        }
+      }
+      soloStep(cpu, code, base, this.slots);
+      events.push(...cpu.events);
+      cpu.events = [];
+      if (inSlot >= 0) {
+        const s = this.slots[inSlot]!;
+        if (!(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
+          inSlot = -1;
+          n++;
+        }
+      }
+    }
+    return {
+      core: this.core, events, times: [], end: cpu.end ?? { kind: "unfinished" }, endTime: 0,
+      regs: finalRegs(cpu), digest: memoryDigest(cpu), instructions: cpu.instructions,
+    };
+  }
+}
