@@ -1,33 +1,29 @@
 import { it } from "vitest";
-import { prepareSketch } from "./testing/build.js";
+import seedrandom from "seedrandom";
+import { generateCase } from "./fuzz/generate.js";
+import { prepareUnchecked } from "./testing/build.js";
 import { runOnce } from "./differential.js";
 import { builtinStrategy } from "./strategies/registry.js";
 import { namedModel } from "./models/named.js";
+import { disassemble } from "./isa/disasm.js";
 
-const jl = prepareSketch({
-  asm: [
-    "core1: mov ecx, 20",
-    "loop:",
-    ".slot jl", "nop5", ".endslot",
-    "mov al, 1", "out 0x10", "jmp next",
-    "yes: mov al, 2", "out 0x10",
-    "next: dec ecx", "jne loop", "hlt",
-  ],
-  entries: ["core1", "core1"],
-  slots: { jl: { new: "jmp yes" } },
-  ops: [["jl"]],
-});
-
-it("smoke", () => {
-  const s = builtinStrategy("int3_flush")!, m = namedModel("noncoherent-icache")!;
-  for (let seed = 0; seed < 200; seed++) {
-    const o = runOnce(jl, { strategy: s, model: m, seed, trace: true });
-    if (o.verdict.kind !== "diverges") continue;
+it("scratch", () => {
+  for (const [sn, mn] of [["text_poke_bp", "x86-realistic"], ["int3_flush", "x86-realistic"], ["text_poke_bp_batch", "coherent-atomic-byte"]]) {
+  const rng = seedrandom.alea("all");
+  let shown = 0;
+  for (let i = 0; i < 150; i++) {
+    const p = prepareUnchecked(generateCase(rng, { maxCores: 5 }));
+    const o = runOnce(p, { strategy: builtinStrategy(sn!)!, model: namedModel(mn!)!, seed: i, trace: true });
+    if (o.verdict.kind !== "diverges" || o.verdict.divergences[0]!.cause !== "unexplained") continue;
     const d = o.verdict.divergences[0]!;
-    console.log(seed, o.verdict.signature, d.detail, JSON.stringify(o.run.observations.map(x => [x.events.map(e => e.kind === "out" ? e.value : "p").join(""), x.end])));
-    console.log("expected", JSON.stringify(d.expected?.events.map(e => e.kind === "out" ? e.value : "p").join("")), JSON.stringify(d.expected?.end));
-    console.log(JSON.stringify(o.run.ops), JSON.stringify(o.run.passages.filter(p => p.core === d.core).map(p => [p.begin, p.end, p.fetched.map(f => f.text + ":" + f.origin.join(",")), p.resolution])));
-    console.log(o.run.trace.filter(e => e.kind !== "exec" && e.kind !== "refill").map(e => `${e.t} c${e.core} ${e.text}`).join("\n"));
-    break;
+    console.log(i, o.verdict.signature, d.detail);
+    console.log(disassemble(p.kase.program.code, 0x1000).map(l => `${l.addr.toString(16)}: ${l.text}`).join("\n"));
+    console.log(JSON.stringify(p.kase.program.slots.map(s => [s.name, s.start.toString(16), s.kind, [...s.old], [...s.new]])), JSON.stringify(p.kase.ops));
+    console.log(JSON.stringify(o.run.passages.filter(q => q.core === d.core).map(q => [q.slot, q.begin, q.end, q.resolution, q.fetched.map(f => f.text + ":" + f.origin.join(","))])));
+    console.log("obs", JSON.stringify(o.run.observations[d.core - 1]!.events), JSON.stringify(o.run.observations[d.core - 1]!.end));
+    console.log("exp", JSON.stringify(d.expected?.events), JSON.stringify(d.expected?.end));
+    console.log(o.run.trace.filter(e => e.core === d.core || e.core === 0).map(e => `${e.t} c${e.core} ${e.text}`).join("\n"));
+    if (++shown >= 1) break;
+  }
   }
 });

@@ -269,6 +269,8 @@ export interface Passage {
   resolution?: "resume" | "emulate" | "notMine";
   /** The handler's resolution matched neither the from nor the to instruction. */
   badEmulation: boolean;
+  /** Whose effect the handler's resolution had: the op's from (old) or to (new) instruction. */
+  resolvedAs?: "old" | "new";
 }
 
 export type PhaseKind = "before" | "write" | "sync" | "maintenance" | "data" | "after";

@@ -659,7 +659,10 @@ class Machine {
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
       if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
-      if (res.kind !== "notMine" && h.snapshot && p.op >= 0) p.badEmulation = !this.matchesVersionEffect(p, h.snapshot, cpu);
+      if (res.kind !== "notMine" && h.snapshot && p.op >= 0) {
+        p.resolvedAs = this.versionEffect(p, h.snapshot, cpu);
+        p.badEmulation = p.resolvedAs === undefined;
+      }
     }
     for (let i = nEvents; i < cpu.events.length; i++) core.times.push(this.t);
     if (flow === Flow.Ended) this.finishCore(core);
@@ -667,19 +670,19 @@ class Machine {
   }
 
   /** Whether the handler's effect equals executing the op's from or to first instruction (SPEC 7.1). */
-  private matchesVersionEffect(p: Passage, before: Cpu, after: Cpu): boolean {
+  private versionEffect(p: Passage, before: Cpu, after: Cpu): "old" | "new" | undefined {
     const plan = this.plan.opSlots[p.op]!.find((x) => x.slot === p.slot)!;
     const s = this.plan.kase.program.slots[p.slot]!;
-    for (const version of [plan.from, plan.to]) {
+    for (const [name, version] of [["old", plan.from], ["new", plan.to]] as const) {
       const trial = cloneCpu(before);
       trial.iflag = after.iflag;
       const d = decode(version, 0, version.length);
       if ("incomplete" in d) continue;
       const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
       if (flow === Flow.Trap) continue;
-      if (sameArchState(trial, after)) return true;
+      if (sameArchState(trial, after)) return name;
     }
-    return false;
+    return undefined;
   }
 
   private deliverIpi(core: CoreRt): void {

@@ -3,9 +3,13 @@ import type { Cause, CoreObservation, Effect, Passage, PatcherPhase, RunResult }
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
 
-/** Which version a passage's slot bytes came from, ignoring invariant and int3 bytes. */
+/**
+ * Which version a passage's slot bytes came from, ignoring invariant and int3 bytes. A trap counts
+ * as the version whose effect its handler reproduced (the int3 byte itself says nothing), so an
+ * emulated first instruction followed by old bytes is a torn passage.
+ */
 export function passageVersion(p: Passage): "old" | "new" | "mixed" | "none" {
-  let old = false, neu = false, other = false;
+  let old = p.resolvedAs === "old", neu = p.resolvedAs === "new", other = false;
   for (const f of p.fetched) {
     for (const o of f.origin) {
       if (o === "old") old = true;
@@ -14,9 +18,7 @@ export function passageVersion(p: Passage): "old" | "new" | "mixed" | "none" {
     }
   }
   if (other || (old && neu)) return "mixed";
-  if (old) return "old";
-  // A trap whose handler emulated the target behaves as the new version (the int3 bytes say nothing).
-  return neu || (p.resolution === "emulate" && !p.badEmulation) ? "new" : "none";
+  return old ? "old" : neu ? "new" : "none";
 }
 
 export interface CauseFinding {

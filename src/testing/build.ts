@@ -52,7 +52,11 @@ export function sketchCase(s: CaseSketch): Case {
 
 /** Plans a sketch with its solo budget (the loader's L). */
 export function prepareSketch(s: CaseSketch): PreparedCase {
-  const kase = sketchCase(s);
+  return prepareUnchecked(sketchCase(s));
+}
+
+/** Plans a case, computing the loader's L without its other checks. */
+export function prepareUnchecked(kase: Case): PreparedCase {
   const plan = planCase(kase);
   let L = 0;
   for (const image of plan.images) {
