@@ -29,11 +29,12 @@ export function newCpu(entry: number): Cpu {
   };
 }
 
-export function cloneCpu(c: Cpu): Cpu {
+/** A copy of the state; `withEvents: false` starts the copy with no events (cheaper snapshots). */
+export function cloneCpu(c: Cpu, withEvents = true): Cpu {
   return {
     pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag,
     data: c.data.slice(), stack: c.stack.slice(),
-    events: c.events.slice(), end: c.end, instructions: c.instructions,
+    events: withEvents ? c.events.slice() : [], end: c.end, instructions: c.instructions,
   };
 }
 

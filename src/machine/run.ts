@@ -54,6 +54,8 @@ interface HandlerRt {
   readonly serialize: boolean;
   readonly fetched?: FetchedInstr;
   readonly snapshot?: Cpu;
+  /** Events the core had at the trap (the snapshot carries none). */
+  readonly eventsBefore: number;
 }
 
 interface CoreRt {
@@ -315,7 +317,7 @@ class Machine {
       throw new HarnessError(`strategy ${this.strategy.name} wrote outside the code region at 0x${addr.toString(16)}`);
     }
     const made = this.mem.store(addr, piece, this.t);
-    this.traceEv(0, "store", `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
+    this.traceEv(0, "store", () => `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
     if (made.length === 0 || this.model.crossModifySnoop === "none" || this.model.icache === "noncoherent") return;
     const lo = addr, hi = addr + piece.length;
     for (let c = 1; c < this.nCores; c++) {
@@ -421,7 +423,16 @@ class Machine {
       }
       core.hi = hi;
     }
-    this.traceEv(core.id, "refill", `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
+    this.traceEv(core.id, "refill", () => `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
+  }
+
+  /** Whether the execute event is enabled: the fetch unit can supply the instruction (or a #PF) now. */
+  private instrReady(core: CoreRt): boolean {
+    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
+    if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
+    if (core.decoded.size > 0 && core.decoded.has(pc)) return true;
+    if (pc < core.lo || pc >= core.hi) return false;
+    return core.hi >= end || !("incomplete" in decode(core.buf, pc - base, core.hi - base));
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
@@ -546,7 +557,7 @@ class Machine {
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
-      this.traceEv(core.id, "fault", `#PF at 0x${f.toString(16)} (pc 0x${pc.toString(16)})`);
+      this.traceEv(core.id, "fault", () => `#PF at 0x${f.toString(16)} (pc 0x${pc.toString(16)})`);
       this.finishCore(core);
       return;
     }
@@ -562,7 +573,7 @@ class Machine {
     if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
       core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps });
     }
-    this.traceEv(core.id, "exec", `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
+    this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
     if (flow === Flow.Trap) this.trapEntry(core, pc, fetched);
   }
@@ -582,29 +593,30 @@ class Machine {
 
   private trapEntry(core: CoreRt, addr: number, fetched: FetchedInstr | undefined): void {
     const cpu = core.cpu;
-    const snapshot = core.passage ? cloneCpu(cpu) : undefined;
+    const snapshot = core.passage ? cloneCpu(cpu, false) : undefined;
+    const eventsBefore = cpu.events.length;
     const savedIF = cpu.iflag;
     cpu.iflag = false;
     if (this.model.trapSerializes) this.serializeCore(core);
-    this.traceEv(core.id, "trap", `int3 trap at 0x${addr.toString(16)}`);
+    this.traceEv(core.id, "trap", () => `int3 trap at 0x${addr.toString(16)}`);
     const onInt3 = this.strategy.onInt3;
     if (!onInt3) {
-      this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t });
+      this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
     const hctx = handlerCtx(this.env, core.id);
     const gen = this.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
     const first = this.guard("onInt3", () => gen.next());
     if (first.done) {
-      this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t });
+      this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    core.handler = { kind: "int3", gen, step: first.value, savedIF, addr, t: this.t, serialize: true, fetched, snapshot };
+    core.handler = { kind: "int3", gen, step: first.value, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
   }
 
   private resolve(
     core: CoreRt, res: Resolution | void,
-    h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number },
+    h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number; eventsBefore: number },
   ): void {
     if (!res || typeof res !== "object" || !("kind" in res)) {
       throw new HarnessError(`strategy ${this.strategy.name}: onInt3 must end with resume(), emulate() or notMine()`);
@@ -626,7 +638,7 @@ class Machine {
           }
           this.controlTransfer(core);
           if (res.serialize) this.serializeCore(core);
-          this.traceEv(core.id, "resume", `handler retries 0x${addr.toString(16)}`);
+          this.traceEv(core.id, "resume", () => `handler retries 0x${addr.toString(16)}`);
           return;
         }
         cpu.instructions++;
@@ -654,13 +666,13 @@ class Machine {
         }
         break;
     }
-    this.traceEv(core.id, "resolve", `handler ${res.kind} at 0x${addr.toString(16)} -> pc 0x${cpu.pc.toString(16)}`);
+    this.traceEv(core.id, "resolve", () => `handler ${res.kind} at 0x${addr.toString(16)} -> pc 0x${cpu.pc.toString(16)}`);
     core.retired++;
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
       if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
       if (res.kind !== "notMine" && h.snapshot && p.op >= 0) {
-        p.resolvedAs = this.versionEffect(p, h.snapshot, cpu);
+        p.resolvedAs = this.versionEffect(p, h.snapshot, cpu, h.eventsBefore);
         p.badEmulation = p.resolvedAs === undefined;
       }
     }
@@ -670,17 +682,17 @@ class Machine {
   }
 
   /** Whether the handler's effect equals executing the op's from or to first instruction (SPEC 7.1). */
-  private versionEffect(p: Passage, before: Cpu, after: Cpu): "old" | "new" | undefined {
+  private versionEffect(p: Passage, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
     const plan = this.plan.opSlots[p.op]!.find((x) => x.slot === p.slot)!;
     const s = this.plan.kase.program.slots[p.slot]!;
     for (const [name, version] of [["old", plan.from], ["new", plan.to]] as const) {
-      const trial = cloneCpu(before);
+      const trial = cloneCpu(before, false);
       trial.iflag = after.iflag;
       const d = decode(version, 0, version.length);
       if ("incomplete" in d) continue;
       const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
       if (flow === Flow.Trap) continue;
-      if (sameArchState(trial, after)) return name;
+      if (sameArchState(trial, after, eventsBefore)) return name;
     }
     return undefined;
   }
@@ -689,14 +701,14 @@ class Machine {
     const ipi = core.ipis.shift()!;
     const savedIF = core.cpu.iflag;
     core.cpu.iflag = false;
-    this.traceEv(core.id, "ipi", "IPI delivered");
+    this.traceEv(core.id, "ipi", () => "IPI delivered");
     const fn = ipi.fn;
     if (fn) {
       const hctx = handlerCtx(this.env, core.id);
       const gen = this.guard("IPI function", () => fn(hctx));
       const first = this.guard("IPI function", () => gen.next());
       if (!first.done) {
-        core.handler = { kind: "ipi", gen, step: first.value, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize };
+        core.handler = { kind: "ipi", gen, step: first.value, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
       }
     }
@@ -709,14 +721,14 @@ class Machine {
     this.awaitingAck.delete(core.id);
     this.controlTransfer(core);
     if (serialize) this.serializeCore(core);
-    this.traceEv(core.id, "ack", `IPI acked${serialize ? " (serializing return)" : ""}`);
+    this.traceEv(core.id, "ack", () => `IPI acked${serialize ? " (serializing return)" : ""}`);
   }
 
   private runHandlerStep(core: CoreRt): void {
     const h = core.handler!;
     const result = this.execStep(core.id, h.step);
     this.work++;
-    this.traceEv(core.id, "handler", `handler step ${h.step.k}`);
+    this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
     if (!next.done) {
       h.step = next.value;
@@ -733,7 +745,7 @@ class Machine {
     core.invals = [];
     core.handler = undefined;
     this.endPassageIfOutside(core);
-    this.traceEv(core.id, "end", describeEnd(core.cpu));
+    this.traceEv(core.id, "end", () => describeEnd(core.cpu));
   }
 
   private parkCores(): void {
@@ -747,7 +759,7 @@ class Machine {
         return core.cpu.pc > s.start && core.cpu.pc < s.start + s.len;
       })) continue;
       core.parked = true;
-      this.traceEv(c, "park", `parked at 0x${core.cpu.pc.toString(16)}`);
+      this.traceEv(c, "park", () => `parked at 0x${core.cpu.pc.toString(16)}`);
     }
   }
 
@@ -804,7 +816,7 @@ class Machine {
         if (this.stepEnabled(c, core.handler.step)) out.push(encode(Ev.Handler, c, 0));
       } else if (!core.parked) {
         if (core.cpu.iflag && core.ipis.length > 0) out.push(encode(Ev.Ipi, c, 0));
-        if (!this.execBlockedBySnoop(core) && (this.model.fetchBlock === 0 || this.peekInstr(core) !== null)) {
+        if (!this.execBlockedBySnoop(core) && this.instrReady(core)) {
           out.push(encode(Ev.Exec, c, 0));
         }
         if (this.refillBlocks(core) > 0) out.push(encode(Ev.Refill, c, 0));
@@ -828,21 +840,21 @@ class Machine {
       case Ev.Snoop: {
         const [s] = core.snoops.splice(idx, 1);
         this.deliverSnoop(core, s!.lo, s!.hi);
-        this.traceEv(c, "snoop", `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
+        this.traceEv(c, "snoop", () => `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
         break;
       }
       case Ev.Inval: {
         const [v] = core.invals.splice(idx, 1);
         for (const l of v!.lines) core.icache[l] = -1;
         this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
-        this.traceEv(c, "inval", `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
+        this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
         break;
       }
       case Ev.Clean: {
         const [cl] = this.cleans.splice(idx, 1);
         cl!.lines.forEach((l, i) => { this.mem.pou![l] = Math.max(this.mem.pou![l]!, cl!.targets[i]!); });
         this.ledger.cleansDone.push({ issued: cl!.issued, completed: this.t, lines: cl!.lines });
-        this.traceEv(-1, "clean", `write-back of lines ${cl!.lines.join(",")} completed`);
+        this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
         break;
       }
     }
@@ -852,8 +864,9 @@ class Machine {
     }
   }
 
-  private traceEv(core: number, kind: string, text: string): void {
-    if (this.opts.trace) this.trace.push({ t: this.t, core, kind, text });
+  /** Timeline entry; the text is built only when tracing (it is the hot loop's costliest line). */
+  private traceEv(core: number, kind: string, text: () => string): void {
+    if (this.opts.trace) this.trace.push({ t: this.t, core, kind, text: text() });
   }
 
   private finished(): boolean {
@@ -952,13 +965,15 @@ class Machine {
   }
 }
 
-function sameArchState(a: Cpu, b: Cpu): boolean {
-  if (a.pc !== b.pc || a.zf !== b.zf || a.end?.kind !== b.end?.kind) return false;
-  for (let i = 0; i < 8; i++) if (a.regs[i] !== b.regs[i]) return false;
-  for (let i = 0; i < a.stack.length; i++) if (a.stack[i] !== b.stack[i]) return false;
-  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
-  if (a.events.length !== b.events.length) return false;
-  return a.events.every((e, i) => JSON.stringify(e) === JSON.stringify(b.events[i]));
+/** `trial` started from an event-less snapshot taken when b had `eventsBefore` events. */
+function sameArchState(trial: Cpu, b: Cpu, eventsBefore: number): boolean {
+  if (trial.pc !== b.pc || trial.zf !== b.zf || trial.end?.kind !== b.end?.kind) return false;
+  for (let i = 0; i < 8; i++) if (trial.regs[i] !== b.regs[i]) return false;
+  for (let i = 0; i < trial.stack.length; i++) if (trial.stack[i] !== b.stack[i]) return false;
+  for (let i = 0; i < trial.data.length; i++) if (trial.data[i] !== b.data[i]) return false;
+  const fresh = b.events.slice(eventsBefore);
+  if (fresh.length !== trial.events.length) return false;
+  return trial.events.every((e, i) => JSON.stringify(e) === JSON.stringify(fresh[i]));
 }
 
 function describeEnd(cpu: Cpu): string {

@@ -1,0 +1,143 @@
+// The JSON case file, format version 2 (SPEC 10), as a zod schema. This layer checks shapes
+// and scalar ranges only; everything that needs the assembled program lives in load.ts.
+import { z } from "zod";
+import { MAX_CORES, MIN_CORES } from "../types.js";
+
+export const CASE_VERSION = 2;
+
+/** Custom message for a present-but-wrong value; undefined defers to the "missing" message. */
+function msg(text: string | ((input: unknown) => string)) {
+  return (iss: { input?: unknown }): string | undefined =>
+    iss.input === undefined ? undefined : typeof text === "string" ? text : text(iss.input);
+}
+
+/** Short JSON rendering of a bad input for messages. */
+export function show(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? s.slice(0, 37) + "..." : s;
+}
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+function fail(ctx: Ctx, input: unknown, message: string): never {
+  ctx.issues.push({ code: "custom", message, input });
+  return z.NEVER;
+}
+
+/** Wraps a converter that returns a value or an error text; an absent value is "missing". */
+function conv<T>(f: (v: unknown) => T | { error: string }) {
+  return z.unknown().transform((v, ctx): T => {
+    if (v === undefined) return fail(ctx, v, "missing");
+    const r = f(v);
+    if (typeof r === "object" && r !== null && "error" in r) return fail(ctx, v, (r as { error: string }).error);
+    return r as T;
+  });
+}
+
+const HEX_NUM = /^0x[0-9a-f]+$/i;
+const NUM_TEXT = 'expected a non-negative integer or a "0x..." hex string';
+
+function toNum(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === "string" && HEX_NUM.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** A non-negative safe integer, written as a JSON number or a "0x..." string. */
+export const num = conv((v) => toNum(v) ?? { error: `${NUM_TEXT}, got ${show(v)}` });
+
+/** A code address: a number (as `num`) or an assembler label (resolved later). */
+export type AddrRef = number | { readonly label: string };
+const LABEL = /^[A-Za-z_.][A-Za-z0-9_.]*$/;
+export const addrRef = conv((v): AddrRef | { error: string } => {
+  const n = toNum(v);
+  if (n !== undefined) return n;
+  if (typeof v === "string" && LABEL.test(v)) return { label: v };
+  return { error: `expected a label, a non-negative integer or a "0x..." hex string, got ${show(v)}` };
+});
+
+/** Hex bytes: whitespace-separated groups of whole bytes ("e9 00 00 00 00" or "e900000000"). */
+export const hexBytes = conv((v): Uint8Array | { error: string } => {
+  if (typeof v !== "string") return { error: `expected a hex byte string, got ${show(v)}` };
+  const groups = v.trim() === "" ? [] : v.trim().split(/\s+/);
+  if (!groups.every((g) => /^([0-9a-f]{2})+$/i.test(g))) {
+    return { error: 'expected hex bytes such as "e9 00 00 00 00"' };
+  }
+  const digits = groups.join("");
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
+});
+
+const asmText = z.union([z.string(), z.array(z.string())], {
+  error: msg((v) => `expected assembler text (a string or an array of lines), got ${show(v)}`),
+});
+
+function intIn(lo: number, hi: number) {
+  const e = msg(`expected an integer from ${lo} to ${hi}`);
+  return z.number({ error: e }).int({ error: e }).min(lo, { error: e }).max(hi, { error: e });
+}
+
+const codeSchema = z.strictObject({
+  base: num,
+  asm: asmText.optional(),
+  hex: hexBytes.optional(),
+});
+
+const slotSchema = z.strictObject({
+  name: z.string().min(1, { error: "expected a non-empty name" }),
+  new: asmText.optional(),
+  newHex: hexBytes.optional(),
+  kind: z.string().min(1, { error: "expected a non-empty kind" }).optional(),
+  bpResume: addrRef.optional(),
+  start: num.optional(),
+  len: z.number().int().min(1, { error: msg("expected an integer of at least 1") }).optional(),
+  old: hexBytes.optional(),
+});
+
+const targetSchema = z.union([
+  z.string(),
+  z.strictObject({ slot: z.string(), to: z.enum(["new", "old"]) }),
+], { error: msg((v) => `expected a slot name or {"slot": name, "to": "new"|"old"}, got ${show(v)}`) });
+
+const opSchema = z.strictObject({
+  slots: z.array(targetSchema).min(1, { error: "expected at least one slot" }),
+  batch: z.enum(["per-site", "atomic"]).default("per-site"),
+  monotonic: z.boolean().default(true),
+});
+
+const expectSchema = z.strictObject({
+  verdict: z.enum(["clean", "diverges", "harness-error"]),
+  signature: z.string().optional(),
+  rules: z.array(z.string()),
+});
+
+const runSchema = z.strictObject({
+  strategy: z.string().min(1, { error: "expected a non-empty strategy name" }),
+  model: z.string().min(1, { error: "expected a non-empty model name" }),
+  seed: z.number({ error: msg("expected a non-negative integer") })
+    .int({ error: msg("expected a non-negative integer") })
+    .min(0, { error: msg("expected a non-negative integer") }),
+  decisions: z.string().optional(),
+  expect: expectSchema.optional(),
+});
+
+export const caseSchema = z.strictObject({
+  xmcfuzz: z.literal("case", { error: msg((v) => `expected "case", got ${show(v)}`) }),
+  version: z.literal(CASE_VERSION, { error: msg((v) => `expected ${CASE_VERSION}, got ${show(v)}`) }),
+  name: z.string().min(1, { error: "expected a non-empty name" }),
+  description: z.string().optional(),
+  cores: intIn(MIN_CORES, MAX_CORES),
+  code: codeSchema,
+  entries: z.array(addrRef),
+  slots: z.array(slotSchema),
+  ops: z.array(opSchema),
+  runs: z.array(runSchema).default([]),
+});
+
+export type RawCase = z.output<typeof caseSchema>;
+export type RawSlot = RawCase["slots"][number];

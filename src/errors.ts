@@ -1,0 +1,6 @@
+// Errors that decide the CLI's exit status (README: 2 bad input, 3 harness error).
+
+/** Bad input: a one-line message naming the file and field. Exit status 2. */
+export class InputError extends Error {
+  override readonly name = "InputError";
+}
