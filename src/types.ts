@@ -251,7 +251,6 @@ export interface FetchedInstr {
   readonly fetchedAt: readonly number[];
   /** Patcher steps taken when each byte was fetched. */
   readonly patcherStepAt: readonly number[];
-  readonly text: string;
 }
 
 /** One pass of a core through a slot (SPEC 6.1), with its provenance. */

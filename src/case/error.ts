@@ -1,10 +1,11 @@
 // Case-file errors: always one line, always naming the field, so the CLI can print the message
 // and exit 2 without a stack trace (SPEC 10).
 import type { z } from "zod";
+import { InputError } from "../errors.js";
 import { show } from "./schema.js";
 
-export class CaseError extends Error {
-  override readonly name = "CaseError";
+/** Bad case input; an InputError, so the CLI maps it to exit status 2 like other bad input. */
+export class CaseError extends InputError {
   /** `field: what`, flattened to a single line. */
   constructor(readonly field: string, what: string) {
     super(`${field}: ${oneLine(what)}`);

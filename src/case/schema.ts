@@ -99,10 +99,19 @@ const slotSchema = z.strictObject({
   old: hexBytes.optional(),
 });
 
-const targetSchema = z.union([
-  z.string(),
-  z.strictObject({ slot: z.string(), to: z.enum(["new", "old"]) }),
-], { error: msg((v) => `expected a slot name or {"slot": name, "to": "new"|"old"}, got ${show(v)}`) });
+const TARGET_TEXT = 'expected a slot name or {"slot": name, "to": "new"|"old"}';
+
+/** An op target; a bare name means "to new". Checked by hand so that errors say which part is wrong. */
+const targetSchema = conv((v): { slot: string; to: "new" | "old" } | { error: string } => {
+  if (typeof v === "string") return { slot: v, to: "new" };
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: `${TARGET_TEXT}, got ${show(v)}` };
+  const o = v as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => k !== "slot" && k !== "to");
+  if (extra.length > 0) return { error: `unknown field "${extra[0]}"` };
+  if (typeof o.slot !== "string") return { error: `"slot": expected a slot name, got ${show(o.slot)}` };
+  if (o.to !== "new" && o.to !== "old") return { error: `"to": expected "new" or "old", got ${show(o.to)}` };
+  return { slot: o.slot, to: o.to };
+});
 
 const opSchema = z.strictObject({
   slots: z.array(targetSchema).min(1, { error: "expected at least one slot" }),

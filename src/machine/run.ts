@@ -538,7 +538,7 @@ class Machine {
     const p = core.passage;
     if (!p) return undefined;
     const origin = f.bytes.map((v, i) => this.originOf(pc + i, v, p.op, p.slot));
-    const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps, text: formatInstr(f.ins, pc) };
+    const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps };
     p.fetched.push(fi);
     return fi;
   }

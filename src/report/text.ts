@@ -56,7 +56,8 @@ function passageLines(p: Passage, kase: Case, run: RunResult): string[] {
     `${p.resolution ? `, trap resolved by ${p.resolution}` : ""}${p.badEmulation ? " (bad emulation)" : ""}${p.widened ? ", widened" : ""}`,
   ];
   for (const f of p.fetched) {
-    out.push(`  ${h(f.addr)}  ${hex(f.bytes).padEnd(24)} ${f.text.padEnd(22)} [${f.origin.map((o) => originMark[o]).join("")}]`);
+    const text = disassemble(f.bytes, f.addr)[0]?.text ?? "";
+    out.push(`  ${h(f.addr)}  ${hex(f.bytes).padEnd(24)} ${text.padEnd(22)} [${f.origin.map((o) => originMark[o]).join("")}]`);
     out.push(`      ${describeOrigins(f, run)}`);
   }
   return out;

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// The xmcfuzz command line: a thin shell over the library. Bad input is one line on stderr and
+// exit status 2; a strategy that misbehaves is exit 3; never a stack trace.
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { Command, CommanderError, Option } from "commander";
+import { InputError } from "../errors.js";
+import { DriftError } from "../schedule/choosers.js";
+import { EXIT } from "./exit.js";
+import { listModels, listStrategies } from "./list.js";
+import { reproCommand } from "./repro.js";
+import { runCommand } from "./run.js";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function intArg(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name}: expected an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command("xmcfuzz")
+    .description("Differential fuzzer for live code-patching protocols: every divergence from a stop_machine patch, by machine.")
+    .addHelpText("after", "\nExit status: 0 clean, 1 divergence found, 2 bad input (or replay drift), 3 harness error (a strategy threw or hung).")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program.command("run")
+    .description("run a case under strategies x models with random schedules; one verdict per (strategy, model)")
+    .argument("<case>", "case file (JSON)")
+    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
+    .option("--seed <n>", "first seed of the random scheduler", intArg("--seed", 0), 0)
+    .option("--schedules <n>", "random schedules tried per (strategy, model); stops at the first divergence", intArg("--schedules", 1), 200)
+    .option("--rules-fail", "count rule findings as divergences", false)
+    .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
+    .option("--json", "machine-readable output", false)
+    .action(runCommand);
+
+  program.command("repro")
+    .description("replay every recorded run of a case or crash file exactly and print the report")
+    .argument("<file>", "case or crash file with recorded runs")
+    .addOption(new Option("-s, --strategy <name|file>", "only this strategy, or a plugin the file names (repeatable)").argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", "only this model, or a model file the file names (repeatable)").argParser(collect))
+    .option("--rules-fail", "count rule findings as divergences", false)
+    .option("--json", "machine-readable output", false)
+    .action(reproCommand);
+
+  program.command("strategies")
+    .description("list the built-in strategies")
+    .option("--json", "machine-readable output", false)
+    .action(listStrategies);
+
+  program.command("models")
+    .description("list the named hardware models and their parameters")
+    .option("--json", "machine-readable output", false)
+    .action(listModels);
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exitCode === undefined ? EXIT.clean : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? EXIT.clean : EXIT.badInput;
+    }
+    if (e instanceof InputError || e instanceof DriftError) {
+      process.stderr.write(`xmcfuzz: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`xmcfuzz: internal error: ${message.split("\n")[0]}\n`);
+    return EXIT.harnessError;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,27 @@
+import type { Model, RecordedRun, Strategy } from "../types.js";
+import { InputError } from "../errors.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { resolveModel } from "../models/load.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { resolveStrategy } from "../strategies/load.js";
+
+// Turning command-line names and paths into strategies and models.
+
+export async function strategiesFrom(args: readonly string[] | undefined): Promise<Strategy[]> {
+  if (!args || args.length === 0) return [...BUILTIN_STRATEGIES];
+  return Promise.all(args.map(resolveStrategy));
+}
+
+export function modelsFrom(args: readonly string[] | undefined): Model[] {
+  if (!args || args.length === 0) return [...NAMED_MODELS];
+  return args.map(resolveModel);
+}
+
+/** The strategy and model of a recorded run: built-ins by name, user ones among those given. */
+export function recordedPair(run: RecordedRun, strategies: readonly Strategy[], models: readonly Model[], where: string): [Strategy, Model] {
+  const s = strategies.find((x) => x.name === run.strategy);
+  if (!s) throw new InputError(`${where}: strategy "${run.strategy}" is not built in; pass its plugin with --strategy <file>`);
+  const m = models.find((x) => x.name === run.model);
+  if (!m) throw new InputError(`${where}: model "${run.model}" is not built in; pass its file with --model <file>`);
+  return [s, m];
+}
