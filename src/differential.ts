@@ -1,4 +1,4 @@
-import type { Case, Decision, Model, RunResult, Strategy, Verdict } from "./types.js";
+import type { Case, Decision, Expectation, Model, RunResult, Strategy, Verdict } from "./types.js";
 import { type CasePlan, planCase } from "./machine/plan.js";
 import { runCase } from "./machine/run.js";
 import { judge, type JudgeOptions } from "./oracle/judge.js";
@@ -40,4 +40,26 @@ export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
   replay?.assertConsumed();
   const withDecisions: RunResult = { ...run, decisions: chooser.decisions };
   return { run: withDecisions, verdict: judge(prepared.plan, withDecisions, spec.judge), decisions: chooser.decisions };
+}
+
+/**
+ * Random schedules from `seed` on, until the first run that is not clean or `schedules` runs:
+ * a clean result covers them all, a divergent one names the seed that reproduces it.
+ */
+export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules: number): Outcome & { seed: number } {
+  let seed = spec.seed ?? 0;
+  const last = seed + schedules - 1;
+  let outcome = runOnce(prepared, { ...spec, seed });
+  while (outcome.verdict.kind === "clean" && seed < last) outcome = runOnce(prepared, { ...spec, seed: ++seed });
+  return { ...outcome, seed };
+}
+
+/** What a recorded run stores about its verdict. */
+export function expectationOf(v: Verdict): Expectation {
+  return { verdict: v.kind, ...(v.signature ? { signature: v.signature } : {}), rules: [...new Set(v.rules.map((r) => r.rule))].sort() };
+}
+
+export function sameExpectation(a: Expectation, b: Expectation): boolean {
+  return a.verdict === b.verdict && a.signature === b.signature &&
+    JSON.stringify([...a.rules].sort()) === JSON.stringify([...b.rules].sort());
 }

@@ -1,7 +1,7 @@
 import type { Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { InputError } from "../errors.js";
-import { prepare, runOnce } from "../differential.js";
+import { expectationOf, prepare, runOnce, sameExpectation } from "../differential.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { runJson } from "../report/json.js";
 import { formatReport } from "../report/text.js";
@@ -35,7 +35,7 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
     const [strategy, model] = recordedPair(r, strategies, allModels, `${file}: runs[${i}]`);
     const o = runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json, judge: { rulesFail: opts.rulesFail } });
     verdicts.push(o.verdict);
-    const matches = r.expect ? expectationMatches(r.expect, o.verdict) : undefined;
+    const matches = r.expect ? sameExpectation(r.expect, expectationOf(o.verdict)) : undefined;
     if (opts.json) {
       json.push({ ...runJson(o.run, o.verdict), expected: r.expect ?? null, matchesExpectation: matches ?? null });
     } else {
@@ -49,10 +49,4 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   }
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   process.exitCode = exitFor(verdicts);
-}
-
-function expectationMatches(expect: { verdict: string; signature?: string; rules: readonly string[] }, v: Verdict): boolean {
-  const rules = [...new Set(v.rules.map((r) => r.rule))].sort();
-  return expect.verdict === v.kind && (expect.signature ?? undefined) === (v.signature ?? undefined) &&
-    JSON.stringify([...expect.rules].sort()) === JSON.stringify(rules);
 }

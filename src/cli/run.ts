@@ -1,7 +1,7 @@
 import type { RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { prepare, runOnce, type Outcome } from "../differential.js";
+import { expectationOf, prepare, searchSchedules, type Outcome } from "../differential.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
 import { exitFor } from "./exit.js";
@@ -25,17 +25,12 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   const models = modelsFrom(opts.model);
   const prepared = prepare(loaded.kase, loaded.soloBudget);
   const results: { verdict: Verdict; seed: number; outcome: Outcome }[] = [];
-  // A clean verdict covers `schedules` seeds; a divergent one names the seed that reproduces it.
   for (const strategy of strategies) {
     for (const model of models) {
-      let seed = opts.seed;
-      let outcome = runOnce(prepared, { strategy, model, seed, judge: { rulesFail: opts.rulesFail } });
-      while (outcome.verdict.kind === "clean" && seed < opts.seed + opts.schedules - 1) {
-        outcome = runOnce(prepared, { strategy, model, seed: ++seed, judge: { rulesFail: opts.rulesFail } });
-      }
-      results.push({ verdict: outcome.verdict, seed, outcome });
+      const outcome = searchSchedules(prepared, { strategy, model, seed: opts.seed, judge: { rulesFail: opts.rulesFail } }, opts.schedules);
+      results.push({ verdict: outcome.verdict, seed: outcome.seed, outcome });
       if (!opts.json) {
-        const where = outcome.verdict.kind === "clean" ? `${seed - opts.seed + 1} schedules from seed ${opts.seed}` : `seed ${seed}`;
+        const where = outcome.verdict.kind === "clean" ? `${opts.schedules} schedules from seed ${opts.seed}` : `seed ${outcome.seed}`;
         process.stdout.write(`${verdictLine(outcome.verdict)}  (${where})\n`);
       }
     }
@@ -46,7 +41,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   if (opts.record) {
     const runs: RecordedRun[] = results.map((r) => ({
       strategy: r.verdict.strategy, model: r.verdict.model, seed: r.seed, decisions: r.outcome.decisions,
-      expect: { verdict: r.verdict.kind, signature: r.verdict.signature, rules: [...new Set(r.verdict.rules.map((x) => x.rule))].sort() },
+      expect: expectationOf(r.verdict),
     }));
     writeCaseFile(opts.record, { ...loaded.kase, runs });
   }
