@@ -3,7 +3,7 @@
 import type { Case, Decision, OpTarget, PatchOp, RecordedRun, Slot } from "../types.js";
 import { DATA_BASE, MAX_CODE_SIZE } from "../types.js";
 import { AsmError, assemble, assembleAt } from "../isa/asm.js";
-import { decodeAll } from "../isa/decode.js";
+import { decodeAll, decodeVersion } from "../isa/decode.js";
 import { hex } from "../isa/disasm.js";
 import { parseDecisions } from "../schedule/choosers.js";
 import { CaseError } from "./error.js";
@@ -114,11 +114,12 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
   }
   if (neu.length !== len) throw new CaseError(newField, `expected ${len} bytes (the slot length), got ${neu.length}`);
 
-  checkVersion(old, `${f}.old`);
-  checkVersion(neu, newField);
-  if (isProbeSlot(old, neu)) {
+  const probe = isProbeSlot(old, neu);
+  checkVersion(old, `${f}.old`, probe);
+  checkVersion(neu, newField, probe);
+  if (probe) {
     const probed = old[0] === 0xcc ? neu : old;
-    if (decodeAll(probed)!.length !== 1) throw new CaseError(f, "the probed version must be one instruction");
+    if (decodeAll(probed)?.length !== 1) throw new CaseError(f, "the probed version must be one instruction");
   }
 
   const bpResume = raw.bpResume === undefined ? start + len : resolveAddr(raw.bpResume, code, `${f}.bpResume`);
@@ -126,8 +127,8 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
   return { slot: { name: raw.name, start, len, old, new: neu, kind, bpResume }, newField };
 }
 
-function checkVersion(bytes: Uint8Array, field: string): void {
-  if (!decodeAll(bytes)) throw new CaseError(field, "does not decode to whole instructions ending at the slot end");
+function checkVersion(bytes: Uint8Array, field: string, probe: boolean): void {
+  if (!decodeVersion(bytes, probe)) throw new CaseError(field, "does not decode to whole instructions ending at the slot end");
 }
 
 function checkSlotSet(raw: readonly RawSlot[], slots: readonly Slot[], code: Code): void {

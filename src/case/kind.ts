@@ -1,6 +1,6 @@
 // Default slot kinds (`nop5->jmp32`): short, stable names, because kinds end up in signatures.
 import type { Instr } from "../types.js";
-import { decodeAll } from "../isa/decode.js";
+import { decodeVersion } from "../isa/decode.js";
 
 function mnemonic(ins: Instr): string {
   return ins.op === "nopN" ? `nop${ins.len}` : ins.op;
@@ -12,9 +12,8 @@ export function isProbeSlot(old: Uint8Array, neu: Uint8Array): boolean {
 }
 
 function versionName(bytes: Uint8Array, probe: boolean): string {
-  // The bytes after a probe's leading CC are never executed, so naming them would only add noise.
-  if (probe && bytes[0] === 0xcc) return "int3";
-  return (decodeAll(bytes) ?? []).map(mnemonic).join(";");
+  // Padding (after ret/jmp, or a probe's leading CC) is never executed: naming it would be noise.
+  return (decodeVersion(bytes, probe) ?? []).map(mnemonic).join(";");
 }
 
 export function defaultKind(old: Uint8Array, neu: Uint8Array): string {

@@ -166,3 +166,22 @@ export function decodeAll(bytes: ArrayLike<number>): Instr[] | undefined {
   }
   return off === n ? out : undefined;
 }
+
+/**
+ * The instructions a slot version executes (SPEC 3.2): decoding stops after a `ret` or `jmp`, or
+ * after the leading `CC` of a probe version; the bytes after that are padding that is never
+ * executed, and need not decode. Undefined if an executed instruction runs past the end.
+ */
+export function decodeVersion(bytes: ArrayLike<number>, probe: boolean): Instr[] | undefined {
+  const out: Instr[] = [];
+  const n = bytes.length;
+  let off = 0;
+  while (off < n) {
+    const r = decode(bytes, off, n);
+    if ("incomplete" in r) return undefined;
+    out.push(r);
+    off += r.len;
+    if (r.op === "ret" || r.op === "jmp8" || r.op === "jmp32" || (probe && off === 1 && r.op === "int3")) return out;
+  }
+  return off === n ? out : undefined;
+}
