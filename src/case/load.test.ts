@@ -113,8 +113,22 @@ describe("parseCase: a valid asm case", () => {
       slots: [{ name: "r", start: "0x1000", old: "e9 00 00 00 00", newHex: "c3cccccccc" }],
       ops: [{ slots: ["r"] }],
     });
-    expect(kase.program.slots[0]!.kind).toBe("jmp32->ret;int3;int3;int3;int3");
+    // The padding is never executed, so it is not part of the kind.
+    expect(kase.program.slots[0]!.kind).toBe("jmp32->ret");
     expect(kase.program.slots[0]!.len).toBe(5);
+  });
+
+  it("accepts padding that does not decode after ret and after a probe's CC (SPEC 3.2)", () => {
+    const { kase } = parseCase({
+      xmcfuzz: "case", version: 2, name: "pad", cores: 2,
+      code: { base: 4096, hex: "e9 00 00 00 00 b8 e8 00 00 00 f4" }, entries: [4096],
+      slots: [
+        { name: "r", start: "0x1000", old: "e9 00 00 00 00", newHex: "c3 e8 00 00 00" },
+        { name: "p", start: "0x1005", old: "b8 e8 00 00 00", newHex: "cc e8 00 00 00" },
+      ],
+      ops: [{ slots: ["r", "p"] }],
+    });
+    expect(kase.program.slots.map((s) => s.kind)).toEqual(["jmp32->ret", "movr32->int3"]);
   });
 });
 
