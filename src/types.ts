@@ -124,6 +124,11 @@ export type Decision = readonly [chosen: number, options: number];
 export interface Chooser {
   /** Picks an index in [0, options). Called only with options > 1. */
   choose(options: number, what: string): number;
+  /**
+   * Picks which enabled event runs next, knowing each option's actor (0 the patcher, 1.. program
+   * cores, N the memory system), for priority-based policies. Defaults to `choose`.
+   */
+  chooseEvent?(actors: readonly number[]): number;
 }
 
 // ---------------------------------------------------------------- strategies (SPEC 5)

@@ -384,6 +384,18 @@ class Machine {
     return this.opts.chooser.choose(options, what);
   }
 
+  private chooseEvent(events: readonly number[]): number {
+    if (events.length <= 1) return 0;
+    const chooser = this.opts.chooser;
+    if (!chooser.chooseEvent) return chooser.choose(events.length, "event");
+    return chooser.chooseEvent(events.map((ev) => this.actorOf(ev)));
+  }
+
+  /** 0 the patcher, c a program core, nCores the memory system (pending write-backs). */
+  private actorOf(ev: number): number {
+    return (ev >>> 20) === Ev.Clean ? this.nCores : (ev >>> 16) & 0xf;
+  }
+
   /** Reads one line through the non-coherent I-cache (fill, then a version in [lo, W]). */
   private readLine(core: CoreRt, line: number): Uint8Array {
     const w = this.mem.newest(line);
@@ -878,10 +890,9 @@ class Machine {
   /** Round-robin fair choice: the first actor at or after the pointer with an enabled event. */
   private rr = 0;
   private fairPick(events: number[]): number {
-    const actorOf = (ev: number) => ((ev >>> 20) === Ev.Clean ? this.nCores : (ev >>> 16) & 0xf);
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      const mine = events.filter((ev) => actorOf(ev) === actor);
+      const mine = events.filter((ev) => this.actorOf(ev) === actor);
       if (mine.length === 0) continue;
       this.rr = actor + 1;
       // Deliver pending state changes before executing, so the fair phase always makes progress.
@@ -907,7 +918,7 @@ class Machine {
           break;
         }
         this.t++;
-        const ev = this.fair ? this.fairPick(events) : events[this.choose(events.length, "event")]!;
+        const ev = this.fair ? this.fairPick(events) : events[this.chooseEvent(events)]!;
         this.apply(ev);
       }
       if (this.finished()) this.checkCode(this.plan.kase.ops.length);

@@ -18,6 +18,11 @@ export class RecordingChooser implements Chooser {
     this.decisions.push([chosen, options]);
     return chosen;
   }
+  chooseEvent(actors: readonly number[]): number {
+    const chosen = this.policy.chooseEvent ? this.policy.chooseEvent(actors) : this.policy.choose(actors.length, "event");
+    this.decisions.push([chosen, actors.length]);
+    return chosen;
+  }
 }
 
 /** `random`: uniform choices from a seeded alea generator (fast, and its state is restorable). */
