@@ -1,4 +1,5 @@
-import type { Case, Decision, Expectation, Model, RunResult, Strategy, Verdict } from "./types.js";
+import type { Case, Chooser, Decision, Expectation, Model, RunResult, Strategy, Verdict } from "./types.js";
+import { PctChooser, type PctOptions } from "./schedule/pct.js";
 import { type CasePlan, planCase } from "./machine/plan.js";
 import { runCase } from "./machine/run.js";
 import { judge, type JudgeOptions } from "./oracle/judge.js";
@@ -13,9 +14,15 @@ export interface RunSpec {
   readonly seed?: number;
   /** A recorded decision list to replay strictly (drift throws DriftError). */
   readonly decisions?: readonly Decision[];
+  /** Replay `decisions` leniently: wrap bad indices, draw missing ones from the policy (splices). */
+  readonly lenient?: boolean;
+  /** The policy drawing fresh decisions: uniform random (default) or PCT. */
+  readonly scheduler?: SchedulerKind;
   readonly trace?: boolean;
   readonly judge?: JudgeOptions;
 }
+
+export type SchedulerKind = { readonly kind: "random" } | ({ readonly kind: "pct" } & PctOptions);
 
 export interface Outcome {
   readonly run: RunResult;
@@ -33,9 +40,14 @@ export function prepare(kase: Case, soloBudget: number): PreparedCase {
   return { kase, plan: planCase(kase), soloBudget };
 }
 
+function policyFor(spec: RunSpec): Chooser {
+  const seed = spec.seed ?? 0;
+  return spec.scheduler?.kind === "pct" ? new PctChooser(seed, spec.scheduler) : new RandomChooser(seed);
+}
+
 export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
-  const replay = spec.decisions ? new ReplayChooser(spec.decisions) : undefined;
-  const chooser = new RecordingChooser(replay ?? new RandomChooser(spec.seed ?? 0));
+  const replay = spec.decisions ? new ReplayChooser(spec.decisions, spec.lenient ? policyFor(spec) : undefined) : undefined;
+  const chooser = new RecordingChooser(replay ?? policyFor(spec));
   const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget, trace: spec.trace });
   replay?.assertConsumed();
   const withDecisions: RunResult = { ...run, decisions: chooser.decisions };

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
+import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
@@ -48,6 +49,27 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
     .action(reproCommand);
+
+  program.command("fuzz")
+    .description("fuzz campaign: generated and mutated cases x strategies x models x schedules; keeps going after findings")
+    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
+    .option("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", parseDuration, parseDuration("8h"))
+    .option("--max-execs <n>", "stop after this many runs", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
+    .option("--workers <n>", "worker threads", intArg("--workers", 1), 1)
+    .option("--seed <n>", "root seed (worker seeds derive from it)", intArg("--seed", 0), 1)
+    .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
+    .option("--out <dir>", "campaign directory: stats.json, fuzz.log, corpus (sync/<node>/corpus)", "fuzz-out")
+    .option("--corpus <dir>", "alias of --sync-dir for a single machine")
+    .option("--crashes <dir>", "where findings go (default crashes/, or <sync-dir>/crashes)")
+    .option("--sync-dir <dir>", "AFL-style sync directory shared with other processes or machines")
+    .option("--node <name>", "this process's name in the sync directory (default: hostname-pid with --sync-dir)")
+    .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
+    .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
+    .option("--no-minimize", "keep findings unminimized")
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--json", "print the final statistics as JSON", false)
+    .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
   program.command("strategies")
     .description("list the built-in strategies")

@@ -43,13 +43,14 @@ export class RandomChooser implements Chooser {
  */
 export class ReplayChooser implements Chooser {
   private next = 0;
-  private readonly fallback: RandomChooser | undefined;
-  constructor(private readonly list: readonly Decision[], lenientSeed?: number) {
-    this.fallback = lenientSeed === undefined ? undefined : new RandomChooser(lenientSeed);
+  private readonly fallback: Chooser | undefined;
+  /** `lenient`: a seed (random fallback) or a policy drawing the decisions the list lacks. */
+  constructor(private readonly list: readonly Decision[], lenient?: number | Chooser) {
+    this.fallback = lenient === undefined ? undefined : typeof lenient === "number" ? new RandomChooser(lenient) : lenient;
   }
   choose(options: number, what: string): number {
     const d = this.list[this.next++];
-    if (this.fallback) return d ? d[0] % options : this.fallback.choose(options);
+    if (this.fallback) return d ? d[0] % options : this.fallback.choose(options, what);
     if (!d) throw new DriftError(`replay drift: decision ${this.next - 1} (${what}) is missing from the recorded list`);
     if (d[1] !== options) {
       throw new DriftError(`replay drift at decision ${this.next - 1} (${what}): recorded ${d[1]} options, run has ${options}`);

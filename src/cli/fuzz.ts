@@ -1,0 +1,58 @@
+import { join } from "node:path";
+import { hostname } from "node:os";
+import { InputError } from "../errors.js";
+import { Campaign } from "../fuzz/campaign.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { modelsFrom, strategiesFrom } from "./resolve.js";
+
+export interface FuzzOptions {
+  strategy?: string[];
+  model?: string[];
+  duration: number;
+  maxExecs: number;
+  workers: number;
+  seed: number;
+  scheduler: "random" | "pct";
+  out: string;
+  crashes?: string;
+  syncDir?: string;
+  node?: string;
+  log?: string;
+  feedback: boolean;
+  minimize: boolean;
+  maxCores: number;
+  json: boolean;
+}
+
+/** "8h", "30m", "90s", "1h30m", "250ms" or a number of seconds. */
+export function parseDuration(text: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  let total = 0, consumed = 0;
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    consumed += m[0].length;
+  }
+  if (consumed !== text.length || consumed === 0) throw new InputError(`--duration: expected a duration like 30s, 10m, 8h or 1h30m, got "${text}"`);
+  return total;
+}
+
+/** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
+export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
+  const strategyArgs = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  const strategies = await strategiesFrom(strategyArgs);
+  const models = modelsFrom(opts.model);
+  const node = opts.node ?? `${hostname()}-${process.pid}`;
+  const syncDir = opts.syncDir ?? join(opts.out, "sync");
+  const campaign = new Campaign({
+    strategies, strategyArgs, models,
+    durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.workers, seed: String(opts.seed),
+    scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, maxCores: opts.maxCores,
+    out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
+    syncDir, node: opts.node ?? (opts.syncDir ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
+    tty: process.stderr.isTTY === true,
+  });
+  const stats = await campaign.run();
+  if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
+}

@@ -1,0 +1,184 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Case } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
+import { signatureSlug } from "../oracle/classify.js";
+import { writeFileAtomic } from "./atomic.js";
+
+// Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
+// The first implementation is an AFL-style sync directory: each node writes only its own
+// subdirectory (write, then rename) and reads the others'; a signature's reproducer is swapped
+// under a lock file, so several processes (or machines sharing a filesystem) cooperate serverless.
+
+export type Offer = "new" | "smaller" | "known";
+
+export interface StoredFinding {
+  readonly signature: string;
+  readonly kind: "divergence" | "rule";
+  readonly kase: Case;
+  /** The readable report (the `repro` output) written beside the case. */
+  readonly report: string;
+}
+
+export interface CampaignStore {
+  /** Publishes a corpus entry (a case that set new coverage bits). */
+  publishCorpus(kase: Case, bits: readonly number[]): void;
+  /** Corpus entries published by other nodes since the last pull. */
+  pullCorpus(): { kase: Case; bits: number[] }[];
+  /** Keeps the smallest reproducer per signature; says whether this one was new or smaller. */
+  offerFinding(f: StoredFinding): Offer;
+  /** Signatures already stored (a restarted campaign resumes from them). */
+  signatures(): Set<string>;
+  /** This node's own corpus entries (a restarted campaign resumes from them). */
+  ownCorpus(): { kase: Case; bits: number[] }[];
+}
+
+function hashText(text: string): string {
+  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    h1 = Math.imul(h1 ^ text.charCodeAt(i), 0x01000193);
+    h2 = Math.imul(h2 ^ text.charCodeAt(i), 0x5bd1e995);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Size order of reproducers: fewer decisions, then fewer code bytes, cores and ops. */
+export function reproducerSize(k: Case): number {
+  const decisions = k.runs[0]?.decisions?.length ?? 0;
+  return decisions * 64 + k.program.code.length * 4 + k.cores * 16 + k.ops.length * 8 + k.program.slots.length;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** A lock file created with O_EXCL; a lock older than `staleMs` belonged to a dead process. */
+function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      try {
+        if (Date.now() - statSync(path).mtimeMs > staleMs) rmSync(path, { force: true });
+      } catch {
+        // It vanished between the two calls: try again.
+      }
+      if (attempt > 20_000) throw new Error(`cannot take lock ${path}`);
+      Atomics.wait(sleeper, 0, 0, 2);
+    }
+  }
+  try {
+    return f();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+function readCorpusFile(path: string): { kase: Case; bits: number[] } | undefined {
+  try {
+    const json = JSON.parse(readFileSync(path, "utf8")) as { case: unknown; bits: number[] };
+    return { kase: parseCase(json.case).kase, bits: json.bits };
+  } catch {
+    return undefined; // A half-synced or foreign file: skip it, never die on it.
+  }
+}
+
+export class SyncDirStore implements CampaignStore {
+  private readonly seen = new Set<string>();
+  private readonly ownDir: string;
+
+  /**
+   * `root`: the sync directory (`<root>/<node>/corpus/` per node); `crashes`: where findings go
+   * (`<crashes>/<signature slug>/<hash>.json` and `.txt`).
+   */
+  constructor(private readonly root: string, private readonly node: string, private readonly crashes: string) {
+    this.ownDir = join(root, node, "corpus");
+    mkdirSync(this.ownDir, { recursive: true });
+    mkdirSync(crashes, { recursive: true });
+  }
+
+  publishCorpus(kase: Case, bits: readonly number[]): void {
+    const text = JSON.stringify({ case: caseToJson(kase), bits });
+    const name = `${hashText(text)}.json`;
+    this.seen.add(join(this.ownDir, name));
+    writeFileAtomic(join(this.ownDir, name), text);
+  }
+
+  pullCorpus(): { kase: Case; bits: number[] }[] {
+    const out: { kase: Case; bits: number[] }[] = [];
+    if (!existsSync(this.root)) return out;
+    for (const node of readdirSync(this.root)) {
+      if (node === this.node) continue;
+      const dir = join(this.root, node, "corpus");
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) {
+        if (!f.endsWith(".json")) continue;
+        const path = join(dir, f);
+        if (this.seen.has(path)) continue;
+        this.seen.add(path);
+        const entry = readCorpusFile(path);
+        if (entry) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  ownCorpus(): { kase: Case; bits: number[] }[] {
+    return readdirSync(this.ownDir).filter((f) => f.endsWith(".json")).flatMap((f) => {
+      this.seen.add(join(this.ownDir, f));
+      const e = readCorpusFile(join(this.ownDir, f));
+      return e ? [e] : [];
+    });
+  }
+
+  offerFinding(f: StoredFinding): Offer {
+    const dir = join(this.crashes, signatureSlug(f.signature));
+    mkdirSync(dir, { recursive: true });
+    return withLock(join(dir, ".lock"), () => {
+      const existing = readdirSync(dir).filter((n) => n.endsWith(".json"));
+      const size = reproducerSize(f.kase);
+      let best = Infinity;
+      for (const n of existing) {
+        try {
+          best = Math.min(best, reproducerSize(parseCase(JSON.parse(readFileSync(join(dir, n), "utf8"))).kase));
+        } catch {
+          // A file we cannot read is replaced by a valid one below.
+        }
+      }
+      if (size >= best) return "known";
+      const json = JSON.stringify(caseToJson({ ...f.kase, name: f.kase.name, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+      const hash = hashText(json);
+      // Report first, then the case: a case file that exists always has its report.
+      writeFileAtomic(join(dir, `${hash}.txt`), f.report);
+      writeFileAtomic(join(dir, `${hash}.json`), json);
+      for (const n of existing) {
+        if (n === `${hash}.json`) continue;
+        rmSync(join(dir, n), { force: true });
+        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+      }
+      return best === Infinity ? "new" : "smaller";
+    });
+  }
+
+  signatures(): Set<string> {
+    const out = new Set<string>();
+    if (!existsSync(this.crashes)) return out;
+    for (const d of readdirSync(this.crashes)) {
+      const dir = join(this.crashes, d);
+      if (!statSync(dir).isDirectory()) continue;
+      for (const n of readdirSync(dir).filter((x) => x.endsWith(".json"))) {
+        try {
+          const desc = (JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "";
+          const m = /^(divergence|rule) (.*)$/.exec(desc);
+          if (m) out.add(m[2]!);
+        } catch {
+          // Skip unreadable files.
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,238 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { pino, type Logger } from "pino";
+import type { Model, Strategy } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
+import { prepare, runOnce } from "../differential.js";
+import { writeFileAtomic } from "../files/atomic.js";
+import { type CampaignStore, SyncDirStore } from "../files/store.js";
+import { formatReport } from "../report/text.js";
+import { CoverageMap } from "./coverage.js";
+import type { Finding } from "./engine.js";
+import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
+
+// The campaign shell: worker threads do the fuzzing; this thread owns the files (corpus, findings,
+// stats, log), the status line, the budget and the signals. Nothing here computes a verdict.
+
+export interface CampaignOptions {
+  readonly strategies: readonly Strategy[];
+  /** What each worker passes to resolveStrategy: a built-in name or a plugin path. */
+  readonly strategyArgs: readonly string[];
+  readonly models: readonly Model[];
+  readonly durationMs: number;
+  readonly maxExecs: number;
+  readonly workers: number;
+  readonly seed: string;
+  readonly scheduler: "random" | "pct";
+  readonly feedback: boolean;
+  readonly minimize: boolean;
+  readonly maxCores: number;
+  /** Campaign directory: stats.json, fuzz.log, and the sync directory's default. */
+  readonly out: string;
+  readonly crashes: string;
+  readonly syncDir: string;
+  readonly node: string;
+  readonly log: string;
+  /** Status output: a live line on a terminal, plain periodic lines otherwise. */
+  readonly tty: boolean;
+  readonly statusEveryMs?: number;
+  readonly quiet?: boolean;
+}
+
+export interface CampaignStats {
+  readonly elapsedMs: number;
+  readonly execs: number;
+  readonly execsPerSec: number;
+  readonly corpus: number;
+  readonly coverageBits: number;
+  readonly signatures: number;
+  readonly divergences: number;
+  readonly ruleFindings: number;
+  readonly harnessErrors: number;
+  readonly workerRestarts: number;
+  readonly sinceLastFindMs: number | null;
+}
+
+interface HistoryPoint {
+  readonly t: number;
+  readonly execs: number;
+  readonly execsPerSec: number;
+  readonly coverageBits: number;
+  readonly corpus: number;
+  readonly signatures: number;
+}
+
+const clock = (ms: number) => {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
+
+export function statusLine(s: CampaignStats): string {
+  const last = s.sinceLastFindMs === null ? "none yet" : `${clock(s.sinceLastFindMs)} ago`;
+  return `[${clock(s.elapsedMs)}] execs ${s.execs.toLocaleString("en-US")} (${Math.round(s.execsPerSec)}/s)  corpus ${s.corpus}  cov ${s.coverageBits}  signatures ${s.signatures} (${s.divergences} div, ${s.ruleFindings} rule)  last find ${last}${s.harnessErrors ? `  harness errors ${s.harnessErrors}` : ""}`;
+}
+
+export class Campaign {
+  private readonly store: CampaignStore;
+  private readonly coverage = new CoverageMap();
+  private readonly log: Logger;
+  private readonly workers = new Map<number, Worker>();
+  private readonly stopFlag = new SharedArrayBuffer(4);
+  private readonly signatures = new Set<string>();
+  private readonly history: HistoryPoint[] = [];
+  private readonly start = Date.now();
+  private execs = 0;
+  private corpus = 0;
+  private divergences = 0;
+  private ruleFindings = 0;
+  private harnessErrors = 0;
+  private restarts = 0;
+  private lastFind: number | null = null;
+  private stopping = false;
+  private lastRate = { t: Date.now(), execs: 0, rate: 0 };
+
+  constructor(private readonly opts: CampaignOptions) {
+    mkdirSync(opts.out, { recursive: true });
+    this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
+    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
+    for (const s of this.store.signatures()) this.signatures.add(s);
+  }
+
+  stats(): CampaignStats {
+    const now = Date.now();
+    if (now - this.lastRate.t >= 1000) {
+      this.lastRate = { t: now, execs: this.execs, rate: ((this.execs - this.lastRate.execs) * 1000) / (now - this.lastRate.t) };
+    }
+    return {
+      elapsedMs: now - this.start, execs: this.execs, execsPerSec: this.lastRate.rate || (this.execs * 1000) / Math.max(1, now - this.start),
+      corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
+      divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
+      workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
+    };
+  }
+
+  private human(line: string): void {
+    if (this.opts.quiet) return;
+    process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${line}\n`);
+  }
+
+  private writeStats(): void {
+    const s = this.stats();
+    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures });
+    writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
+  }
+
+  private spawn(index: number): void {
+    const config: WorkerConfig = {
+      index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
+      scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, maxCores: this.opts.maxCores,
+      stop: this.stopFlag,
+    };
+    const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
+    this.workers.set(index, w);
+    w.on("message", (m: ToMain) => this.onMessage(m));
+    w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
+    w.on("exit", (code) => {
+      this.workers.delete(index);
+      if (this.stopping) return;
+      // A worker that died is replaced; what it had shipped is already on disk.
+      this.restarts++;
+      this.log.warn({ worker: index, code }, "worker died; restarting");
+      this.human(`worker ${index} died (exit ${code}); restarting it`);
+      this.spawn(index);
+    });
+    const own = this.store.ownCorpus();
+    if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
+  }
+
+  private onMessage(m: ToMain): void {
+    switch (m.type) {
+      case "stats":
+        this.execs += m.execs;
+        break;
+      case "corpus":
+        if (this.coverage.merge(m.bits) > 0) {
+          this.corpus++;
+          this.store.publishCorpus(m.kase, m.bits);
+          for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: [{ kase: m.kase, bits: m.bits }] } satisfies ToWorker);
+        }
+        break;
+      case "finding":
+        this.onFinding(m.finding);
+        break;
+      case "harness-error":
+        this.harnessErrors++;
+        this.log.error({ strategy: m.strategy, model: m.model, error: m.message }, "harness error");
+        break;
+      case "done":
+        break;
+    }
+  }
+
+  private onFinding(f: Finding): void {
+    const run = f.kase.runs[0]!;
+    const strategy = this.opts.strategies.find((s) => s.name === run.strategy)!;
+    const model = this.opts.models.find((x) => x.name === run.model)!;
+    const loaded = parseCase(caseToJson(f.kase));
+    const replay = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: run.decisions, trace: true });
+    const report = formatReport(loaded.kase, replay.run, replay.verdict, `xmcfuzz finding: ${f.signature}`);
+    const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
+    this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
+    if (offer === "new" && !this.signatures.has(f.signature)) {
+      this.signatures.add(f.signature);
+      if (f.kind === "divergence") this.divergences++;
+      else this.ruleFindings++;
+      this.lastFind = Date.now();
+      this.human(`new ${f.kind === "divergence" ? "divergence" : "rule finding"}: ${f.signature}`);
+    } else if (offer === "smaller" && f.minimized && f.before && f.after) {
+      this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
+    }
+  }
+
+  /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
+  async run(): Promise<CampaignStats> {
+    this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
+    const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
+    let lastStatus = 0, lastStats = 0, lastPull = Date.now();
+    const onSignal = () => this.requestStop("signal");
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    while (!this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = Date.now();
+      if (now - this.start >= this.opts.durationMs || this.execs >= this.opts.maxExecs) this.requestStop("budget");
+      if (now - lastPull >= 2000) {
+        lastPull = now;
+        const entries = this.store.pullCorpus().filter((e) => this.coverage.merge(e.bits) > 0);
+        if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries } satisfies ToWorker);
+      }
+      if (now - lastStatus >= every && !this.opts.quiet) {
+        lastStatus = now;
+        if (this.opts.tty) process.stderr.write(`\r\x1b[2K${statusLine(this.stats())}`);
+        else process.stderr.write(`${statusLine(this.stats())}\n`);
+      }
+      if (now - lastStats >= 5000) {
+        lastStats = now;
+        this.writeStats();
+      }
+    }
+    await Promise.all([...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve))));
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    this.writeStats();
+    const final = this.stats();
+    this.log.info(final, "campaign end");
+    if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
+    return final;
+  }
+
+  requestStop(why: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    Atomics.store(new Int32Array(this.stopFlag), 0, 1);
+    this.log.info({ why }, "stopping");
+  }
+}

@@ -1,0 +1,152 @@
+import seedrandom from "seedrandom";
+import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
+import { expectationOf, prepare, runOnce, type Outcome, type SchedulerKind } from "../differential.js";
+import { formatPhase } from "../oracle/classify.js";
+import { CoverageMap, coverageOf } from "./coverage.js";
+import { generateCase, type Rng } from "./generate.js";
+import { minimize, type Size } from "./minimize.js";
+import { mutateCase } from "./mutate.js";
+
+// One fuzzing engine: generate or mutate a case, pick a (strategy, model) cell and a schedule, run
+// it differentially, keep cases that set new coverage bits, confirm and minimize findings. Pure
+// computation: workers drive it and ship its output; it writes no file.
+
+export interface EngineOptions {
+  readonly seed: number | string;
+  readonly strategies: readonly Strategy[];
+  readonly models: readonly Model[];
+  readonly scheduler: "random" | "pct";
+  /** Coverage feedback (off: every case is freshly generated, for comparison). */
+  readonly feedback: boolean;
+  readonly maxCores?: number;
+}
+
+/** A case that set new coverage bits, with the run that did. */
+export interface CorpusEntry {
+  readonly kase: Case;
+  /** Every coverage bit of its run (other engines merge them). */
+  readonly bits: number[];
+}
+
+export interface Finding {
+  readonly kind: "divergence" | "rule";
+  readonly signature: string;
+  /** The reproducer: the case with exactly one recorded run (strategy, model, decisions, verdict). */
+  readonly kase: Case;
+  readonly minimized: boolean;
+  readonly before?: Size;
+  readonly after?: Size;
+}
+
+export interface StepResult {
+  readonly outcome: Outcome;
+  readonly corpusEntry?: CorpusEntry;
+  readonly findings: Finding[];
+  readonly harnessError?: string;
+}
+
+/** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3). */
+export function ruleSignatures(v: Verdict): string[] {
+  return [...new Set(v.rules.map((r) => `rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`))];
+}
+
+function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, decisions: readonly Decision[], verdict: Verdict): Case {
+  const run: RecordedRun = { strategy: strategy.name, model: model.name, seed, decisions, expect: expectationOf(verdict) };
+  return { ...kase, runs: [run] };
+}
+
+export class FuzzEngine {
+  readonly coverage = new CoverageMap();
+  readonly corpus: Case[] = [];
+  /** Signatures this engine has already reported (the store keeps the smallest across engines). */
+  readonly known = new Set<string>();
+  execs = 0;
+  private readonly rng: Rng;
+  private readonly pctLength = { sum: 0, n: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    this.rng = seedrandom.alea(`engine:${opts.seed}`);
+  }
+
+  /** Corpus entries found by other engines: merge their coverage, keep them as parents. */
+  adopt(kase: Case, bits: readonly number[]): void {
+    if (this.coverage.merge(bits) > 0) this.corpus.push(kase);
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rng() * xs.length)]!;
+  }
+
+  private nextCase(): { kase: Case; soloBudget: number } {
+    for (;;) {
+      const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.pick(this.corpus) : undefined;
+      const kase = parent ? mutateCase(this.rng, parent) : generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 });
+      if (!kase) continue;
+      try {
+        return parseCase(caseToJson(kase));
+      } catch {
+        // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
+        if (!parent) throw new Error("the generator produced an invalid case");
+      }
+    }
+  }
+
+  private scheduler(): SchedulerKind {
+    if (this.opts.scheduler === "random") return { kind: "random" };
+    const length = this.pctLength.n > 0 ? Math.max(8, Math.round(this.pctLength.sum / this.pctLength.n)) : 200;
+    return { kind: "pct", depth: 1 + Math.floor(this.rng() * 3), length, inPatchWindow: this.rng() < 0.7 };
+  }
+
+  step(): StepResult {
+    const { kase, soloBudget } = this.nextCase();
+    const strategy = this.pick(this.opts.strategies), model = this.pick(this.opts.models);
+    const seed = Math.floor(this.rng() * 2 ** 31);
+    const prepared = prepare(kase, soloBudget);
+    const scheduler = this.scheduler();
+    const outcome = runOnce(prepared, { strategy, model, seed, scheduler });
+    this.execs++;
+    this.pctLength.sum += outcome.run.events;
+    this.pctLength.n++;
+    const v = outcome.verdict;
+    if (v.kind === "harness-error") return { outcome, findings: [], harnessError: v.harnessError };
+    const bits = coverageOf(outcome.run, v, kase.program.slots);
+    let corpusEntry: CorpusEntry | undefined;
+    if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
+      const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
+      this.corpus.push(entry);
+      corpusEntry = { kase: entry, bits };
+    }
+    const findings: Finding[] = [];
+    const signatures: [Finding["kind"], string][] = [
+      ...(v.signature ? [["divergence", v.signature] as [Finding["kind"], string]] : []),
+      ...ruleSignatures(v).map((s) => ["rule", s] as [Finding["kind"], string]),
+    ];
+    for (const [kind, signature] of signatures) {
+      if (this.known.has(signature)) continue;
+      this.known.add(signature);
+      findings.push(this.confirm(kind, signature, kase, soloBudget, strategy, model, seed, outcome));
+    }
+    return { outcome, corpusEntry, findings };
+  }
+
+  /** Strict replay confirms the finding before anyone sees it (SPEC 9). */
+  private confirm(kind: Finding["kind"], signature: string, kase: Case, soloBudget: number, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding {
+    const replay = runOnce(prepare(kase, soloBudget), { strategy, model, decisions: outcome.decisions });
+    const sigs = kind === "divergence" ? [replay.verdict.signature] : ruleSignatures(replay.verdict);
+    if (!sigs.includes(signature)) throw new Error(`finding did not replay: ${signature}`);
+    return { kind, signature, kase: recorded(kase, strategy, model, seed, outcome.decisions, outcome.verdict), minimized: false };
+  }
+
+  /** The smallest case and decision list found that keep the finding's signature. */
+  minimizeFinding(f: Finding): Finding {
+    const run = f.kase.runs[0]!;
+    const strategy = this.opts.strategies.find((s) => s.name === run.strategy)!;
+    const model = this.opts.models.find((m) => m.name === run.model)!;
+    if (f.kind === "rule") return f;
+    const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed });
+    const final = runOnce(prepare(m.kase, parseCase(caseToJson(m.kase)).soloBudget), { strategy, model, decisions: m.decisions });
+    return { ...f, kase: recorded(m.kase, strategy, model, run.seed, m.decisions, final.verdict), minimized: true, before: m.before, after: m.after };
+  }
+}

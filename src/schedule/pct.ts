@@ -1,0 +1,76 @@
+import seedrandom from "seedrandom";
+import type { Chooser } from "../types.js";
+
+// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): actors get random priorities,
+// the highest-priority enabled actor runs, and d-1 change points lower the running actor's
+// priority. A bug of depth d is found with probability >= 1/(n k^(d-1)) per run.
+
+export interface PctOptions {
+  /** Bug depth d: d-1 priority change points. */
+  readonly depth: number;
+  /** Expected number of event choices (k); change points are drawn in [0, k). */
+  readonly length: number;
+  /** Count only choices made while the patcher is active, so change points land in the patch window. */
+  readonly inPatchWindow?: boolean;
+}
+
+export class PctChooser implements Chooser {
+  private readonly rng: () => number;
+  private readonly priority = new Map<number, number>();
+  private readonly changePoints: number[];
+  private steps = 0;
+  private changed = 0;
+
+  constructor(seed: number | string, private readonly opts: PctOptions) {
+    this.rng = seedrandom.alea(`pct:${seed}`);
+    this.changePoints = Array.from({ length: Math.max(0, opts.depth - 1) }, () => Math.floor(this.rng() * opts.length)).sort((a, b) => a - b);
+  }
+
+  choose(options: number): number {
+    return Math.floor(this.rng() * options);
+  }
+
+  private priorityOf(actor: number): number {
+    let p = this.priority.get(actor);
+    if (p === undefined) {
+      // Initial priorities lie above every change-point priority (1..d-1); random among actors.
+      p = this.opts.depth + this.rng();
+      this.priority.set(actor, p);
+    }
+    return p;
+  }
+
+  chooseEvent(actors: readonly number[]): number {
+    const counts = !this.opts.inPatchWindow || actors.includes(0);
+    let best = -Infinity, top = -1;
+    for (const a of actors) {
+      const p = this.priorityOf(a);
+      if (p > best) {
+        best = p;
+        top = a;
+      }
+    }
+    if (counts) {
+      while (this.changed < this.changePoints.length && this.changePoints[this.changed] === this.steps) {
+        // Change point i: the actor about to run drops below everyone (priority d - 1 - i).
+        this.priority.set(top, this.opts.depth - 1 - this.changed - this.rng() * 0.5);
+        this.changed++;
+        best = -Infinity;
+        for (const a of actors) {
+          const p = this.priorityOf(a);
+          if (p > best) {
+            best = p;
+            top = a;
+          }
+        }
+      }
+      this.steps++;
+    }
+    // Among the chosen actor's own events (execute, refill, snoop, ...), pick uniformly.
+    const mine: number[] = [];
+    actors.forEach((a, i) => {
+      if (a === top) mine.push(i);
+    });
+    return mine[Math.floor(this.rng() * mine.length)]!;
+  }
+}
