@@ -138,24 +138,17 @@ export class SyncDirStore implements CampaignStore {
     const dir = join(this.crashes, signatureSlug(f.signature));
     mkdirSync(dir, { recursive: true });
     return withLock(join(dir, ".lock"), () => {
-      const existing = readdirSync(dir).filter((n) => n.endsWith(".json"));
+      // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
+      const existing = readdirSync(dir).filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
       const size = reproducerSize(f.kase);
-      let best = Infinity;
-      for (const n of existing) {
-        try {
-          best = Math.min(best, reproducerSize(parseCase(JSON.parse(readFileSync(join(dir, n), "utf8"))).kase));
-        } catch {
-          // A file we cannot read is replaced by a valid one below.
-        }
-      }
+      const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
       if (size >= best) return "known";
-      const json = JSON.stringify(caseToJson({ ...f.kase, name: f.kase.name, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
-      const hash = hashText(json);
+      const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+      const base = `s${size}-${hashText(json)}`;
       // Report first, then the case: a case file that exists always has its report.
-      writeFileAtomic(join(dir, `${hash}.txt`), f.report);
-      writeFileAtomic(join(dir, `${hash}.json`), json);
+      writeFileAtomic(join(dir, `${base}.txt`), f.report);
+      writeFileAtomic(join(dir, `${base}.json`), json);
       for (const n of existing) {
-        if (n === `${hash}.json`) continue;
         rmSync(join(dir, n), { force: true });
         rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
       }
@@ -169,7 +162,7 @@ export class SyncDirStore implements CampaignStore {
     for (const d of readdirSync(this.crashes)) {
       const dir = join(this.crashes, d);
       if (!statSync(dir).isDirectory()) continue;
-      for (const n of readdirSync(dir).filter((x) => x.endsWith(".json"))) {
+      for (const n of readdirSync(dir).filter((x) => /^s\d+-[0-9a-f]+\.json$/.test(x))) {
         try {
           const desc = (JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "";
           const m = /^(divergence|rule) (.*)$/.exec(desc);

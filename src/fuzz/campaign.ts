@@ -3,12 +3,8 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import type { Model, Strategy } from "../types.js";
-import { parseCase } from "../case/load.js";
-import { caseToJson } from "../case/save.js";
-import { prepare, runOnce } from "../differential.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import { type CampaignStore, SyncDirStore } from "../files/store.js";
-import { formatReport } from "../report/text.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
@@ -160,7 +156,7 @@ export class Campaign {
         }
         break;
       case "finding":
-        this.onFinding(m.finding);
+        this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
         this.harnessErrors++;
@@ -171,13 +167,7 @@ export class Campaign {
     }
   }
 
-  private onFinding(f: Finding): void {
-    const run = f.kase.runs[0]!;
-    const strategy = this.opts.strategies.find((s) => s.name === run.strategy)!;
-    const model = this.opts.models.find((x) => x.name === run.model)!;
-    const loaded = parseCase(caseToJson(f.kase));
-    const replay = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: run.decisions, trace: true });
-    const report = formatReport(loaded.kase, replay.run, replay.verdict, `xmcfuzz finding: ${f.signature}`);
+  private onFinding(f: Finding, report: string): void {
     const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
     if (offer === "new" && !this.signatures.has(f.signature)) {

@@ -140,12 +140,12 @@ export class FuzzEngine {
   }
 
   /** The smallest case and decision list found that keep the finding's signature. */
-  minimizeFinding(f: Finding): Finding {
+  minimizeFinding(f: Finding, shouldStop?: () => boolean): Finding {
     const run = f.kase.runs[0]!;
     const strategy = this.opts.strategies.find((s) => s.name === run.strategy)!;
     const model = this.opts.models.find((m) => m.name === run.model)!;
     if (f.kind === "rule") return f;
-    const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed });
+    const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed, maxRuns: 400, shouldStop });
     const final = runOnce(prepare(m.kase, parseCase(caseToJson(m.kase)).soloBudget), { strategy, model, decisions: m.decisions });
     return { ...f, kase: recorded(m.kase, strategy, model, run.seed, m.decisions, final.verdict), minimized: true, before: m.before, after: m.after };
   }

@@ -1,5 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { Case, Model } from "../types.js";
+import type { Case, Model, Strategy } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
+import { prepare, runOnce } from "../differential.js";
+import { formatReport } from "../report/text.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding } from "./engine.js";
 
@@ -24,13 +28,25 @@ export interface WorkerConfig {
 export type ToMain =
   | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
   | { readonly type: "corpus"; readonly kase: Case; readonly bits: number[] }
-  | { readonly type: "finding"; readonly finding: Finding }
+  | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
 export type ToWorker = { readonly type: "adopt"; readonly entries: { kase: Case; bits: number[] }[] };
 
+/** The `repro` report of a finding, from a traced strict replay (made here, off the main thread). */
+function reportOf(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): string {
+  const run = f.kase.runs[0]!;
+  const strategy = strategies.find((s) => s.name === run.strategy)!;
+  const model = models.find((m) => m.name === run.model)!;
+  const loaded = parseCase(caseToJson(f.kase));
+  const replay = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: run.decisions, trace: true });
+  return formatReport(loaded.kase, replay.run, replay.verdict, `xmcfuzz finding: ${f.signature}`);
+}
+
 const BATCH_MS = 100;
+/** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
+const MINIMIZE_MS = 5_000;
 
 async function main(): Promise<void> {
   const config = workerData as WorkerConfig;
@@ -46,8 +62,13 @@ async function main(): Promise<void> {
   });
   const send = (m: ToMain) => port.postMessage(m);
   let harnessErrors = 0, reported = 0;
+  // Findings wait here for minimization, which gets at most half of the worker's time so that a
+  // burst of new signatures early in a campaign does not stop the fuzzing.
+  const toMinimize: Finding[] = [];
+  let fuzzMs = 0, minimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
     const until = performance.now() + BATCH_MS;
+    const t0 = performance.now();
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {
       const r = engine.step();
       if (r.harnessError) {
@@ -56,9 +77,18 @@ async function main(): Promise<void> {
       }
       if (r.corpusEntry) send({ type: "corpus", kase: r.corpusEntry.kase, bits: r.corpusEntry.bits });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f });
-        if (config.minimize && f.kind === "divergence") send({ type: "finding", finding: engine.minimizeFinding(f) });
+        send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
+        if (config.minimize && f.kind === "divergence") toMinimize.push(f);
       }
+    }
+    fuzzMs += performance.now() - t0;
+    while (toMinimize.length > 0 && minimizeMs < fuzzMs && Atomics.load(stop, 0) === 0) {
+      const t1 = performance.now();
+      const deadline = t1 + MINIMIZE_MS;
+      const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
+      const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
+      send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
+      minimizeMs += performance.now() - t1;
     }
     send({ type: "stats", execs: engine.execs - reported, harnessErrors });
     reported = engine.execs;
@@ -66,6 +96,8 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   send({ type: "done" });
+  // The message listener would keep the thread alive; nothing more will arrive that matters.
+  port.unref();
 }
 
 void main();

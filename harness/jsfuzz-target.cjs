@@ -1,0 +1,36 @@
+// jsfuzz target (SPEC 9, last bullet): jsfuzz's byte buffers -> cases -> one differential run.
+//
+// jsfuzz 1.0.15 only requires CommonJS targets and instruments the CommonJS modules they require
+// for coverage, so this loads the CommonJS build of the library: run `npm run build:cjs` first
+// (tsconfig.cjs.json -> dist-cjs/). Then, from the repository root (jsfuzz joins the target path
+// to the current directory, so give it a relative path):
+//
+//   npx jsfuzz harness/jsfuzz-target.cjs /tmp/jsfuzz-corpus
+//
+// jsfuzz stops at the first exception (a "crash") and has no time or run limit. A divergence of
+// a deliberately broken strategy is an expected finding, not a reason to stop, so by default
+// this target throws only:
+//   - when the verdict is a divergence under `stop_machine`: it cannot diverge by construction
+//     (SPEC 6.6), so that is always a harness bug;
+//   - on any exception of the library itself (a rejected generated case, a DriftError, ...),
+//     which propagate as they are: they are bugs too.
+// Set XMCFUZZ_THROW=1 to also stop at the first divergence of any strategy (the error message is
+// the run's signature). "harness-error" verdicts (e.g. a hang budget exceeded) are ignored.
+"use strict";
+
+const { caseFromBytes } = require("../dist-cjs/src/fuzz/bytes.js");
+const { prepare, runOnce } = require("../dist-cjs/src/differential.js");
+
+const throwOnAny = process.env.XMCFUZZ_THROW === "1";
+
+/** @param {Buffer} buf */
+function fuzz(buf) {
+  const { kase, soloBudget, strategy, model, seed } = caseFromBytes(buf);
+  const { verdict } = runOnce(prepare(kase, soloBudget), { strategy, model, seed });
+  if (verdict.kind !== "diverges") return; // "clean" or "harness-error"
+  if (throwOnAny || strategy.name === "stop_machine") {
+    throw new Error(`${strategy.name}/${model.name}/seed ${seed}: ${verdict.signature ?? "diverges"}`);
+  }
+}
+
+module.exports = { fuzz };

@@ -1,0 +1,66 @@
+#!/bin/sh
+# Runs jsfuzz on harness/jsfuzz-target.cjs for a fixed wall time and prints its execs/s, to
+# compare with the built-in engine. Usage: scripts/bench-jsfuzz.sh [seconds=20] [corpus-dir]
+# (default corpus: a fresh temporary directory, i.e. a cold start). Needs `npm run build:cjs`
+# (done here when dist-cjs/ is missing; `npm run bench:jsfuzz` always rebuilds).
+#
+# jsfuzz has no time or run limit, so it is stopped with timeout(1). It prints a line at every
+# new coverage ("NEW") and every 3 s ("PULSE"): "#<total execs> ... exec/s: <rate since the
+# previous line>". Lines are timestamped as they arrive; reported:
+#   steady execs/s = execs between the first and last line with execs > 0 / time between them
+#                    (excludes jsfuzz's start-up: forking the worker, instrumenting modules);
+#   wall execs/s   = total execs / whole wall time;
+#   mean PULSE exec/s = mean of jsfuzz's own PULSE rates (those after the first exec).
+# jsfuzz runs in a temporary directory so its crash-* and .nyc_output files land there.
+set -eu
+
+secs="${1:-20}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/xmcfuzz-jsfuzz.XXXXXX")"
+corpus="${2:-$work/corpus}"
+mkdir -p "$corpus"
+
+[ -f "$root/dist-cjs/src/fuzz/bytes.js" ] || (cd "$root" && npm run --silent build:cjs)
+
+# jsfuzz resolves the target as path.join(cwd, target): it must be relative to the cwd.
+target="$(realpath --relative-to="$work" "$root/harness/jsfuzz-target.cjs")"
+
+echo "jsfuzz $(node -p "require('$root/node_modules/jsfuzz/package.json').version") for ${secs}s, corpus $corpus, work dir $work"
+cd "$work"
+{ timeout --signal=TERM "$secs" "$root/node_modules/.bin/jsfuzz" "$target" "$corpus" \
+    --exact-artifact-path "$work/crash" 2>&1 || true; } | node -e '
+const start = Date.now();
+const secs = Number(process.argv[1]);
+let buf = "", first = null, last = null, pulses = [], lastLine = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf("\n")) >= 0) {
+    const line = buf.slice(0, i); buf = buf.slice(i + 1);
+    const now = Date.now();
+    const m = /^#(\d+) (\w+)\s.*exec\/s: (\d+)/.exec(line);
+    if (m) {
+      const n = Number(m[1]);
+      lastLine = line;
+      if (m[2] === "PULSE") console.log(line);
+      if (n > 0) {
+        if (!first) first = { n, t: now };
+        last = { n, t: now };
+        if (m[2] === "PULSE") pulses.push(Number(m[3]));
+      }
+    } else if (line.trim() !== "") console.log(line);
+  }
+});
+process.stdin.on("end", () => {
+  const wall = (Date.now() - start) / 1000;
+  if (!last) { console.log("jsfuzz reported no executions"); process.exitCode = 1; return; }
+  const steady = last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : NaN;
+  const mean = pulses.length ? pulses.reduce((a, b) => a + b, 0) / pulses.length : NaN;
+  console.log(`last: ${lastLine}`);
+  console.log(`jsfuzz total execs: ${last.n} in ${wall.toFixed(1)} s (budget ${secs} s)`);
+  console.log(`steady execs/s: ${steady.toFixed(1)}`);
+  console.log(`wall execs/s: ${(last.n / wall).toFixed(1)}`);
+  console.log(`mean PULSE exec/s: ${mean.toFixed(1)} (${pulses.length} pulses)`);
+});
+' "$secs"

@@ -1,0 +1,174 @@
+// The finding minimizer of SPEC 9: ddmin over cores, ops, slots, instructions and the decision
+// list. A candidate counts only if the loader accepts it and its lenient replay (SPEC 8) keeps
+// the finding's signature; its newly recorded decision list then replaces the old one.
+import type { Case, Decision, Model, Strategy } from "../types.js";
+import { SOLO_LIMIT } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
+import { prepare, runOnce } from "../differential.js";
+import { planCase } from "../machine/plan.js";
+import { soloRun } from "../oracle/solo.js";
+import { ddmin } from "./ddmin.js";
+import { countInstructions, layout, lift } from "./relocate.js";
+import { withoutCores, withoutOps, withoutSlots, withoutTargets, withProgram } from "./shrink.js";
+
+export interface Size {
+  readonly cores: number;
+  readonly ops: number;
+  readonly slots: number;
+  /** Reachable instructions outside slots plus each slot's old version (see relocate.ts). */
+  readonly instructions: number;
+  readonly decisions: number;
+  readonly codeBytes: number;
+}
+
+export interface MinimizeOptions {
+  /** Replays allowed (default 2000). */
+  readonly maxRuns?: number;
+  /** Seed of the generator that draws decisions a lenient replay lacks (default 0). */
+  readonly seed?: number;
+  /** Stop trying candidates when this returns true (a wall-time budget, a campaign stopping). */
+  readonly shouldStop?: () => boolean;
+}
+
+export interface Minimized {
+  /** Loader-normalized, with no recorded runs (the old ones no longer describe it). */
+  readonly kase: Case;
+  readonly decisions: Decision[];
+  readonly runs: number;
+  readonly before: Size;
+  readonly after: Size;
+}
+
+export function sizeOf(kase: Case, decisions: readonly Decision[]): Size {
+  return {
+    cores: kase.cores, ops: kase.ops.length, slots: kase.program.slots.length,
+    instructions: countInstructions(kase.program), decisions: decisions.length, codeBytes: kase.program.code.length,
+  };
+}
+
+interface State {
+  readonly kase: Case;
+  readonly soloBudget: number;
+  readonly decisions: Decision[];
+}
+
+/** Decision lists are compared by length, then by the sum of chosen indices (lower is simpler). */
+function simpler(a: readonly Decision[], b: readonly Decision[]): boolean {
+  if (a.length !== b.length) return a.length < b.length;
+  const sum = (l: readonly Decision[]) => l.reduce((s, d) => s + d[0], 0);
+  return sum(a) < sum(b);
+}
+
+/**
+ * Cheap guard before the loader: a candidate whose solo runs grow far past the current ones (a
+ * deleted `dec ecx` makes a loop endless) is not a reduction, and the loader would spend 10^6
+ * instructions per core and image proving it.
+ */
+function runsShort(kase: Case, budget: number): boolean {
+  const limit = Math.min(SOLO_LIMIT, 4 * budget + 1000);
+  const { base, entries, slots } = kase.program;
+  try {
+    for (const image of planCase(kase).images) {
+      for (const e of entries) if (!soloRun(e, image, base, slots, limit + 1).end) return false;
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+export function minimize(
+  kase: Case, strategy: Strategy, model: Model, decisions: readonly Decision[], signature: string, opts: MinimizeOptions = {},
+): Minimized {
+  const maxRuns = opts.maxRuns ?? 2000;
+  const seed = opts.seed ?? 0;
+  let runs = 0;
+  const more = (): boolean => runs < maxRuns && !(opts.shouldStop?.() ?? false);
+
+  const loaded = parseCase(caseToJson({ ...kase, runs: [] }));
+  const first = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions, lenient: true, seed });
+  runs++;
+  if (first.verdict.signature !== signature) {
+    throw new Error(`minimize: the case does not reproduce "${signature}" (got ${first.verdict.signature ?? first.verdict.kind})`);
+  }
+  let state: State = { kase: loaded.kase, soloBudget: loaded.soloBudget, decisions: [...first.decisions] };
+  const before = sizeOf(loaded.kase, decisions);
+
+  /** Tries a candidate; on success it becomes the state. `decisionsOnly` demands a simpler list. */
+  const attempt = (cand: Case, list: readonly Decision[] = state.decisions, decisionsOnly = false): boolean => {
+    if (!more()) return false;
+    let next: State;
+    try {
+      if (!decisionsOnly && !runsShort(cand, state.soloBudget)) return false;
+      const l = decisionsOnly ? { kase: state.kase, soloBudget: state.soloBudget } : parseCase(caseToJson(cand));
+      runs++;
+      const o = runOnce(prepare(l.kase, l.soloBudget), { strategy, model, decisions: list, lenient: true, seed });
+      if (o.verdict.signature !== signature) return false;
+      next = { kase: l.kase, soloBudget: l.soloBudget, decisions: [...o.decisions] };
+    } catch {
+      return false; // the loader rejected it, or the harness failed on it
+    }
+    if (decisionsOnly && !simpler(next.decisions, state.decisions)) return false;
+    state = next;
+    return true;
+  };
+
+  const passes: (() => boolean)[] = [
+    // 1. cores (at least one program core stays)
+    () => ddmin(() => state.kase.program.entries.length, (i, c) => attempt(withoutCores(state.kase, i, c)), more, 1),
+    // 2. ops, then targets within each op (at least one stays)
+    () => {
+      let any = ddmin(() => state.kase.ops.length, (i, c) => attempt(withoutOps(state.kase, i, c)), more);
+      for (let j = 0; j < state.kase.ops.length; j++) {
+        any = ddmin(() => state.kase.ops[j]?.targets.length ?? 0, (i, c) => attempt(withoutTargets(state.kase, j, i, c)), more, 1) || any;
+      }
+      return any;
+    },
+    // 3. slots
+    () => ddmin(() => state.kase.program.slots.length, (i, c) => attempt(withoutSlots(state.kase, i, c)), more),
+    // 4. instructions and unreached bytes outside slots, by relocation
+    () => deleteInstructions(),
+    // 5. decisions: drop chunks, then lower chunks of indices to 0
+    () => {
+      let any = ddmin(() => state.decisions.length, (i, c) => attempt(state.kase, [...state.decisions.slice(0, i), ...state.decisions.slice(i + c)], true), more);
+      any = lowerDecisions() || any;
+      return any;
+    },
+  ];
+
+  function deleteInstructions(): boolean {
+    const l = lift(state.kase.program);
+    if (!l) return false;
+    const alive = l.items.map(() => true);
+    // Indices (into l.items) of the live items that may go; slots stay (pass 3 removes them).
+    let deletable = l.items.flatMap((it, i) => (it.kind === "slot" ? [] : [i]));
+    return ddmin(() => deletable.length, (i, c) => {
+      const gone = deletable.slice(i, i + c);
+      const mask = alive.slice();
+      for (const g of gone) mask[g] = false;
+      const program = layout(l, mask);
+      if (!program || !attempt(withProgram(state.kase, program))) return false;
+      for (const g of gone) alive[g] = false;
+      deletable = [...deletable.slice(0, i), ...deletable.slice(i + c)];
+      return true;
+    }, more);
+  }
+
+  function lowerDecisions(): boolean {
+    let any = false;
+    for (let chunk = Math.max(1, Math.floor(state.decisions.length / 2)); ; chunk = Math.floor(chunk / 2)) {
+      for (let i = 0; i < state.decisions.length && more(); i += chunk) {
+        const list = state.decisions.map((d, k): Decision => (k >= i && k < i + chunk ? [0, d[1]] : d));
+        if (list.some((d, k) => d[0] !== state.decisions[k]![0]) && attempt(state.kase, list, true)) any = true;
+      }
+      if (chunk <= 1 || !more()) return any;
+    }
+  }
+
+  for (let progress = true; progress && more();) {
+    progress = false;
+    for (const pass of passes) progress = pass() || progress;
+  }
+  return { kase: state.kase, decisions: state.decisions, runs, before, after: sizeOf(state.kase, state.decisions) };
+}
