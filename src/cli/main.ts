@@ -9,6 +9,8 @@ import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
+import { minimizeCommand } from "./minimize.js";
+import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
 
@@ -71,6 +73,28 @@ export function buildProgram(): Command {
     .option("--json", "print the final statistics as JSON", false)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
+  program.command("verify")
+    .description("exhaustive scheduler: every schedule within a delay bound, per (strategy, model)")
+    .argument("<case>", "case file (JSON)")
+    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
+    .option("--bound <n>", "delay bound: decisions that may deviate from the default schedule", intArg("--bound", 0), 1)
+    .option("--max-schedules <n>", "give up (incomplete) after this many schedules per cell", intArg("--max-schedules", 1), 200_000)
+    .option("--rules-fail", "count rule findings as divergences", false)
+    .option("--record <file>", "write the case with the divergent schedules recorded (for repro)")
+    .option("--json", "machine-readable output", false)
+    .action(verifyCommand);
+
+  program.command("minimize")
+    .description("shrink the first divergent recorded run of a case (cores, ops, slots, instructions, decisions), keeping its signature")
+    .argument("<case>", "case or crash file with a recorded divergent run")
+    .requiredOption("-o, --out <file>", "where to write the minimized case")
+    .addOption(new Option("-s, --strategy <name|file>", "only runs of this strategy (repeatable)").argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", "only runs of this model (repeatable)").argParser(collect))
+    .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
+    .option("--json", "machine-readable output", false)
+    .action(minimizeCommand);
+
   program.command("strategies")
     .description("list the built-in strategies")
     .option("--json", "machine-readable output", false)
@@ -102,6 +126,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`xmcfuzz: internal error: ${message.split("\n")[0]}\n`);
     return EXIT.harnessError;
   }
+}
+
+// A reader that went away (`xmcfuzz repro x | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 function invokedDirectly(): boolean {

@@ -569,7 +569,6 @@ class Machine {
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
-      this.traceEv(core.id, "fault", () => `#PF at 0x${f.toString(16)} (pc 0x${pc.toString(16)})`);
       this.finishCore(core);
       return;
     }
