@@ -77,6 +77,8 @@ interface CoreRt {
   ipis: { fn?: IpiFn; serialize: boolean }[];
   passage: Passage | undefined;
   readonly times: number[];
+  /** Event time at which the core ended (halt or fault). */
+  endTime: number;
 }
 
 interface PendingClean {
@@ -149,7 +151,7 @@ class Machine {
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
         buf: new Uint8Array(size), bufT: new Int32Array(size), bufP: new Int32Array(size),
         decoded: new Map(), snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
-        retired: 0, handler: undefined, ipis: [], passage: undefined, times: [],
+        retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
       this.clearBuffer(this.cores[c]!);
     }
@@ -751,6 +753,7 @@ class Machine {
 
   private finishCore(core: CoreRt): void {
     core.ended = true;
+    core.endTime = this.t;
     core.ipis = [];
     core.snoops = [];
     core.invals = [];
@@ -935,7 +938,7 @@ class Machine {
       const { cpu } = this.cores[c]!;
       observations.push({
         core: c, events: cpu.events, times: this.cores[c]!.times,
-        end: cpu.end ?? { kind: "unfinished" }, endTime: this.t, regs: finalRegs(cpu),
+        end: cpu.end ?? { kind: "unfinished" }, endTime: cpu.end ? this.cores[c]!.endTime : this.t, regs: finalRegs(cpu),
         digest: memoryDigest(cpu), instructions: cpu.instructions,
       });
     }

@@ -71,7 +71,8 @@ function sideBySide(obs: CoreObservation, expected: CoreObservation | undefined,
   for (let i = from; i < to; i++) {
     const o = obs.events[i] ? formatEvent(obs.events[i]!) : "-";
     const e = expected?.events[i] ? formatEvent(expected.events[i]!) : "-";
-    out.push(`${String(i).padStart(4)}  ${o.padEnd(24)} ${e.padEnd(24)}${i === point ? "  <-- first divergence" : ""}`);
+    const mark = i === point && point < obs.events.length ? "  <-- first divergence" : "";
+    out.push(`${String(i).padStart(4)}  ${o.padEnd(24)} ${e.padEnd(24)}${mark}`);
   }
   if (to < rows) out.push("   ...");
   const endMark = point >= obs.events.length ? "  <-- first divergence" : "";
