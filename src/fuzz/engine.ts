@@ -2,7 +2,8 @@ import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
-import { expectationOf, prepare, runOnce, type Outcome, type SchedulerKind } from "../differential.js";
+import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
+import { soloBudget } from "../case/terminate.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
@@ -57,6 +58,9 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
   return { ...kase, runs: [run] };
 }
 
+/** Schedules (each on a random cell) run per prepared case before the next case. */
+const RUNS_PER_CASE = 8;
+
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
   readonly corpus: Case[] = [];
@@ -65,6 +69,8 @@ export class FuzzEngine {
   execs = 0;
   private readonly rng: Rng;
   private readonly pctLength = { sum: 0, n: 0 };
+  private current: PreparedCase | undefined;
+  private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
@@ -79,16 +85,22 @@ export class FuzzEngine {
     return xs[Math.floor(this.rng() * xs.length)]!;
   }
 
-  private nextCase(): { kase: Case; soloBudget: number } {
+  private nextCase(): PreparedCase {
     for (;;) {
       const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.pick(this.corpus) : undefined;
-      const kase = parent ? mutateCase(this.rng, parent) : generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 });
+      if (!parent) {
+        // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them):
+        // only the solo budget is needed.
+        const kase = generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 });
+        return prepare(kase, soloBudget(kase));
+      }
+      const kase = mutateCase(this.rng, parent);
       if (!kase) continue;
       try {
-        return parseCase(caseToJson(kase));
+        const loaded = parseCase(caseToJson(kase));
+        return prepare(loaded.kase, loaded.soloBudget);
       } catch {
         // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
-        if (!parent) throw new Error("the generator produced an invalid case");
       }
     }
   }
@@ -99,11 +111,17 @@ export class FuzzEngine {
     return { kind: "pct", depth: 1 + Math.floor(this.rng() * 3), length, inPatchWindow: this.rng() < 0.7 };
   }
 
+  /** One exec. A case is reused for RUNS_PER_CASE schedules and cells, amortizing its preparation. */
   step(): StepResult {
-    const { kase, soloBudget } = this.nextCase();
+    if (!this.current || this.energy <= 0) {
+      this.current = this.nextCase();
+      this.energy = RUNS_PER_CASE;
+    }
+    this.energy--;
+    const prepared = this.current;
+    const { kase, soloBudget } = prepared;
     const strategy = this.pick(this.opts.strategies), model = this.pick(this.opts.models);
     const seed = Math.floor(this.rng() * 2 ** 31);
-    const prepared = prepare(kase, soloBudget);
     const scheduler = this.scheduler();
     const outcome = runOnce(prepared, { strategy, model, seed, scheduler });
     this.execs++;

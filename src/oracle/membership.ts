@@ -12,8 +12,8 @@ export interface Membership {
   readonly member: boolean;
   /** Index of the first observed event no branch matched (events.length: the end state). */
   readonly point: number;
-  /** The closest reference observation found (best branch, completed with default choices). */
-  readonly expected: CoreObservation;
+  /** The closest reference observation found (best branch, completed with default choices); only when not a member. */
+  readonly expected?: CoreObservation;
   /** Instructions executed by the search (its cost). */
   readonly work: number;
   /** The search hit its work cap: the verdict is not trustworthy. */
@@ -63,7 +63,8 @@ export class MembershipSearch {
   private readonly cap: number;
   private work = 0;
   private bestPos = -1;
-  private best: Node | undefined;
+  /** The branch that matched the most events, saved where it failed, for the expected column. */
+  private best: { node: Node; pending: ObsEvent[]; code: Uint8Array } | undefined;
 
   constructor(
     private readonly plan: CasePlan,
@@ -158,11 +159,13 @@ export class MembershipSearch {
     return { cpu: cloneCpu(node.cpu), pos: node.pos, n: node.n, sw: node.sw.slice(), inSlot: node.inSlot, extra: node.extra.slice() };
   }
 
-  private noteProgress(node: Node): void {
+  /** A branch failed after matching `node.pos` events; `pending` are its own events from there. */
+  private fail(node: Node, pending: ObsEvent[]): false {
     if (node.pos > this.bestPos) {
       this.bestPos = node.pos;
-      this.best = this.clone(node);
+      this.best = { node: this.clone(node), pending, code: this.code.slice() };
     }
+    return false;
   }
 
   /**
@@ -199,28 +202,29 @@ export class MembershipSearch {
           continue;
         }
       }
-      if (cpu.instructions >= this.limit || this.work >= this.cap) return this.hang && node.pos === obs.events.length;
+      if (cpu.instructions >= this.limit || this.work >= this.cap) {
+        return (this.hang && node.pos === obs.events.length) || this.fail(node, []);
+      }
       this.work++;
       const flow = soloStep(cpu, this.code, base, this.slots);
       // Compare new events with the observation, then drop them: the branch keeps only a position.
-      for (const ev of cpu.events) {
+      const events = cpu.events;
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i]!;
         if (node.pos < obs.events.length) {
-          if (!sameEvent(ev, obs.events[node.pos]!)) {
-            this.noteProgress(node);
-            return false;
-          }
+          if (!sameEvent(ev, obs.events[node.pos]!)) return this.fail(node, events.slice(i));
           node.pos++;
         } else if (this.hang) {
           node.extra.push(ev);
         } else {
-          this.noteProgress(node);
-          return false;
+          return this.fail(node, events.slice(i));
         }
       }
-      cpu.events = [];
-      this.noteProgress(node);
+      if (events.length > 0) cpu.events = [];
       if (this.hang && node.pos === obs.events.length && cpu.instructions >= obs.instructions && !cpu.end) return true;
-      if (flow === Flow.Ended) return !this.hang && node.pos === obs.events.length && sameEnd(cpu, obs);
+      if (flow === Flow.Ended) {
+        return (!this.hang && node.pos === obs.events.length && sameEnd(cpu, obs)) || this.fail(node, []);
+      }
       if (node.inSlot >= 0) {
         const s = this.slots[node.inSlot]!;
         if (!(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
@@ -246,21 +250,28 @@ export class MembershipSearch {
     }
     const exhausted = !member && this.work >= this.cap;
     const point = member ? this.obs.events.length : Math.max(0, Math.min(this.bestPos, this.obs.events.length));
-    return { member, point, expected: this.expected(), work: this.work, exhausted };
+    return { member, point, expected: member ? undefined : this.expected(), work: this.work, exhausted };
   }
 
   /** Completes the best branch with default choices, for the report's "expected" column. */
   private expected(): CoreObservation {
-    const node = this.best ?? { cpu: newCpu(this.plan.kase.program.entries[this.core - 1]!), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots), inSlot: -1, extra: [] };
+    const node = this.best?.node ?? { cpu: newCpu(this.plan.kase.program.entries[this.core - 1]!), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots), inSlot: -1, extra: [] };
     const cpu = cloneCpu(node.cpu);
-    const events: ObsEvent[] = this.obs.events.slice(0, node.pos);
-    const code = this.plan.images[0]!.slice();
+    const events: ObsEvent[] = [...this.obs.events.slice(0, node.pos), ...(this.best?.pending ?? [])];
+    // The code view as the failing branch saw it (its slot in progress keeps its version).
+    const code = this.best?.code ?? this.plan.images[0]!.slice();
     const sw = node.sw.slice();
     let n = node.n, inSlot = node.inSlot;
-    // The slot in progress keeps whatever the branch last wrote into the shared view.
-    if (inSlot >= 0) code.set(this.code.subarray(this.slots[inSlot]!.start - this.plan.base, this.slots[inSlot]!.start - this.plan.base + this.slots[inSlot]!.len), this.slots[inSlot]!.start - this.plan.base);
     const base = this.plan.base;
     let steps = 0;
+    const leaveSlot = () => {
+      const s = inSlot >= 0 ? this.slots[inSlot]! : undefined;
+      if (s && !(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
+        inSlot = -1;
+        n++;
+      }
+    };
+    leaveSlot(); // the failing instruction ran, but its passage bookkeeping did not
     while (!cpu.end && steps++ < this.limit) {
       const off = cpu.pc - base;
       if (inSlot < 0 && off >= 0 && off < code.length) {
@@ -276,13 +287,7 @@ export class MembershipSearch {
       soloStep(cpu, code, base, this.slots);
       events.push(...cpu.events);
       cpu.events = [];
-      if (inSlot >= 0) {
-        const s = this.slots[inSlot]!;
-        if (!(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
-          inSlot = -1;
-          n++;
-        }
-      }
+      leaveSlot();
     }
     return {
       core: this.core, events, times: [], end: cpu.end ?? { kind: "unfinished" }, endTime: 0,
