@@ -61,12 +61,16 @@ async function main(): Promise<void> {
     if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.kase, e.bits);
   });
   const send = (m: ToMain) => port.postMessage(m);
+  // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
+  const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
+  const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
   // Findings wait here for minimization, which gets at most half of the worker's time so that a
   // burst of new signatures early in a campaign does not stop the fuzzing.
   const toMinimize: Finding[] = [];
   let fuzzMs = 0, minimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
+    if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {

@@ -1,0 +1,87 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+// Campaigns as users run them: the built CLI in child processes, on fixed seeds.
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-campaign-"));
+
+function fuzz(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [cli, "fuzz", ...args], { cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
+}
+
+/** Signature directories with their files, ignoring nothing: a stray lock or temp file fails tests. */
+function findings(crashes: string): { dir: string; files: string[] }[] {
+  if (!existsSync(crashes)) return [];
+  return readdirSync(crashes).map((dir) => ({ dir, files: readdirSync(join(crashes, dir)).sort() }));
+}
+
+function logLines(path: string): { msg: string; signature?: string; offer?: string }[] {
+  return readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string });
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+});
+
+describe("fuzz campaigns", () => {
+  it("in 15 s on a fixed seed: divergences for direct_write, none (and no rule finding) for stop_machine", () => {
+    const dir = fresh();
+    const r = fuzz(["-s", "direct_write", "-s", "stop_machine", "--duration", "15s", "--seed", "7", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+    expect(r.status).toBe(0);
+    const stats = JSON.parse(r.stdout) as { execs: number; signatures: number };
+    expect(stats.execs).toBeGreaterThan(100);
+    const dirs = findings(join(dir, "crashes")).map((f) => f.dir);
+    expect(dirs.some((d) => d.startsWith("direct_write_"))).toBe(true);
+    expect(dirs.filter((d) => d.includes("stop_machine"))).toEqual([]);
+    // Every finding directory holds exactly one reproducer and its report.
+    for (const f of findings(join(dir, "crashes"))) {
+      expect(f.files).toHaveLength(2);
+      expect(f.files[0]!.replace(/\.json$/, "")).toBe(f.files[1]!.replace(/\.txt$/, ""));
+    }
+    const saved = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: unknown[] };
+    expect(saved.history.length).toBeGreaterThan(1);
+  }, 60_000);
+
+  it("a worker that dies mid-run loses no finding, and the campaign goes on", () => {
+    const dir = fresh();
+    const r = fuzz(["--workers", "2", "--duration", "12s", "--seed", "3", "--out", dir, "--crashes", join(dir, "crashes"), "--json", "--no-minimize"], { XMCFUZZ_TEST_WORKER_DIES_MS: "3000" });
+    expect(r.status).toBe(0);
+    const stats = JSON.parse(r.stdout) as { workerRestarts: number; signatures: number };
+    expect(stats.workerRestarts).toBeGreaterThanOrEqual(1);
+    const log = logLines(join(dir, "fuzz.log"));
+    expect(log.some((l) => l.msg === "worker died; restarting")).toBe(true);
+    const logged = new Set(log.filter((l) => l.msg === "finding" && l.offer === "new").map((l) => l.signature));
+    expect(logged.size).toBeGreaterThan(0);
+    expect(logged.size).toBe(stats.signatures);
+    // Every finding the log reported has its file.
+    const stored = new Set(findings(join(dir, "crashes")).flatMap((f) => f.files.filter((n) => n.endsWith(".json")).map((n) => {
+      const desc = (JSON.parse(readFileSync(join(dir, "crashes", f.dir, n), "utf8")) as { description: string }).description;
+      return desc.replace(/^(divergence|rule) /, "");
+    })));
+    for (const s of logged) expect(stored.has(s!), s).toBe(true);
+  }, 60_000);
+
+  it("two processes sharing a sync directory end with one file per signature", async () => {
+    const sync = fresh();
+    const run = (node: string, seed: string) => new Promise<number>((resolve) => {
+      const p = spawn(process.execPath, [cli, "fuzz", "-s", "direct_write", "-s", "int3_nosync", "--duration", "10s", "--seed", seed, "--sync-dir", sync, "--node", node, "--out", join(sync, `out-${node}`)], { cwd: root, stdio: "ignore" });
+      p.on("exit", (code) => resolve(code ?? -1));
+    });
+    expect(await Promise.all([run("a", "1"), run("b", "2")])).toEqual([0, 0]);
+    const all = findings(join(sync, "crashes"));
+    expect(all.length).toBeGreaterThan(0);
+    for (const f of all) {
+      expect(f.files.filter((n) => n.endsWith(".json")), f.dir).toHaveLength(1);
+      expect(f.files.filter((n) => n.endsWith(".txt")), f.dir).toHaveLength(1);
+      expect(f.files.filter((n) => n.includes(".lock") || n.includes(".tmp")), f.dir).toEqual([]);
+    }
+    // Both nodes published corpus entries into their own subdirectory of the sync directory.
+    expect(readdirSync(join(sync, "a", "corpus")).length).toBeGreaterThan(0);
+    expect(readdirSync(join(sync, "b", "corpus")).length).toBeGreaterThan(0);
+  }, 60_000);
+});
