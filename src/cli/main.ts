@@ -24,6 +24,13 @@ function intArg(name: string, min: number) {
   };
 }
 
+/** -s/--strategy and -m/--model, repeatable, on every command that runs cells. */
+function cellOptions(cmd: Command, what = "default: all built-ins"): Command {
+  return cmd
+    .addOption(new Option("-s, --strategy <name|file>", `strategy (repeatable; ${what})`).argParser(collect))
+    .addOption(new Option("-m, --model <name|file>", `hardware model (repeatable; ${what === "default: all built-ins" ? "default: all named models" : what})`).argParser(collect));
+}
+
 export function buildProgram(): Command {
   const program = new Command("xmcfuzz")
     .description("Differential fuzzer for live code-patching protocols: every divergence from a stop_machine patch, by machine.")
@@ -31,11 +38,9 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  program.command("run")
+  cellOptions(program.command("run"))
     .description("run a case under strategies x models with random schedules; one verdict per (strategy, model)")
     .argument("<case>", "case file (JSON)")
-    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
-    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
     .option("--seed <n>", "first seed of the random scheduler", intArg("--seed", 0), 0)
     .option("--schedules <n>", "random schedules tried per (strategy, model); stops at the first divergence", intArg("--schedules", 1), 200)
     .option("--rules-fail", "count rule findings as divergences", false)
@@ -43,19 +48,15 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(runCommand);
 
-  program.command("repro")
+  cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
     .description("replay every recorded run of a case or crash file exactly and print the report")
     .argument("<file>", "case or crash file with recorded runs")
-    .addOption(new Option("-s, --strategy <name|file>", "only this strategy, or a plugin the file names (repeatable)").argParser(collect))
-    .addOption(new Option("-m, --model <name|file>", "only this model, or a model file the file names (repeatable)").argParser(collect))
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
     .action(reproCommand);
 
-  program.command("fuzz")
+  cellOptions(program.command("fuzz"))
     .description("fuzz campaign: generated and mutated cases x strategies x models x schedules; keeps going after findings")
-    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
-    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
     .option("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", parseDuration, parseDuration("8h"))
     .option("--max-execs <n>", "stop after this many runs", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
     .option("--workers <n>", "worker threads", intArg("--workers", 1), 1)
@@ -73,11 +74,9 @@ export function buildProgram(): Command {
     .option("--json", "print the final statistics as JSON", false)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
-  program.command("verify")
+  cellOptions(program.command("verify"))
     .description("exhaustive scheduler: every schedule within a delay bound, per (strategy, model)")
     .argument("<case>", "case file (JSON)")
-    .addOption(new Option("-s, --strategy <name|file>", "strategy (repeatable; default: all built-ins)").argParser(collect))
-    .addOption(new Option("-m, --model <name|file>", "hardware model (repeatable; default: all named models)").argParser(collect))
     .option("--bound <n>", "delay bound: decisions that may deviate from the default schedule", intArg("--bound", 0), 1)
     .option("--max-schedules <n>", "give up (incomplete) after this many schedules per cell", intArg("--max-schedules", 1), 200_000)
     .option("--rules-fail", "count rule findings as divergences", false)
@@ -85,12 +84,10 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(verifyCommand);
 
-  program.command("minimize")
+  cellOptions(program.command("minimize"), "filters the recorded runs; also names plugins and model files")
     .description("shrink the first divergent recorded run of a case (cores, ops, slots, instructions, decisions), keeping its signature")
     .argument("<case>", "case or crash file with a recorded divergent run")
     .requiredOption("-o, --out <file>", "where to write the minimized case")
-    .addOption(new Option("-s, --strategy <name|file>", "only runs of this strategy (repeatable)").argParser(collect))
-    .addOption(new Option("-m, --model <name|file>", "only runs of this model (repeatable)").argParser(collect))
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);

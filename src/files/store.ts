@@ -104,7 +104,8 @@ export class SyncDirStore implements CampaignStore {
     const text = JSON.stringify({ case: caseToJson(kase), bits });
     const name = `${hashText(text)}.json`;
     this.seen.add(join(this.ownDir, name));
-    writeFileAtomic(join(this.ownDir, name), text);
+    // Corpus entries are cheap to lose and frequent early on: no fsync (findings always get one).
+    writeFileAtomic(join(this.ownDir, name), text, false);
   }
 
   pullCorpus(): { kase: Case; bits: number[] }[] {

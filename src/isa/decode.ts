@@ -155,6 +155,11 @@ export function isNop(op: Op): boolean {
 
 /** Linear decode of a whole byte string; undefined if it does not split into complete instructions. */
 export function decodeAll(bytes: ArrayLike<number>): Instr[] | undefined {
+  return decodeUntil(bytes, () => false);
+}
+
+/** Decodes instructions until `stop` says the rest is padding; undefined if one runs past the end. */
+function decodeUntil(bytes: ArrayLike<number>, stop: (ins: Instr, end: number) => boolean): Instr[] | undefined {
   const out: Instr[] = [];
   const n = bytes.length;
   let off = 0;
@@ -163,6 +168,7 @@ export function decodeAll(bytes: ArrayLike<number>): Instr[] | undefined {
     if ("incomplete" in r) return undefined;
     out.push(r);
     off += r.len;
+    if (stop(r, off)) return out;
   }
   return off === n ? out : undefined;
 }
@@ -173,15 +179,5 @@ export function decodeAll(bytes: ArrayLike<number>): Instr[] | undefined {
  * executed, and need not decode. Undefined if an executed instruction runs past the end.
  */
 export function decodeVersion(bytes: ArrayLike<number>, probe: boolean): Instr[] | undefined {
-  const out: Instr[] = [];
-  const n = bytes.length;
-  let off = 0;
-  while (off < n) {
-    const r = decode(bytes, off, n);
-    if ("incomplete" in r) return undefined;
-    out.push(r);
-    off += r.len;
-    if (r.op === "ret" || r.op === "jmp8" || r.op === "jmp32" || (probe && off === 1 && r.op === "int3")) return out;
-  }
-  return off === n ? out : undefined;
+  return decodeUntil(bytes, (r, end) => r.op === "ret" || r.op === "jmp8" || r.op === "jmp32" || (probe && end === 1 && r.op === "int3"));
 }
