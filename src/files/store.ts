@@ -1,7 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Case } from "../types.js";
-import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -21,17 +20,27 @@ export interface StoredFinding {
   readonly report: string;
 }
 
+/** A corpus entry as stored and shipped: the file text (`{case, bits}`) and its coverage bits. */
+export interface CorpusText {
+  readonly json: string;
+  readonly bits: number[];
+}
+
+export function corpusText(kase: Case, bits: number[]): CorpusText {
+  return { json: JSON.stringify({ case: caseToJson(kase), bits }), bits };
+}
+
 export interface CampaignStore {
   /** Publishes a corpus entry (a case that set new coverage bits). */
-  publishCorpus(kase: Case, bits: readonly number[]): void;
-  /** Corpus entries published by other nodes since the last pull. */
-  pullCorpus(): { kase: Case; bits: number[] }[];
+  publishCorpus(entry: CorpusText): void;
+  /** Corpus entries published by other nodes since the last pull (validated when used). */
+  pullCorpus(): CorpusText[];
   /** Keeps the smallest reproducer per signature; says whether this one was new or smaller. */
   offerFinding(f: StoredFinding): Offer;
   /** Signatures already stored (a restarted campaign resumes from them). */
   signatures(): Set<string>;
   /** This node's own corpus entries (a restarted campaign resumes from them). */
-  ownCorpus(): { kase: Case; bits: number[] }[];
+  ownCorpus(): CorpusText[];
 }
 
 function hashText(text: string): string {
@@ -77,10 +86,11 @@ function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
   }
 }
 
-function readCorpusFile(path: string): { kase: Case; bits: number[] } | undefined {
+function readCorpusFile(path: string): CorpusText | undefined {
   try {
-    const json = JSON.parse(readFileSync(path, "utf8")) as { case: unknown; bits: number[] };
-    return { kase: parseCase(json.case).kase, bits: json.bits };
+    const json = readFileSync(path, "utf8");
+    const bits = (JSON.parse(json) as { bits: unknown }).bits;
+    return Array.isArray(bits) && bits.every((b) => Number.isInteger(b)) ? { json, bits: bits as number[] } : undefined;
   } catch {
     return undefined; // A half-synced or foreign file: skip it, never die on it.
   }
@@ -100,16 +110,15 @@ export class SyncDirStore implements CampaignStore {
     mkdirSync(crashes, { recursive: true });
   }
 
-  publishCorpus(kase: Case, bits: readonly number[]): void {
-    const text = JSON.stringify({ case: caseToJson(kase), bits });
-    const name = `${hashText(text)}.json`;
+  publishCorpus(entry: CorpusText): void {
+    const name = `${hashText(entry.json)}.json`;
     this.seen.add(join(this.ownDir, name));
     // Corpus entries are cheap to lose and frequent early on: no fsync (findings always get one).
-    writeFileAtomic(join(this.ownDir, name), text, false);
+    writeFileAtomic(join(this.ownDir, name), entry.json, false);
   }
 
-  pullCorpus(): { kase: Case; bits: number[] }[] {
-    const out: { kase: Case; bits: number[] }[] = [];
+  pullCorpus(): CorpusText[] {
+    const out: CorpusText[] = [];
     if (!existsSync(this.root)) return out;
     for (const node of readdirSync(this.root)) {
       if (node === this.node) continue;
@@ -127,7 +136,7 @@ export class SyncDirStore implements CampaignStore {
     return out;
   }
 
-  ownCorpus(): { kase: Case; bits: number[] }[] {
+  ownCorpus(): CorpusText[] {
     return readdirSync(this.ownDir).filter((f) => f.endsWith(".json")).flatMap((f) => {
       this.seen.add(join(this.ownDir, f));
       const e = readCorpusFile(join(this.ownDir, f));

@@ -149,10 +149,10 @@ export class Campaign {
         this.execs += m.execs;
         break;
       case "corpus":
-        if (this.coverage.merge(m.bits) > 0) {
+        if (this.coverage.merge(m.entry.bits) > 0) {
           this.corpus++;
-          this.store.publishCorpus(m.kase, m.bits);
-          for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: [{ kase: m.kase, bits: m.bits }] } satisfies ToWorker);
+          this.store.publishCorpus(m.entry);
+          for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: [m.entry] } satisfies ToWorker);
         }
         break;
       case "finding":

@@ -63,7 +63,8 @@ const RUNS_PER_CASE = 8;
 
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
-  readonly corpus: Case[] = [];
+  /** Parents for mutation; entries from other engines stay JSON text until first picked. */
+  readonly corpus: (Case | string)[] = [];
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
@@ -76,9 +77,24 @@ export class FuzzEngine {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
   }
 
-  /** Corpus entries found by other engines: merge their coverage, keep them as parents. */
-  adopt(kase: Case, bits: readonly number[]): void {
-    if (this.coverage.merge(bits) > 0) this.corpus.push(kase);
+  /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent. */
+  adopt(json: string, bits: readonly number[]): void {
+    if (this.coverage.merge(bits) > 0) this.corpus.push(json);
+  }
+
+  /** A random parent, parsed (and validated by the loader) the first time it is picked. */
+  private parent(): Case | undefined {
+    const i = Math.floor(this.rng() * this.corpus.length);
+    const entry = this.corpus[i]!;
+    if (typeof entry !== "string") return entry;
+    try {
+      const kase = parseCase((JSON.parse(entry) as { case: unknown }).case).kase;
+      this.corpus[i] = kase;
+      return kase;
+    } catch {
+      this.corpus.splice(i, 1);
+      return undefined;
+    }
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -87,7 +103,7 @@ export class FuzzEngine {
 
   private nextCase(): PreparedCase {
     for (;;) {
-      const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.pick(this.corpus) : undefined;
+      const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
       if (!parent) {
         // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them):
         // only the solo budget is needed.

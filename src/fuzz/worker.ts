@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { Case, Model, Strategy } from "../types.js";
+import type { Model, Strategy } from "../types.js";
+import { corpusText, type CorpusText } from "../files/store.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { prepare, runOnce } from "../differential.js";
@@ -27,12 +28,13 @@ export interface WorkerConfig {
 
 export type ToMain =
   | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
-  | { readonly type: "corpus"; readonly kase: Case; readonly bits: number[] }
+  | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
-export type ToWorker = { readonly type: "adopt"; readonly entries: { kase: Case; bits: number[] }[] };
+/** Corpus entries travel as JSON text: one string is far cheaper to clone than a case. */
+export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
 
 /** The `repro` report of a finding, from a traced strict replay (made here, off the main thread). */
 function reportOf(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): string {
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     feedback: config.feedback, maxCores: config.maxCores,
   });
   port.on("message", (m: ToWorker) => {
-    if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.kase, e.bits);
+    if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
   });
   const send = (m: ToMain) => port.postMessage(m);
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
         harnessErrors++;
         send({ type: "harness-error", message: r.harnessError, strategy: r.outcome.verdict.strategy, model: r.outcome.verdict.model });
       }
-      if (r.corpusEntry) send({ type: "corpus", kase: r.corpusEntry.kase, bits: r.corpusEntry.bits });
+      if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
         send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
         if (config.minimize && f.kind === "divergence") toMinimize.push(f);
