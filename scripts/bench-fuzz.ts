@@ -27,9 +27,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * Execs per second of a whole `xmcfuzz fuzz` process over the second half of its run (from its
  * stats history), past the start-up burst of new signatures, each saved with its report.
  */
-function campaignRate(workers: number): number {
+function campaignRate(workers: number, extra: string[] = []): number {
   const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-bench-"));
-  spawnSync(process.execPath, [cli, "fuzz", "--workers", String(workers), "--duration", `${seconds}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes")], { encoding: "utf8" });
+  spawnSync(process.execPath, [cli, "fuzz", "--workers", String(workers), "--duration", `${seconds}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
   const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: { t: number; execs: number }[] }).history;
   const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t / 2) ?? h[0]!;
   return (last.execs - mid.execs) / ((last.t - mid.t) / 1000);
@@ -91,3 +91,6 @@ console.log(`   geometric mean time, unguided/guided: ${(geo(medians[1]!) / geo(
 // ---- 3. scaling
 const one = campaignRate(1), two = campaignRate(2);
 console.log(`3. xmcfuzz fuzz execs/s: 1 worker ${one.toFixed(0)}, 2 workers ${two.toFixed(0)}: ${(two / one).toFixed(2)}x`);
+// Minimization time is not an exec: without it, the same comparison measures the engines alone.
+const oneRaw = campaignRate(1, ["--no-minimize"]), twoRaw = campaignRate(2, ["--no-minimize"]);
+console.log(`   with --no-minimize: 1 worker ${oneRaw.toFixed(0)}, 2 workers ${twoRaw.toFixed(0)}: ${(twoRaw / oneRaw).toFixed(2)}x`);
