@@ -33,7 +33,7 @@ export const DATA_BASE = 0x100000;
 export const DATA_SIZE = 0x100;
 /** Private stack of every program core; esp starts at STACK_TOP. */
 export const STACK_TOP = 0x200000;
-export const STACK_SIZE = 0x400;
+export const STACK_SIZE = 0x100;
 export const MAX_CODE_SIZE = 0x10000;
 export const MIN_CORES = 2;
 export const MAX_CORES = 8;

@@ -126,6 +126,8 @@ export class MembershipSearch {
       this.switchOp(sw, j, k);
     }
     out.push({ sw, content: this.contentOf(sw, k, -1) });
+    // Outside every window there is one choice (the common case): no dedup, no ordering.
+    if (out.length === 1) return out;
     // Distinct contents with distinct states only; try the version the real passage fetched first.
     const seen = new Set<string>();
     const unique = out.filter((o) => {
