@@ -42,7 +42,11 @@ interface Fetch {
   readonly times: number[];
   readonly psteps: number[];
   readonly cached: boolean;
+  /** Bytes, times and steps were left out (nothing needs them for this instruction). */
+  readonly lazy?: boolean;
 }
+
+const NONE: number[] = [];
 
 interface HandlerRt {
   readonly kind: "int3" | "ipi";
@@ -138,10 +142,12 @@ class Machine {
   wrongFinalCode: RunResult["wrongFinalCode"];
   private readonly env: CtxEnv;
   private readonly nCores: number;
+  private readonly tracing: boolean;
 
   constructor(readonly plan: CasePlan, readonly strategy: Strategy, readonly model: Model, readonly opts: RunOptions) {
     const { program } = plan.kase;
     this.nCores = plan.kase.cores;
+    this.tracing = opts.trace === true;
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
     const lines = Math.ceil(program.code.length / LINE);
     const size = program.code.length;
@@ -319,7 +325,7 @@ class Machine {
       throw new HarnessError(`strategy ${this.strategy.name} wrote outside the code region at 0x${addr.toString(16)}`);
     }
     const made = this.mem.store(addr, piece, this.t);
-    this.traceEv(0, "store", () => `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
+    if (this.tracing) this.traceEv(0, "store", () => `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
     if (made.length === 0 || this.model.crossModifySnoop === "none" || this.model.icache === "noncoherent") return;
     const lo = addr, hi = addr + piece.length;
     for (let c = 1; c < this.nCores; c++) {
@@ -437,7 +443,7 @@ class Machine {
       }
       core.hi = hi;
     }
-    this.traceEv(core.id, "refill", () => `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
+    if (this.tracing) this.traceEv(core.id, "refill", () => `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
   }
 
   /** Whether the execute event is enabled: the fetch unit can supply the instruction (or a #PF) now. */
@@ -450,7 +456,7 @@ class Machine {
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
-  private peekInstr(core: CoreRt): Fetch | number | null {
+  private peekInstr(core: CoreRt, detail = true): Fetch | number | null {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
     const hit = core.decoded.get(pc);
@@ -459,6 +465,7 @@ class Machine {
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
     const d = decode(core.buf, pc - base, core.hi - base);
     if ("incomplete" in d) return core.hi >= end ? end : null;
+    if (!detail) return { ins: d, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
     for (let i = 0; i < d.len; i++) {
       bytes.push(core.buf[pc - base + i]!);
@@ -564,21 +571,29 @@ class Machine {
 
   // ------------------------------------------------------------ core events
 
+  /** Whether [pc, pc+len) touches a slot: only then do provenance and passages need the bytes. */
+  private touchesSlot(pc: number, len: number): boolean {
+    const base = this.mem.base;
+    for (let a = Math.max(pc, base); a < pc + len && a < this.mem.end; a++) if (this.plan.slotAt[a - base]! >= 0) return true;
+    return false;
+  }
+
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    const f = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end
-      ? this.fetchDirect(core) : this.peekInstr(core)!;
+    let f = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end
+      ? this.fetchDirect(core) : this.peekInstr(core, false)!;
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;
     }
+    const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
+    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) f = this.peekInstr(core) as Fetch;
     this.beginPassage(core, pc, f.ins.len);
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
     if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
-    const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.bytes.length, this.t);
     if (rule) this.addRule(rule, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
@@ -586,7 +601,7 @@ class Machine {
     if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
       core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps });
     }
-    this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
+    if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
     if (flow === Flow.Trap) this.trapEntry(core, pc, fetched);
   }
@@ -611,7 +626,7 @@ class Machine {
     const savedIF = cpu.iflag;
     cpu.iflag = false;
     if (this.model.trapSerializes) this.serializeCore(core);
-    this.traceEv(core.id, "trap", () => `int3 trap at 0x${addr.toString(16)}`);
+    if (this.tracing) this.traceEv(core.id, "trap", () => `int3 trap at 0x${addr.toString(16)}`);
     const onInt3 = this.strategy.onInt3;
     if (!onInt3) {
       this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
@@ -651,7 +666,7 @@ class Machine {
           }
           this.controlTransfer(core);
           if (res.serialize) this.serializeCore(core);
-          this.traceEv(core.id, "resume", () => `handler retries 0x${addr.toString(16)}`);
+          if (this.tracing) this.traceEv(core.id, "resume", () => `handler retries 0x${addr.toString(16)}`);
           return;
         }
         cpu.instructions++;
@@ -679,7 +694,7 @@ class Machine {
         }
         break;
     }
-    this.traceEv(core.id, "resolve", () => `handler ${res.kind} at 0x${addr.toString(16)} -> pc 0x${cpu.pc.toString(16)}`);
+    if (this.tracing) this.traceEv(core.id, "resolve", () => `handler ${res.kind} at 0x${addr.toString(16)} -> pc 0x${cpu.pc.toString(16)}`);
     core.retired++;
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
@@ -714,7 +729,7 @@ class Machine {
     const ipi = core.ipis.shift()!;
     const savedIF = core.cpu.iflag;
     core.cpu.iflag = false;
-    this.traceEv(core.id, "ipi", () => "IPI delivered");
+    if (this.tracing) this.traceEv(core.id, "ipi", () => "IPI delivered");
     const fn = ipi.fn;
     if (fn) {
       const hctx = handlerCtx(this.env, core.id);
@@ -734,14 +749,14 @@ class Machine {
     this.awaitingAck.delete(core.id);
     this.controlTransfer(core);
     if (serialize) this.serializeCore(core);
-    this.traceEv(core.id, "ack", () => `IPI acked${serialize ? " (serializing return)" : ""}`);
+    if (this.tracing) this.traceEv(core.id, "ack", () => `IPI acked${serialize ? " (serializing return)" : ""}`);
   }
 
   private runHandlerStep(core: CoreRt): void {
     const h = core.handler!;
     const result = this.execStep(core.id, h.step);
     this.work++;
-    this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
+    if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
     if (!next.done) {
       h.step = next.value;
@@ -759,7 +774,7 @@ class Machine {
     core.invals = [];
     core.handler = undefined;
     this.endPassageIfOutside(core);
-    this.traceEv(core.id, "end", () => describeEnd(core.cpu));
+    if (this.tracing) this.traceEv(core.id, "end", () => describeEnd(core.cpu));
   }
 
   private parkCores(): void {
@@ -773,7 +788,7 @@ class Machine {
         return core.cpu.pc > s.start && core.cpu.pc < s.start + s.len;
       })) continue;
       core.parked = true;
-      this.traceEv(c, "park", () => `parked at 0x${core.cpu.pc.toString(16)}`);
+      if (this.tracing) this.traceEv(c, "park", () => `parked at 0x${core.cpu.pc.toString(16)}`);
     }
   }
 
@@ -854,21 +869,21 @@ class Machine {
       case Ev.Snoop: {
         const [s] = core.snoops.splice(idx, 1);
         this.deliverSnoop(core, s!.lo, s!.hi);
-        this.traceEv(c, "snoop", () => `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
+        if (this.tracing) this.traceEv(c, "snoop", () => `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
         break;
       }
       case Ev.Inval: {
         const [v] = core.invals.splice(idx, 1);
         for (const l of v!.lines) core.icache[l] = -1;
         this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
-        this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
+        if (this.tracing) this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
         break;
       }
       case Ev.Clean: {
         const [cl] = this.cleans.splice(idx, 1);
         cl!.lines.forEach((l, i) => { this.mem.pou![l] = Math.max(this.mem.pou![l]!, cl!.targets[i]!); });
         this.ledger.cleansDone.push({ issued: cl!.issued, completed: this.t, lines: cl!.lines });
-        this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
+        if (this.tracing) this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
         break;
       }
     }
@@ -878,9 +893,9 @@ class Machine {
     }
   }
 
-  /** Timeline entry; the text is built only when tracing (it is the hot loop's costliest line). */
+  /** Timeline entry; callers check `tracing` first so the hot loop builds no text and no closure. */
   private traceEv(core: number, kind: string, text: () => string): void {
-    if (this.opts.trace) this.trace.push({ t: this.t, core, kind, text: text() });
+    this.trace.push({ t: this.t, core, kind, text: text() });
   }
 
   private finished(): boolean {
