@@ -1,5 +1,5 @@
 import type {
-  ByteOrigin, Chooser, CoreObservation, Decision, FetchedInstr, Instr, IpiFn, Model, Modification,
+  ByteOrigin, Chooser, CoreObservation, FetchedInstr, Instr, IpiFn, Model,
   Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
@@ -1015,4 +1015,3 @@ export function runCase(plan: CasePlan, strategy: Strategy, model: Model, opts: 
   return new Machine(plan, strategy, model, opts).run();
 }
 
-export type { Decision, Modification };
