@@ -175,7 +175,8 @@ export class Campaign {
       if (f.kind === "divergence") this.divergences++;
       else this.ruleFindings++;
       this.lastFind = Date.now();
-      this.human(`new ${f.kind === "divergence" ? "divergence" : "rule finding"}: ${f.signature}`);
+      // Rule findings are many and apart from divergences: counted on the status line, listed in the log.
+      if (f.kind === "divergence") this.human(`new divergence: ${f.signature}`);
     } else if (offer === "smaller" && f.minimized && f.before && f.after) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
