@@ -21,6 +21,7 @@ export interface FuzzOptions {
   feedback: boolean;
   minimize: boolean;
   maxCores: number;
+  stallTimeout: number;
   json: boolean;
 }
 
@@ -40,6 +41,7 @@ export function parseDuration(text: string): number {
 
 /** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
 export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
+  if (opts.maxCores > 8) throw new InputError(`--max-cores: at most 8 cores, got ${opts.maxCores}`);
   const strategyArgs = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
@@ -51,7 +53,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, maxCores: opts.maxCores,
     out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
     syncDir, node: opts.node ?? (opts.syncDir ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
-    tty: process.stderr.isTTY === true,
+    tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
   });
   const stats = await campaign.run();
   if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + "\n");

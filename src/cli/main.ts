@@ -71,6 +71,7 @@ export function buildProgram(): Command {
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,21 @@ describe("fuzz campaigns", () => {
       return desc.replace(/^(divergence|rule) /, "");
     })));
     for (const s of logged) expect(stored.has(s!), s).toBe(true);
+  }, 60_000);
+
+  it("a strategy that never yields is cut off by the watchdog, reported as a harness error, and the campaign goes on", () => {
+    const dir = fresh();
+    const plugin = join(dir, "spin.mjs");
+    writeFileSync(plugin, "export const strategy = { name: 'spinner', *patch(ctx) { yield* ctx.store('x', 1); for (;;) {} } };");
+    const r = fuzz(["-s", plugin, "-s", "direct_write", "--duration", "12s", "--stall-timeout", "2s", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+    expect(r.status).toBe(0);
+    const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number; execs: number };
+    expect(stats.harnessErrors).toBeGreaterThanOrEqual(1);
+    expect(stats.workerRestarts).toBeGreaterThanOrEqual(1);
+    const errors = logLines(join(dir, "fuzz.log")).filter((l) => l.msg === "harness error") as unknown as { strategy: string; error: string }[];
+    expect(errors.some((e) => e.strategy === "spinner" && /no progress/.test(e.error))).toBe(true);
+    // Never a divergence of the spinning strategy.
+    expect(findings(join(dir, "crashes")).filter((f) => f.dir.startsWith("spinner"))).toEqual([]);
   }, 60_000);
 
   it("two processes sharing a sync directory end with one file per signature", async () => {

@@ -34,6 +34,8 @@ export interface CampaignOptions {
   /** Status output: a live line on a terminal, plain periodic lines otherwise. */
   readonly tty: boolean;
   readonly statusEveryMs?: number;
+  /** A worker whose heartbeat stands still this long is stuck in one step: it is replaced. */
+  readonly stallMs?: number;
   readonly quiet?: boolean;
 }
 
@@ -75,6 +77,7 @@ export class Campaign {
   private readonly coverage = new CoverageMap();
   private readonly log: Logger;
   private readonly workers = new Map<number, Worker>();
+  private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
   private readonly signatures = new Set<string>();
   private readonly history: HistoryPoint[] = [];
@@ -121,10 +124,12 @@ export class Campaign {
   }
 
   private spawn(index: number): void {
+    const heartbeat = new SharedArrayBuffer(12);
+    this.beats.set(index, { buf: heartbeat, last: -1, since: Date.now() });
     const config: WorkerConfig = {
       index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
       scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, maxCores: this.opts.maxCores,
-      stop: this.stopFlag,
+      stop: this.stopFlag, heartbeat,
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
@@ -182,6 +187,32 @@ export class Campaign {
     }
   }
 
+  /**
+   * The watchdog: a strategy step that never yields cannot be pre-empted inside its thread, so a
+   * worker whose heartbeat stands still is terminated (and restarted), and the run is reported as
+   * a harness error of the strategy it was running, never as a divergence.
+   */
+  private watch(now: number): void {
+    const stallMs = this.opts.stallMs ?? 60_000;
+    for (const [index, b] of this.beats) {
+      const beat = new Int32Array(b.buf);
+      const runs = Atomics.load(beat, 2);
+      if (runs !== b.last) {
+        b.last = runs;
+        b.since = now;
+        continue;
+      }
+      const w = this.workers.get(index);
+      if (!w || now - b.since < stallMs) continue;
+      const strategy = this.opts.strategies[Atomics.load(beat, 0)]?.name ?? "?", model = this.opts.models[Atomics.load(beat, 1)]?.name ?? "?";
+      this.harnessErrors++;
+      this.log.error({ strategy, model, worker: index, error: `no progress for ${stallMs} ms: a step that never yields` }, "harness error");
+      this.human(`harness error: ${strategy} under ${model} made no progress for ${stallMs} ms; worker ${index} replaced`);
+      b.since = now;
+      void w.terminate();
+    }
+  }
+
   /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
   async run(): Promise<CampaignStats> {
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
@@ -195,6 +226,7 @@ export class Campaign {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const now = Date.now();
       if (now - this.start >= this.opts.durationMs || this.execs >= this.opts.maxExecs) this.requestStop("budget");
+      this.watch(now);
       if (now - lastPull >= 2000) {
         lastPull = now;
         const entries = this.store.pullCorpus().filter((e) => this.coverage.merge(e.bits) > 0);
@@ -210,7 +242,16 @@ export class Campaign {
         this.writeStats();
       }
     }
-    await Promise.all([...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve))));
+    const exits = [...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve)));
+    // A worker stuck in a step that never yields cannot see the stop flag: terminate it after a grace period.
+    const grace = setTimeout(() => {
+      for (const [index, w] of this.workers) {
+        this.log.warn({ worker: index }, "worker did not stop; terminated");
+        void w.terminate();
+      }
+    }, Math.min(this.opts.stallMs ?? 60_000, 10_000));
+    await Promise.all(exits);
+    clearTimeout(grace);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     this.writeStats();

@@ -22,6 +22,8 @@ export interface EngineOptions {
   /** Coverage feedback (off: every case is freshly generated, for comparison). */
   readonly feedback: boolean;
   readonly maxCores?: number;
+  /** Told which cell runs next (a watchdog names the strategy if the run never returns). */
+  readonly onRun?: (strategy: number, model: number) => void;
 }
 
 /** A case that set new coverage bits, with the run that did. */
@@ -136,7 +138,9 @@ export class FuzzEngine {
     this.energy--;
     const prepared = this.current;
     const { kase, soloBudget } = prepared;
-    const strategy = this.pick(this.opts.strategies), model = this.pick(this.opts.models);
+    const si = Math.floor(this.rng() * this.opts.strategies.length), mi = Math.floor(this.rng() * this.opts.models.length);
+    const strategy = this.opts.strategies[si]!, model = this.opts.models[mi]!;
+    this.opts.onRun?.(si, mi);
     const seed = Math.floor(this.rng() * 2 ** 31);
     const scheduler = this.scheduler();
     const outcome = runOnce(prepared, { strategy, model, seed, scheduler });

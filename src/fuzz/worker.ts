@@ -24,6 +24,8 @@ export interface WorkerConfig {
   readonly maxCores: number;
   /** Int32 flag set to 1 by the main thread to stop. */
   readonly stop: SharedArrayBuffer;
+  /** Int32 [strategy index, model index, runs started]: read by the main thread's watchdog. */
+  readonly heartbeat: SharedArrayBuffer;
 }
 
 export type ToMain =
@@ -55,9 +57,15 @@ async function main(): Promise<void> {
   const port = parentPort!;
   const stop = new Int32Array(config.stop);
   const strategies = await Promise.all(config.strategies.map(resolveStrategy));
+  const beat = new Int32Array(config.heartbeat);
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
     feedback: config.feedback, maxCores: config.maxCores,
+    onRun: (s, m) => {
+      Atomics.store(beat, 0, s);
+      Atomics.store(beat, 1, m);
+      Atomics.add(beat, 2, 1);
+    },
   });
   port.on("message", (m: ToWorker) => {
     if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
+      Atomics.add(beat, 2, 1);
       const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
       send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
       minimizeMs += performance.now() - t1;
