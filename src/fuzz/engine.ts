@@ -99,10 +99,6 @@ export class FuzzEngine {
     }
   }
 
-  private pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.rng() * xs.length)]!;
-  }
-
   private nextCase(): PreparedCase {
     for (;;) {
       const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
