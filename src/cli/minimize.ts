@@ -1,11 +1,9 @@
-import { loadCaseFile, parseCase } from "../case/load.js";
-import { caseToJson, writeCaseFile } from "../case/save.js";
+import { loadCaseFile } from "../case/load.js";
+import { writeCaseFile } from "../case/save.js";
 import { InputError } from "../errors.js";
 import { expectationOf, prepare, runOnce } from "../differential.js";
 import { minimize, type Size } from "../fuzz/minimize.js";
-import { NAMED_MODELS } from "../models/named.js";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, recordedPair, strategiesFrom } from "./resolve.js";
+import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface MinimizeOptions {
@@ -21,22 +19,13 @@ const sizeText = (s: Size) => `${s.cores} cores, ${s.ops} ops, ${s.slots} slots,
 /** `minimize`: shrinks the first divergent recorded run, keeping its signature. */
 export async function minimizeCommand(file: string, opts: MinimizeOptions): Promise<void> {
   const loaded = withFile(file, () => loadCaseFile(file));
-  // Names given filter the recorded runs; plugins and model files are found among them too.
-  const given = opts.strategy ? await strategiesFrom(opts.strategy) : [];
-  const givenModels = opts.model ? modelsFrom(opts.model) : [];
-  const strategies = [...given, ...BUILTIN_STRATEGIES];
-  const models = [...givenModels, ...NAMED_MODELS];
   const prepared = prepare(loaded.kase, loaded.soloBudget);
-  for (const [i, r] of loaded.kase.runs.entries()) {
-    const [strategy, model] = recordedPair(r, strategies, models, `${file}: runs[${i}]`);
-    if (opts.strategy && !given.includes(strategy)) continue;
-    if (opts.model && !givenModels.includes(model)) continue;
+  for (const { run: r, strategy, model } of await selectRecordedRuns(loaded.kase.runs, opts, file)) {
     const replay = runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [] });
     const signature = replay.verdict.signature;
     if (!signature) continue;
     const m = minimize(loaded.kase, strategy, model, replay.decisions, signature, { seed: r.seed, maxRuns: opts.maxRuns });
-    const min = parseCase(caseToJson(m.kase));
-    const final = runOnce(prepare(min.kase, min.soloBudget), { strategy, model, decisions: m.decisions });
+    const final = runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions });
     writeCaseFile(opts.out, { ...m.kase, name: `${loaded.kase.name}-min`, runs: [{ strategy: strategy.name, model: model.name, seed: r.seed, decisions: m.decisions, expect: expectationOf(final.verdict) }] });
     if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
     else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);

@@ -25,3 +25,22 @@ export function recordedPair(run: RecordedRun, strategies: readonly Strategy[], 
   if (!m) throw new InputError(`${where}: model "${run.model}" is not built in; pass its file with --model <file>`);
   return [s, m];
 }
+
+/**
+ * The recorded runs of a case that `-s`/`-m` select (all when none is given), each with its
+ * strategy and model: built-ins by name, plugins and model files among those given.
+ */
+export async function selectRecordedRuns(
+  runs: readonly RecordedRun[], opts: { strategy?: string[]; model?: string[] }, where: string,
+): Promise<{ run: RecordedRun; index: number; strategy: Strategy; model: Model }[]> {
+  const given = opts.strategy ? await strategiesFrom(opts.strategy) : [];
+  const givenModels = opts.model ? modelsFrom(opts.model) : [];
+  const strategies = [...given, ...BUILTIN_STRATEGIES.filter((s) => !given.includes(s))];
+  const models = [...givenModels, ...NAMED_MODELS.filter((m) => !givenModels.includes(m))];
+  return runs.flatMap((run, index) => {
+    if (opts.strategy && !given.some((s) => s.name === run.strategy)) return [];
+    if (opts.model && !givenModels.some((m) => m.name === run.model)) return [];
+    const [strategy, model] = recordedPair(run, strategies, models, `${where}: runs[${index}]`);
+    return [{ run, index, strategy, model }];
+  });
+}

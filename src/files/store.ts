@@ -4,6 +4,7 @@ import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { writeFileAtomic } from "./atomic.js";
+import { fnv1a } from "../hash.js";
 
 // Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
 // The first implementation is an AFL-style sync directory: each node writes only its own
@@ -43,13 +44,9 @@ export interface CampaignStore {
   ownCorpus(): CorpusText[];
 }
 
+/** A 64-bit content name from two differently seeded FNV-1a hashes. */
 function hashText(text: string): string {
-  let h1 = 0x811c9dc5, h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    h1 = Math.imul(h1 ^ text.charCodeAt(i), 0x01000193);
-    h2 = Math.imul(h2 ^ text.charCodeAt(i), 0x5bd1e995);
-  }
-  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+  return [fnv1a(text), fnv1a(text, 0x01000193)].map((h) => h.toString(16).padStart(8, "0")).join("");
 }
 
 /** Size order of reproducers: fewer decisions, then fewer code bytes, cores and ops. */

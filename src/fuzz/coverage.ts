@@ -1,4 +1,5 @@
 import type { RunResult, Slot, Verdict } from "../types.js";
+import { fnv1a } from "../hash.js";
 import { passageVersion } from "../oracle/classify.js";
 
 // Semantic coverage (SPEC 9): what the emulation exercised, hashed into a fixed-size bitmap:
@@ -8,9 +9,7 @@ import { passageVersion } from "../oracle/classify.js";
 export const COVERAGE_BITS = 1 << 16;
 
 function bit(feature: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < feature.length; i++) h = Math.imul(h ^ feature.charCodeAt(i), 0x01000193);
-  return (h >>> 0) & (COVERAGE_BITS - 1);
+  return fnv1a(feature) & (COVERAGE_BITS - 1);
 }
 
 const ORIGIN_CHAR = { invariant: "=", old: "o", new: "N", int3: "^", intermediate: "?" } as const;

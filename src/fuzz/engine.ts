@@ -180,7 +180,7 @@ export class FuzzEngine {
     const model = this.opts.models.find((m) => m.name === run.model)!;
     if (f.kind === "rule") return f;
     const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed, maxRuns: 400, shouldStop });
-    const final = runOnce(prepare(m.kase, parseCase(caseToJson(m.kase)).soloBudget), { strategy, model, decisions: m.decisions });
+    const final = runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions });
     return { ...f, kase: recorded(m.kase, strategy, model, run.seed, m.decisions, final.verdict), minimized: true, before: m.before, after: m.after };
   }
 }

@@ -34,6 +34,8 @@ export interface MinimizeOptions {
 export interface Minimized {
   /** Loader-normalized, with no recorded runs (the old ones no longer describe it). */
   readonly kase: Case;
+  /** The loader's L for `kase`, so callers can replay it without loading it again. */
+  readonly soloBudget: number;
   readonly decisions: Decision[];
   readonly runs: number;
   readonly before: Size;
@@ -170,5 +172,5 @@ export function minimize(
     progress = false;
     for (const pass of passes) progress = pass() || progress;
   }
-  return { kase: state.kase, decisions: state.decisions, runs, before, after: sizeOf(state.kase, state.decisions) };
+  return { kase: state.kase, soloBudget: state.soloBudget, decisions: state.decisions, runs, before, after: sizeOf(state.kase, state.decisions) };
 }

@@ -1,3 +1,4 @@
+import { fnv1a } from "../hash.js";
 import type { Cause, CoreObservation, Effect, Passage, PatcherPhase, RunResult } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
@@ -79,8 +80,7 @@ export function signatureOf(
 
 /** A file-system-safe, collision-free name for a signature. */
 export function signatureSlug(signature: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < signature.length; i++) h = Math.imul(h ^ signature.charCodeAt(i), 0x01000193);
+  const h = fnv1a(signature);
   const readable = signature.replace(/->/g, "-to-").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
-  return `${readable}-${(h >>> 0).toString(16).padStart(8, "0")}`;
+  return `${readable}-${h.toString(16).padStart(8, "0")}`;
 }
