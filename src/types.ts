@@ -384,3 +384,52 @@ export interface Verdict {
   readonly rules: readonly RuleFinding[];
   readonly harnessError?: string;
 }
+
+// ---------------------------------------------------------------- the safety matrix (shards, cells)
+
+/**
+ * A slice of one matrix cell's work: one engine fuzzing one (strategy, model) from one seed until
+ * either budget runs out. Shards are the unit that worker threads (and the hub's queue) serve; the
+ * same shard always yields the same result when it is bounded by `maxExecs` alone.
+ */
+export interface Shard {
+  /** Built-in name, or a plugin file path. */
+  readonly strategy: string;
+  /** Named model, or a model file path. */
+  readonly model: string;
+  readonly seed: number;
+  readonly maxExecs: number;
+  readonly maxMs: number;
+}
+
+/** What one shard found. Cells are folded from these, in any order (see matrix/fold.ts). */
+export interface ShardResult {
+  readonly shard: Shard;
+  readonly execs: number;
+  readonly ms: number;
+  /** Execs and ms into the shard when its first divergence was found. */
+  readonly firstDivergence?: { readonly execs: number; readonly ms: number };
+  /** Divergence signatures found (SPEC 7.3), sorted. */
+  readonly signatures: readonly string[];
+  /** Rule-finding signatures found, sorted. */
+  readonly rules: readonly string[];
+  readonly harnessErrors: number;
+}
+
+/** One (strategy, model) cell of the safety matrix: its shards folded together. */
+export interface MatrixCell {
+  readonly strategy: string;
+  readonly model: string;
+  readonly shards: number;
+  readonly execs: number;
+  readonly ms: number;
+  /** The earliest first divergence of any shard (by execs, then ms). */
+  readonly firstDivergence?: { readonly execs: number; readonly ms: number };
+  readonly signatures: readonly string[];
+  readonly causes: readonly Cause[];
+  readonly effects: readonly Effect[];
+  readonly rules: readonly string[];
+  readonly harnessErrors: number;
+  /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
+  readonly verified?: { readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean };
+}
