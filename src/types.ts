@@ -433,3 +433,82 @@ export interface MatrixCell {
   /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
   readonly verified?: { readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean };
 }
+
+// ---------------------------------------------------------------- the hub (campaigns on many machines)
+
+/** A registry's answer to a finding: the first of its signature, a smaller reproducer, or neither. */
+export type HubOffer = "new" | "smaller" | "known";
+
+/** A corpus entry as it travels between nodes: the file text (`{case, bits}`) and its coverage bits. */
+export interface HubCorpusEntry {
+  readonly json: string;
+  readonly bits: readonly number[];
+}
+
+/** A finding as the registry keeps it: the smallest reproducer per signature, with its report. */
+export interface HubFinding {
+  readonly signature: string;
+  readonly kind: "divergence" | "rule";
+  /** The reproducer's case file text (canonical JSON). */
+  readonly json: string;
+  /** Its size in `reproducerSize` order (smaller is better). */
+  readonly size: number;
+  /** The readable `repro` report. */
+  readonly report: string;
+}
+
+/** What a node posts on the board every few seconds. */
+export interface HubNodeStats {
+  readonly node: string;
+  readonly execs: number;
+  readonly execsPerSec: number;
+  /** Wall-clock ms of the post (a node silent for 15 s is no longer alive). */
+  readonly at: number;
+}
+
+export interface HubStatus {
+  readonly nodes: readonly (HubNodeStats & { readonly alive: boolean })[];
+  readonly execsPerSec: number;
+  readonly corpus: number;
+  readonly signatures: number;
+  readonly shards: { readonly pending: number; readonly running: number; readonly done: number };
+}
+
+/** Serves shards until closed; `run` executes one shard (in a worker thread, off the event loop). */
+export interface HubShardServer {
+  close(): Promise<void>;
+}
+
+export interface HubServeOptions {
+  /** Shards run at once on this node (one worker thread each). */
+  readonly concurrency: number;
+}
+
+/**
+ * The hub: what nodes of one campaign share. Two implementations pass one contract suite: the sync
+ * directory (embedded, no server) and Redis. Every node keeps its own corpus and crashes as the
+ * truth; the hub only exchanges them, so losing it loses nothing.
+ */
+export interface Hub {
+  // Corpus exchange.
+  /** Publishes an entry if it sets a globally new coverage bit; says whether it did. */
+  publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean>;
+  /** Entries published by other nodes since this node's cursor (a late joiner gets them all). */
+  pullCorpus(node: string): Promise<HubCorpusEntry[]>;
+  // Finding registry.
+  /** Keeps the smallest reproducer per signature, atomically across nodes. */
+  offerFinding(f: HubFinding): Promise<HubOffer>;
+  /** The registry's reproducer for a signature. */
+  finding(signature: string): Promise<HubFinding | undefined>;
+  signatures(): Promise<Set<string>>;
+  // Shard queue.
+  /** Adds shards (idempotent: a shard already queued, running or done is not added again); returns how many were new. */
+  enqueueShards(shards: readonly Shard[]): Promise<number>;
+  serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer;
+  // Board.
+  postNodeStats(stats: HubNodeStats): Promise<void>;
+  /** Shard results, one per shard (a shard retried elsewhere is counted once). */
+  results(): Promise<ShardResult[]>;
+  status(now?: number): Promise<HubStatus>;
+  close(): Promise<void>;
+}

@@ -45,7 +45,7 @@ export interface CampaignStore {
 }
 
 /** A 64-bit content name from two differently seeded FNV-1a hashes. */
-function hashText(text: string): string {
+export function hashText(text: string): string {
   return [fnv1a(text), fnv1a(text, 0x01000193)].map((h) => h.toString(16).padStart(8, "0")).join("");
 }
 
@@ -58,7 +58,7 @@ export function reproducerSize(k: Case): number {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** A lock file created with O_EXCL; a lock older than `staleMs` belonged to a dead process. */
-function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
+export function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, "wx");
@@ -83,7 +83,7 @@ function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
   }
 }
 
-function readCorpusFile(path: string): CorpusText | undefined {
+export function readCorpusFile(path: string): CorpusText | undefined {
   try {
     const json = readFileSync(path, "utf8");
     const bits = (JSON.parse(json) as { bits: unknown }).bits;

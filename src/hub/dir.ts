@@ -1,0 +1,267 @@
+import { existsSync, linkSync, mkdirSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import { writeFileAtomic } from "../files/atomic.js";
+import { hashText, readCorpusFile, withLock } from "../files/store.js";
+import { signatureSlug } from "../oracle/classify.js";
+import { COVERAGE_BITS } from "../fuzz/coverage.js";
+import { shardKey } from "../matrix/fold.js";
+import { ALIVE_MS, shardId } from "./common.js";
+
+// The hub as a directory on a shared filesystem (the embedded default: no server). The layout is
+// the campaign's sync directory: each node writes only `<root>/<node>/corpus/`, findings live in
+// `<root>/crashes/<slug>/s<size>-<hash>.json|.txt` swapped under a lock file. The coverage bitmap
+// and the shard queue are files too; a claim is a rename, a result an exclusive create (once).
+
+const FINDING_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
+
+export class DirHub implements Hub {
+  /** Per pulling node: the entry files already delivered (the directory's cursors). */
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly servers = new Set<DirShardServer>();
+
+  constructor(private readonly root: string) {
+    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results"]) mkdirSync(join(root, d), { recursive: true });
+  }
+
+  private corpusDir(node: string): string {
+    return join(this.root, node, "corpus");
+  }
+
+  async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
+    const dir = this.corpusDir(node);
+    mkdirSync(dir, { recursive: true });
+    const bitmap = join(this.root, "coverage.bin");
+    return withLock(join(this.root, ".coverage.lock"), () => {
+      const bytes = existsSync(bitmap) ? readFileSync(bitmap) : Buffer.alloc(COVERAGE_BITS / 8);
+      let fresh = false;
+      for (const b of entry.bits) {
+        const mask = 1 << (b & 7);
+        if ((bytes[b >> 3]! & mask) === 0) {
+          bytes[b >> 3]! |= mask;
+          fresh = true;
+        }
+      }
+      if (!fresh) return false;
+      // The entry before the bitmap: a crash in between re-publishes, never loses.
+      const path = join(dir, `${hashText(entry.json)}.json`);
+      writeFileAtomic(path, entry.json, false);
+      writeFileAtomic(bitmap, bytes.toString("latin1"), false);
+      return true;
+    });
+  }
+
+  async pullCorpus(node: string, fromStart = false): Promise<HubCorpusEntry[]> {
+    if (fromStart || !this.seen.has(node)) this.seen.set(node, new Set());
+    const seen = this.seen.get(node)!;
+    const out: HubCorpusEntry[] = [];
+    for (const other of readdirSync(this.root)) {
+      if (other === node) continue;
+      const dir = this.corpusDir(other);
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) {
+        if (!f.endsWith(".json")) continue;
+        const path = join(dir, f);
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const e = readCorpusFile(path);
+        if (e) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  async offerFinding(f: HubFinding): Promise<HubOffer> {
+    const dir = join(this.root, "crashes", signatureSlug(f.signature));
+    mkdirSync(dir, { recursive: true });
+    return withLock(join(dir, ".lock"), () => {
+      const existing = readdirSync(dir).filter((n) => FINDING_FILE.test(n));
+      const best = Math.min(Infinity, ...existing.map((n) => Number(FINDING_FILE.exec(n)![1])));
+      if (f.size >= best) return "known";
+      const base = `s${f.size}-${hashText(f.json)}`;
+      // Report first, then the case: a case file that exists always has its report.
+      writeFileAtomic(join(dir, `${base}.txt`), f.report);
+      writeFileAtomic(join(dir, `${base}.json`), f.json);
+      writeFileAtomic(join(dir, "signature"), `${f.kind} ${f.signature}\n`);
+      for (const n of existing) {
+        rmSync(join(dir, n), { force: true });
+        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+      }
+      return best === Infinity ? "new" : "smaller";
+    });
+  }
+
+  /** Reads a signature directory: its name line and its one reproducer. */
+  private readFinding(dir: string): HubFinding | undefined {
+    try {
+      const head = readFileSync(join(dir, "signature"), "utf8").trim();
+      const m = /^(divergence|rule) (.*)$/.exec(head);
+      const file = readdirSync(dir).find((n) => FINDING_FILE.test(n));
+      if (!m || !file) return undefined;
+      const json = readFileSync(join(dir, file), "utf8");
+      const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
+      return { kind: m[1] as HubFinding["kind"], signature: m[2]!, json, report, size: Number(FINDING_FILE.exec(file)![1]) };
+    } catch {
+      return undefined; // Half-written by a node that died: the next offer repairs it.
+    }
+  }
+
+  async finding(signature: string): Promise<HubFinding | undefined> {
+    return this.readFinding(join(this.root, "crashes", signatureSlug(signature)));
+  }
+
+  async signatures(): Promise<Set<string>> {
+    const crashes = join(this.root, "crashes");
+    const out = new Set<string>();
+    for (const d of readdirSync(crashes)) {
+      const f = this.readFinding(join(crashes, d));
+      if (f) out.add(f.signature);
+    }
+    return out;
+  }
+
+  async enqueueShards(shards: readonly Shard[]): Promise<number> {
+    let added = 0;
+    for (const s of shards) {
+      const id = shardId(s);
+      if (existsSync(join(this.root, "shards/results", `${id}.json`)) || this.claimed(id)) continue;
+      try {
+        const fd = openSync(join(this.root, "shards/queue", `${id}.json`), "wx");
+        writeSync(fd, JSON.stringify(s));
+        closeSync(fd);
+        added++;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    return added;
+  }
+
+  private claimed(id: string): boolean {
+    const dir = join(this.root, "shards/claimed");
+    return readdirSync(dir).some((node) => existsSync(join(dir, node, `${id}.json`)));
+  }
+
+  serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
+    const server = new DirShardServer(this.root, node, run, opts.concurrency, () => this.servers.delete(server));
+    this.servers.add(server);
+    return server;
+  }
+
+  async postNodeStats(stats: HubNodeStats): Promise<void> {
+    writeFileAtomic(join(this.root, "board", `${encodeURIComponent(stats.node)}.json`), JSON.stringify(stats), false);
+  }
+
+  async results(): Promise<ShardResult[]> {
+    const dir = join(this.root, "shards/results");
+    return readdirSync(dir).filter((f) => f.endsWith(".json")).flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, f), "utf8")) as ShardResult];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async status(now = Date.now()): Promise<HubStatus> {
+    const board = join(this.root, "board");
+    const nodes = readdirSync(board).filter((f) => f.endsWith(".json")).flatMap((f) => {
+      try {
+        const s = JSON.parse(readFileSync(join(board, f), "utf8")) as HubNodeStats;
+        return [{ ...s, alive: now - s.at < ALIVE_MS }];
+      } catch {
+        return [];
+      }
+    }).sort((a, b) => a.node.localeCompare(b.node));
+    const claimedDir = join(this.root, "shards/claimed");
+    const running = readdirSync(claimedDir).reduce((n, d) => n + readdirSync(join(claimedDir, d)).filter((f) => f.endsWith(".json")).length, 0);
+    let corpus = 0;
+    for (const d of readdirSync(this.root)) {
+      const dir = this.corpusDir(d);
+      if (existsSync(dir) && statSync(dir).isDirectory()) corpus += readdirSync(dir).filter((f) => f.endsWith(".json")).length;
+    }
+    return {
+      nodes, execsPerSec: nodes.filter((n) => n.alive).reduce((t, n) => t + n.execsPerSec, 0), corpus,
+      signatures: (await this.signatures()).size,
+      shards: {
+        pending: readdirSync(join(this.root, "shards/queue")).filter((f) => f.endsWith(".json")).length,
+        running, done: (await this.results()).length,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.servers].map((s) => s.close()));
+  }
+}
+
+/**
+ * Serves the directory's queue: a shard is claimed by renaming it into `claimed/<node>/`, its
+ * result written once with an exclusive create. A node that restarts puts its own claims back;
+ * a node that never comes back keeps its claims (the Redis hub has leases for that).
+ */
+class DirShardServer implements HubShardServer {
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>, private readonly concurrency: number, private readonly onClose: () => void) {
+    const mine = join(root, "shards/claimed", encodeURIComponent(node));
+    mkdirSync(mine, { recursive: true });
+    for (const f of readdirSync(mine)) if (f.endsWith(".json")) renameSync(join(mine, f), join(root, "shards/queue", f));
+    this.loop = this.serve(mine);
+  }
+
+  private async serve(mine: string): Promise<void> {
+    const queue = join(this.root, "shards/queue");
+    while (!this.stopped) {
+      let took = false;
+      if (this.running.size < this.concurrency) {
+        for (const f of readdirSync(queue).filter((n) => n.endsWith(".json")).sort()) {
+          try {
+            renameSync(join(queue, f), join(mine, f));
+          } catch {
+            continue; // Another node claimed it first.
+          }
+          took = true;
+          const p = this.runOne(join(mine, f), f).finally(() => this.running.delete(p));
+          this.running.add(p);
+          break;
+        }
+      }
+      if (!took) await new Promise((r) => setTimeout(r, 100));
+    }
+    await Promise.all(this.running);
+  }
+
+  private async runOne(claim: string, file: string): Promise<void> {
+    const shard = JSON.parse(readFileSync(claim, "utf8")) as Shard;
+    let result: ShardResult;
+    try {
+      result = await this.run(shard);
+    } catch {
+      // A failed run goes back to the queue for another try.
+      renameSync(claim, join(this.root, "shards/queue", file));
+      return;
+    }
+    if (shardKey(result.shard) !== shardKey(shard)) throw new Error("shard result for another shard");
+    // Written whole, then linked into place: link fails if a result exists, so the first counts.
+    const path = join(this.root, "shards/results", file);
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileAtomic(tmp, JSON.stringify(result));
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    rmSync(claim, { force: true });
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    this.onClose();
+  }
+}

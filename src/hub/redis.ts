@@ -1,0 +1,206 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { Queue, Worker } from "bullmq";
+import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import { InputError } from "../errors.js";
+import { shardKey } from "../matrix/fold.js";
+import { ALIVE_MS, shardId } from "./common.js";
+
+// The hub on a Redis-protocol server (redis-server, Valkey) through ioredis, with BullMQ for the
+// shard queue. Everything that must be atomic across nodes is one Lua script run by the server:
+// the coverage bitmap test-and-set with the stream append, and the registry's keep-the-smallest.
+// Leases, retries of shards whose node died and persistence come from BullMQ and Redis.
+
+/** `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS) or `unix:///path/to/socket[?password=...]`. */
+export function redisOptions(url: string): RedisOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError(`--hub: expected redis://host:port, rediss://host:port or unix:///path, got "${url}"`);
+  }
+  const auth = { username: decodeURIComponent(u.username) || undefined, password: decodeURIComponent(u.password) || u.searchParams.get("password") || undefined };
+  // BullMQ needs commands to wait across reconnects instead of failing.
+  const common: RedisOptions = { ...auth, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 2000) };
+  if (u.protocol === "unix:") return { ...common, path: u.pathname };
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new InputError(`--hub: unknown scheme "${u.protocol}" (redis:, rediss: or unix:)`);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db)) throw new InputError(`--hub: bad database number in "${url}"`);
+  return {
+    ...common, host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 6379, db,
+    ...(u.protocol === "rediss:" ? { tls: { servername: u.hostname } } : {}),
+  };
+}
+
+/** Sets the entry's bits; appends it to the stream only if one of them was new. */
+const PUBLISH = `
+local fresh = false
+for i = 3, #ARGV do
+  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then fresh = true end
+end
+if not fresh then return false end
+return redis.call('XADD', KEYS[2], '*', 'node', ARGV[1], 'json', ARGV[2])`;
+
+/** Keeps the smallest reproducer per signature: new / smaller / known, decided by the server. */
+const OFFER = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and tonumber(cur) <= tonumber(ARGV[2]) then return 'known' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'signature', ARGV[1], 'size', ARGV[2], 'kind', ARGV[3], 'json', ARGV[4], 'report', ARGV[5])
+if cur then return 'smaller' end
+return 'new'`;
+
+export interface RedisHubOptions {
+  /** Key prefix (several campaigns can share one server). */
+  readonly prefix?: string;
+  /** BullMQ lock of a running shard; a node silent this long loses its shard to another node. */
+  readonly lockMs?: number;
+  /** How often BullMQ looks for shards whose lock expired. */
+  readonly stalledMs?: number;
+}
+
+type Scripted = Redis & {
+  hubPublish(k1: string, k2: string, ...argv: (string | number)[]): Promise<string | null>;
+  hubOffer(k1: string, k2: string, ...argv: (string | number)[]): Promise<HubOffer>;
+};
+
+const PULL_BATCH = 1000;
+
+export class RedisHub implements Hub {
+  readonly redis: Scripted;
+  private readonly queue: Queue;
+  private readonly prefix: string;
+  private readonly servers = new Set<HubShardServer>();
+  private readonly connections: Redis[] = [];
+
+  constructor(private readonly url: string, private readonly opts: RedisHubOptions = {}) {
+    this.prefix = opts.prefix ?? "xmcfuzz";
+    this.redis = this.connect() as Scripted;
+    this.redis.defineCommand("hubPublish", { numberOfKeys: 2, lua: PUBLISH });
+    this.redis.defineCommand("hubOffer", { numberOfKeys: 2, lua: OFFER });
+    this.queue = new Queue("shards", { connection: this.connect(), prefix: `${this.prefix}:bull` });
+    this.queue.on("error", () => undefined); // Reconnects are ioredis's job; errors here are transient.
+  }
+
+  private connect(): Redis {
+    const r = new Redis(redisOptions(this.url));
+    r.on("error", () => undefined);
+    this.connections.push(r);
+    return r;
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  /** Resolves once the main connection is ready (after a reconnect, too). */
+  onReady(f: () => void): void {
+    this.redis.on("ready", f);
+  }
+
+  async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
+    return (await this.redis.hubPublish(this.key("coverage"), this.key("corpus"), node, entry.json, ...entry.bits)) !== null;
+  }
+
+  async pullCorpus(node: string, fromStart = false): Promise<HubCorpusEntry[]> {
+    const out: HubCorpusEntry[] = [];
+    let cursor = fromStart ? "0-0" : (await this.redis.hget(this.key("cursors"), node)) ?? "0-0";
+    for (;;) {
+      const batch = await this.redis.xrange(this.key("corpus"), `(${cursor}`, "+", "COUNT", PULL_BATCH);
+      for (const [id, fields] of batch) {
+        cursor = id;
+        const f = fieldsOf(fields);
+        if (f["node"] === node || !f["json"]) continue;
+        try {
+          const bits = (JSON.parse(f["json"]) as { bits: number[] }).bits;
+          out.push({ json: f["json"], bits });
+        } catch {
+          // A foreign entry that does not parse is skipped, never fatal.
+        }
+      }
+      if (batch.length < PULL_BATCH) break;
+    }
+    await this.redis.hset(this.key("cursors"), node, cursor);
+    return out;
+  }
+
+  async offerFinding(f: HubFinding): Promise<HubOffer> {
+    return this.redis.hubOffer(this.key("registry"), this.key(`finding:${f.signature}`), f.signature, f.size, f.kind, f.json, f.report);
+  }
+
+  async finding(signature: string): Promise<HubFinding | undefined> {
+    const h = await this.redis.hgetall(this.key(`finding:${signature}`));
+    if (!h["json"]) return undefined;
+    return { signature, kind: h["kind"] as HubFinding["kind"], json: h["json"], report: h["report"] ?? "", size: Number(h["size"]) };
+  }
+
+  async signatures(): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(this.key("registry")));
+  }
+
+  async enqueueShards(shards: readonly Shard[]): Promise<number> {
+    if (shards.length === 0) return 0;
+    // BullMQ ignores a job id it already holds; the set says which shards are new to the hub.
+    await this.queue.addBulk(shards.map((s) => ({
+      name: "shard", data: s,
+      opts: { jobId: shardId(s), attempts: 5, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false },
+    })));
+    const added = await Promise.all(shards.map((s) => this.redis.sadd(this.key("shards"), shardId(s))));
+    return added.reduce((n, a) => n + a, 0);
+  }
+
+  serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
+    const results = this.key("results");
+    const worker = new Worker<Shard, ShardResult>("shards", async (job) => {
+      const result = await run(job.data);
+      if (shardKey(result.shard) !== shardKey(job.data)) throw new Error("shard result for another shard");
+      // The first result of a shard counts; a retry after a lost lock writes nothing.
+      await this.redis.hsetnx(results, shardId(job.data), JSON.stringify(result));
+      return result;
+    }, {
+      connection: this.connect(), prefix: `${this.prefix}:bull`, concurrency: opts.concurrency, name: node,
+      lockDuration: this.opts.lockMs ?? 30_000, stalledInterval: this.opts.stalledMs ?? 15_000, maxStalledCount: 10,
+    });
+    worker.on("error", () => undefined);
+    const server: HubShardServer = {
+      close: async () => {
+        this.servers.delete(server);
+        await worker.close();
+      },
+    };
+    this.servers.add(server);
+    return server;
+  }
+
+  async postNodeStats(stats: HubNodeStats): Promise<void> {
+    await this.redis.hset(this.key("nodes"), stats.node, JSON.stringify(stats));
+  }
+
+  async results(): Promise<ShardResult[]> {
+    return Object.values(await this.redis.hgetall(this.key("results"))).map((j) => JSON.parse(j) as ShardResult);
+  }
+
+  async status(now = Date.now()): Promise<HubStatus> {
+    const [nodesRaw, corpus, signatures, done, counts] = await Promise.all([
+      this.redis.hgetall(this.key("nodes")), this.redis.xlen(this.key("corpus")), this.redis.hlen(this.key("registry")),
+      this.redis.hlen(this.key("results")), this.queue.getJobCounts("waiting", "delayed", "prioritized", "active"),
+    ]);
+    const nodes = Object.values(nodesRaw).map((j) => JSON.parse(j) as HubNodeStats).map((s) => ({ ...s, alive: now - s.at < ALIVE_MS }))
+      .sort((a, b) => a.node.localeCompare(b.node));
+    return {
+      nodes, execsPerSec: nodes.filter((n) => n.alive).reduce((t, n) => t + n.execsPerSec, 0), corpus, signatures,
+      shards: { pending: (counts["waiting"] ?? 0) + (counts["delayed"] ?? 0) + (counts["prioritized"] ?? 0), running: counts["active"] ?? 0, done },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.servers].map((s) => s.close()));
+    await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
