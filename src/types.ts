@@ -493,8 +493,11 @@ export interface Hub {
   // Corpus exchange.
   /** Publishes an entry if it sets a globally new coverage bit; says whether it did. */
   publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean>;
-  /** Entries published by other nodes since this node's cursor (a late joiner gets them all). */
-  pullCorpus(node: string): Promise<HubCorpusEntry[]>;
+  /**
+   * Entries published by other nodes since this node's cursor (a late joiner gets them all);
+   * `fromStart` rewinds the cursor (a restarted node has lost what it had pulled).
+   */
+  pullCorpus(node: string, fromStart?: boolean): Promise<HubCorpusEntry[]>;
   // Finding registry.
   /** Keeps the smallest reproducer per signature, atomically across nodes. */
   offerFinding(f: HubFinding): Promise<HubOffer>;

@@ -4,6 +4,7 @@ import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
+import { openHub } from "../hub/open.js";
 
 export interface FuzzOptions {
   strategy?: string[];
@@ -23,6 +24,11 @@ export interface FuzzOptions {
   maxCores: number;
   stallTimeout: number;
   json: boolean;
+  hub?: string;
+  shardWorkers?: number;
+  shardsOnly?: boolean;
+  untilIdle?: boolean;
+  shardLease?: number;
 }
 
 /** "8h", "30m", "90s", "1h30m", "250ms" or a number of seconds. */
@@ -46,15 +52,19 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
   const node = opts.node ?? `${hostname()}-${process.pid}`;
+  // A hub joins this node to others: its corpus and findings mirrored there, its shards served here.
+  const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
+  if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
   const syncDir = opts.syncDir ?? join(opts.out, "sync");
   const campaign = new Campaign({
     strategies, strategyArgs, models,
-    durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.workers, seed: String(opts.seed),
+    durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers, seed: String(opts.seed),
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, maxCores: opts.maxCores,
     out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
-    syncDir, node: opts.node ?? (opts.syncDir ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
+    syncDir, node: opts.node ?? (opts.syncDir || hub ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
+    ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
   });
-  const stats = await campaign.run();
+  const stats = await campaign.run().finally(() => hub?.close());
   if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
 }

@@ -8,6 +8,7 @@ import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
+import { hubEnqueueCommand, hubStatusCommand } from "./hub.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
 import { verifyCommand } from "./verify.js";
@@ -73,6 +74,11 @@ export function buildProgram(): Command {
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
+    .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
+    .option("--shard-workers <n>", "threads serving the hub's shards (default: --workers)", intArg("--shard-workers", 0))
+    .option("--shards-only", "with --hub: serve shards only, no free fuzzing", false)
+    .option("--until-idle", "with --hub: stop once the hub has no pending or running shard", false)
+    .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", parseDuration)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
   cellOptions(program.command("verify"))
@@ -92,6 +98,24 @@ export function buildProgram(): Command {
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
+
+  const hub = program.command("hub").description("a hub shared by campaigns on several machines (Redis, or a shared directory)");
+  cellOptions(hub.command("enqueue"))
+    .description("split work into (strategy, model, seed, budget) shards on the hub's queue; served by `fuzz --hub`")
+    .argument("<hub>", "redis://[user:password@]host:port, rediss://..., unix:///socket, or a shared directory")
+    .option("--matrix", "exec-bounded shards for the safety matrix (needs --max-execs)", false)
+    .option("--campaign", "time-bounded fuzzing shards (needs --duration)", false)
+    .option("--seed <n>", "first seed", intArg("--seed", 0), 0)
+    .option("--seeds <n>", "shards (consecutive seeds) per (strategy, model)", intArg("--seeds", 1), 1)
+    .option("--max-execs <n>", "execs per shard", intArg("--max-execs", 1))
+    .option("--duration <time>", "time per shard (the cap of matrix shards; default 1h)", parseDuration)
+    .option("--json", "machine-readable output", false)
+    .action(hubEnqueueCommand);
+  hub.command("status")
+    .description("nodes alive, execs/s per node and in total, corpus size, unique signatures, shards pending / running / done")
+    .argument("<hub>", "redis://..., rediss://..., unix:///socket, or a shared directory")
+    .option("--json", "machine-readable output", false)
+    .action(hubStatusCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")

@@ -8,6 +8,9 @@ import { type CampaignStore, SyncDirStore } from "../files/store.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
+import type { Hub } from "../types.js";
+import { HubNode, hubFindingOf } from "../hub/node.js";
+import { abortShards, runShardInThread } from "../hub/shards.js";
 
 // The campaign shell: worker threads do the fuzzing; this thread owns the files (corpus, findings,
 // stats, log), the status line, the budget and the signals. Nothing here computes a verdict.
@@ -37,6 +40,12 @@ export interface CampaignOptions {
   /** A worker whose heartbeat stands still this long is stuck in one step: it is replaced. */
   readonly stallMs?: number;
   readonly quiet?: boolean;
+  /** A hub shared with other nodes: corpus and findings mirrored to it, its shards served here. */
+  readonly hub?: Hub;
+  /** Shard threads this node serves from the hub's queue at once. */
+  readonly shardWorkers?: number;
+  /** Stop once the hub holds no pending or running shard (a node that only serves a matrix). */
+  readonly untilIdle?: boolean;
 }
 
 export interface CampaignStats {
@@ -91,12 +100,20 @@ export class Campaign {
   private lastFind: number | null = null;
   private stopping = false;
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
+  private readonly hubNode: HubNode | undefined;
 
   constructor(private readonly opts: CampaignOptions) {
     mkdirSync(opts.out, { recursive: true });
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
     this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
+    if (opts.hub) {
+      this.hubNode = new HubNode({
+        hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
+        runShard: (shard) => runShardInThread(shard, { onExecs: (n) => (this.execs += n), onFinding: (f, report) => this.onFinding(f, report) }),
+        log: (msg, fields) => this.log.info(fields, msg),
+      });
+    }
   }
 
   stats(): CampaignStats {
@@ -157,6 +174,7 @@ export class Campaign {
         if (this.coverage.merge(m.entry.bits) > 0) {
           this.corpus++;
           this.store.publishCorpus(m.entry);
+          this.hubNode?.publish(m.entry);
           for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: [m.entry] } satisfies ToWorker);
         }
         break;
@@ -174,6 +192,7 @@ export class Campaign {
 
   private onFinding(f: Finding, report: string): void {
     const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
+    if (offer !== "known") this.hubNode?.offer(hubFindingOf(f.signature, f.kind, f.kase, report));
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.signatures.add(f.signature);
@@ -217,6 +236,7 @@ export class Campaign {
   async run(): Promise<CampaignStats> {
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
+    this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
     let lastStatus = 0, lastStats = 0, lastPull = Date.now();
     const onSignal = () => this.requestStop("signal");
@@ -231,6 +251,7 @@ export class Campaign {
         lastPull = now;
         const entries = this.store.pullCorpus().filter((e) => this.coverage.merge(e.bits) > 0);
         if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries } satisfies ToWorker);
+        if (this.hubNode) void this.tickHub(now);
       }
       if (now - lastStatus >= every && !this.opts.quiet) {
         lastStatus = now;
@@ -241,6 +262,9 @@ export class Campaign {
         lastStats = now;
         this.writeStats();
       }
+    }
+    if (this.hubNode) {
+      await this.hubNode.stop(abortShards);
     }
     const exits = [...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve)));
     // A worker stuck in a step that never yields cannot see the stop flag: terminate it after a grace period.
@@ -259,6 +283,16 @@ export class Campaign {
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
     return final;
+  }
+
+  /** Hub exchange, off the loop's critical path: foreign corpus in, node stats out, idleness. */
+  private async tickHub(now: number): Promise<void> {
+    const node = this.hubNode!;
+    const s = this.stats();
+    node.post(s.execs, s.execsPerSec);
+    const entries = (await node.pull()).filter((e) => this.coverage.merge(e.bits) > 0);
+    if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: entries.map((e) => ({ json: e.json, bits: [...e.bits] })) } satisfies ToWorker);
+    if (this.opts.untilIdle && now - this.start > 3000 && (await node.idle().catch(() => false))) this.requestStop("hub idle");
   }
 
   requestStop(why: string): void {

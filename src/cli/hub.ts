@@ -1,0 +1,51 @@
+import { InputError } from "../errors.js";
+import { openHub } from "../hub/open.js";
+import { planShards } from "../hub/plan.js";
+import { formatHubStatus } from "../hub/status.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { modelsFrom, strategiesFrom } from "./resolve.js";
+
+// `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
+
+export interface EnqueueOptions {
+  strategy?: string[];
+  model?: string[];
+  matrix: boolean;
+  campaign: boolean;
+  seed: number;
+  seeds: number;
+  maxExecs?: number;
+  duration?: number;
+  json: boolean;
+}
+
+export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Promise<void> {
+  if (opts.matrix === opts.campaign) throw new InputError("hub enqueue: give exactly one of --matrix or --campaign");
+  if (opts.matrix && opts.maxExecs === undefined) throw new InputError("hub enqueue --matrix: --max-execs is required (exec-bounded shards give deterministic cells)");
+  if (opts.campaign && opts.duration === undefined) throw new InputError("hub enqueue --campaign: --duration (per shard) is required");
+  const strategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  await strategiesFrom(strategies); // Bad names fail here, not on every node.
+  const models = modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name);
+  const shards = planShards({
+    strategies, models, firstSeed: opts.seed, seeds: opts.seeds,
+    maxExecs: opts.maxExecs ?? Number.MAX_SAFE_INTEGER, maxMs: opts.duration ?? 3_600_000,
+  });
+  const hub = openHub(where);
+  try {
+    const added = await hub.enqueueShards(shards);
+    if (opts.json) process.stdout.write(JSON.stringify({ shards: shards.length, added }) + "\n");
+    else process.stdout.write(`${added} shards added (${shards.length - added} already known to the hub)\n`);
+  } finally {
+    await hub.close();
+  }
+}
+
+export async function hubStatusCommand(where: string, opts: { json: boolean }): Promise<void> {
+  const hub = openHub(where);
+  try {
+    const s = await hub.status();
+    process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + "\n" : formatHubStatus(s));
+  } finally {
+    await hub.close();
+  }
+}

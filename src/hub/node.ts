@@ -1,0 +1,147 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Case, Hub, HubCorpusEntry, HubFinding, HubShardServer, Shard, ShardResult } from "../types.js";
+import { caseToJson } from "../case/save.js";
+import { reproducerSize, type CorpusText } from "../files/store.js";
+import { RedisHub } from "./redis.js";
+
+// A campaign's side of the hub. The node's own corpus/ and crashes/ stay the truth: everything is
+// written there first, then mirrored to the hub without waiting (a stopped or lost hub never stops
+// the fuzzing), and everything local is offered again whenever the hub comes back.
+
+/** The finding's file text exactly as the sync directory stores it. */
+export function hubFindingOf(signature: string, kind: HubFinding["kind"], kase: Case, report: string): HubFinding {
+  const json = JSON.stringify(caseToJson({ ...kase, description: `${kind} ${signature}` }), null, 2) + "\n";
+  return { signature, kind, json, size: reproducerSize(kase), report };
+}
+
+const FINDING_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
+
+/** The node's crashes directory as hub findings (what a reconnecting node offers again). */
+export function localFindings(crashes: string): HubFinding[] {
+  if (!existsSync(crashes)) return [];
+  const out: HubFinding[] = [];
+  for (const d of readdirSync(crashes)) {
+    const dir = join(crashes, d);
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+      for (const n of readdirSync(dir).filter((x) => FINDING_FILE.test(x))) {
+        const json = readFileSync(join(dir, n), "utf8");
+        const m = /^(divergence|rule) (.*)$/.exec((JSON.parse(json) as { description?: string }).description ?? "");
+        const txt = join(dir, n.replace(/\.json$/, ".txt"));
+        if (m) out.push({ kind: m[1] as HubFinding["kind"], signature: m[2]!, json, size: Number(FINDING_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
+      }
+    } catch {
+      // A directory another process is rewriting: its next offer reaches the hub anyway.
+    }
+  }
+  return out;
+}
+
+export interface HubNodeOptions {
+  readonly hub: Hub;
+  readonly node: string;
+  /** The node's own corpus and crashes (the truth it offers again after a reconnect). */
+  readonly ownCorpus: () => CorpusText[];
+  readonly crashes: string;
+  /** Shard threads served at once (0: none). */
+  readonly shardWorkers: number;
+  readonly runShard: (shard: Shard) => Promise<ShardResult>;
+  readonly log: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+export class HubNode {
+  private readonly inflight = new Set<Promise<unknown>>();
+  private server: HubShardServer | undefined;
+  private pulling = false;
+  private posting = false;
+  private pulledOnce = false;
+  private ready = 0;
+  /** Mirror operations that failed (the hub was unreachable); a resync repairs them. */
+  failures = 0;
+  shardsRun = 0;
+
+  constructor(private readonly opts: HubNodeOptions) {
+    if (opts.hub instanceof RedisHub) {
+      // Every (re)connection after the first: offer the local truth again.
+      opts.hub.onReady(() => {
+        if (this.ready++ > 0) {
+          opts.log("hub reconnected; offering local corpus and findings again", {});
+          this.resync();
+        }
+      });
+    }
+  }
+
+  start(): void {
+    this.resync();
+    if (this.opts.shardWorkers > 0) {
+      this.server = this.opts.hub.serveShards(this.opts.node, async (s) => {
+        const r = await this.opts.runShard(s);
+        this.shardsRun++;
+        return r;
+      }, { concurrency: this.opts.shardWorkers });
+    }
+  }
+
+  private track<T>(p: Promise<T>, what: string): void {
+    const q = p.catch((e: unknown) => {
+      this.failures++;
+      this.opts.log("hub operation failed", { what, error: e instanceof Error ? e.message : String(e) });
+    }).finally(() => this.inflight.delete(q));
+    this.inflight.add(q);
+  }
+
+  publish(entry: HubCorpusEntry): void {
+    this.track(this.opts.hub.publishCorpus(this.opts.node, entry), "publish");
+  }
+
+  offer(f: HubFinding): void {
+    this.track(this.opts.hub.offerFinding(f).then((offer) => this.opts.log("hub offer", { signature: f.signature, offer })), "offer");
+  }
+
+  /** Offers everything local again: idempotent on the hub's side (known coverage, known findings). */
+  resync(): void {
+    for (const e of this.opts.ownCorpus()) this.publish(e);
+    for (const f of localFindings(this.opts.crashes)) this.offer(f);
+  }
+
+  /** Foreign corpus entries since the last pull (none while a pull is still waiting on the hub). */
+  async pull(): Promise<HubCorpusEntry[]> {
+    if (this.pulling) return [];
+    this.pulling = true;
+    try {
+      const entries = await this.opts.hub.pullCorpus(this.opts.node, !this.pulledOnce);
+      this.pulledOnce = true;
+      return entries;
+    } catch {
+      this.failures++;
+      return [];
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  post(execs: number, execsPerSec: number): void {
+    if (this.posting) return;
+    this.posting = true;
+    this.track(this.opts.hub.postNodeStats({ node: this.opts.node, execs, execsPerSec, at: Date.now() }).finally(() => (this.posting = false)), "post");
+  }
+
+  /** True when the hub holds no pending or running shard. */
+  async idle(): Promise<boolean> {
+    const s = (await this.opts.hub.status()).shards;
+    return s.pending === 0 && s.running === 0;
+  }
+
+  /**
+   * Stops taking shards, ends the running ones with `abort` (the queue hands them to another node)
+   * and waits for mirror writes, up to `ms`.
+   */
+  async stop(abort: () => Promise<void>, ms = 10_000): Promise<void> {
+    const closed = this.server?.close();
+    await abort();
+    await closed;
+    await Promise.race([Promise.all(this.inflight), new Promise<void>((r) => void setTimeout(() => r(), ms).unref())]);
+  }
+}
