@@ -1,0 +1,36 @@
+import type { Shard, ShardResult } from "../types.js";
+import { shardKey } from "../matrix/fold.js";
+import { openHub } from "./open.js";
+import { runShardInThread } from "./shards.js";
+
+// The hook `matrix --hub` uses: put the matrix's shards on the hub's queue and wait for their
+// results, served by `fuzz --hub` nodes (and, if asked, by local threads too). Folding them with
+// foldCell gives the same matrix as a single-machine run: a retried shard has one result.
+
+export interface ServeMatrixOptions {
+  /** Shard threads this process serves itself (0: only other nodes do). */
+  readonly localWorkers?: number;
+  /** Node name of this process on the hub's board. */
+  readonly node?: string;
+  /** Told how many shards have a result, every poll. */
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly pollMs?: number;
+}
+
+export async function serveMatrixThroughHub(where: string, shards: readonly Shard[], opts: ServeMatrixOptions = {}): Promise<ShardResult[]> {
+  const hub = openHub(where);
+  const server = (opts.localWorkers ?? 0) > 0 ? hub.serveShards(opts.node ?? `matrix-${process.pid}`, (s) => runShardInThread(s), { concurrency: opts.localWorkers! }) : undefined;
+  try {
+    await hub.enqueueShards(shards);
+    const wanted = new Set(shards.map(shardKey));
+    for (;;) {
+      const mine = (await hub.results()).filter((r) => wanted.has(shardKey(r.shard)));
+      opts.onProgress?.(mine.length, wanted.size);
+      if (mine.length >= wanted.size) return mine;
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    }
+  } finally {
+    await server?.close();
+    await hub.close();
+  }
+}
