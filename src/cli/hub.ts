@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
-import { openHub } from "../hub/open.js";
+import { existsSync } from "node:fs";
+import { isRedisUrl, openHub } from "../hub/open.js";
 import { planShards } from "../hub/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
@@ -41,6 +42,7 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
 }
 
 export async function hubStatusCommand(where: string, opts: { json: boolean }): Promise<void> {
+  if (!isRedisUrl(where) && !where.includes("://") && !existsSync(where)) throw new InputError(`hub status: no such hub directory: ${where}`);
   const hub = openHub(where);
   try {
     const s = await hub.status();

@@ -1,4 +1,5 @@
 import type { Hub } from "../types.js";
+import { InputError } from "../errors.js";
 import { DirHub } from "./dir.js";
 import { RedisHub, type RedisHubOptions } from "./redis.js";
 
@@ -8,5 +9,6 @@ export function isRedisUrl(where: string): boolean {
 }
 
 export function openHub(where: string, opts: RedisHubOptions = {}): Hub {
+  if (!isRedisUrl(where) && /^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new InputError(`--hub: unknown scheme in "${where}" (redis://, rediss://, unix:// or a directory)`);
   return isRedisUrl(where) ? new RedisHub(where, opts) : new DirHub(where);
 }

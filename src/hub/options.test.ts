@@ -1,0 +1,76 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../cli/main.js";
+import { InputError } from "../errors.js";
+import { planShards } from "./plan.js";
+import { redisOptions } from "./redis.js";
+import { formatHubStatus } from "./status.js";
+import { shardId } from "./common.js";
+
+// The hub's pure pieces and its command-line errors (no server needed).
+
+describe("hub URLs", () => {
+  it("password, ACL user, database, TLS and Unix sockets", () => {
+    expect(redisOptions("redis://:pw@10.0.0.1:6380/2")).toMatchObject({ host: "10.0.0.1", port: 6380, db: 2, password: "pw" });
+    expect(redisOptions("redis://fuzzer:s%40cret@h")).toMatchObject({ host: "h", port: 6379, username: "fuzzer", password: "s@cret" });
+    expect(redisOptions("rediss://h:6390")).toMatchObject({ tls: { servername: "h" } });
+    expect(redisOptions("redis://h").tls).toBeUndefined();
+    expect(redisOptions("unix:///tmp/r.sock?password=x")).toMatchObject({ path: "/tmp/r.sock", password: "x" });
+    expect(() => redisOptions("ftp://h")).toThrow(InputError);
+    expect(() => redisOptions("redis://h/x")).toThrow(InputError);
+  });
+});
+
+describe("shard plans", () => {
+  it("one shard per (strategy, model, seed), ids stable and distinct", () => {
+    const shards = planShards({ strategies: ["a", "b"], models: ["m"], firstSeed: 3, seeds: 2, maxExecs: 10, maxMs: 100 });
+    expect(shards.map((s) => `${s.strategy}/${s.model}/${s.seed}`)).toEqual(["a/m/3", "a/m/4", "b/m/3", "b/m/4"]);
+    const ids = shards.map(shardId);
+    expect(new Set(ids).size).toBe(4);
+    expect(shardId({ ...shards[0]! })).toBe(ids[0]);
+    expect(ids.every((id) => !id.includes(":"))).toBe(true);
+  });
+});
+
+describe("hub status text", () => {
+  it("a line per node, then totals and shards", () => {
+    const text = formatHubStatus({
+      nodes: [{ node: "m1", execs: 1000, execsPerSec: 250, at: 0, alive: true }, { node: "m2", execs: 5, execsPerSec: 1, at: 0, alive: false }],
+      execsPerSec: 250, corpus: 12, signatures: 3, shards: { pending: 4, running: 2, done: 9 },
+    }, 2000);
+    expect(text).toMatch(/^m1 +alive +250 execs\/s +1,000 execs +seen 2 s ago$/m);
+    expect(text).toMatch(/^m2 +gone/m);
+    expect(text).toMatch(/nodes 1 alive of 2 +total 250 execs\/s +corpus 12 +signatures 3/);
+    expect(text).toMatch(/shards pending 4 +running 2 +done 9/);
+  });
+});
+
+describe("hub command-line errors: one line, exit 2", () => {
+  const run = async (...args: string[]) => {
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const code = await main(["node", "xmcfuzz", ...args]);
+      return { code, stderr: err.mock.calls.map((c) => String(c[0])).join("") };
+    } finally {
+      err.mockRestore();
+    }
+  };
+  const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-hubcli-"));
+  it.each([
+    [["hub", "enqueue", dir], /exactly one of --matrix or --campaign/],
+    [["hub", "enqueue", dir, "--matrix"], /--max-execs is required/],
+    [["hub", "enqueue", dir, "--campaign"], /--duration \(per shard\) is required/],
+    [["hub", "enqueue", dir, "--matrix", "--max-execs", "5", "-s", "nope"], /nope/],
+    [["hub", "status", "ftp://x"], /unknown scheme/],
+    [["hub", "status", join(dir, "missing")], /no such hub directory/],
+    [["fuzz", "--hub", "http://x", "--out", dir], /unknown scheme/],
+    [["fuzz", "--until-idle", "--out", dir], /need --hub/],
+  ])("%j", async (args, message) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
