@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .argument("<file>", "case or crash file with recorded runs")
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
+    .option("--html <file>", "also write a self-contained HTML report (timeline, byte provenance, observed vs expected)")
     .action(reproCommand);
 
   cellOptions(program.command("fuzz"))
