@@ -10,6 +10,7 @@ import { EXIT } from "./exit.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
+import { plotCommand } from "./plot.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
@@ -93,6 +94,12 @@ export function buildProgram(): Command {
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
+
+  program.command("plot")
+    .description("plot a campaign's execs/s, coverage bits, corpus size and unique signatures over time (like afl-plot)")
+    .argument("<campaign>", "campaign directory (its stats.json) or a stats.json file")
+    .requiredOption("-o, --out <file>", "out.html (a self-contained page) or out.svg")
+    .action(plotCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")
