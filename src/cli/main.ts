@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
+import { exportCommand } from "./export.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
@@ -94,6 +95,14 @@ export function buildProgram(): Command {
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
+
+  cellOptions(program.command("export"), "filters the recorded runs; also names plugins and model files")
+    .description("export a case or crash file's recorded runs in a form readable without the tool")
+    .argument("<file>", "case or crash file with recorded runs")
+    .option("--litmus", "litmus-style text: per-core code, the patch, observed vs allowed outcomes", false)
+    .option("-o, --out <file>", "write to a file instead of stdout")
+    .option("--rules-fail", "count rule findings as divergences", false)
+    .action(exportCommand);
 
   program.command("plot")
     .description("plot a campaign's execs/s, coverage bits, corpus size and unique signatures over time (like afl-plot)")
