@@ -63,7 +63,7 @@ export function cellView(strategy: string, model: string, c: MatrixCell | undefi
   const facts: { label: string; text: string }[] = [];
   if (c.causes.length > 0) facts.push({ label: "causes", text: c.causes.join(", ") });
   if (c.effects.length > 0) facts.push({ label: "effects", text: c.effects.join(", ") });
-  if (c.firstDivergence) facts.push({ label: "first", text: `after ${c.firstDivergence.execs.toLocaleString("en-US")} execs, ${seconds(c.firstDivergence.ms)}` });
+  if (c.firstDivergence) facts.push({ label: "first", text: `after ${c.firstDivergence.execs.toLocaleString("en-US")} exec${c.firstDivergence.execs === 1 ? "" : "s"}, ${seconds(c.firstDivergence.ms)}` });
   facts.push({ label: "execs", text: `${c.execs.toLocaleString("en-US")} in ${seconds(c.ms)} (${c.shards} shard${c.shards === 1 ? "" : "s"})` });
   if (c.rules.length > 0) facts.push({ label: "rules", text: ruleSummary(c.rules) });
   if (c.verified) {
