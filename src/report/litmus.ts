@@ -1,4 +1,4 @@
-import type { Case, CoreObservation, RunResult, Verdict } from "../types.js";
+import type { ByteOrigin, Case, CoreObservation, RunResult, Verdict } from "../types.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { formatPhase } from "../oracle/classify.js";
 import { windowsOf } from "../oracle/windows.js";
@@ -22,6 +22,18 @@ function outcome(o: CoreObservation): string {
   const shown = runs.slice(0, MAX_EVENTS).map((r) => (r.n > 1 ? `${r.text} x${r.n}` : r.text));
   if (runs.length > MAX_EVENTS) shown.push(`... ${runs.length - MAX_EVENTS} more`);
   return [...shown, formatEnd(o.end)].join("; ");
+}
+
+/** "byte 0 new, bytes 1-2 old, bytes 3-4 invariant": where each fetched byte came from. */
+function origins(o: readonly ByteOrigin[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < o.length;) {
+    let j = i;
+    while (j + 1 < o.length && o[j + 1] === o[i]) j++;
+    parts.push(`${i === j ? `byte ${i}` : `bytes ${i}-${j}`} ${o[i]}`);
+    i = j + 1;
+  }
+  return parts.join(", ");
 }
 
 function codeLines(kase: Case): string[] {
@@ -85,13 +97,16 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
     const d = byCore.get(o.core);
     out.push(`  P${o.core}: ${outcome(o)}`);
     out.push(`      ${d ? `FORBIDDEN: ${d.cause} -> ${d.effect} (phase ${formatPhase(d.phase)}, t=${d.t})` : "allowed"}`);
+    for (const f of d?.passage?.fetched ?? []) {
+      out.push(`      executed ${hex(f.bytes)} (${disassemble(f.bytes, f.addr)[0]?.text ?? "?"}) at ${h(f.addr)}: ${origins(f.origin)}`);
+    }
   });
   const patcher = byCore.get(0);
   if (patcher) out.push(`  P0: FORBIDDEN: ${patcher.effect} (${patcher.detail})`);
   out.push("", "allowed (the stop_machine reference): each core's outcome when run alone, with each op applied");
   out.push("between two of its passages through the slots, at any point its op window allows:");
   for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(run, c)}`);
-  for (const d of verdict.divergences) {
+  for (const d of [...verdict.divergences].sort((x, y) => x.core - y.core)) {
     if (d.core > 0 && d.expected) out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);
   }
   out.push("", `verdict: ${verdict.kind}${verdict.signature ? `  (${verdict.signature})` : ""}`);
