@@ -5,7 +5,7 @@ import { prepare } from "../../differential.js";
 import { namedModel } from "../../models/named.js";
 import { builtinStrategy } from "../../strategies/registry.js";
 import { findRun } from "../../testing/search.js";
-import { crashReportModel } from "./crash-model.js";
+import { crashReportModel, MAX_LANE_MARKS } from "./crash-model.js";
 import { crashReportHtml } from "./crash.js";
 
 // The crash report's model, from real traced replays of a corpus case.
@@ -94,5 +94,20 @@ describe("crash report model of other runs", () => {
     expect(kinds).toContain("trap");
     expect(kinds).toContain("resolve");
     expect(m.passage?.rows.some((r) => r.bytes.some((b) => b.origin === "int3"))).toBe(true);
+  });
+});
+
+describe("crash report model of a long run", () => {
+  it("drops only instruction marks from a lane past the limit, and says how many", () => {
+    const o = traced("direct_write", "x86-realistic", "diverges");
+    const filler = Array.from({ length: MAX_LANE_MARKS + 10 }, (_, i) => ({ t: o.run.events + i, core: 1, kind: "exec", text: "90: nop" }));
+    const run = { ...o.run, trace: [...o.run.trace, ...filler] };
+    const m = crashReportModel(loaded.kase, run, o.verdict, "t");
+    const lane = m.lanes.find((l) => l.core === 1)!;
+    const before = o.run.trace.filter((e) => e.core === 1);
+    expect(lane.marks.some((mk) => mk.kind === "exec")).toBe(false);
+    expect(lane.marks).toHaveLength(before.filter((e) => e.kind !== "exec").length);
+    expect(lane.hiddenExecs).toBe(before.filter((e) => e.kind === "exec").length + filler.length);
+    expect(m.lanes.find((l) => l.core === 2)!.hiddenExecs).toBe(0);
   });
 });

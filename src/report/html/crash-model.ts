@@ -34,6 +34,8 @@ export interface Lane {
   readonly core: number;
   readonly label: string;
   readonly marks: readonly LaneMark[];
+  /** Instruction marks left out of a very long lane (the other events are always kept). */
+  readonly hiddenExecs: number;
   readonly passages: readonly PassageBar[];
   /** How the core ended (program cores), with the time. */
   readonly end?: { readonly t: number; readonly text: string };
@@ -131,6 +133,15 @@ function markOf(e: TraceEvent): LaneMark {
   return { t: e.t, kind, text: e.text };
 }
 
+/** Past this many marks in a lane, its instruction marks are dropped to keep the page light. */
+export const MAX_LANE_MARKS = 5000;
+
+function laneMarks(all: LaneMark[]): { marks: LaneMark[]; hiddenExecs: number } {
+  if (all.length <= MAX_LANE_MARKS) return { marks: all, hiddenExecs: 0 };
+  const marks = all.filter((m) => m.kind !== "exec");
+  return { marks, hiddenExecs: all.length - marks.length };
+}
+
 const samePassage = (p: Passage, q: Passage | undefined) => q !== undefined && p.core === q.core && p.slot === q.slot && p.begin === q.begin;
 
 function divergenceView(d: Divergence): DivergenceView {
@@ -194,7 +205,7 @@ export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, t
     const obs = core > 0 ? run.observations[core - 1] : undefined;
     return {
       core, label,
-      marks: run.trace.filter((e) => e.core === core).map(markOf),
+      ...laneMarks(run.trace.filter((e) => e.core === core).map(markOf)),
       passages: run.passages.filter((p) => p.core === core).map((p) => ({
         core, slot: slotName(p.slot), begin: p.begin, end: p.end < 0 ? tEnd : p.end,
         version: passageVersion(p), widened: p.widened, divergent: samePassage(p, d?.passage),

@@ -69,7 +69,8 @@ function passageSvg(p: PassageBar, x0: number, x1: number, y: number): string {
 }
 
 function timelineSvg(m: CrashReportModel): string {
-  const pxPerT = Math.min(30, Math.max(3, 1100 / m.tEnd));
+  // At least 3 px per event, but never wider than 40,000 px (long unminimized runs).
+  const pxPerT = Math.min(30, Math.max(3, 1100 / m.tEnd), 40_000 / m.tEnd);
   const x = (t: number) => LABEL_W + t * pxPerT;
   const width = Math.ceil(x(m.tEnd + 1) + 150); // room for the end-state labels
   const lanesTop = AXIS_H + PHASE_H + 4;
@@ -101,6 +102,7 @@ function laneSvg(lane: Lane, y: number, x: (t: number) => number, pxPerT: number
     `<g class="lane" data-core="${lane.core}">`,
     `<rect x="0" y="${y}" width="${width}" height="${LANE_H}" fill="${lane.core === 0 ? "#fbfbfc" : "none"}" stroke="#eaeef2"/>`,
     `<text class="lane-label" x="6" y="${y + LANE_H / 2 + 4}">${esc(lane.label)}</text>`,
+    lane.hiddenExecs > 0 ? `<text class="muted" x="6" y="${y + LANE_H - 4}">(${lane.hiddenExecs} instructions not drawn)</text>` : "",
   ];
   for (const p of lane.passages) parts.push(passageSvg(p, x(p.begin), x(p.end + 1), y));
   for (const mk of lane.marks) parts.push(markSvg(mk, x(mk.t), y, pxPerT));
