@@ -5,7 +5,8 @@ import { prepare } from "../../differential.js";
 import { namedModel } from "../../models/named.js";
 import { builtinStrategy } from "../../strategies/registry.js";
 import { findRun } from "../../testing/search.js";
-import { crashReportModel, MAX_LANE_MARKS } from "./crash-model.js";
+import { formatEvent } from "../text.js";
+import { COMPARISON_CONTEXT, crashReportModel, MAX_LANE_MARKS } from "./crash-model.js";
 import { crashReportHtml } from "./crash.js";
 
 // The crash report's model, from real traced replays of a corpus case.
@@ -44,9 +45,17 @@ describe("crash report model of a divergent run", () => {
 
   it("puts the expected observation beside the observed one, marking the divergence point once", () => {
     const obs = o.run.observations[d.core - 1]!;
-    expect(m.comparison).toHaveLength(Math.max(obs.events.length, d.expected?.events.length ?? 0) + 1);
+    const n = Math.max(obs.events.length, d.expected?.events.length ?? 0);
+    const shown = m.comparison.filter((r) => typeof r.index === "number");
+    expect(shown.map((r) => r.index)).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => Math.abs(i - d.point) <= COMPARISON_CONTEXT));
+    expect(m.comparison.at(-1)!.index).toBe("end");
     expect(m.comparison.filter((r) => r.divergent)).toHaveLength(1);
-    expect(m.comparison.findIndex((r) => r.divergent)).toBe(Math.min(d.point, m.comparison.length - 1));
+    const marked = m.comparison.find((r) => r.divergent)!;
+    expect(marked.index).toBe(d.point < obs.events.length ? d.point : "end");
+    if (marked.index !== "end") expect(marked.observed).toBe(formatEvent(obs.events[d.point]!));
+    // Left-out rows are counted, never silently dropped.
+    const gaps = m.comparison.filter((r) => r.index === "gap").map((r) => Number(/^(\d+)/.exec(r.observed)![1]));
+    expect(shown.length + gaps.reduce((a, b) => a + b, 0)).toBe(n);
     expect(m.divergence).toMatchObject({ core: d.core, cause: d.cause, effect: d.effect });
     expect(m.signature).toBe(o.verdict.signature);
   });
@@ -109,5 +118,22 @@ describe("crash report model of a long run", () => {
     expect(lane.marks).toHaveLength(before.filter((e) => e.kind !== "exec").length);
     expect(lane.hiddenExecs).toBe(before.filter((e) => e.kind === "exec").length + filler.length);
     expect(m.lanes.find((l) => l.core === 2)!.hiddenExecs).toBe(0);
+  });
+});
+
+describe("crash report model of a long observation", () => {
+  it("shows the events around the divergence point and counts the rest", () => {
+    const o = traced("direct_write", "x86-realistic", "diverges");
+    const d = o.verdict.divergences.find((x) => x.core > 0)!;
+    const events = Array.from({ length: 50 }, (_, i) => ({ kind: "out" as const, port: 0x10, value: i }));
+    const obs = { ...o.run.observations[d.core - 1]!, events, times: events.map((_, i) => i) };
+    const run = { ...o.run, observations: o.run.observations.map((x) => (x.core === d.core ? obs : x)) };
+    const verdict = { ...o.verdict, divergences: [{ ...d, point: 30, expected: { ...obs, events: events.slice(0, 40) } }] };
+    const rows = crashReportModel(loaded.kase, run, verdict, "t").comparison;
+    expect(rows.map((r) => r.index)).toEqual(["gap", ...Array.from({ length: 25 }, (_, i) => 18 + i), "gap", "end"]);
+    expect(rows[0]!.observed).toBe("18 events not shown");
+    expect(rows[26]!.observed).toBe("7 events not shown");
+    expect(rows.find((r) => r.divergent)?.index).toBe(30);
+    expect(rows[25]!.expected).toBe("-"); // event 42 exists only in the observation
   });
 });

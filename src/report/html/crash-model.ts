@@ -83,8 +83,8 @@ export interface PassageDetail {
 }
 
 export interface ComparisonRow {
-  /** Event index, or "end" for the end state. */
-  readonly index: number | "end";
+  /** Event index, "end" for the end state, or "gap" for rows left out (`observed` says how many). */
+  readonly index: number | "end" | "gap";
   readonly observed: string;
   readonly expected: string;
   /** The first event no stop_machine schedule matches. */
@@ -181,10 +181,16 @@ function passageDetail(p: Passage, kase: Case, tEnd: number): PassageDetail {
   };
 }
 
+/** Events shown on each side of the divergence point (the rest collapse into gap rows). */
+export const COMPARISON_CONTEXT = 12;
+
 function comparison(obs: CoreObservation, expected: CoreObservation | undefined, point: number): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const n = Math.max(obs.events.length, expected?.events.length ?? 0);
-  for (let i = 0; i < n; i++) {
+  const from = Math.max(0, point - COMPARISON_CONTEXT), to = Math.min(n, point + COMPARISON_CONTEXT + 1);
+  const gap = (k: number) => ({ index: "gap" as const, observed: `${k} event${k === 1 ? "" : "s"} not shown`, expected: "", divergent: false });
+  if (from > 0) rows.push(gap(from));
+  for (let i = from; i < to; i++) {
     rows.push({
       index: i,
       observed: obs.events[i] ? formatEvent(obs.events[i]!) : "-",
@@ -192,6 +198,7 @@ function comparison(obs: CoreObservation, expected: CoreObservation | undefined,
       divergent: i === point && point < obs.events.length,
     });
   }
+  if (to < n) rows.push(gap(n - to));
   rows.push({ index: "end", observed: formatEnd(obs.end), expected: expected ? formatEnd(expected.end) : "-", divergent: point >= obs.events.length });
   return rows;
 }
