@@ -132,6 +132,8 @@ describe.skipIf(!haveChromium && !process.env.CI)("HTML reports in headless Chro
         divergentStroke: d ? getComputedStyle(d).stroke : "",
         divergentCore: d?.closest("g.lane")?.getAttribute("data-core"),
         point: document.querySelectorAll(".divergence-point").length,
+        markKinds: [...new Set([...document.querySelectorAll("svg.timeline .mark")].map((e) => e.getAttribute("data-kind")))],
+        opWindows: document.querySelectorAll("svg.timeline .op-window").length,
         phases: document.querySelectorAll("g.phase").length,
         origins: [...document.querySelectorAll("#divergent-passage-detail .byte[data-origin]")].map((e) => e.getAttribute("data-origin")),
         divergentRow: document.querySelector("tr.divergent-row")?.textContent ?? "",
@@ -149,6 +151,9 @@ describe.skipIf(!haveChromium && !process.env.CI)("HTML reports in headless Chro
     expect(dom.divergentStroke).toBe("rgb(207, 34, 46)");
     expect(Number(dom.divergentCore)).toBeGreaterThan(0);
     expect(dom.point).toBe(1);
+    // x86-realistic: code stores by the patcher, instructions and prefetch refills on the cores.
+    expect(dom.markKinds).toEqual(expect.arrayContaining(["store", "exec", "refill", "end"]));
+    expect(dom.opWindows).toBe(1);
     expect(dom.phases).toBeGreaterThan(1);
     expect(dom.origins.length).toBeGreaterThan(0);
     expect(dom.origins.every((o) => ["invariant", "old", "new", "int3", "intermediate"].includes(o!))).toBe(true);

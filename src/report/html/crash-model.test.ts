@@ -29,8 +29,9 @@ describe("crash report model of a divergent run", () => {
     expect(m.lanes.filter((l) => l.core >= 0).map((l) => l.core)).toEqual([0, 1, 2]);
     for (const lane of m.lanes) for (const mk of lane.marks) expect(mk.t).toBeLessThanOrEqual(m.tEnd);
     expect(m.lanes[0]!.marks.some((mk) => mk.kind === "store")).toBe(true);
-    // x86-realistic fetches through a prefetch buffer: refills appear on the program cores' lanes.
-    expect(m.lanes.slice(1).some((l) => l.marks.some((mk) => mk.kind === "refill"))).toBe(true);
+    // x86-realistic fetches through a prefetch buffer that stores snoop: refills and snoops appear
+    // on the program cores' lanes.
+    for (const kind of ["refill", "snoop", "exec", "end"]) expect(m.lanes.slice(1).some((l) => l.marks.some((mk) => mk.kind === kind))).toBe(true);
   });
 
   it("highlights exactly the passage the verdict names", () => {

@@ -88,6 +88,11 @@ function timelineSvg(m: CrashReportModel): string {
     const x0 = x(p.from), x1 = x(Math.max(p.to, p.from + 1));
     out.push(`<g class="phase" data-phase="${esc(p.label)}"><rect x="${x0}" y="${AXIS_H}" width="${x1 - x0}" height="${PHASE_H}" fill="${PHASE_COLOUR[p.kind] ?? "#fff"}" stroke="#d0d7de"/><title>${esc(p.label)} from t=${p.from} to t=${p.to}</title>${x1 - x0 > 44 ? `<text x="${x0 + 3}" y="${AXIS_H + 16}">${esc(p.label)}</text>` : ""}</g>`);
   }
+  // Each op's window, from its first step to its return, under the phases.
+  m.ops.forEach((op, j) => {
+    const x0 = x(op.begin), x1 = x((op.returned ?? m.tEnd) + 1), y = AXIS_H + PHASE_H - 4 + (j % 2) * 2;
+    out.push(`<line class="op-window" x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#57606a" stroke-width="2"><title>${esc(`${op.label}: began t=${op.begin}, returned ${op.returned === null ? "never" : `t=${op.returned}`}`)}</title></line>`);
+  });
   out.push("</g>");
   m.lanes.forEach((lane, i) => out.push(laneSvg(lane, lanesTop + i * LANE_H, x, pxPerT, width)));
   if (m.divergence) {
