@@ -10,7 +10,7 @@ import type { Finding } from "./engine.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
 import type { Hub } from "../types.js";
 import { HubNode, hubFindingOf } from "../hub/node.js";
-import { abortShards, runShardInThread } from "../hub/shards.js";
+import { ShardPool } from "../hub/shards.js";
 
 // The campaign shell: worker threads do the fuzzing; this thread owns the files (corpus, findings,
 // stats, log), the status line, the budget and the signals. Nothing here computes a verdict.
@@ -101,16 +101,18 @@ export class Campaign {
   private stopping = false;
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
   private readonly hubNode: HubNode | undefined;
+  private readonly shardPool: ShardPool;
 
   constructor(private readonly opts: CampaignOptions) {
     mkdirSync(opts.out, { recursive: true });
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
     this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
+    this.shardPool = new ShardPool({ scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
         hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
-        runShard: (shard) => runShardInThread(shard, { onExecs: (n) => (this.execs += n), onFinding: (f, report) => this.onFinding(f, report) }),
+        runShard: (shard) => this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f, report) => this.onFinding(f, report) }),
         log: (msg, fields) => this.log.info(fields, msg),
       });
     }
@@ -264,7 +266,7 @@ export class Campaign {
       }
     }
     if (this.hubNode) {
-      await this.hubNode.stop(abortShards);
+      await this.hubNode.stop(() => this.shardPool.abort());
     }
     const exits = [...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve)));
     // A worker stuck in a step that never yields cannot see the stop flag: terminate it after a grace period.

@@ -6,6 +6,9 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MatrixCell, Shard, ShardResult } from "../types.js";
 import { foldCell } from "../matrix/fold.js";
 import { redisServerAvailable, startRedis, type RedisProcess } from "../testing/redis.js";
+import { runShard } from "../matrix/shard.js";
+import { resolveModel } from "../models/load.js";
+import { resolveStrategy } from "../strategies/load.js";
 import { planShards } from "./plan.js";
 import { RedisHub } from "./redis.js";
 
@@ -70,16 +73,15 @@ suite("redis hub with real processes", () => {
   it("a tiny matrix served by two processes through the hub equals the single-process fold", async () => {
     const server = await startRedis();
     servers.push(server);
-    const shards = planShards({ strategies: ["direct_write", "text_poke_bp"], models: ["sdm-strict", "x86-realistic"], firstSeed: 1, seeds: 2, maxExecs: 12, maxMs: 600_000 });
+    const shards = planShards({ strategies: ["direct_write", "text_poke_bp"], models: ["sdm-strict", "x86-realistic"], firstSeed: 1, seeds: 2, maxExecs: 40, maxMs: 600_000 });
     const hub = hubOf(server.url);
     expect(await hub.enqueueShards(shards)).toBe(8);
     const dir = fresh();
-    const a = node(server.url, "A", dir, ["--shards-only", "--until-idle", "--shard-workers", "1"]);
-    const b = node(server.url, "B", dir, ["--shards-only", "--until-idle", "--shard-workers", "1"]);
+    const a = node(server.url, "A", dir, ["--shards-only", "--until-idle", "--shard-workers", "1", "--no-minimize"]);
+    const b = node(server.url, "B", dir, ["--shards-only", "--until-idle", "--shard-workers", "1", "--no-minimize"]);
     // The reference: the same shards, one after another, in this process.
-    const { runShardInThread } = (await import(join(root, "dist", "src", "hub", "shards.js"))) as { runShardInThread: (s: Shard) => Promise<ShardResult> };
     const single: ShardResult[] = [];
-    for (const s of shards) single.push(await runShardInThread(s));
+    for (const s of shards) single.push(runShard(s, (await resolveStrategy(s.strategy)), resolveModel(s.model)).result);
     expect([await a.done, await b.done], a.out() + b.out()).toEqual([0, 0]);
     const served = await hub.results();
     expect(served).toHaveLength(8);
@@ -96,11 +98,11 @@ suite("redis hub with real processes", () => {
     const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], firstSeed: 1, seeds: 2, maxExecs: 150, maxMs: 600_000 });
     await hub.enqueueShards(shards);
     const dir = fresh();
-    const a = node(server.url, "A", dir, ["--shards-only", "--shard-workers", "1", "--shard-lease", "2s"]);
+    const a = node(server.url, "A", dir, ["--shards-only", "--shard-workers", "1", "--shard-lease", "2s", "--no-minimize"]);
     await until(async () => (await hub.status()).shards.running === 1, 20_000, "A to take a shard");
     await sleep(500);
     a.kill("SIGKILL");
-    const b = node(server.url, "B", dir, ["--shards-only", "--until-idle", "--shard-workers", "1", "--shard-lease", "2s"]);
+    const b = node(server.url, "B", dir, ["--shards-only", "--until-idle", "--shard-workers", "1", "--shard-lease", "2s", "--no-minimize"]);
     expect(await b.done, b.out()).toBe(0);
     const results = await hub.results();
     expect(results.map((r) => r.shard.seed).sort()).toEqual([1, 2]);

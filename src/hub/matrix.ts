@@ -1,7 +1,7 @@
 import type { Shard, ShardResult } from "../types.js";
 import { shardKey } from "../matrix/fold.js";
 import { openHub } from "./open.js";
-import { runShardInThread } from "./shards.js";
+import { ShardPool } from "./shards.js";
 
 // The hook `matrix --hub` uses: put the matrix's shards on the hub's queue and wait for their
 // results, served by `fuzz --hub` nodes (and, if asked, by local threads too). Folding them with
@@ -19,7 +19,8 @@ export interface ServeMatrixOptions {
 
 export async function serveMatrixThroughHub(where: string, shards: readonly Shard[], opts: ServeMatrixOptions = {}): Promise<ShardResult[]> {
   const hub = openHub(where);
-  const server = (opts.localWorkers ?? 0) > 0 ? hub.serveShards(opts.node ?? `matrix-${process.pid}`, (s) => runShardInThread(s), { concurrency: opts.localWorkers! }) : undefined;
+  const pool = new ShardPool();
+  const server = (opts.localWorkers ?? 0) > 0 ? hub.serveShards(opts.node ?? `matrix-${process.pid}`, (s) => pool.run(s), { concurrency: opts.localWorkers! }) : undefined;
   try {
     await hub.enqueueShards(shards);
     const wanted = new Set(shards.map(shardKey));
@@ -31,6 +32,7 @@ export async function serveMatrixThroughHub(where: string, shards: readonly Shar
     }
   } finally {
     await server?.close();
+    await pool.abort();
     await hub.close();
   }
 }

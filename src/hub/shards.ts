@@ -1,37 +1,50 @@
-import { Worker } from "node:worker_threads";
 import type { Shard, ShardResult } from "../types.js";
 import type { Finding } from "../fuzz/engine.js";
-import type { FromShard } from "./shard-thread.js";
+import { ShardThread, type ShardThreadOptions } from "../matrix/shard-thread.js";
 
-// Runs a shard in a worker thread and resolves with its result; a thread that dies rejects (the
-// queue then retries the shard, here or on another node).
+// The node's shard threads: one ShardThread per shard running at once, reused between shards.
+// A node that stops ends its running shards and hands them back to the queue (the run throws)
+// instead of recording a partial result, which the hub would count as the shard's.
 
 export interface ShardListener {
   onExecs?(execs: number): void;
   onFinding?(f: Finding, report: string): void;
 }
 
-const running = new Set<Worker>();
+export class ShardPool {
+  private readonly idle: ShardThread[] = [];
+  private readonly all = new Set<ShardThread>();
+  private stopping = false;
 
-/** Ends every running shard thread (a stopping node): their shards go back to the queue. */
-export async function abortShards(): Promise<void> {
-  await Promise.all([...running].map((w) => w.terminate()));
-}
+  constructor(private readonly opts: ShardThreadOptions & { readonly stallMs?: number } = {}) {}
 
-export function runShardInThread(shard: Shard, listener: ShardListener = {}): Promise<ShardResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./shard-thread.js", import.meta.url), { workerData: shard });
-    running.add(w);
-    let result: ShardResult | undefined;
-    w.on("message", (m: FromShard) => {
-      if (m.type === "execs") listener.onExecs?.(m.execs);
-      else if (m.type === "finding") listener.onFinding?.(m.finding, m.report);
-      else result = m.result;
-    });
-    w.on("error", reject);
-    w.on("exit", (code) => {
-      running.delete(w);
-      return result ? resolve(result) : reject(new Error(`shard thread exited (${code}) without a result`));
-    });
-  });
+  async run(shard: Shard, listener: ShardListener = {}): Promise<ShardResult> {
+    if (this.stopping) throw new Error("node stopping: shard handed back");
+    const thread = this.idle.pop() ?? new ShardThread(this.opts);
+    this.all.add(thread);
+    let reported = 0;
+    try {
+      const r = await thread.run(shard, {
+        onProgress: (execs) => {
+          listener.onExecs?.(execs - reported);
+          reported = execs;
+        },
+        onFinding: (f, report) => listener.onFinding?.(f, report),
+      });
+      if (this.stopping) throw new Error("node stopping: shard handed back");
+      listener.onExecs?.(r.result.execs - reported);
+      return r.result;
+    } finally {
+      if (this.stopping) this.all.delete(thread);
+      else this.idle.push(thread);
+    }
+  }
+
+  /** Ends every shard thread; running shards throw (and go back to the queue). */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.all].map((t) => t.close()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
 }
