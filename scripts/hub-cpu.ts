@@ -3,7 +3,8 @@
 // total execs/s over the second half of each run (past the start-up burst of new signatures),
 // and the ratio 2 processes / 1. Same seeds per node name in both runs. On a shared machine the
 // wall-clock ratio depends on what else runs, so the CPU seconds each process used (all its
-// threads, from /proc) are reported too: execs per CPU second shows what the hub costs a node.
+// threads, from /proc) are reported too: execs per CPU second shows what the hub costs a node,
+// and 2 processes apart (no hub) separate the hub's cost from two processes' contention.
 // Usage: node dist/scripts/hub-cpu.js [--seconds 30]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -34,13 +35,14 @@ function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-async function run(processes: number): Promise<{ rate: number; execs: number; cpu: number; signatures: number; corpus: number; load: number }> {
+async function run(processes: number, viaHub = true): Promise<{ rate: number; execs: number; cpu: number; signatures: number; corpus: number; load: number }> {
   const server = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-hubcpu-"));
   try {
     const nodes = Array.from({ length: processes }, (_, k) => {
       const out = join(dir, `n${k}`);
-      const child = spawn(process.execPath, [cli, "fuzz", "--hub", server.url, "--node", `n${k}`, "--workers", "1", "--shard-workers", "0", "--no-minimize",
+      const hubArgs = viaHub ? ["--hub", server.url, "--shard-workers", "0"] : [];
+      const child = spawn(process.execPath, [cli, "fuzz", ...hubArgs, "--node", `n${k}`, "--workers", "1", "--no-minimize",
         "--duration", `${seconds}s`, "--seed", String(11 + k), "--out", out, "--crashes", join(out, "crashes")], { stdio: "ignore" });
       let cpu = 0;
       const poll = setInterval(() => (cpu = cpuSeconds(child.pid!) ?? cpu), 250);
@@ -58,9 +60,11 @@ async function run(processes: number): Promise<{ rate: number; execs: number; cp
   }
 }
 
-const one = await run(1), two = await run(2);
+const one = await run(1), two = await run(2), apart = await run(2, false);
 const line = (name: string, r: typeof one) => console.log(`${name}: ${r.rate.toFixed(0).padStart(5)} execs/s (second half)  ${r.execs} execs in ${r.cpu.toFixed(1)} CPU s = ${(r.execs / r.cpu).toFixed(0)} execs per CPU s  (hub: ${r.signatures} signatures, corpus ${r.corpus}; load average ${r.load.toFixed(1)} on ${availableParallelism()} CPUs)`);
 line("1 process  ", one);
 line("2 processes", two);
+line("2 apart    ", apart);
 console.log(`ratio 2/1: ${(two.rate / one.rate).toFixed(2)}x execs/s; ${((two.execs / two.cpu) / (one.execs / one.cpu)).toFixed(2)}x execs per CPU second`);
+console.log(`2 through the hub vs 2 apart (no hub, no exchange): ${(two.rate / apart.rate).toFixed(2)}x execs/s; ${((two.execs / two.cpu) / (apart.execs / apart.cpu)).toFixed(2)}x execs per CPU second`);
 process.exit(0);

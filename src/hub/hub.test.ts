@@ -150,6 +150,18 @@ suite("redis hub with real processes", () => {
     expect(set.every((v) => v === 1)).toBe(true);
   }, 60_000);
 
+  it("a node whose hub stops answering still ends on time, its findings on disk", async () => {
+    const server = await startRedis();
+    servers.push(server);
+    server.child.kill("SIGSTOP");
+    const dir = fresh();
+    const t0 = Date.now();
+    const a = node(server.url, "A", dir, ["-s", "direct_write", "--duration", "3s", "--no-minimize"]);
+    expect(await a.done, a.out()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(readdirSync(join(dir, "A", "crashes")).length).toBeGreaterThan(0);
+  }, 40_000);
+
   it("restart with append-only persistence: queue, results, cursors and registry survive", async () => {
     const dir = fresh();
     const first = await startRedis({ appendonly: true, dir });

@@ -192,9 +192,13 @@ export class RedisHub implements Hub {
     };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.servers].map((s) => s.close()));
-    await this.queue.close();
+  /** Closes; a server that does not answer within `ms` is not waited for (nothing local depends on it). */
+  async close(ms = 5_000): Promise<void> {
+    const graceful = (async () => {
+      await Promise.all([...this.servers].map((s) => s.close()));
+      await this.queue.close();
+    })().catch(() => undefined);
+    await Promise.race([graceful, new Promise<void>((r) => void setTimeout(r, ms).unref())]);
     for (const c of this.connections) c.disconnect();
   }
 }
