@@ -91,6 +91,18 @@ suite("redis hub with real processes", () => {
     expect(boards).toEqual(["A", "B"]);
   }, 90_000);
 
+  it("serveMatrixThroughHub (the `matrix --hub` hook) returns each shard's result once, as a local run gives it", async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], firstSeed: 7, seeds: 2, maxExecs: 25, maxMs: 600_000 });
+    // The built module: its shard threads load compiled workers.
+    const { serveMatrixThroughHub } = (await import(join(root, "dist", "src", "hub", "matrix.js"))) as typeof import("./matrix.js");
+    const served = await serveMatrixThroughHub(server.url, [...shards, shards[0]!], { localWorkers: 1, pollMs: 100 });
+    const local = await Promise.all(shards.map(async (s) => runShard(s, await resolveStrategy(s.strategy), resolveModel(s.model)).result));
+    expect(served).toHaveLength(2);
+    expect(fold(served)).toEqual(fold(local));
+  }, 60_000);
+
   it("SIGKILL of a node holding a shard: the shard completes on another node and is counted once", async () => {
     const server = await startRedis();
     servers.push(server);
