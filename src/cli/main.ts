@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
+import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
@@ -24,6 +25,17 @@ function intArg(name: string, min: number) {
   };
 }
 
+/** A duration option whose error names the option (parseDuration's names --duration). */
+function durationArg(name: string) {
+  return (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(e.message.replace(/^--duration:/, `${name}:`)) : e;
+    }
+  };
+}
+
 /** -s/--strategy and -m/--model, repeatable, on every command that runs cells. */
 function cellOptions(cmd: Command, what = "default: all built-ins"): Command {
   return cmd
@@ -35,7 +47,8 @@ export function buildProgram(): Command {
   const program = new Command("xmcfuzz")
     .description("Differential fuzzer for live code-patching protocols: every divergence from a stop_machine patch, by machine.")
     .addHelpText("after", "\nExit status: 0 clean, 1 divergence found, 2 bad input (or replay drift), 3 harness error (a strategy threw or hung).")
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors are one line like every other error (commander's own text, our prefix).
+    .configureOutput({ outputError: (text, write) => write(`xmcfuzz: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (run with --help for usage)\n`) })
     .exitOverride();
 
   cellOptions(program.command("run"))
@@ -46,6 +59,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
     .option("--json", "machine-readable output", false)
+    .option("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(runCommand);
 
   cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
@@ -53,6 +67,7 @@ export function buildProgram(): Command {
     .argument("<file>", "case or crash file with recorded runs")
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
+    .option("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(reproCommand);
 
   cellOptions(program.command("fuzz"))
@@ -71,7 +86,7 @@ export function buildProgram(): Command {
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
-    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
+    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
