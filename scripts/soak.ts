@@ -23,7 +23,7 @@ const campaign = new Campaign({
 });
 
 console.log(`soak: ${minutes} min, ${workers} workers, files in ${dir}`);
-console.log("minute  rss      heap(main)  execs/s  execs      corpus  signatures  harness-errors  restarts");
+console.log("minute  rss      heap(main)  heap(workers)  execs/s  execs      corpus  signatures  harness-errors  restarts");
 const t0 = Date.now();
 let minute = 0, lastExecs = 0, lastT = t0;
 const rss: number[] = [];
@@ -38,7 +38,7 @@ const timer = setInterval(() => {
   const m = process.memoryUsage();
   rss.push(m.rss);
   rates.push(rate);
-  console.log(`${String(minute).padStart(6)}  ${mb(m.rss).padEnd(7)}  ${mb(m.heapUsed).padEnd(10)}  ${rate.toFixed(0).padStart(7)}  ${String(s.execs).padEnd(9)}  ${String(s.corpus).padStart(6)}  ${String(s.signatures).padStart(10)}  ${String(s.harnessErrors).padStart(14)}  ${String(s.workerRestarts).padStart(8)}`);
+  console.log(`${String(minute).padStart(6)}  ${mb(m.rss).padEnd(7)}  ${mb(m.heapUsed).padEnd(10)}  ${mb(s.workerHeapBytes).padEnd(13)}  ${rate.toFixed(0).padStart(7)}  ${String(s.execs).padEnd(9)}  ${String(s.corpus).padStart(6)}  ${String(s.signatures).padStart(10)}  ${String(s.harnessErrors).padStart(14)}  ${String(s.workerRestarts).padStart(8)}`);
 }, 60_000);
 
 const final = await campaign.run();

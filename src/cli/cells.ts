@@ -13,6 +13,8 @@ import { DriftError } from "../schedule/choosers.js";
 
 /** Default wall budget of one (strategy, model) cell of `run` or `repro`. */
 export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
+/** A fresh thread loads modules, the case and plugins (already tried by the main thread): not the cell's budget. */
+const STARTUP_MS = 60_000;
 
 export interface CellWorkerData {
   readonly caseJson: string;
@@ -85,8 +87,8 @@ export class IsolatedCells {
     }
     const w = new Worker(new URL("./cell-worker.js", import.meta.url), { workerData: this.data });
     this.worker = w;
-    this.ready = this.reply(w, this.timeoutMs).then((r) => {
-      if (r === "timeout") throw new Error(`cell worker did not start within ${this.timeoutMs} ms`);
+    this.ready = this.reply(w, STARTUP_MS).then((r) => {
+      if (r === "timeout") throw new Error(`cell worker did not start within ${STARTUP_MS} ms`);
       if (r.kind === "error") throw errorOf(r);
       if (r.kind !== "ready") throw new Error("cell worker: unexpected reply");
     });

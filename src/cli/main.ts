@@ -19,7 +19,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
-    const n = Number(v);
+    const n = v.trim() === "" ? NaN : Number(v);
     if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name}: expected an integer >= ${min}, got "${v}"`);
     return n;
   };

@@ -51,6 +51,8 @@ export interface CampaignStats {
   readonly harnessErrors: number;
   readonly workerRestarts: number;
   readonly sinceLastFindMs: number | null;
+  /** The workers' JS heaps in use (bytes), as last reported: what a soak watches. */
+  readonly workerHeapBytes: number;
 }
 
 interface HistoryPoint {
@@ -79,6 +81,7 @@ export class Campaign {
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
+  private readonly workerHeap = new Map<number, number>();
   private readonly signatures = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
@@ -109,6 +112,7 @@ export class Campaign {
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
+      workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
     };
   }
 
@@ -133,7 +137,7 @@ export class Campaign {
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
-    w.on("message", (m: ToMain) => this.onMessage(m));
+    w.on("message", (m: ToMain) => this.onMessage(m, index));
     w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
     w.on("exit", (code) => {
       this.workers.delete(index);
@@ -148,10 +152,11 @@ export class Campaign {
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
-  private onMessage(m: ToMain): void {
+  private onMessage(m: ToMain, index: number): void {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
+        if (m.heapUsed !== undefined) this.workerHeap.set(index, m.heapUsed);
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {

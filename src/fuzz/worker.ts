@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Model, Strategy } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
@@ -29,7 +30,7 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
+  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
@@ -49,6 +50,12 @@ function reportOf(f: Finding, strategies: readonly Strategy[], models: readonly 
 }
 
 const BATCH_MS = 100;
+/**
+ * Findings waiting for minimization, at most. New signatures can arrive far faster than they are
+ * minimized (thousands in ten minutes); past this the raw reproducer (already saved) is kept
+ * as it is rather than queued, so the queue cannot grow without bound (the soak's RSS).
+ */
+const MAX_MINIMIZE_QUEUE = 64;
 /** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
 const MINIMIZE_MS = 5_000;
 
@@ -92,7 +99,7 @@ async function main(): Promise<void> {
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
         send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
-        if (config.minimize && f.kind === "divergence") toMinimize.push(f);
+        if (config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE) toMinimize.push(f);
       }
     }
     fuzzMs += performance.now() - t0;
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
       send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
       minimizeMs += performance.now() - t1;
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors });
+    send({ type: "stats", execs: engine.execs - reported, harnessErrors, heapUsed: getHeapStatistics().used_heap_size });
     reported = engine.execs;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));

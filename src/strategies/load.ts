@@ -19,7 +19,7 @@ function checkShape(value: unknown, path: string): Strategy {
 }
 
 /** How long a plugin's module may take to load (its top level) before it is bad input. */
-export const PLUGIN_LOAD_MS = 10_000;
+export const PLUGIN_LOAD_MS = Number(process.env["XMCFUZZ_PLUGIN_LOAD_MS"]) || 10_000;
 
 /** Undefined when the module loads in a throwaway thread within the limit, else why not. */
 function probePlugin(url: string, ms: number): Promise<string | undefined> {
