@@ -15,8 +15,12 @@ import type { CellJob, CellReply, CellWorkerData } from "./cells.js";
 async function main(): Promise<void> {
   const data = workerData as CellWorkerData;
   const port = parentPort!;
-  const loaded = parseCase(JSON.parse(data.caseJson));
-  const prepared = prepare(loaded.kase, loaded.soloBudget);
+  const prepareJson = (json: string) => {
+    const loaded = parseCase(JSON.parse(json));
+    return prepare(loaded.kase, loaded.soloBudget);
+  };
+  let prepared = data.caseJson === undefined ? undefined : prepareJson(data.caseJson);
+  let preparedJson = data.caseJson;
   const plugins = await Promise.all(data.plugins.map((p) => resolveStrategy(p)));
   const strategies: Strategy[] = [...plugins, ...BUILTIN_STRATEGIES];
   const models: readonly Model[] = data.models;
@@ -26,6 +30,11 @@ async function main(): Promise<void> {
       const strategy = strategies.find((s) => s.name === job.strategy);
       const model = models.find((m) => m.name === job.model);
       if (!strategy || !model) throw new Error(`cell worker: unknown cell ${job.strategy} x ${job.model}`);
+      if (job.caseJson !== undefined && job.caseJson !== preparedJson) {
+        prepared = prepareJson(job.caseJson);
+        preparedJson = job.caseJson;
+      }
+      if (!prepared) throw new Error("cell worker: no case");
       const spec = { strategy, model, seed: job.seed, trace: job.trace, judge: job.judge };
       if (job.mode === "search") {
         const o = searchSchedules(prepared, spec, job.schedules ?? 1);

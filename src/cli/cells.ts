@@ -17,13 +17,15 @@ export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
 const STARTUP_MS = 60_000;
 
 export interface CellWorkerData {
-  readonly caseJson: string;
+  readonly caseJson: string | undefined;
   /** The `-s` arguments (plugin paths and built-in names); built-ins are always available. */
   readonly plugins: readonly string[];
   readonly models: readonly Model[];
 }
 
 export interface CellJob {
+  /** Another case to run this job on (canonical JSON); the thread's own case otherwise. */
+  readonly caseJson?: string;
   readonly strategy: string;
   readonly model: string;
   /** `search`: random schedules from `seed` until the first divergence; `once`: a strict replay of `decisions`. */
@@ -57,8 +59,8 @@ export class IsolatedCells {
   private ready: Promise<void> | undefined;
   private readonly data: CellWorkerData;
 
-  constructor(kase: Case, plugins: readonly string[], models: readonly Model[], private readonly timeoutMs: number) {
-    this.data = { caseJson: JSON.stringify(caseToJson(kase)), plugins, models };
+  constructor(kase: Case | undefined, plugins: readonly string[], models: readonly Model[], private readonly timeoutMs: number) {
+    this.data = { caseJson: kase ? JSON.stringify(caseToJson(kase)) : undefined, plugins, models };
   }
 
   private reply(w: Worker, ms: number): Promise<CellReply | "timeout"> {

@@ -14,6 +14,7 @@ import { minimizeCommand } from "./minimize.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
+import { checkReplayCommand } from "./check-replay.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -107,6 +108,13 @@ export function buildProgram(): Command {
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
+
+  cellOptions(program.command("check-replay"), "plugins and model files the recorded runs name")
+    .description("replay every recorded run under the given files and directories (corpus/, crashes/) twice and in a worker thread; exit 1 unless all are bit-identical and match their recorded verdicts")
+    .argument("<paths...>", "case files or directories holding them")
+    .option("--timeout <time>", "wall budget per worker-thread replay", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .option("--json", "machine-readable output", false)
+    .action(checkReplayCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")

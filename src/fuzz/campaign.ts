@@ -221,6 +221,8 @@ export class Campaign {
   /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
   async run(): Promise<CampaignStats> {
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    const resumed = this.store.ownCorpus().length;
+    if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
     let lastStatus = 0, lastStats = 0, lastPull = Date.now();
