@@ -82,6 +82,7 @@ export class Campaign {
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
   private readonly workerHeap = new Map<number, number>();
+  private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
@@ -169,12 +170,25 @@ export class Campaign {
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
-        this.harnessErrors++;
-        this.log.error({ strategy: m.strategy, model: m.model, error: m.message }, "harness error");
+        this.onHarnessError(m.strategy, m.model, m.message);
         break;
       case "done":
         break;
     }
+  }
+
+  /**
+   * A strategy that threw or misused the API: counted, never a divergence. A strategy that throws
+   * in every run would write a line per run, so each distinct error gets a line the 1st, 10th,
+   * 100th... time it happens (with its count), and one summary line at the end.
+   */
+  private onHarnessError(strategy: string, model: string, message: string): void {
+    this.harnessErrors++;
+    const key = `${strategy}\u0000${model}\u0000${message}`;
+    const count = (this.harnessCounts.get(key) ?? 0) + 1;
+    if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
+    if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
+    if (/^10*$/.test(String(count))) this.log.error({ strategy, model, error: message, count }, "harness error");
   }
 
   private onFinding(f: Finding, report: string): void {
@@ -262,6 +276,10 @@ export class Campaign {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     this.writeStats();
+    for (const [key, count] of this.harnessCounts) {
+      const [strategy, model, error] = key.split("\u0000");
+      this.log.error({ strategy, model, error, count }, "harness error summary");
+    }
     const final = this.stats();
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
