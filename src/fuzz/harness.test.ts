@@ -40,3 +40,24 @@ describe("misbehaving strategies in a campaign", () => {
     expect(readdirSync(join(dir, "crashes")).some((d) => d.startsWith("direct_write"))).toBe(true);
   }, 60_000);
 });
+
+describe("a strategy that is not deterministic", () => {
+  it("its findings that do not replay are harness errors; the worker is never lost", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
+    const plugin = join(dir, "flaky.mjs");
+    // Module state: every third patch writes whole slots, the others byte by byte.
+    writeFileSync(plugin, [
+      "let n = 0;",
+      "export const strategy = { name: 'flaky', *patch(ctx, slots) { n++;",
+      "  for (const s of slots) { if (n % 3 === 0) yield* ctx.write(s.start, s.to);",
+      "    else for (let i = 0; i < s.len; i++) yield* ctx.write(s.start + i, s.to.subarray(i, i + 1)); } } };",
+    ].join("\n"));
+    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "--duration", "10s", "--seed", "2", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
+      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number; execs: number };
+    expect(stats.workerRestarts).toBe(0);
+    expect(stats.harnessErrors).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/harness error: flaky under .*(not replayable|minimization)/);
+  }, 60_000);
+});

@@ -7,7 +7,7 @@ import { caseToJson } from "../case/save.js";
 import { prepare, runOnce } from "../differential.js";
 import { formatReport } from "../report/text.js";
 import { resolveStrategy } from "../strategies/load.js";
-import { FuzzEngine, type Finding } from "./engine.js";
+import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
 // corpus shared by other workers can arrive between them), and ships everything to the main
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       Atomics.add(beat, 2, 1);
     },
   });
+  const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
   port.on("message", (m: ToWorker) => {
     if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
   });
@@ -91,14 +92,31 @@ async function main(): Promise<void> {
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {
-      const r = engine.step();
+      let r: StepResult;
+      try {
+        r = engine.step();
+      } catch (e) {
+        // A finding that does not replay (a strategy that is not deterministic) or a strategy that
+        // broke the engine: the run's harness error, never a dead worker.
+        harnessErrors++;
+        send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+        continue;
+      }
       if (r.harnessError) {
         harnessErrors++;
         send({ type: "harness-error", message: r.harnessError, strategy: r.outcome.verdict.strategy, model: r.outcome.verdict.model });
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
+        let report: string;
+        try {
+          report = reportOf(f, strategies, config.models);
+        } catch (e) {
+          harnessErrors++;
+          send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
+          continue;
+        }
+        send({ type: "finding", finding: f, report });
         if (config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE) toMinimize.push(f);
       }
     }
@@ -107,9 +125,18 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
+      const f = toMinimize.shift()!;
+      // The watchdog names this cell if a minimization run never returns; each run is a heartbeat.
+      Atomics.store(beat, 0, strategies.findIndex((x) => x.name === f.kase.runs[0]!.strategy));
+      Atomics.store(beat, 1, config.models.findIndex((x) => x.name === f.kase.runs[0]!.model));
       Atomics.add(beat, 2, 1);
-      const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
-      send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
+      try {
+        const m = engine.minimizeFinding(f, () => (Atomics.add(beat, 2, 1), stopNow()));
+        send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
+      } catch (e) {
+        harnessErrors++;
+        send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+      }
       minimizeMs += performance.now() - t1;
     }
     send({ type: "stats", execs: engine.execs - reported, harnessErrors, heapUsed: getHeapStatistics().used_heap_size });
