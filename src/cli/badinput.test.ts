@@ -143,6 +143,25 @@ describe("malformed inputs: one line, never a crash, never a hang", () => {
   }, 120_000);
 });
 
+describe("paths that cannot be used: exit 2, one line, no hang", () => {
+  const cases: [string, () => string[]][] = [
+    ["--out is a file", () => ["fuzz", "--out", join(root, "package.json"), "--duration", "1s"]],
+    ["--log under /proc (Node's recursive mkdir spins there)", () => ["fuzz", "--out", join(dir, "o1"), "--log", "/proc/xmcfuzz/log", "--duration", "1s"]],
+    ["--sync-dir under /proc", () => ["fuzz", "--out", join(dir, "o2"), "--sync-dir", "/proc/xmcfuzz", "--duration", "1s"]],
+    ["--crashes is a file", () => ["fuzz", "--out", join(dir, "o3"), "--crashes", join(root, "package.json"), "--duration", "1s"]],
+    ["--record into a missing directory", () => ["run", join(root, "corpus", "static-call.json"), "-s", "stop_machine", "-m", "sdm-strict", "--schedules", "1", "--record", join(dir, "missing", "x.json")]],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const r = spawnSync(process.execPath, [cli, ...args()], { cwd: root, encoding: "utf8", timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/^xmcfuzz: .*cannot use this path/);
+      expect(r.stderr).not.toMatch(/\.tmp-/);
+    }, 60_000);
+  }
+});
+
 describe("strategy plugins that misbehave, through the real CLI", () => {
   const plugin = (name: string, text: string) => {
     const path = join(dir, name);

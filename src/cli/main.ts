@@ -129,6 +129,8 @@ export function buildProgram(): Command {
   return program;
 }
 
+const PATH_ERRORS = new Set(["ENOENT", "EEXIST", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EROFS", "ENAMETOOLONG"]);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -141,6 +143,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof InputError || e instanceof DriftError) {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    const fsError = e as NodeJS.ErrnoException;
+    if (fsError.path && fsError.code && PATH_ERRORS.has(fsError.code)) {
+      // A path the user gave that cannot be read or written (--out, --record, -o, --log...).
+      process.stderr.write(`xmcfuzz: ${fsError.path.replace(/\.tmp-\d+-[a-z0-9]+$/, "")}: cannot use this path (${fsError.code})\n`);
       return EXIT.badInput;
     }
     const message = e instanceof Error ? e.message : String(e);

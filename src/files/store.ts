@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
-import { writeFileAtomic } from "./atomic.js";
+import { ensureDir, writeFileAtomic } from "./atomic.js";
 import { fnv1a } from "../hash.js";
 
 // Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
@@ -122,8 +122,8 @@ export class SyncDirStore implements CampaignStore {
    */
   constructor(private readonly root: string, private readonly node: string, private readonly crashes: string) {
     this.ownDir = join(root, node, "corpus");
-    mkdirSync(this.ownDir, { recursive: true });
-    mkdirSync(crashes, { recursive: true });
+    ensureDir(this.ownDir);
+    ensureDir(crashes);
     // Temporary files of a campaign killed mid-write: only this node writes its corpus directory.
     for (const n of readdirSync(this.ownDir)) if (n.includes(".tmp-")) rmSync(join(this.ownDir, n), { force: true });
   }

@@ -1,9 +1,9 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, openSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import type { Model, Strategy } from "../types.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { type CampaignStore, SyncDirStore } from "../files/store.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
@@ -97,9 +97,12 @@ export class Campaign {
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
 
   constructor(private readonly opts: CampaignOptions) {
-    mkdirSync(opts.out, { recursive: true });
+    ensureDir(opts.out);
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
-    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
+    // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
+    ensureDir(dirname(opts.log));
+    closeSync(openSync(opts.log, "a"));
+    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
   }
 
