@@ -8,6 +8,7 @@ import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
+import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
@@ -15,14 +16,26 @@ import { plotCommand } from "./plot.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
+import { checkReplayCommand } from "./check-replay.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
-    const n = Number(v);
+    const n = v.trim() === "" ? NaN : Number(v);
     if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name}: expected an integer >= ${min}, got "${v}"`);
     return n;
+  };
+}
+
+/** A duration option whose error names the option (parseDuration's names --duration). */
+function durationArg(name: string) {
+  return (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(e.message.replace(/^--duration:/, `${name}:`)) : e;
+    }
   };
 }
 
@@ -37,7 +50,8 @@ export function buildProgram(): Command {
   const program = new Command("xmcfuzz")
     .description("Differential fuzzer for live code-patching protocols: every divergence from a stop_machine patch, by machine.")
     .addHelpText("after", "\nExit status: 0 clean, 1 divergence found, 2 bad input (or replay drift), 3 harness error (a strategy threw or hung).")
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors are one line like every other error (commander's own text, our prefix).
+    .configureOutput({ outputError: (text, write) => write(`xmcfuzz: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (run with --help for usage)\n`) })
     .exitOverride();
 
   cellOptions(program.command("run"))
@@ -48,6 +62,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
     .option("--json", "machine-readable output", false)
+    .option("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(runCommand);
 
   cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
@@ -56,6 +71,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write a self-contained HTML report (timeline, byte provenance, observed vs expected)")
+    .option("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(reproCommand);
 
   cellOptions(program.command("fuzz"))
@@ -74,7 +90,7 @@ export function buildProgram(): Command {
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
-    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
+    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
@@ -109,6 +125,12 @@ export function buildProgram(): Command {
     .argument("<campaign>", "campaign directory (its stats.json) or a stats.json file")
     .requiredOption("-o, --out <file>", "out.html (a self-contained page) or out.svg")
     .action(plotCommand);
+  cellOptions(program.command("check-replay"), "plugins and model files the recorded runs name")
+    .description("replay every recorded run under the given files and directories (corpus/, crashes/) twice and in a worker thread; exit 1 unless all are bit-identical and match their recorded verdicts")
+    .argument("<paths...>", "case files or directories holding them")
+    .option("--timeout <time>", "wall budget per worker-thread replay", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .option("--json", "machine-readable output", false)
+    .action(checkReplayCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")
@@ -123,6 +145,8 @@ export function buildProgram(): Command {
   return program;
 }
 
+const PATH_ERRORS = new Set(["ENOENT", "EEXIST", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EROFS", "ENAMETOOLONG"]);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -135,6 +159,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof InputError || e instanceof DriftError) {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    const fsError = e as NodeJS.ErrnoException;
+    if (fsError.path && fsError.code && PATH_ERRORS.has(fsError.code)) {
+      // A path the user gave that cannot be read or written (--out, --record, -o, --log...).
+      process.stderr.write(`xmcfuzz: ${fsError.path.replace(/\.tmp-\d+-[a-z0-9]+$/, "")}: cannot use this path (${fsError.code})\n`);
       return EXIT.badInput;
     }
     const message = e instanceof Error ? e.message : String(e);

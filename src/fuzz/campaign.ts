@@ -1,9 +1,9 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, openSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import type { Model, Strategy } from "../types.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { type CampaignStore, SyncDirStore } from "../files/store.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
@@ -51,6 +51,8 @@ export interface CampaignStats {
   readonly harnessErrors: number;
   readonly workerRestarts: number;
   readonly sinceLastFindMs: number | null;
+  /** The workers' JS heaps in use (bytes), as last reported: what a soak watches. */
+  readonly workerHeapBytes: number;
 }
 
 interface HistoryPoint {
@@ -79,6 +81,8 @@ export class Campaign {
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
+  private readonly workerHeap = new Map<number, number>();
+  private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
@@ -93,9 +97,12 @@ export class Campaign {
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
 
   constructor(private readonly opts: CampaignOptions) {
-    mkdirSync(opts.out, { recursive: true });
+    ensureDir(opts.out);
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
-    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
+    // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
+    ensureDir(dirname(opts.log));
+    closeSync(openSync(opts.log, "a"));
+    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
   }
 
@@ -109,6 +116,7 @@ export class Campaign {
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
+      workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
     };
   }
 
@@ -133,7 +141,7 @@ export class Campaign {
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
-    w.on("message", (m: ToMain) => this.onMessage(m));
+    w.on("message", (m: ToMain) => this.onMessage(m, index));
     w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
     w.on("exit", (code) => {
       this.workers.delete(index);
@@ -148,10 +156,11 @@ export class Campaign {
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
-  private onMessage(m: ToMain): void {
+  private onMessage(m: ToMain, index: number): void {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
+        if (m.heapUsed !== undefined) this.workerHeap.set(index, m.heapUsed);
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {
@@ -164,12 +173,25 @@ export class Campaign {
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
-        this.harnessErrors++;
-        this.log.error({ strategy: m.strategy, model: m.model, error: m.message }, "harness error");
+        this.onHarnessError(m.strategy, m.model, m.message);
         break;
       case "done":
         break;
     }
+  }
+
+  /**
+   * A strategy that threw or misused the API: counted, never a divergence. A strategy that throws
+   * in every run would write a line per run, so each distinct error gets a line the 1st, 10th,
+   * 100th... time it happens (with its count), and one summary line at the end.
+   */
+  private onHarnessError(strategy: string, model: string, message: string): void {
+    this.harnessErrors++;
+    const key = `${strategy}\u0000${model}\u0000${message}`;
+    const count = (this.harnessCounts.get(key) ?? 0) + 1;
+    if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
+    if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
+    if (/^10*$/.test(String(count))) this.log.error({ strategy, model, error: message, count }, "harness error");
   }
 
   private onFinding(f: Finding, report: string): void {
@@ -216,6 +238,8 @@ export class Campaign {
   /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
   async run(): Promise<CampaignStats> {
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    const resumed = this.store.ownCorpus().length;
+    if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
     let lastStatus = 0, lastStats = 0, lastPull = Date.now();
@@ -255,6 +279,10 @@ export class Campaign {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     this.writeStats();
+    for (const [key, count] of this.harnessCounts) {
+      const [strategy, model, error] = key.split("\u0000");
+      this.log.error({ strategy, model, error, count }, "harness error summary");
+    }
     const final = this.stats();
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);

@@ -1,6 +1,6 @@
 import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
-import { parseCase } from "../case/load.js";
+import { parseCase, parseCaseShape } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { soloBudget } from "../case/terminate.js";
@@ -60,13 +60,21 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
   return { ...kase, runs: [run] };
 }
 
+/** Parsed parents kept (about 44 KB each); the rest of the corpus stays text. */
+const PARSED_PARENTS = 256;
+
 /** Schedules (each on a random cell) run per prepared case before the next case. */
 const RUNS_PER_CASE = 8;
 
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
-  /** Parents for mutation; entries from other engines stay JSON text until first picked. */
-  readonly corpus: (Case | string)[] = [];
+  /**
+   * Parents for mutation, as JSON text (`{"case": ...}`): a parsed case with its decision list is
+   * about ten times larger (44 KB against 4 KB), and a night's corpus holds thousands.
+   */
+  readonly corpus: string[] = [];
+  /** The most recently parsed parents, at most PARSED_PARENTS, so memory stays flat. */
+  private readonly parsed = new Map<string, Case>();
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
@@ -84,14 +92,21 @@ export class FuzzEngine {
     if (this.coverage.merge(bits) > 0) this.corpus.push(json);
   }
 
-  /** A random parent, parsed (and validated by the loader) the first time it is picked. */
+  private remember(text: string, kase: Case): void {
+    this.parsed.set(text, kase);
+    if (this.parsed.size > PARSED_PARENTS) this.parsed.delete(this.parsed.keys().next().value!);
+  }
+
+  /** A random parent, parsed (and validated by the loader) unless recently parsed. */
   private parent(): Case | undefined {
     const i = Math.floor(this.rng() * this.corpus.length);
     const entry = this.corpus[i]!;
-    if (typeof entry !== "string") return entry;
+    const known = this.parsed.get(entry);
+    if (known) return known;
     try {
-      const kase = parseCase((JSON.parse(entry) as { case: unknown }).case).kase;
-      this.corpus[i] = kase;
+      // No termination check here: the mutant gets the full one before it runs.
+      const kase = parseCaseShape((JSON.parse(entry) as { case: unknown }).case);
+      this.remember(entry, kase);
       return kase;
     } catch {
       this.corpus.splice(i, 1);
@@ -149,7 +164,9 @@ export class FuzzEngine {
     let corpusEntry: CorpusEntry | undefined;
     if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
       const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
-      this.corpus.push(entry);
+      const text = JSON.stringify({ case: caseToJson(entry) });
+      this.corpus.push(text);
+      this.remember(text, entry);
       corpusEntry = { kase: entry, bits };
     }
     const findings: Finding[] = [];

@@ -1,8 +1,9 @@
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
-import { FuzzEngine, type Finding } from "./engine.js";
+import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
 import { findingReport } from "./finding-report.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
@@ -26,7 +27,7 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
+  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
@@ -36,6 +37,12 @@ export type ToMain =
 export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
 
 const BATCH_MS = 100;
+/**
+ * Findings waiting for minimization, at most. New signatures can arrive far faster than they are
+ * minimized (thousands in ten minutes); past this the raw reproducer (already saved) is kept
+ * as it is rather than queued, so the queue cannot grow without bound (the soak's RSS).
+ */
+const MAX_MINIMIZE_QUEUE = 64;
 /** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
 const MINIMIZE_MS = 5_000;
 
@@ -54,6 +61,7 @@ async function main(): Promise<void> {
       Atomics.add(beat, 2, 1);
     },
   });
+  const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
   port.on("message", (m: ToWorker) => {
     if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
   });
@@ -71,15 +79,32 @@ async function main(): Promise<void> {
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {
-      const r = engine.step();
+      let r: StepResult;
+      try {
+        r = engine.step();
+      } catch (e) {
+        // A finding that does not replay (a strategy that is not deterministic) or a strategy that
+        // broke the engine: the run's harness error, never a dead worker.
+        harnessErrors++;
+        send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+        continue;
+      }
       if (r.harnessError) {
         harnessErrors++;
         send({ type: "harness-error", message: r.harnessError, strategy: r.outcome.verdict.strategy, model: r.outcome.verdict.model });
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f, report: findingReport(f, strategies, config.models) });
-        if (config.minimize && f.kind === "divergence") toMinimize.push(f);
+        let report: string;
+        try {
+          report = findingReport(f, strategies, config.models);
+        } catch (e) {
+          harnessErrors++;
+          send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
+          continue;
+        }
+        send({ type: "finding", finding: f, report });
+        if (config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE) toMinimize.push(f);
       }
     }
     fuzzMs += performance.now() - t0;
@@ -87,12 +112,21 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
+      const f = toMinimize.shift()!;
+      // The watchdog names this cell if a minimization run never returns; each run is a heartbeat.
+      Atomics.store(beat, 0, strategies.findIndex((x) => x.name === f.kase.runs[0]!.strategy));
+      Atomics.store(beat, 1, config.models.findIndex((x) => x.name === f.kase.runs[0]!.model));
       Atomics.add(beat, 2, 1);
-      const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
-      send({ type: "finding", finding: m, report: findingReport(m, strategies, config.models) });
+      try {
+        const m = engine.minimizeFinding(f, () => (Atomics.add(beat, 2, 1), stopNow()));
+        send({ type: "finding", finding: m, report: findingReport(m, strategies, config.models) });
+      } catch (e) {
+        harnessErrors++;
+        send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+      }
       minimizeMs += performance.now() - t1;
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors });
+    send({ type: "stats", execs: engine.execs - reported, harnessErrors, heapUsed: getHeapStatistics().used_heap_size });
     reported = engine.execs;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));

@@ -26,6 +26,13 @@ export interface RunOptions {
   readonly stepWallMs?: number;
 }
 
+// Every kind of Step, checked by the compiler both ways (a new kind must be listed here).
+const STEP_KIND_TABLE: Record<Step["k"], true> = {
+  add: true, await: true, awaitParked: true, barrier: true, cas: true, clean: true, dstore: true, inval: true, ipi: true,
+  load: true, nop: true, release: true, serialize: true, stop: true, store: true, waitAcks: true, waitOutside: true,
+};
+const STEP_KINDS: ReadonlySet<string> = new Set(Object.keys(STEP_KIND_TABLE));
+
 /** A strategy that throws or misbehaves: reported as a harness error, never a divergence. */
 export class HarnessError extends Error {}
 
@@ -187,6 +194,21 @@ class Machine {
     return r;
   }
 
+  /** A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`) misuses the API. */
+  private checked(value: unknown, what: string): Step {
+    const k = (value as { k?: unknown } | null)?.k;
+    if (typeof value !== "object" || value === null || typeof k !== "string" || !STEP_KINDS.has(k)) {
+      let shown: string;
+      try {
+        shown = String(value).slice(0, 40);
+      } catch {
+        shown = typeof value;
+      }
+      throw new HarnessError(`strategy ${this.strategy.name}: ${what} yielded ${shown}, not a ctx step (use yield* ctx.<call>())`);
+    }
+    return value as Step;
+  }
+
   private slotPatches(j: number): SlotPatch[] {
     const { slots } = this.plan.kase.program;
     return this.plan.opSlots[j]!.map((p) => {
@@ -212,7 +234,7 @@ class Machine {
     const first = this.guard("patch", () => this.gen!.next());
     this.opStarted = false;
     this.syncs = 0;
-    this.setPatcherStep(first.done ? { k: "nop" } : first.value);
+    this.setPatcherStep(first.done ? { k: "nop" } : this.checked(first.value, "patch"));
   }
 
   private setPatcherStep(step: Step): void {
@@ -237,7 +259,7 @@ class Machine {
     this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
     const next = this.guard("patch", () => this.gen!.next(result));
     if (!next.done) {
-      this.setPatcherStep(next.value);
+      this.setPatcherStep(this.checked(next.value, "patch"));
       return;
     }
     this.opReturn[this.op] = this.t;
@@ -640,7 +662,7 @@ class Machine {
       this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    core.handler = { kind: "int3", gen, step: first.value, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
+    core.handler = { kind: "int3", gen, step: this.checked(first.value, "onInt3"), savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
   }
 
   private resolve(
@@ -737,7 +759,7 @@ class Machine {
       const gen = this.guard("IPI function", () => fn(hctx));
       const first = this.guard("IPI function", () => gen.next());
       if (!first.done) {
-        core.handler = { kind: "ipi", gen, step: first.value, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
+        core.handler = { kind: "ipi", gen, step: this.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
       }
     }
@@ -760,7 +782,7 @@ class Machine {
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
     if (!next.done) {
-      h.step = next.value;
+      h.step = this.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
       return;
     }
     if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
