@@ -433,3 +433,26 @@ export interface MatrixCell {
   /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
   readonly verified?: { readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean };
 }
+
+// ---------------------------------------------------------------- regression corpus (issue 9)
+
+/** How a replayed recorded run differs from the expectation stored in its case. */
+export type RegressChangeKind =
+  | "new-divergence" | "vanished-divergence" | "changed-signature" | "changed-verdict"
+  | "changed-rules" | "drift" | "no-expectation";
+
+/** One recorded run of a corpus case, replayed strictly and compared with its expectation. */
+export interface RegressCheck {
+  readonly file: string;
+  /** Index in the case's `runs`. */
+  readonly index: number;
+  readonly strategy: string;
+  readonly model: string;
+  readonly expected?: Expectation;
+  /** What the replay produced (absent on drift). */
+  readonly actual?: Expectation;
+  readonly harnessError?: string;
+  /** The drift message when the recorded decisions no longer fit the run. */
+  readonly drift?: string;
+  readonly changes: readonly RegressChangeKind[];
+}

@@ -13,6 +13,8 @@ import { minimizeCommand } from "./minimize.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
+import { regressCommand } from "./regress.js";
+import { corpusAddCommand } from "./corpus.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -102,6 +104,21 @@ export function buildProgram(): Command {
     .description("list the named hardware models and their parameters")
     .option("--json", "machine-readable output", false)
     .action(listModels);
+
+  cellOptions(program.command("regress"), "filters the recorded runs; also names plugins and model files")
+    .description("replay every recorded run of every corpus case and compare verdict, signature and rule findings with its expectation")
+    .argument("[dir]", "corpus directory (or one case file)", "corpus")
+    .option("--update", "rewrite the expectations of changed runs (after a deliberate change) and print what changed", false)
+    .option("--json", "machine-readable output", false)
+    .action(regressCommand);
+
+  const corpus = program.command("corpus").description("manage the regression corpus");
+  cellOptions(corpus.command("add"), "filters the recorded runs; also names plugins and model files")
+    .description("promote a crash (minimized finding) into the corpus, its recorded run as the expectation")
+    .argument("<crash>", "crash or case file with recorded runs")
+    .option("--corpus <dir>", "corpus directory", "corpus")
+    .option("--json", "machine-readable output", false)
+    .action(corpusAddCommand);
 
   return program;
 }
