@@ -75,6 +75,7 @@ export function buildProgram(): Command {
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
+    .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
   cellOptions(program.command("verify"))

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
@@ -30,7 +31,7 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
     const selected = await selectRecordedRuns(loaded.kase.runs, opts, file);
     const pairs = new Map<number, readonly [Strategy, Model]>(selected.map((x) => [x.index, [x.strategy, x.model]]));
     const { prepared, checks } = regressCase(file, loaded, (_run, i) => pairs.get(i));
-    rows.push(regressRow(file, checks));
+    rows.push(regressRow(basename(file), checks));
     all.push(...checks);
     if (opts.update) {
       const updates = new Map<number, RecordedRun>();
