@@ -1,12 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { Model, Strategy } from "../types.js";
+import type { Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
-import { parseCase } from "../case/load.js";
-import { caseToJson } from "../case/save.js";
-import { prepare, runOnce } from "../differential.js";
-import { formatReport } from "../report/text.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding } from "./engine.js";
+import { findingReport } from "./finding-report.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
 // corpus shared by other workers can arrive between them), and ships everything to the main
@@ -37,16 +34,6 @@ export type ToMain =
 
 /** Corpus entries travel as JSON text: one string is far cheaper to clone than a case. */
 export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
-
-/** The `repro` report of a finding, from a traced strict replay (made here, off the main thread). */
-function reportOf(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): string {
-  const run = f.kase.runs[0]!;
-  const strategy = strategies.find((s) => s.name === run.strategy)!;
-  const model = models.find((m) => m.name === run.model)!;
-  const loaded = parseCase(caseToJson(f.kase));
-  const replay = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: run.decisions, trace: true });
-  return formatReport(loaded.kase, replay.run, replay.verdict, `xmcfuzz finding: ${f.signature}`);
-}
 
 const BATCH_MS = 100;
 /** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
@@ -91,7 +78,7 @@ async function main(): Promise<void> {
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
+        send({ type: "finding", finding: f, report: findingReport(f, strategies, config.models) });
         if (config.minimize && f.kind === "divergence") toMinimize.push(f);
       }
     }
@@ -102,7 +89,7 @@ async function main(): Promise<void> {
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
       Atomics.add(beat, 2, 1);
       const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
-      send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
+      send({ type: "finding", finding: m, report: findingReport(m, strategies, config.models) });
       minimizeMs += performance.now() - t1;
     }
     send({ type: "stats", execs: engine.execs - reported, harnessErrors });

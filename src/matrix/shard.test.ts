@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Shard, ShardResult } from "../types.js";
+import { namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { foldCell } from "./fold.js";
+import { runShard } from "./shard.js";
+// Worker threads run compiled code: the thread shell is taken from the build (`npm test` builds first).
+const { ShardThread } = (await import("../../dist/src/matrix/shard-thread.js")) as typeof import("./shard-thread.js");
+
+const shard = (strategy: string, model: string, seed: number, maxExecs: number): Shard =>
+  ({ strategy, model, seed, maxExecs, maxMs: Number.MAX_SAFE_INTEGER });
+const inProcess = (s: Shard) => runShard(s, builtinStrategy(s.strategy)!, namedModel(s.model)!);
+/** What a seed-bounded shard fixes: everything but the wall times. */
+const deterministic = (r: ShardResult) => ({ ...r, ms: 0, firstDivergence: r.firstDivergence && { ...r.firstDivergence, ms: 0 } });
+
+describe("shards", () => {
+  it("direct_write diverges within a small exec budget; stop_machine does not", () => {
+    const bad = inProcess(shard("direct_write", "coherent-atomic-byte", 1, 300));
+    expect(bad.result.execs).toBe(300);
+    expect(bad.result.signatures.length).toBeGreaterThan(0);
+    expect(bad.result.firstDivergence!.execs).toBeLessThanOrEqual(300);
+    expect(bad.findings.some((f) => f.kind === "divergence" && bad.result.signatures.includes(f.signature))).toBe(true);
+    const good = inProcess(shard("stop_machine", "x86-realistic", 1, 300));
+    expect(good.result.signatures).toEqual([]);
+    expect(good.result.firstDivergence).toBeUndefined();
+  });
+
+  it("a seed-bounded shard gives the same result every time, in a worker thread too", async () => {
+    const s = shard("text_poke_bp", "noncoherent-icache", 7, 200);
+    const a = inProcess(s), b = inProcess(s);
+    expect(deterministic(b.result)).toEqual(deterministic(a.result));
+    const thread = new ShardThread();
+    try {
+      const c = await thread.run(s);
+      expect(c.failed).toBeUndefined();
+      expect(deterministic(c.result)).toEqual(deterministic(a.result));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("folding is order-independent and counts a retried shard once", () => {
+    const cell = "direct_write", model = "sdm-strict";
+    const rs = [1, 2, 3].map((seed) => inProcess(shard(cell, model, seed, 100)).result);
+    const folded = foldCell(cell, model, rs);
+    expect(foldCell(cell, model, [...rs].reverse())).toEqual(folded);
+    expect(foldCell(cell, model, [...rs, rs[1]!])).toEqual(folded);
+    expect(folded.shards).toBe(3);
+    expect(folded.execs).toBe(300);
+    expect(folded.signatures).toEqual([...new Set(rs.flatMap((r) => r.signatures))].sort());
+    for (const sig of folded.signatures) {
+      const [, , cause, effect] = sig.split(" ");
+      expect(folded.causes).toContain(cause);
+      expect(folded.effects).toContain(effect);
+    }
+    expect(() => foldCell("stop_machine", model, rs)).toThrow(/folded into/);
+  });
+
+  describe("a strategy that never yields", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-shard-"));
+    const plugin = join(dir, "spin.mjs");
+    writeFileSync(plugin, "export const strategy = { name: 'spinner', *patch(ctx) { yield* ctx.store('x', 1); for (;;) {} } };");
+    const thread = new ShardThread({ stallMs: 1_500 });
+    afterAll(() => thread.close());
+
+    it("stalls its thread, which is replaced; the shard ends as a harness error and the next shard runs", async () => {
+      const stuck = await thread.run(shard(plugin, "coherent-atomic-byte", 1, 50));
+      expect(stuck.stalled).toBe(true);
+      expect(stuck.result.harnessErrors).toBe(1);
+      expect(stuck.result.signatures).toEqual([]);
+      const next = await thread.run(shard("stop_machine", "coherent-atomic-byte", 1, 20));
+      expect(next.failed).toBeUndefined();
+      expect(next.result.execs).toBe(20);
+    });
+  });
+});

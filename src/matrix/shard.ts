@@ -1,0 +1,72 @@
+import type { Model, Shard, ShardResult, Strategy } from "../types.js";
+import { FuzzEngine, ruleSignatures, type Finding } from "../fuzz/engine.js";
+
+// One shard of a matrix cell: a fuzzing engine on one (strategy, model) from one seed until its
+// exec or time budget runs out. Pure computation; the thread shell (shard-thread.ts) and the hub
+// ship its output. Bounded by execs alone, the same shard always gives the same result.
+
+export interface ShardOptions {
+  readonly scheduler?: "random" | "pct";
+  readonly maxCores?: number;
+  /** Minimize each new divergence after the budget (the budget counts fuzzing only). */
+  readonly minimize?: boolean;
+  /** Wall-time cap of one minimization. */
+  readonly minimizeMs?: number;
+  /** Called with each confirmed finding as soon as it exists, and again once minimized. */
+  readonly onFinding?: (f: Finding) => void;
+  /** Called now and then with the execs so far (a heartbeat for watchdogs and leases). */
+  readonly onProgress?: (execs: number) => void;
+  /** Asked between execs: stop early (the result then covers the execs done). */
+  readonly shouldStop?: () => boolean;
+}
+
+export interface ShardRun {
+  readonly result: ShardResult;
+  /** The confirmed reproducer of each new signature (minimized when asked). */
+  readonly findings: readonly Finding[];
+}
+
+const PROGRESS_EVERY = 64;
+
+export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: ShardOptions = {}): ShardRun {
+  const engine = new FuzzEngine({
+    seed: `shard:${shard.seed}`, strategies: [strategy], models: [model],
+    scheduler: opts.scheduler ?? "pct", feedback: true, maxCores: opts.maxCores,
+  });
+  const signatures = new Set<string>(), rules = new Set<string>();
+  const findings: Finding[] = [];
+  let harnessErrors = 0;
+  let firstDivergence: ShardResult["firstDivergence"];
+  const t0 = performance.now();
+  const elapsed = () => performance.now() - t0;
+  while (engine.execs < shard.maxExecs && elapsed() < shard.maxMs && !opts.shouldStop?.()) {
+    const r = engine.step();
+    if (r.harnessError) harnessErrors++;
+    const v = r.outcome.verdict;
+    if (v.signature) {
+      signatures.add(v.signature);
+      firstDivergence ??= { execs: engine.execs, ms: Math.round(elapsed()) };
+    }
+    for (const s of ruleSignatures(v)) rules.add(s);
+    for (const f of r.findings) {
+      findings.push(f);
+      opts.onFinding?.(f);
+    }
+    if (engine.execs % PROGRESS_EVERY === 0) opts.onProgress?.(engine.execs);
+  }
+  const ms = Math.round(elapsed());
+  const result: ShardResult = {
+    shard, execs: engine.execs, ms, firstDivergence,
+    signatures: [...signatures].sort(), rules: [...rules].sort(), harnessErrors,
+  };
+  if (!opts.minimize) return { result, findings };
+  const minimized = findings.map((f) => {
+    if (f.kind !== "divergence") return f;
+    const deadline = performance.now() + (opts.minimizeMs ?? 5_000);
+    opts.onProgress?.(engine.execs);
+    const m = engine.minimizeFinding(f, () => performance.now() > deadline || (opts.shouldStop?.() ?? false));
+    opts.onFinding?.(m);
+    return m;
+  });
+  return { result, findings: minimized };
+}
