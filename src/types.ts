@@ -431,7 +431,11 @@ export interface MatrixCell {
   readonly rules: readonly string[];
   readonly harnessErrors: number;
   /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
-  readonly verified?: { readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean };
+  readonly verified?: {
+    readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean;
+    /** A divergent schedule the exhaustive search found (in a corpus case) where fuzzing found none. */
+    readonly divergent?: { readonly case: string; readonly bound: number; readonly signature: string };
+  };
 }
 
 // ---------------------------------------------------------------- regression corpus (issue 9)

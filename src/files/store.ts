@@ -93,6 +93,29 @@ function readCorpusFile(path: string): CorpusText | undefined {
   }
 }
 
+/** Keeps the smallest reproducer per signature under `crashes/<slug>/`; says whether this one was new or smaller. */
+export function offerFinding(crashes: string, f: StoredFinding): Offer {
+  const dir = join(crashes, signatureSlug(f.signature));
+  mkdirSync(dir, { recursive: true });
+  return withLock(join(dir, ".lock"), () => {
+    // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
+    const existing = readdirSync(dir).filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
+    const size = reproducerSize(f.kase);
+    const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
+    if (size >= best) return "known";
+    const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+    const base = `s${size}-${hashText(json)}`;
+    // Report first, then the case: a case file that exists always has its report.
+    writeFileAtomic(join(dir, `${base}.txt`), f.report);
+    writeFileAtomic(join(dir, `${base}.json`), json);
+    for (const n of existing) {
+      rmSync(join(dir, n), { force: true });
+      rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+    }
+    return best === Infinity ? "new" : "smaller";
+  });
+}
+
 export class SyncDirStore implements CampaignStore {
   private readonly seen = new Set<string>();
   private readonly ownDir: string;
@@ -142,25 +165,7 @@ export class SyncDirStore implements CampaignStore {
   }
 
   offerFinding(f: StoredFinding): Offer {
-    const dir = join(this.crashes, signatureSlug(f.signature));
-    mkdirSync(dir, { recursive: true });
-    return withLock(join(dir, ".lock"), () => {
-      // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
-      const existing = readdirSync(dir).filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
-      const size = reproducerSize(f.kase);
-      const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
-      if (size >= best) return "known";
-      const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
-      const base = `s${size}-${hashText(json)}`;
-      // Report first, then the case: a case file that exists always has its report.
-      writeFileAtomic(join(dir, `${base}.txt`), f.report);
-      writeFileAtomic(join(dir, `${base}.json`), json);
-      for (const n of existing) {
-        rmSync(join(dir, n), { force: true });
-        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
-      }
-      return best === Infinity ? "new" : "smaller";
-    });
+    return offerFinding(this.crashes, f);
   }
 
   signatures(): Set<string> {
