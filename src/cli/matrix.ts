@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
 import { InputError } from "../errors.js";
@@ -86,6 +88,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0),
   };
+  if (opts.html) mkdirSync(dirname(opts.html), { recursive: true });
   if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells, { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
   if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
