@@ -131,7 +131,7 @@ export function buildProgram(): Command {
   };
   cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
     .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
-    .option("--budget <time>", "fuzzing time per cell", durationOf("--budget"), parseDuration("30s"))
+    .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationOf("--budget"))
     .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
     .option("--workers <n>", "worker threads shared by all cells", intArg("--workers", 1), 1)
     .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)

@@ -69,7 +69,7 @@ describe("matrix on a tiny budget", () => {
 
     const text = xmcfuzz("matrix", ...tiny, "--crashes", crashes);
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/^safety matrix: 9 strategies x 5 models, 30\.0 s or 12 execs per cell/);
+    expect(text.stdout).toMatch(/^safety matrix: 9 strategies x 5 models, 12 execs per cell/);
     for (const s of BUILTIN_STRATEGIES) for (const m of NAMED_MODELS) expect(text.stdout).toContain(`\n${s.name} x ${m.name}: `);
     // Bounded by execs alone, the text matrix is the JSON one's cells.
     for (const c of cells) expect(text.stdout).toMatch(new RegExp(`\\n${c.strategy} x ${c.model}: ${c.status === "diverges" ? "DIVERGES" : "no divergence found"}`));

@@ -22,7 +22,8 @@ import { withFile } from "./run.js";
 export interface MatrixOptions {
   strategy?: string[];
   model?: string[];
-  budget: number;
+  /** Per cell; undefined: 30 s, or no time limit when --max-execs is given (a deterministic matrix). */
+  budget?: number;
   maxExecs: number;
   workers: number;
   seed: number;
@@ -56,8 +57,9 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   await strategiesFrom(strategies);
   modelsFrom(models);
   const cases = opts.verify ? verifyCases(opts.verifyCorpus) : [];
+  const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
   const t0 = performance.now();
-  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: opts.budget, shardsPerCell: opts.shardsPerCell });
+  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell });
   const progress = process.stderr.isTTY === true;
   const results = await serveShards(shards, {
     workers: opts.workers, stallMs: opts.stallTimeout, scheduler: opts.scheduler, maxCores: opts.maxCores,
@@ -84,7 +86,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     });
   }
   const meta: MatrixMeta = {
-    strategies, models, budgetMs: opts.budget, maxExecs: opts.maxExecs, seed: opts.seed, workers: opts.workers,
+    strategies, models, budgetMs: budget, maxExecs: opts.maxExecs, seed: opts.seed, workers: opts.workers,
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0),
   };
