@@ -66,9 +66,10 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     minimize: opts.minimize, minimizeMs: opts.minimizeTime,
     onFinding: (f, report) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report }),
     onResult: (r, done, total) => {
-      if (!progress) return;
+      // A live line on a terminal, plain lines otherwise (a long matrix shows where it is).
       const cell = foldCell(r.shard.strategy, r.shard.model, [r]);
-      process.stderr.write(`\r\x1b[2K[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(cell)} (${r.execs} execs)`);
+      const line = `[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(cell)} (${r.execs} execs)`;
+      process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
     },
   });
   if (progress) process.stderr.write("\r\x1b[2K");
