@@ -7,9 +7,11 @@ import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
+import { exportCommand } from "./export.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { listModels, listStrategies } from "./list.js";
 import { minimizeCommand } from "./minimize.js";
+import { plotCommand } from "./plot.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
@@ -56,6 +58,7 @@ export function buildProgram(): Command {
     .argument("<file>", "case or crash file with recorded runs")
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
+    .option("--html <file>", "also write a self-contained HTML report (timeline, byte provenance, observed vs expected)")
     .action(reproCommand);
 
   cellOptions(program.command("fuzz"))
@@ -96,6 +99,20 @@ export function buildProgram(): Command {
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
+
+  cellOptions(program.command("export"), "filters the recorded runs; also names plugins and model files")
+    .description("export a case or crash file's recorded runs in a form readable without the tool")
+    .argument("<file>", "case or crash file with recorded runs")
+    .option("--litmus", "litmus-style text: per-core code, the patch, observed vs allowed outcomes", false)
+    .option("-o, --out <file>", "write to a file instead of stdout")
+    .option("--rules-fail", "count rule findings as divergences", false)
+    .action(exportCommand);
+
+  program.command("plot")
+    .description("plot a campaign's execs/s, coverage bits, corpus size and unique signatures over time (like afl-plot)")
+    .argument("<campaign>", "campaign directory (its stats.json) or a stats.json file")
+    .requiredOption("-o, --out <file>", "out.html (a self-contained page) or out.svg")
+    .action(plotCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")

@@ -233,6 +233,7 @@ class Machine {
     this.patcherSteps++;
     this.work++;
     if (step.k === "waitAcks" || step.k === "release" || step.k === "waitOutside") this.syncs++;
+    if (this.tracing && step.k !== "store") this.traceEv(0, "step", () => (step.k === "ipi" ? "IPI to every running core" : "key" in step ? `${step.k} ${step.key}` : step.k));
     this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
     const next = this.guard("patch", () => this.gen!.next(result));
     if (!next.done) {

@@ -1,0 +1,55 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadCaseFile } from "../case/load.js";
+import { prepare } from "../differential.js";
+import { namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { findRun } from "../testing/search.js";
+import { litmusText } from "./litmus.js";
+
+const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json"));
+const prepared = prepare(loaded.kase, loaded.soloBudget);
+
+describe("litmus export", () => {
+  const o = findRun(prepared, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, (x) => x.verdict.kind === "diverges", 300, true)!;
+  const text = litmusText(loaded.kase, o.run, o.verdict, "seed 0");
+  const lines = text.split("\n");
+
+  it("lists the shared code with each core's start and the slot", () => {
+    expect(text).toMatch(/^ {2}0x1000 +b9 0a 00 00 00 +mov ecx, 0xa +<- P1, P2 start$/m);
+    expect(text).toMatch(/^ {2}0x1005 +0f 1f 44 00 00 +nop5 +\[slot jl, old\]$/m);
+    expect(text).toMatch(/^ {2}0x101e +f4 +hlt$/m);
+  });
+
+  it("gives the patch: old and new bytes, the op, and the patcher's stores as they ran", () => {
+    expect(text).toMatch(/old: 0f 1f 44 00 00 +nop5/);
+    expect(text).toMatch(/new: e9 09 00 00 00 +jmp 0x1013/);
+    expect(text).toMatch(/op 0: jl -> new {2}\(per-site\)/);
+    const stores = o.run.trace.filter((e) => e.core === 0 && e.kind === "store");
+    expect(stores.length).toBeGreaterThan(1);
+    for (const s of stores) expect(lines).toContain(`    t=${String(s.t).padStart(4)}  ${s.text}`);
+  });
+
+  it("marks each divergent core's outcome forbidden and shows the closest allowed one", () => {
+    for (const d of o.verdict.divergences.filter((x) => x.core > 0)) {
+      const at = lines.findIndex((l) => l.startsWith(`  P${d.core}: `));
+      expect(lines[at + 1]).toContain(`FORBIDDEN: ${d.cause} -> ${d.effect}`);
+      expect(text).toContain(`closest allowed for P${d.core}: `);
+    }
+    expect(text).toMatch(/^ {6}executed e9 [0-9a-f ]+ \(jmp 0x[0-9a-f]+\) at 0x1005: byte 0 new, bytes 1-\d old/m);
+    expect(text).toMatch(/^ {2}P1: op 0 applied after \d+\.\.\d+ of its passages/m);
+    expect(text).toContain(`verdict: diverges  (${o.verdict.signature})`);
+  });
+
+  it("collapses repeated events", () => {
+    expect(text).toMatch(/out 0x10 <- 0x2 x\d+/);
+  });
+
+  it("an allowed outcome says so", () => {
+    const clean = findRun(prepared, builtinStrategy("stop_machine")!, namedModel("coherent-atomic-byte")!, (x) => x.verdict.kind === "clean", 5, true)!;
+    const t = litmusText(loaded.kase, clean.run, clean.verdict, "seed 0");
+    expect(t).not.toContain("FORBIDDEN");
+    expect(t.match(/^ {6}allowed$/gm)).toHaveLength(2);
+    expect(t).toContain("verdict: clean");
+  });
+});
