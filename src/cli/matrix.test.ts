@@ -52,7 +52,11 @@ describe("matrix on a tiny budget", () => {
 
     // HTML: a page with every cell; signatures resolve to the reproducer reports saved under --crashes.
     const page = readFileSync(html, "utf8");
-    expect(page.match(/<td data-strategy=/g)).toHaveLength(45);
+    expect(page.match(/<td[^>]* data-strategy=/g)).toHaveLength(45);
+    // The page links signatures to their saved reports, and every link resolves.
+    const links = [...page.matchAll(/href="([^"#][^"]*)"/g)].map((m) => m[1]!.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))));
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(existsSync(join(dirname(html), decodeURIComponent(l))), l).toBe(true);
     const href = reportHrefFrom(crashes, html);
     for (const c of cells.filter((x) => x.status === "diverges")) {
       for (const sig of c.signatures) {
