@@ -53,6 +53,10 @@ describe("matrix on a tiny budget", () => {
     // HTML: a page with every cell; signatures resolve to the reproducer reports saved under --crashes.
     const page = readFileSync(html, "utf8");
     expect(page.match(/<td[^>]* data-strategy=/g)).toHaveLength(45);
+    // A cell where only the exhaustive check diverged is not shown as clean.
+    for (const c of cells.filter((x) => x.status === "diverges-exhaustive")) {
+      expect(page).toMatch(new RegExp(`data-strategy="${c.strategy}" data-model="${c.model}" data-state="diverges"`));
+    }
     // The page links signatures to their saved reports, and every link resolves.
     const links = [...page.matchAll(/href="([^"#][^"]*)"/g)].map((m) => m[1]!.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))));
     expect(links.length).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import type { Cause, Effect, MatrixCell } from "../types.js";
 import { dirname } from "node:path";
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
@@ -92,7 +93,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0),
   };
   if (opts.html) mkdirSync(dirname(opts.html), { recursive: true });
-  if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells, { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
+  if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
   if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
   else process.stdout.write(matrixText(cells, meta));
@@ -104,4 +105,15 @@ function verifyCases(dir: string): string[] {
   const files = corpusFiles(dir);
   for (const f of files) withFile(f, () => loadCaseFile(f));
   return files;
+}
+
+/**
+ * The page colours cells by their signatures; a cell where only the exhaustive check diverged shows
+ * that signature (unlinked: the check saves no reproducer), never "no divergence found".
+ */
+function pageCell(c: MatrixCell): MatrixCell {
+  const d = c.verified?.divergent;
+  if (!d || c.signatures.length > 0) return c;
+  const [, , cause, effect] = d.signature.split(" ");
+  return { ...c, signatures: [d.signature], causes: cause ? [cause as Cause] : [], effects: effect ? [effect as Effect] : [] };
 }
