@@ -23,6 +23,8 @@ export interface FuzzOptions {
   maxCores: number;
   stallTimeout: number;
   json: boolean;
+  /** `--promote [dir]`: true means the default corpus directory. */
+  promote?: string | boolean;
 }
 
 /** "8h", "30m", "90s", "1h30m", "250ms" or a number of seconds. */
@@ -54,6 +56,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
     syncDir, node: opts.node ?? (opts.syncDir ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
+    ...(opts.promote ? { promote: opts.promote === true ? "corpus" : opts.promote } : {}),
   });
   const stats = await campaign.run();
   if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + "\n");

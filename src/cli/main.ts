@@ -17,6 +17,9 @@ import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
 import { checkReplayCommand } from "./check-replay.js";
+import { regressCommand } from "./regress.js";
+import { corpusAddCommand } from "./corpus.js";
+import { matrixCommand } from "./matrix.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -92,6 +95,7 @@ export function buildProgram(): Command {
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
+    .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
   cellOptions(program.command("verify"))
@@ -141,6 +145,50 @@ export function buildProgram(): Command {
     .description("list the named hardware models and their parameters")
     .option("--json", "machine-readable output", false)
     .action(listModels);
+
+  cellOptions(program.command("regress"), "filters the recorded runs; also names plugins and model files")
+    .description("replay every recorded run of every corpus case and compare verdict, signature and rule findings with its expectation")
+    .argument("[dir]", "corpus directory (or one case file)", "corpus")
+    .option("--update", "rewrite the expectations of changed runs (after a deliberate change) and print what changed", false)
+    .option("--json", "machine-readable output", false)
+    .action(regressCommand);
+
+  const corpus = program.command("corpus").description("manage the regression corpus");
+  cellOptions(corpus.command("add"), "filters the recorded runs; also names plugins and model files")
+    .description("promote a crash (minimized finding) into the corpus, its recorded run as the expectation")
+    .argument("<crash>", "crash or case file with recorded runs")
+    .option("--corpus <dir>", "corpus directory", "corpus")
+    .option("--json", "machine-readable output", false)
+    .action(corpusAddCommand);
+
+  const durationOf = (name: string) => (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch {
+      throw new InputError(`${name}: expected a duration like 30s, 10m or 1h30m, got "${v}"`);
+    }
+  };
+  cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
+    .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
+    .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationOf("--budget"))
+    .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
+    .option("--workers <n>", "worker threads shared by all cells", intArg("--workers", 1), 1)
+    .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
+    .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
+    .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--no-minimize", "keep findings unminimized")
+    .option("--minimize-time <time>", "wall time per minimization", durationOf("--minimize-time"), parseDuration("2s"))
+    .option("--no-verify", "skip the exhaustive check of cells without a divergence")
+    .option("--verify-bound <n>", "largest delay bound of the exhaustive check", intArg("--verify-bound", 0), 1)
+    .option("--verify-max-schedules <n>", "schedules per (cell, corpus case, bound) before a bound counts as not exhausted", intArg("--verify-max-schedules", 1), 2000)
+    .option("--verify-corpus <dir>", "corpus cases of the exhaustive check", "corpus")
+    .option("--crashes <dir>", "where findings (reproducers and reports) go", "crashes")
+    .option("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", durationOf("--stall-timeout"), parseDuration("60s"))
+    .option("--md", "Markdown output", false)
+    .option("--json", "machine-readable output", false)
+    .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")
+    .action(matrixCommand);
 
   return program;
 }

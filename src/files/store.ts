@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Case } from "../types.js";
@@ -112,6 +112,32 @@ function readCorpusFile(path: string): CorpusText | undefined {
   }
 }
 
+/** Keeps the smallest reproducer per signature under `crashes/<slug>/`; says whether this one was new or smaller. */
+export function offerFinding(crashes: string, f: StoredFinding): Offer {
+  const dir = join(crashes, signatureSlug(f.signature));
+  ensureDir(dir);
+  return withLock(join(dir, ".lock"), () => {
+    // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
+    const names = readdirSync(dir);
+    // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
+    for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
+    const existing = names.filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
+    const size = reproducerSize(f.kase);
+    const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
+    if (size >= best) return "known";
+    const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+    const base = `s${size}-${hashText(json)}`;
+    // Report first, then the case: a case file that exists always has its report.
+    writeFileAtomic(join(dir, `${base}.txt`), f.report);
+    writeFileAtomic(join(dir, `${base}.json`), json);
+    for (const n of existing) {
+      rmSync(join(dir, n), { force: true });
+      rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+    }
+    return best === Infinity ? "new" : "smaller";
+  });
+}
+
 export class SyncDirStore implements CampaignStore {
   private readonly seen = new Set<string>();
   private readonly ownDir: string;
@@ -163,28 +189,7 @@ export class SyncDirStore implements CampaignStore {
   }
 
   offerFinding(f: StoredFinding): Offer {
-    const dir = join(this.crashes, signatureSlug(f.signature));
-    mkdirSync(dir, { recursive: true });
-    return withLock(join(dir, ".lock"), () => {
-      // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
-      const names = readdirSync(dir);
-      // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
-      for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
-      const existing = names.filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
-      const size = reproducerSize(f.kase);
-      const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
-      if (size >= best) return "known";
-      const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
-      const base = `s${size}-${hashText(json)}`;
-      // Report first, then the case: a case file that exists always has its report.
-      writeFileAtomic(join(dir, `${base}.txt`), f.report);
-      writeFileAtomic(join(dir, `${base}.json`), json);
-      for (const n of existing) {
-        rmSync(join(dir, n), { force: true });
-        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
-      }
-      return best === Infinity ? "new" : "smaller";
-    });
+    return offerFinding(this.crashes, f);
   }
 
   signatures(): Set<string> {

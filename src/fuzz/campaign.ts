@@ -4,7 +4,8 @@ import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import type { Model, Strategy } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { type CampaignStore, SyncDirStore } from "../files/store.js";
+import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store.js";
+import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
@@ -37,6 +38,8 @@ export interface CampaignOptions {
   /** A worker whose heartbeat stands still this long is stuck in one step: it is replaced. */
   readonly stallMs?: number;
   readonly quiet?: boolean;
+  /** Also write each minimized divergence (raw ones with minimize off) into this corpus directory. */
+  readonly promote?: string;
 }
 
 export interface CampaignStats {
@@ -95,6 +98,8 @@ export class Campaign {
   private lastFind: number | null = null;
   private stopping = false;
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
+  /** Size of the reproducer promoted per signature (a smaller one replaces it). */
+  private readonly promoted = new Map<string, number>();
 
   constructor(private readonly opts: CampaignOptions) {
     ensureDir(opts.out);
@@ -197,6 +202,7 @@ export class Campaign {
   private onFinding(f: Finding, report: string): void {
     const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
+    this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.signatures.add(f.signature);
       if (f.kind === "divergence") this.divergences++;
@@ -207,6 +213,17 @@ export class Campaign {
     } else if (offer === "smaller" && f.minimized && f.before && f.after) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
+  }
+
+  /** `--promote`: the finding joins the regression corpus, its recorded run as the expectation. */
+  private promoteFinding(f: Finding): void {
+    const dir = this.opts.promote;
+    if (!dir || f.kind !== "divergence" || (this.opts.minimize && !f.minimized)) return;
+    const size = reproducerSize(f.kase);
+    if (size >= (this.promoted.get(f.signature) ?? Infinity)) return;
+    this.promoted.set(f.signature, size);
+    const p = promote(f.kase, f.signature, dir, { replace: true, source: "fuzz campaign" });
+    this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
   }
 
   /**
