@@ -80,6 +80,9 @@ export class Campaign {
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
   private readonly signatures = new Set<string>();
+  /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
+  private readonly claims = new Map<string, { worker: number; raw: Finding }>();
+  private readonly claimed = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
   private execs = 0;
@@ -133,7 +136,7 @@ export class Campaign {
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
-    w.on("message", (m: ToMain) => this.onMessage(m));
+    w.on("message", (m: ToMain) => this.onMessage(m, index));
     w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
     w.on("exit", (code) => {
       this.workers.delete(index);
@@ -143,12 +146,15 @@ export class Campaign {
       this.log.warn({ worker: index, code }, "worker died; restarting");
       this.human(`worker ${index} died (exit ${code}); restarting it`);
       this.spawn(index);
+      // Its unminimized claims go to its replacement.
+      const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
+      if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
     const own = this.store.ownCorpus();
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
-  private onMessage(m: ToMain): void {
+  private onMessage(m: ToMain, from: number): void {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
@@ -161,6 +167,7 @@ export class Campaign {
         }
         break;
       case "finding":
+        this.claim(m.finding, from);
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
@@ -170,6 +177,21 @@ export class Campaign {
       case "done":
         break;
     }
+  }
+
+  /**
+   * The first worker to ship a signature owns it: the others are told, so that each signature is
+   * confirmed, reported and minimized once per campaign rather than once per worker.
+   */
+  private claim(f: Finding, from: number): void {
+    if (f.minimized) {
+      this.claims.delete(f.signature);
+      return;
+    }
+    if (this.claimed.has(f.signature)) return;
+    this.claimed.add(f.signature);
+    if (f.kind === "divergence") this.claims.set(f.signature, { worker: from, raw: f });
+    for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "known", signatures: [f.signature] } satisfies ToWorker);
   }
 
   private onFinding(f: Finding, report: string): void {

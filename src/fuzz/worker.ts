@@ -1,9 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { Model, Strategy } from "../types.js";
+import type { Case, Model, Strategy } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
-import { prepare, runOnce } from "../differential.js";
+import { type Outcome, prepare, runOnce } from "../differential.js";
 import { formatReport } from "../report/text.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding } from "./engine.js";
@@ -35,17 +35,44 @@ export type ToMain =
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
-/** Corpus entries travel as JSON text: one string is far cheaper to clone than a case. */
-export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
+/**
+ * Corpus entries travel as JSON text: one string is far cheaper to clone than a case. `known`:
+ * signatures another worker found first (it minimizes them; this one stops confirming, reporting
+ * and minimizing them). `minimize`: raw findings of a worker that died before minimizing them.
+ */
+export type ToWorker =
+  | { readonly type: "adopt"; readonly entries: readonly CorpusText[] }
+  | { readonly type: "known"; readonly signatures: readonly string[] }
+  | { readonly type: "minimize"; readonly findings: readonly Finding[] };
 
-/** The `repro` report of a finding, from a traced strict replay (made here, off the main thread). */
-function reportOf(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): string {
-  const run = f.kase.runs[0]!;
-  const strategy = strategies.find((s) => s.name === run.strategy)!;
-  const model = models.find((m) => m.name === run.model)!;
-  const loaded = parseCase(caseToJson(f.kase));
-  const replay = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: run.decisions, trace: true });
-  return formatReport(loaded.kase, replay.run, replay.verdict, `xmcfuzz finding: ${f.signature}`);
+/**
+ * The engine's strict replays (confirmation, minimized verdicts), made on the reproducer as it will
+ * be saved (through the loader) and traced, so the same replay yields the finding's `repro` report:
+ * one replay per finding instead of a confirmation and a report replay.
+ */
+class TracedReplays {
+  private last: { reproducer: Case; kase: Case; outcome: Outcome } | undefined;
+
+  replay(reproducer: Case, strategy: Strategy, model: Model): Outcome {
+    const loaded = parseCase(caseToJson(reproducer));
+    const outcome = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: reproducer.runs[0]!.decisions, trace: true });
+    this.last = { reproducer, kase: loaded.kase, outcome };
+    return outcome;
+  }
+
+  /** The `repro` report of a finding (made here, off the main thread), from its confirming replay. */
+  reportOf(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): string {
+    const run = f.kase.runs[0]!;
+    const last = this.last?.reproducer.runs[0];
+    if (!last || last.decisions !== run.decisions || last.strategy !== run.strategy || last.model !== run.model) {
+      // Not the engine's last replay (never the case today): replay it now.
+      const strategy = strategies.find((s) => s.name === run.strategy)!;
+      const model = models.find((m) => m.name === run.model)!;
+      this.replay(f.kase, strategy, model);
+    }
+    const { kase, outcome } = this.last!;
+    return formatReport(kase, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`);
+  }
 }
 
 const BATCH_MS = 100;
@@ -58,26 +85,40 @@ async function main(): Promise<void> {
   const stop = new Int32Array(config.stop);
   const strategies = await Promise.all(config.strategies.map(resolveStrategy));
   const beat = new Int32Array(config.heartbeat);
+  const replays = new TracedReplays();
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
     feedback: config.feedback, maxCores: config.maxCores,
+    replay: (reproducer, _prepared, strategy, model) => replays.replay(reproducer, strategy, model),
     onRun: (s, m) => {
       Atomics.store(beat, 0, s);
       Atomics.store(beat, 1, m);
       Atomics.add(beat, 2, 1);
     },
   });
+  // Findings wait here for minimization, which gets at most half of the worker's time so that a
+  // burst of new signatures early in a campaign does not stop the fuzzing.
+  const toMinimize: Finding[] = [];
   port.on("message", (m: ToWorker) => {
-    if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
+    switch (m.type) {
+      case "adopt":
+        for (const e of m.entries) engine.adopt(e.json, e.bits);
+        break;
+      case "known":
+        for (const s of m.signatures) engine.known.add(s);
+        for (let i = toMinimize.length - 1; i >= 0; i--) if (m.signatures.includes(toMinimize[i]!.signature)) toMinimize.splice(i, 1);
+        break;
+      case "minimize":
+        for (const f of m.findings) engine.known.add(f.signature);
+        if (config.minimize) toMinimize.push(...m.findings);
+        break;
+    }
   });
   const send = (m: ToMain) => port.postMessage(m);
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
-  // Findings wait here for minimization, which gets at most half of the worker's time so that a
-  // burst of new signatures early in a campaign does not stop the fuzzing.
-  const toMinimize: Finding[] = [];
   let fuzzMs = 0, minimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
@@ -91,7 +132,7 @@ async function main(): Promise<void> {
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f, report: reportOf(f, strategies, config.models) });
+        send({ type: "finding", finding: f, report: replays.reportOf(f, strategies, config.models) });
         if (config.minimize && f.kind === "divergence") toMinimize.push(f);
       }
     }
@@ -102,7 +143,7 @@ async function main(): Promise<void> {
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
       Atomics.add(beat, 2, 1);
       const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
-      send({ type: "finding", finding: m, report: reportOf(m, strategies, config.models) });
+      send({ type: "finding", finding: m, report: replays.reportOf(m, strategies, config.models) });
       minimizeMs += performance.now() - t1;
     }
     send({ type: "stats", execs: engine.execs - reported, harnessErrors });

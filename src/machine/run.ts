@@ -29,13 +29,6 @@ export interface RunOptions {
 /** A strategy that throws or misbehaves: reported as a harness error, never a divergence. */
 export class HarnessError extends Error {}
 
-interface CachedInstr {
-  readonly ins: Instr;
-  readonly bytes: number[];
-  readonly times: number[];
-  readonly psteps: number[];
-}
-
 interface Fetch {
   readonly ins: Instr;
   readonly bytes: number[];
@@ -72,7 +65,15 @@ interface CoreRt {
   readonly buf: Uint8Array;
   readonly bufT: Int32Array;
   readonly bufP: Int32Array;
-  readonly decoded: Map<number, CachedInstr>;
+  /** Decoded-instruction cache (models with one): the fetch as first made, returned as is on hits. */
+  readonly decoded: Map<number, Fetch>;
+  /**
+   * The complete decode of the buffered bytes at `memoPc`: each scheduler step asks whether every
+   * core's next instruction is ready, and the buffer's bytes at a pc only change when it is cleared
+   * (refills append past `hi`), so one decode serves until the pc moves or the buffer is cleared.
+   */
+  memoPc: number;
+  memoIns: Instr | undefined;
   snoops: { lo: number; hi: number; retiredAt: number }[];
   readonly icache: Int32Array;
   invals: { lines: number[]; issuer: number }[];
@@ -156,7 +157,7 @@ class Machine {
       this.cores.push({
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
         buf: new Uint8Array(size), bufT: new Int32Array(size), bufP: new Int32Array(size),
-        decoded: new Map(), snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
+        decoded: new Map(), memoPc: -1, memoIns: undefined, snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
       this.clearBuffer(this.cores[c]!);
@@ -370,6 +371,7 @@ class Machine {
   private clearBuffer(core: CoreRt, decodedToo = false): void {
     const b = this.model.fetchBlock;
     if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
+    core.memoIns = undefined;
     if (decodedToo) core.decoded.clear();
   }
 
@@ -392,11 +394,17 @@ class Machine {
     return this.opts.chooser.choose(options, what);
   }
 
+  /** Reused by chooseEvent (choosers read it during the call only). */
+  private readonly actors: number[] = [];
+
   private chooseEvent(events: readonly number[]): number {
     if (events.length <= 1) return 0;
     const chooser = this.opts.chooser;
     if (!chooser.chooseEvent) return chooser.choose(events.length, "event");
-    return chooser.chooseEvent(events.map((ev) => this.actorOf(ev)));
+    const actors = this.actors;
+    actors.length = events.length;
+    for (let i = 0; i < events.length; i++) actors[i] = this.actorOf(events[i]!);
+    return chooser.chooseEvent(actors);
   }
 
   /** 0 the patcher, c a program core, nCores the memory system (pending write-backs). */
@@ -452,7 +460,19 @@ class Machine {
     if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
     if (core.decoded.size > 0 && core.decoded.has(pc)) return true;
     if (pc < core.lo || pc >= core.hi) return false;
-    return core.hi >= end || !("incomplete" in decode(core.buf, pc - base, core.hi - base));
+    return core.hi >= end || this.bufferedInstr(core) !== undefined;
+  }
+
+  /** The instruction the fetch buffer holds complete at pc (memoized, see `memoIns`), else undefined. */
+  private bufferedInstr(core: CoreRt): Instr | undefined {
+    const pc = core.cpu.pc;
+    if (core.memoIns !== undefined && core.memoPc === pc) return core.memoIns;
+    const base = this.mem.base;
+    const d = decode(core.buf, pc - base, core.hi - base);
+    if ("incomplete" in d) return undefined;
+    core.memoPc = pc;
+    core.memoIns = d;
+    return d;
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
@@ -460,11 +480,11 @@ class Machine {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
     const hit = core.decoded.get(pc);
-    if (hit) return { ...hit, cached: true };
+    if (hit) return hit;
     if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
-    const d = decode(core.buf, pc - base, core.hi - base);
-    if ("incomplete" in d) return core.hi >= end ? end : null;
+    const d = this.bufferedInstr(core);
+    if (!d) return core.hi >= end ? end : null;
     if (!detail) return { ins: d, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
     for (let i = 0; i < d.len; i++) {
@@ -599,7 +619,7 @@ class Machine {
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
     if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
-      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps });
+      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps, cached: true });
     }
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
