@@ -397,13 +397,14 @@ class Machine {
   /** Reused by chooseEvent (choosers read it during the call only). */
   private readonly actors: number[] = [];
 
-  private chooseEvent(events: readonly number[]): number {
-    if (events.length <= 1) return 0;
+  /** Picks one of events[0..n). */
+  private chooseEvent(events: readonly number[], n: number): number {
+    if (n <= 1) return 0;
     const chooser = this.opts.chooser;
-    if (!chooser.chooseEvent) return chooser.choose(events.length, "event");
+    if (!chooser.chooseEvent) return chooser.choose(n, "event");
     const actors = this.actors;
-    actors.length = events.length;
-    for (let i = 0; i < events.length; i++) actors[i] = this.actorOf(events[i]!);
+    actors.length = n;
+    for (let i = 0; i < n; i++) actors[i] = this.actorOf(events[i]!);
     return chooser.chooseEvent(actors);
   }
 
@@ -463,6 +464,10 @@ class Machine {
     return core.hi >= end || this.bufferedInstr(core) !== undefined;
   }
 
+  /** The one lazy fetch: execCore reads only its instruction, or asks again with detail. */
+  private readonly lazyFetch: { ins: Instr; bytes: number[]; times: number[]; psteps: number[]; cached: boolean; lazy: boolean } =
+    { ins: undefined as unknown as Instr, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
+
   /** The instruction the fetch buffer holds complete at pc (memoized, see `memoIns`), else undefined. */
   private bufferedInstr(core: CoreRt): Instr | undefined {
     const pc = core.cpu.pc;
@@ -485,7 +490,10 @@ class Machine {
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
     const d = this.bufferedInstr(core);
     if (!d) return core.hi >= end ? end : null;
-    if (!detail) return { ins: d, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
+    if (!detail) {
+      this.lazyFetch.ins = d;
+      return this.lazyFetch;
+    }
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
     for (let i = 0; i < d.len; i++) {
       bytes.push(core.buf[pc - base + i]!);
@@ -495,8 +503,11 @@ class Machine {
     return { ins: d, bytes, times, psteps, cached: false };
   }
 
-  /** fetchBlock 0: decode from memory (or the I-cache) at the executing step. */
-  private fetchDirect(core: CoreRt): Fetch | number {
+  /**
+   * fetchBlock 0: decode from memory (or the I-cache) at the executing step. Without an I-cache
+   * the fetch makes no choice, so `detail: false` may return the lazy fetch (asked again if needed).
+   */
+  private fetchDirect(core: CoreRt, detail = true): Fetch | number {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     let window: ArrayLike<number> = this.mem.bytes, off = pc - base, limit = end - base;
     if (this.mem.versions) {
@@ -514,6 +525,10 @@ class Machine {
     }
     const d = decode(window, off, limit);
     if ("incomplete" in d) return end;
+    if (!detail && !this.mem.versions) {
+      this.lazyFetch.ins = d;
+      return this.lazyFetch;
+    }
     const bytes: number[] = [];
     for (let i = 0; i < d.len; i++) bytes.push(window[off + i]!);
     return { ins: d, bytes, times: bytes.map(() => this.t), psteps: bytes.map(() => this.patcherSteps), cached: false };
@@ -600,8 +615,8 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    let f = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end
-      ? this.fetchDirect(core) : this.peekInstr(core, false)!;
+    const direct = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end;
+    let f = direct ? this.fetchDirect(core, false) : this.peekInstr(core, false)!;
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
@@ -609,7 +624,9 @@ class Machine {
       return;
     }
     const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) f = this.peekInstr(core) as Fetch;
+    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) {
+      f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
+    }
     this.beginPassage(core, pc, f.ins.len);
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
@@ -854,27 +871,32 @@ class Machine {
 
   // ------------------------------------------------------------ the scheduler loop
 
-  private enabledEvents(out: number[]): void {
-    out.length = 0;
-    if (this.pstep && this.stepEnabled(0, this.pstep)) out.push(encode(Ev.Patcher, 0, 0));
+  /**
+   * Writes the enabled events to out[0..n) and returns n. The array is reused across steps and
+   * never truncated (truncating an array drops its backing store: one allocation per step).
+   */
+  private enabledEvents(out: number[]): number {
+    let n = 0;
+    if (this.pstep && this.stepEnabled(0, this.pstep)) out[n++] = encode(Ev.Patcher, 0, 0);
     const snoopAny = this.model.snoopOrder === "any";
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
       if (core.ended) continue;
       if (core.handler) {
-        if (this.stepEnabled(c, core.handler.step)) out.push(encode(Ev.Handler, c, 0));
+        if (this.stepEnabled(c, core.handler.step)) out[n++] = encode(Ev.Handler, c, 0);
       } else if (!core.parked) {
-        if (core.cpu.iflag && core.ipis.length > 0) out.push(encode(Ev.Ipi, c, 0));
+        if (core.cpu.iflag && core.ipis.length > 0) out[n++] = encode(Ev.Ipi, c, 0);
         if (!this.execBlockedBySnoop(core) && this.instrReady(core)) {
-          out.push(encode(Ev.Exec, c, 0));
+          out[n++] = encode(Ev.Exec, c, 0);
         }
-        if (this.refillBlocks(core) > 0) out.push(encode(Ev.Refill, c, 0));
+        if (this.refillBlocks(core) > 0) out[n++] = encode(Ev.Refill, c, 0);
       }
       const ns = snoopAny ? core.snoops.length : Math.min(1, core.snoops.length);
-      for (let i = 0; i < ns; i++) out.push(encode(Ev.Snoop, c, i));
-      for (let i = 0; i < core.invals.length; i++) out.push(encode(Ev.Inval, c, i));
+      for (let i = 0; i < ns; i++) out[n++] = encode(Ev.Snoop, c, i);
+      for (let i = 0; i < core.invals.length; i++) out[n++] = encode(Ev.Inval, c, i);
     }
-    for (let i = 0; i < this.cleans.length; i++) out.push(encode(Ev.Clean, 0, i));
+    for (let i = 0; i < this.cleans.length; i++) out[n++] = encode(Ev.Clean, 0, i);
+    return n;
   }
 
   private apply(ev: number): void {
@@ -926,10 +948,10 @@ class Machine {
 
   /** Round-robin fair choice: the first actor at or after the pointer with an enabled event. */
   private rr = 0;
-  private fairPick(events: number[]): number {
+  private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      const mine = events.filter((ev) => this.actorOf(ev) === actor);
+      const mine = events.slice(0, n).filter((ev) => this.actorOf(ev) === actor);
       if (mine.length === 0) continue;
       this.rr = actor + 1;
       // Deliver pending state changes before executing, so the fair phase always makes progress.
@@ -949,13 +971,13 @@ class Machine {
       while (!this.finished()) {
         if (this.work >= budget && !this.fair) this.fair = true;
         if (this.work >= 2 * budget) break;
-        this.enabledEvents(events);
-        if (events.length === 0) {
+        const n = this.enabledEvents(events);
+        if (n === 0) {
           deadlock = true;
           break;
         }
         this.t++;
-        const ev = this.fair ? this.fairPick(events) : events[this.chooseEvent(events)]!;
+        const ev = this.fair ? this.fairPick(events, n) : events[this.chooseEvent(events, n)]!;
         this.apply(ev);
       }
       if (this.finished()) this.checkCode(this.plan.kase.ops.length);
@@ -981,7 +1003,7 @@ class Machine {
     const stuckCores: number[] = [], blockedCores: number[] = [];
     if (!finished && !harnessError) {
       const events: number[] = [];
-      this.enabledEvents(events);
+      events.length = this.enabledEvents(events);
       for (let c = 1; c < this.nCores; c++) {
         const core = this.cores[c]!;
         if (core.ended) continue;
