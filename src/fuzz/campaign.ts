@@ -51,6 +51,11 @@ export interface CampaignStats {
   readonly harnessErrors: number;
   readonly workerRestarts: number;
   readonly sinceLastFindMs: number | null;
+  /** CPU time of the whole process (every thread) since the start: with elapsedMs, the cores it got. */
+  readonly cpuMs: number;
+  /** Workers' time in fuzzing batches and in minimizing findings, summed over workers. */
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 interface HistoryPoint {
@@ -60,12 +65,17 @@ interface HistoryPoint {
   readonly coverageBits: number;
   readonly corpus: number;
   readonly signatures: number;
+  readonly cpuMs: number;
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 };
+
+const cpuMs = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
 
 export function statusLine(s: CampaignStats): string {
   const last = s.sinceLastFindMs === null ? "none yet" : `${clock(s.sinceLastFindMs)} ago`;
@@ -86,6 +96,9 @@ export class Campaign {
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
   private execs = 0;
+  private fuzzMs = 0;
+  private minimizeMs = 0;
+  private readonly cpuStart = process.cpuUsage();
   private corpus = 0;
   private divergences = 0;
   private ruleFindings = 0;
@@ -112,6 +125,7 @@ export class Campaign {
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
+      cpuMs: cpuMs(process.cpuUsage(this.cpuStart)), fuzzMs: Math.round(this.fuzzMs), minimizeMs: Math.round(this.minimizeMs),
     };
   }
 
@@ -122,7 +136,7 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures });
+    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
     writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
   }
 
@@ -158,6 +172,8 @@ export class Campaign {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
+        this.fuzzMs += m.fuzzMs;
+        this.minimizeMs += m.minimizeMs;
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {

@@ -29,7 +29,7 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
+  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
-  let fuzzMs = 0, minimizeMs = 0;
+  let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
@@ -146,7 +146,9 @@ async function main(): Promise<void> {
       send({ type: "finding", finding: m, report: replays.reportOf(m, strategies, config.models) });
       minimizeMs += performance.now() - t1;
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors });
+    send({ type: "stats", execs: engine.execs - reported, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs });
+    reportedFuzzMs = fuzzMs;
+    reportedMinimizeMs = minimizeMs;
     reported = engine.execs;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));
