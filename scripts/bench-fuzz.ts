@@ -130,7 +130,9 @@ console.log(`   cells found in < 1 s median (guided pct): ${under1s} of ${unsafe
 console.log(`   geometric mean time, unguided/guided: ${(geo(medians[1]!) / geo(medians[0]!)).toFixed(2)}x; random/pct: ${(geo(medians[2]!) / geo(medians[0]!)).toFixed(2)}x`);
 }
 
-// ---- 3. scaling
+// ---- 3. scaling, next to a control: what a second process of pure arithmetic gets right now
+const control = spinScaling();
+console.log(`3. control: a CPU spin loop in 2 processes at once does ${control.toFixed(2)}x the work of 1 in the same time (2.00 on two idle cores)`);
 const one = campaignRate(1), two = campaignRate(2);
 console.log(`3. xmcfuzz fuzz, 1 worker: ${describe(one)}`);
 console.log(`   2 workers: ${describe(two)}: ${(two.rate / one.rate).toFixed(2)}x (per core the process got: ${(two.rate / two.cores / (one.rate / one.cores)).toFixed(2)}x)`);
@@ -161,6 +163,19 @@ console.log(`   --no-minimize, 2 workers: ${describe(twoRaw)}: ${(twoRaw.rate / 
 if (steadySeconds > 0) {
   const steady = campaignRate(1, [], steadySeconds, 2 / 3);
   console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
+}
+
+/** Throughput of two spinning processes at once over one alone (same fixed work each). */
+function spinScaling(): number {
+  const spin = "let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) | 0; if (x === 42) console.log(x);";
+  const run = (n: number) => {
+    const t0 = performance.now();
+    const script = Array.from({ length: n }, () => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(spin)} &`).join(" ") + " wait";
+    spawnSync("sh", ["-c", script]);
+    return performance.now() - t0;
+  };
+  const alone = run(1), pair = run(2);
+  return (2 * alone) / pair;
 }
 
 /** The jsfuzz target's fuzz(), on the ESM build: what jsfuzz runs per exec, minus its instrumentation. */
