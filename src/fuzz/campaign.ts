@@ -56,6 +56,11 @@ export interface CampaignStats {
   readonly sinceLastFindMs: number | null;
   /** The workers' JS heaps in use (bytes), as last reported: what a soak watches. */
   readonly workerHeapBytes: number;
+  /** CPU time of the whole process (every thread) since the start: with elapsedMs, the cores it got. */
+  readonly cpuMs: number;
+  /** Workers' time in fuzzing batches and in minimizing findings, summed over workers. */
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 interface HistoryPoint {
@@ -65,12 +70,17 @@ interface HistoryPoint {
   readonly coverageBits: number;
   readonly corpus: number;
   readonly signatures: number;
+  readonly cpuMs: number;
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 };
+
+const cpuMs = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
 
 export function statusLine(s: CampaignStats): string {
   const last = s.sinceLastFindMs === null ? "none yet" : `${clock(s.sinceLastFindMs)} ago`;
@@ -87,9 +97,15 @@ export class Campaign {
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
+  /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
+  private readonly claims = new Map<string, { worker: number; raw: Finding }>();
+  private readonly claimed = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
   private execs = 0;
+  private fuzzMs = 0;
+  private minimizeMs = 0;
+  private readonly cpuStart = process.cpuUsage();
   private corpus = 0;
   private divergences = 0;
   private ruleFindings = 0;
@@ -122,6 +138,7 @@ export class Campaign {
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
       workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
+      cpuMs: cpuMs(process.cpuUsage(this.cpuStart)), fuzzMs: Math.round(this.fuzzMs), minimizeMs: Math.round(this.minimizeMs),
     };
   }
 
@@ -132,7 +149,7 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures });
+    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
     writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
   }
 
@@ -156,16 +173,21 @@ export class Campaign {
       this.log.warn({ worker: index, code }, "worker died; restarting");
       this.human(`worker ${index} died (exit ${code}); restarting it`);
       this.spawn(index);
+      // Its unminimized claims go to its replacement.
+      const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
+      if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
     const own = this.store.ownCorpus();
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
-  private onMessage(m: ToMain, index: number): void {
+  private onMessage(m: ToMain, from: number): void {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
-        if (m.heapUsed !== undefined) this.workerHeap.set(index, m.heapUsed);
+        this.fuzzMs += m.fuzzMs;
+        this.minimizeMs += m.minimizeMs;
+        if (m.heapUsed !== undefined) this.workerHeap.set(from, m.heapUsed);
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {
@@ -175,6 +197,7 @@ export class Campaign {
         }
         break;
       case "finding":
+        this.claim(m.finding, from);
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
@@ -197,6 +220,21 @@ export class Campaign {
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
     if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
     if (/^10*$/.test(String(count))) this.log.error({ strategy, model, error: message, count }, "harness error");
+  }
+
+  /**
+   * The first worker to ship a signature owns it: the others are told, so that each signature is
+   * confirmed, reported and minimized once per campaign rather than once per worker.
+   */
+  private claim(f: Finding, from: number): void {
+    if (f.minimized) {
+      this.claims.delete(f.signature);
+      return;
+    }
+    if (this.claimed.has(f.signature)) return;
+    this.claimed.add(f.signature);
+    if (f.kind === "divergence") this.claims.set(f.signature, { worker: from, raw: f });
+    for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "known", signatures: [f.signature] } satisfies ToWorker);
   }
 
   private onFinding(f: Finding, report: string): void {

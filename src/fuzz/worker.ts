@@ -4,7 +4,7 @@ import type { Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
-import { findingReport } from "./finding-report.js";
+import { TracedReplays } from "./finding-report.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
 // corpus shared by other workers can arrive between them), and ships everything to the main
@@ -27,14 +27,21 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly heapUsed?: number }
+  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
-/** Corpus entries travel as JSON text: one string is far cheaper to clone than a case. */
-export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
+/**
+ * Corpus entries travel as JSON text: one string is far cheaper to clone than a case. `known`:
+ * signatures another worker found first (it minimizes them; this one stops confirming, reporting
+ * and minimizing them). `minimize`: raw findings of a worker that died before minimizing them.
+ */
+export type ToWorker =
+  | { readonly type: "adopt"; readonly entries: readonly CorpusText[] }
+  | { readonly type: "known"; readonly signatures: readonly string[] }
+  | { readonly type: "minimize"; readonly findings: readonly Finding[] };
 
 const BATCH_MS = 100;
 /**
@@ -52,9 +59,11 @@ async function main(): Promise<void> {
   const stop = new Int32Array(config.stop);
   const strategies = await Promise.all(config.strategies.map(resolveStrategy));
   const beat = new Int32Array(config.heartbeat);
+  const replays = new TracedReplays();
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
     feedback: config.feedback, maxCores: config.maxCores,
+    replay: (reproducer, _prepared, strategy, model) => replays.replay(reproducer, strategy, model),
     onRun: (s, m) => {
       Atomics.store(beat, 0, s);
       Atomics.store(beat, 1, m);
@@ -62,18 +71,30 @@ async function main(): Promise<void> {
     },
   });
   const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
+  // Findings wait here for minimization, which gets at most half of the worker's time so that a
+  // burst of new signatures early in a campaign does not stop the fuzzing.
+  const toMinimize: Finding[] = [];
   port.on("message", (m: ToWorker) => {
-    if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
+    switch (m.type) {
+      case "adopt":
+        for (const e of m.entries) engine.adopt(e.json, e.bits);
+        break;
+      case "known":
+        for (const s of m.signatures) engine.known.add(s);
+        for (let i = toMinimize.length - 1; i >= 0; i--) if (m.signatures.includes(toMinimize[i]!.signature)) toMinimize.splice(i, 1);
+        break;
+      case "minimize":
+        for (const f of m.findings) engine.known.add(f.signature);
+        if (config.minimize) toMinimize.push(...m.findings.slice(0, Math.max(0, MAX_MINIMIZE_QUEUE - toMinimize.length)));
+        break;
+    }
   });
   const send = (m: ToMain) => port.postMessage(m);
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
-  // Findings wait here for minimization, which gets at most half of the worker's time so that a
-  // burst of new signatures early in a campaign does not stop the fuzzing.
-  const toMinimize: Finding[] = [];
-  let fuzzMs = 0, minimizeMs = 0;
+  let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
@@ -97,7 +118,7 @@ async function main(): Promise<void> {
       for (const f of r.findings) {
         let report: string;
         try {
-          report = findingReport(f, strategies, config.models);
+          report = replays.reportOf(f, strategies, config.models);
         } catch (e) {
           harnessErrors++;
           send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
@@ -119,14 +140,16 @@ async function main(): Promise<void> {
       Atomics.add(beat, 2, 1);
       try {
         const m = engine.minimizeFinding(f, () => (Atomics.add(beat, 2, 1), stopNow()));
-        send({ type: "finding", finding: m, report: findingReport(m, strategies, config.models) });
+        send({ type: "finding", finding: m, report: replays.reportOf(m, strategies, config.models) });
       } catch (e) {
         harnessErrors++;
         send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
       }
       minimizeMs += performance.now() - t1;
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors, heapUsed: getHeapStatistics().used_heap_size });
+    send({ type: "stats", execs: engine.execs - reported, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
+    reportedFuzzMs = fuzzMs;
+    reportedMinimizeMs = minimizeMs;
     reported = engine.execs;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));
