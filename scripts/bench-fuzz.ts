@@ -3,37 +3,71 @@
 //      each run as users run it, for the same wall time;
 //   2. time to the first divergence in each known-unsafe (strategy, model) cell, median of 5 seeds:
 //      guided vs the same engine with feedback off, and PCT vs random;
-//   3. execs/s with 2 workers vs 1.
-// Usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--seeds 5] [--cap 3] [--skip-jsfuzz]
+//   3. execs/s with 2 workers vs 1, with the CPU the process actually got (a loaded machine shows
+//      up there, not as a scaling defect);
+//   4. where an exec's time goes: the engine's fuzzing step alone vs the jsfuzz target's fuzz()
+//      called directly (same ESM build, no instrumentation), both in this process;
+//   5. the steady state: execs/s over the last third of one longer campaign (--steady seconds,
+//      0 skips it), past the first burst of new signatures that each get confirmed, reported and
+//      minimized.
+// Every campaign figure is a whole `xmcfuzz fuzz` process as users run it, minimization included
+// unless the line says --no-minimize. The load average is printed: on a shared machine other
+// processes take cores, and wall-time rates fall with them.
+// Usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--seeds 5] [--cap 3] [--steady 120]
+//                                        [--skip-jsfuzz] [--skip-cells]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCaseFile } from "../src/case/load.js";
 import { FuzzEngine } from "../src/fuzz/engine.js";
-import { namedModel } from "../src/models/named.js";
-import { builtinStrategy } from "../src/strategies/registry.js";
+import seedrandom from "seedrandom";
+import { prepare, runOnce } from "../src/differential.js";
+import { caseFromBytes } from "../src/fuzz/bytes.js";
+import { NAMED_MODELS, namedModel } from "../src/models/named.js";
+import { BUILTIN_STRATEGIES, builtinStrategy } from "../src/strategies/registry.js";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const seconds = arg("--seconds", 20), seeds = arg("--seeds", 5), capSeconds = arg("--cap", 3);
+const seconds = arg("--seconds", 20), seeds = arg("--seeds", 5), capSeconds = arg("--cap", 3), steadySeconds = arg("--steady", 120);
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "src", "cli", "main.js");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/**
- * Execs per second of a whole `xmcfuzz fuzz` process over the second half of its run (from its
- * stats history), past the start-up burst of new signatures, each saved with its report.
- */
-function campaignRate(workers: number, extra: string[] = []): number {
-  const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-bench-"));
-  spawnSync(process.execPath, [cli, "fuzz", "--workers", String(workers), "--duration", `${seconds}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
-  const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: { t: number; execs: number }[] }).history;
-  const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t / 2) ?? h[0]!;
-  return (last.execs - mid.execs) / ((last.t - mid.t) / 1000);
+interface Point { t: number; execs: number; cpuMs: number; fuzzMs: number; minimizeMs: number; signatures: number }
+interface Rate {
+  /** execs/s over the measured window. */
+  readonly rate: number;
+  /** Cores the process got over the window (CPU time / wall time). */
+  readonly cores: number;
+  /** Share of the workers' time spent minimizing findings over the window. */
+  readonly minimizeShare: number;
+  readonly signatures: number;
+  readonly load: string;
 }
+
+const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
+
+/**
+ * Execs per second of a whole `xmcfuzz fuzz` process over the part of its run from `from` (a
+ * fraction of it) to the end, from its stats history; by default the second half, past start-up.
+ */
+function campaignRate(workers: number, extra: string[] = [], secs = seconds, from = 0.5): Rate {
+  const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-bench-"));
+  const before = load();
+  spawnSync(process.execPath, [cli, "fuzz", "--workers", String(workers), "--duration", `${secs}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
+  const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: Point[] }).history;
+  const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t * from) ?? h[0]!;
+  const wall = last.t - mid.t, busy = last.fuzzMs - mid.fuzzMs + last.minimizeMs - mid.minimizeMs;
+  return {
+    rate: (last.execs - mid.execs) / (wall / 1000), cores: (last.cpuMs - mid.cpuMs) / wall,
+    minimizeShare: busy > 0 ? (last.minimizeMs - mid.minimizeMs) / busy : 0, signatures: last.signatures, load: `${before} -> ${load()}`,
+  };
+}
+
+const describe = (r: Rate) => `${r.rate.toFixed(0)} execs/s (process got ${r.cores.toFixed(2)} cores, ${(100 * r.minimizeShare).toFixed(0)}% of worker time minimizing, ${r.signatures} signatures; load ${r.load})`;
 
 function jsfuzzRate(): number | undefined {
   const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(seconds)], { cwd: root, encoding: "utf8" });
@@ -43,10 +77,17 @@ function jsfuzzRate(): number | undefined {
 
 if (!process.argv.includes("--skip-jsfuzz")) {
   const ours = campaignRate(1);
+  const raw = campaignRate(1, ["--no-minimize"]);
   const theirs = jsfuzzRate();
-  console.log(`1. built-in engine ${ours.toFixed(0)} execs/s vs jsfuzz ${theirs?.toFixed(0) ?? "?"} execs/s (same harness, ${seconds} s each): ${theirs ? (ours / theirs).toFixed(1) : "?"}x`);
+  const x = (r: Rate) => (theirs ? `${(r.rate / theirs).toFixed(1)}x` : "?");
+  console.log(`1. jsfuzz ${theirs?.toFixed(0) ?? "?"} execs/s (steady, ${seconds} s; load ${load()}) vs xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
+  console.log(`   as users run it: ${describe(ours)}: ${x(ours)}`);
+  console.log(`   --no-minimize:   ${describe(raw)}: ${x(raw)}`);
 }
 
+if (!process.argv.includes("--skip-cells")) cells();
+
+function cells(): void {
 // ---- 2. known-unsafe cells: those where a regression-corpus case diverges
 const unsafe = new Map<string, { strategy: string; model: string }>();
 for (const f of readdirSync(join(root, "corpus")).filter((x) => x.endsWith(".json"))) {
@@ -87,10 +128,58 @@ for (const cell of unsafe.values()) {
 const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(Math.min(x, capSeconds)), 0) / xs.length);
 console.log(`   cells found in < 1 s median (guided pct): ${under1s} of ${unsafe.size}`);
 console.log(`   geometric mean time, unguided/guided: ${(geo(medians[1]!) / geo(medians[0]!)).toFixed(2)}x; random/pct: ${(geo(medians[2]!) / geo(medians[0]!)).toFixed(2)}x`);
+}
 
-// ---- 3. scaling
+// ---- 3. scaling, next to a control: what a second process of pure arithmetic gets right now
+const control = spinScaling();
+console.log(`3. control: a CPU spin loop in 2 processes at once does ${control.toFixed(2)}x the work of 1 in the same time (2.00 on two idle cores)`);
 const one = campaignRate(1), two = campaignRate(2);
-console.log(`3. xmcfuzz fuzz execs/s: 1 worker ${one.toFixed(0)}, 2 workers ${two.toFixed(0)}: ${(two / one).toFixed(2)}x`);
+console.log(`3. xmcfuzz fuzz, 1 worker: ${describe(one)}`);
+console.log(`   2 workers: ${describe(two)}: ${(two.rate / one.rate).toFixed(2)}x (per core the process got: ${(two.rate / two.cores / (one.rate / one.cores)).toFixed(2)}x)`);
 // Minimization time is not an exec: without it, the same comparison measures the engines alone.
 const oneRaw = campaignRate(1, ["--no-minimize"]), twoRaw = campaignRate(2, ["--no-minimize"]);
-console.log(`   with --no-minimize: 1 worker ${oneRaw.toFixed(0)}, 2 workers ${twoRaw.toFixed(0)}: ${(twoRaw / oneRaw).toFixed(2)}x`);
+console.log(`   --no-minimize, 1 worker: ${describe(oneRaw)}`);
+console.log(`   --no-minimize, 2 workers: ${describe(twoRaw)}: ${(twoRaw.rate / oneRaw.rate).toFixed(2)}x (per core the process got: ${(twoRaw.rate / twoRaw.cores / (oneRaw.rate / oneRaw.cores)).toFixed(2)}x)`);
+
+// ---- 4. where an exec's time goes, in this process (CPU time, so other load matters less)
+{
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const engine = new FuzzEngine({ seed: 5, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
+  for (let i = 0; i < 200; i++) engine.step();
+  let c0 = cpu();
+  for (let i = 0; i < 2000; i++) engine.step();
+  const engineMs = (cpu() - c0) / 2000;
+  const rng = seedrandom.alea("bench-bytes");
+  const bufs = Array.from({ length: 2200 }, () => Uint8Array.from({ length: 64 + Math.floor(rng() * 448) }, () => Math.floor(rng() * 256)));
+  for (let i = 0; i < 200; i++) jsfuzzTarget(bufs[i]!);
+  c0 = cpu();
+  for (let i = 200; i < 2200; i++) jsfuzzTarget(bufs[i]!);
+  const targetMs = (cpu() - c0) / 2000;
+  console.log(`4. CPU ms per exec: engine step ${engineMs.toFixed(2)} (generate/mutate once per ${8} runs, one run, coverage, confirmation of new signatures);`);
+  console.log(`   jsfuzz target's fuzz() called directly ${targetMs.toFixed(2)} (bytes -> case, loader checks, plan, one run), uninstrumented: ${(targetMs / engineMs).toFixed(1)}x the engine's`);
+}
+
+// ---- 5. steady state
+if (steadySeconds > 0) {
+  const steady = campaignRate(1, [], steadySeconds, 2 / 3);
+  console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
+}
+
+/** Throughput of two spinning processes at once over one alone (same fixed work each). */
+function spinScaling(): number {
+  const spin = "let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) | 0; if (x === 42) console.log(x);";
+  const run = (n: number) => {
+    const t0 = performance.now();
+    const script = Array.from({ length: n }, () => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(spin)} &`).join(" ") + " wait";
+    spawnSync("sh", ["-c", script]);
+    return performance.now() - t0;
+  };
+  const alone = run(1), pair = run(2);
+  return (2 * alone) / pair;
+}
+
+/** The jsfuzz target's fuzz(), on the ESM build: what jsfuzz runs per exec, minus its instrumentation. */
+function jsfuzzTarget(buf: Uint8Array): void {
+  const { kase, soloBudget, strategy, model, seed } = caseFromBytes(buf);
+  runOnce(prepare(kase, soloBudget), { strategy, model, seed });
+}

@@ -12,6 +12,8 @@
 #   wall execs/s   = total execs / whole wall time;
 #   mean PULSE exec/s = mean of jsfuzz's own PULSE rates (those after the first exec).
 # jsfuzz runs in a temporary directory so its crash-* and .nyc_output files land there.
+# Its per-input timeout is the whole budget: on a loaded machine the first input (loading and
+# instrumenting the modules) can take longer than jsfuzz's default 30 s, which it reports as a crash.
 set -eu
 
 secs="${1:-20}"
@@ -28,7 +30,7 @@ target="$(realpath --relative-to="$work" "$root/harness/jsfuzz-target.cjs")"
 echo "jsfuzz $(node -p "require('$root/node_modules/jsfuzz/package.json').version") for ${secs}s, corpus $corpus, work dir $work"
 cd "$work"
 { timeout --signal=TERM "$secs" "$root/node_modules/.bin/jsfuzz" "$target" "$corpus" \
-    --exact-artifact-path "$work/crash" 2>&1 || true; } | node -e '
+    --exact-artifact-path "$work/crash" --timeout "$secs" 2>&1 || true; } | node -e '
 const start = Date.now();
 const secs = Number(process.argv[1]);
 let buf = "", first = null, last = null, pulses = [], lastLine = "";

@@ -2,7 +2,9 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCaseFile } from "./case/load.js";
-import { expectationOf, prepare, runOnce } from "./differential.js";
+import { prepare, runOnce } from "./differential.js";
+import { changeLines } from "./corpus/compare.js";
+import { builtinPairOf, regressCase } from "./corpus/regress.js";
 import { namedModel } from "./models/named.js";
 import { runJson } from "./report/json.js";
 import { DriftError } from "./schedule/choosers.js";
@@ -24,17 +26,18 @@ describe("corpus", () => {
   });
 
   for (const file of files) {
-    it(`${file}: every recorded run replays twice, identically, with its recorded verdict`, () => {
+    it(`${file}: every recorded run replays with its recorded verdict, signature and rules, twice identically`, () => {
       const loaded = loadCaseFile(join(dir, file));
-      const prepared = prepare(loaded.kase, loaded.soloBudget);
-      expect(loaded.kase.runs.length).toBeGreaterThan(0);
+      // The same check as `xmcfuzz regress`: one line per change, none expected.
+      const { prepared, checks } = regressCase(file, loaded, builtinPairOf(file));
+      expect(checks.length).toBeGreaterThan(0);
+      expect(checks.flatMap(changeLines)).toEqual([]);
       for (const r of loaded.kase.runs) {
         const spec = { strategy: builtinStrategy(r.strategy)!, model: namedModel(r.model)!, seed: r.seed, decisions: r.decisions };
         const first = runOnce(prepared, spec);
         const second = runOnce(prepared, spec);
         expect(first.decisions).toEqual(r.decisions);
         expect(JSON.stringify(runJson(second.run, second.verdict))).toBe(JSON.stringify(runJson(first.run, first.verdict)));
-        expect(expectationOf(first.verdict), `${r.strategy} ${r.model}`).toEqual(r.expect);
       }
     });
   }

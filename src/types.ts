@@ -431,7 +431,34 @@ export interface MatrixCell {
   readonly rules: readonly string[];
   readonly harnessErrors: number;
   /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
-  readonly verified?: { readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean };
+  readonly verified?: {
+    readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean;
+    /** A divergent schedule the exhaustive search found (in a corpus case) where fuzzing found none. */
+    readonly divergent?: { readonly case: string; readonly bound: number; readonly signature: string };
+  };
+}
+
+// ---------------------------------------------------------------- regression corpus (issue 9)
+
+/** How a replayed recorded run differs from the expectation stored in its case. */
+export type RegressChangeKind =
+  | "new-divergence" | "vanished-divergence" | "changed-signature" | "changed-verdict"
+  | "changed-rules" | "drift" | "no-expectation";
+
+/** One recorded run of a corpus case, replayed strictly and compared with its expectation. */
+export interface RegressCheck {
+  readonly file: string;
+  /** Index in the case's `runs`. */
+  readonly index: number;
+  readonly strategy: string;
+  readonly model: string;
+  readonly expected?: Expectation;
+  /** What the replay produced (absent on drift). */
+  readonly actual?: Expectation;
+  readonly harnessError?: string;
+  /** The drift message when the recorded decisions no longer fit the run. */
+  readonly drift?: string;
+  readonly changes: readonly RegressChangeKind[];
 }
 
 // ---------------------------------------------------------------- the hub (campaigns on many machines)

@@ -24,6 +24,18 @@ export function parseCase(json: unknown): LoadedCase {
   return { kase, soloBudget: soloBudget(kase) };
 }
 
+/**
+ * The case of a document, shape- and flow-checked but without the termination check (solo runs):
+ * for a mutation parent, whose mutants get the full check before they run.
+ */
+export function parseCaseShape(json: unknown): Case {
+  const parsed = caseSchema.safeParse(json, { error: issueText });
+  if (!parsed.success) throw fromZod(parsed.error);
+  const { kase, newField } = buildCase(parsed.data);
+  checkFlow(kase.program, (k, v) => (v === "new" ? newField[k]! : `slots[${k}].old`));
+  return kase;
+}
+
 export function loadCaseFile(path: string): LoadedCase {
   let text: string;
   try {

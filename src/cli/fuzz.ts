@@ -29,6 +29,8 @@ export interface FuzzOptions {
   shardsOnly?: boolean;
   untilIdle?: boolean;
   shardLease?: number;
+  /** `--promote [dir]`: true means the default corpus directory. */
+  promote?: string | boolean;
 }
 
 /** "8h", "30m", "90s", "1h30m", "250ms" or a number of seconds. */
@@ -64,6 +66,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     syncDir, node: opts.node ?? (opts.syncDir || hub ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
     ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
+    ...(opts.promote ? { promote: opts.promote === true ? "corpus" : opts.promote } : {}),
   });
   const stats = await campaign.run().finally(() => hub?.close());
   // A hub that stopped answering can leave a socket (BullMQ's blocking connection) that never

@@ -8,6 +8,7 @@ import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
+import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { hubEnqueueCommand, hubStatusCommand } from "./hub.js";
 import { listModels, listStrategies } from "./list.js";
@@ -16,14 +17,29 @@ import { plotCommand } from "./plot.js";
 import { verifyCommand } from "./verify.js";
 import { reproCommand } from "./repro.js";
 import { runCommand } from "./run.js";
+import { checkReplayCommand } from "./check-replay.js";
+import { regressCommand } from "./regress.js";
+import { corpusAddCommand } from "./corpus.js";
+import { matrixCommand } from "./matrix.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
-    const n = Number(v);
+    const n = v.trim() === "" ? NaN : Number(v);
     if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name}: expected an integer >= ${min}, got "${v}"`);
     return n;
+  };
+}
+
+/** A duration option whose error names the option (parseDuration's names --duration). */
+function durationArg(name: string) {
+  return (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(e.message.replace(/^--duration:/, `${name}:`)) : e;
+    }
   };
 }
 
@@ -38,7 +54,8 @@ export function buildProgram(): Command {
   const program = new Command("xmcfuzz")
     .description("Differential fuzzer for live code-patching protocols: every divergence from a stop_machine patch, by machine.")
     .addHelpText("after", "\nExit status: 0 clean, 1 divergence found, 2 bad input (or replay drift), 3 harness error (a strategy threw or hung).")
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors are one line like every other error (commander's own text, our prefix).
+    .configureOutput({ outputError: (text, write) => write(`xmcfuzz: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (run with --help for usage)\n`) })
     .exitOverride();
 
   cellOptions(program.command("run"))
@@ -49,6 +66,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
     .option("--json", "machine-readable output", false)
+    .option("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(runCommand);
 
   cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
@@ -57,6 +75,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write a self-contained HTML report (timeline, byte provenance, observed vs expected)")
+    .option("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(reproCommand);
 
   cellOptions(program.command("fuzz"))
@@ -75,13 +94,14 @@ export function buildProgram(): Command {
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
-    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", parseDuration, parseDuration("60s"))
+    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
     .option("--shard-workers <n>", "threads serving the hub's shards (default: --workers)", intArg("--shard-workers", 0))
     .option("--shards-only", "with --hub: serve shards only, no free fuzzing", false)
     .option("--until-idle", "with --hub: stop once the hub has no pending or running shard", false)
     .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", parseDuration)
+    .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
   cellOptions(program.command("verify"))
@@ -133,6 +153,12 @@ export function buildProgram(): Command {
     .argument("<campaign>", "campaign directory (its stats.json) or a stats.json file")
     .requiredOption("-o, --out <file>", "out.html (a self-contained page) or out.svg")
     .action(plotCommand);
+  cellOptions(program.command("check-replay"), "plugins and model files the recorded runs name")
+    .description("replay every recorded run under the given files and directories (corpus/, crashes/) twice and in a worker thread; exit 1 unless all are bit-identical and match their recorded verdicts")
+    .argument("<paths...>", "case files or directories holding them")
+    .option("--timeout <time>", "wall budget per worker-thread replay", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .option("--json", "machine-readable output", false)
+    .action(checkReplayCommand);
 
   program.command("strategies")
     .description("list the built-in strategies")
@@ -144,8 +170,54 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(listModels);
 
+  cellOptions(program.command("regress"), "filters the recorded runs; also names plugins and model files")
+    .description("replay every recorded run of every corpus case and compare verdict, signature and rule findings with its expectation")
+    .argument("[dir]", "corpus directory (or one case file)", "corpus")
+    .option("--update", "rewrite the expectations of changed runs (after a deliberate change) and print what changed", false)
+    .option("--json", "machine-readable output", false)
+    .action(regressCommand);
+
+  const corpus = program.command("corpus").description("manage the regression corpus");
+  cellOptions(corpus.command("add"), "filters the recorded runs; also names plugins and model files")
+    .description("promote a crash (minimized finding) into the corpus, its recorded run as the expectation")
+    .argument("<crash>", "crash or case file with recorded runs")
+    .option("--corpus <dir>", "corpus directory", "corpus")
+    .option("--json", "machine-readable output", false)
+    .action(corpusAddCommand);
+
+  const durationOf = (name: string) => (v: string): number => {
+    try {
+      return parseDuration(v);
+    } catch {
+      throw new InputError(`${name}: expected a duration like 30s, 10m or 1h30m, got "${v}"`);
+    }
+  };
+  cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
+    .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
+    .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationOf("--budget"))
+    .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
+    .option("--workers <n>", "worker threads shared by all cells", intArg("--workers", 1), 1)
+    .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
+    .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
+    .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--no-minimize", "keep findings unminimized")
+    .option("--minimize-time <time>", "wall time per minimization", durationOf("--minimize-time"), parseDuration("2s"))
+    .option("--no-verify", "skip the exhaustive check of cells without a divergence")
+    .option("--verify-bound <n>", "largest delay bound of the exhaustive check", intArg("--verify-bound", 0), 1)
+    .option("--verify-max-schedules <n>", "schedules per (cell, corpus case, bound) before a bound counts as not exhausted", intArg("--verify-max-schedules", 1), 2000)
+    .option("--verify-corpus <dir>", "corpus cases of the exhaustive check", "corpus")
+    .option("--crashes <dir>", "where findings (reproducers and reports) go", "crashes")
+    .option("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", durationOf("--stall-timeout"), parseDuration("60s"))
+    .option("--md", "Markdown output", false)
+    .option("--json", "machine-readable output", false)
+    .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")
+    .action(matrixCommand);
+
   return program;
 }
+
+const PATH_ERRORS = new Set(["ENOENT", "EEXIST", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EROFS", "ENAMETOOLONG"]);
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
@@ -159,6 +231,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof InputError || e instanceof DriftError) {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    const fsError = e as NodeJS.ErrnoException;
+    if (fsError.path && fsError.code && PATH_ERRORS.has(fsError.code)) {
+      // A path the user gave that cannot be read or written (--out, --record, -o, --log...).
+      process.stderr.write(`xmcfuzz: ${fsError.path.replace(/\.tmp-\d+-[a-z0-9]+$/, "")}: cannot use this path (${fsError.code})\n`);
       return EXIT.badInput;
     }
     const message = e instanceof Error ? e.message : String(e);

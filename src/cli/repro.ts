@@ -1,7 +1,9 @@
 import type { Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { InputError } from "../errors.js";
-import { expectationOf, prepare, runOnce, sameExpectation } from "../differential.js";
+import { expectationOf, sameExpectation } from "../differential.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { IsolatedCells } from "./cells.js";
 import { runJson } from "../report/json.js";
 import { formatReport } from "../report/text.js";
 import { crashReportModel, type CrashReportModel } from "../report/html/crash-model.js";
@@ -15,6 +17,8 @@ interface ReproOptions {
   strategy?: string[];
   model?: string[];
   rulesFail: boolean;
+  /** Wall budget of one recorded run's replay, in ms. */
+  timeout: number;
   json: boolean;
   /** Also write the self-contained HTML report of the replayed runs here. */
   html?: string;
@@ -25,25 +29,38 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   const loaded = withFile(file, () => loadCaseFile(file));
   const runs = await selectRecordedRuns(loaded.kase.runs, opts, file);
   if (runs.length === 0) throw new InputError(`${file}: no recorded run to replay${opts.strategy || opts.model ? " for the given strategy/model" : ""}`);
-  const prepared = prepare(loaded.kase, loaded.soloBudget);
+  const models = [...new Map([...runs.map((r) => r.model), ...NAMED_MODELS].map((m) => [m.name, m])).values()];
+  const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.timeout);
   const verdicts: Verdict[] = [];
   const json: unknown[] = [];
   const pages: CrashReportModel[] = [];
-  for (const [i, { run: r, strategy, model }] of runs.entries()) {
-    const o = runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail } });
-    verdicts.push(o.verdict);
-    const title = `xmcfuzz repro ${file}  [run ${i + 1}/${runs.length}]`;
-    if (opts.html !== undefined) pages.push(crashReportModel(loaded.kase, o.run, o.verdict, title));
-    const matches = r.expect ? sameExpectation(r.expect, expectationOf(o.verdict)) : undefined;
-    if (opts.json) {
-      json.push({ ...runJson(o.run, o.verdict), expected: r.expect ?? null, matchesExpectation: matches ?? null });
-    } else {
-      process.stdout.write(formatReport(loaded.kase, o.run, o.verdict, title));
-      if (r.expect) {
-        process.stdout.write(`\nrecorded expectation: ${r.expect.verdict}${r.expect.signature ? ` (${r.expect.signature})` : ""}: ${matches ? "reproduced" : "CHANGED"}\n`);
+  try {
+    for (const [i, { run: r, strategy, model }] of runs.entries()) {
+      const title = `xmcfuzz repro ${file}  [run ${i + 1}/${runs.length}]`;
+      const c = await cells.run({ strategy: strategy.name, model: model.name, mode: "once", seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail } });
+      if (c.kind === "timeout") {
+        // No run to report: the cell was cut off.
+        verdicts.push(c.verdict);
+        if (opts.json) json.push({ verdict: "harness-error", strategy: strategy.name, model: model.name, harnessError: c.verdict.harnessError, expected: r.expect ?? null, matchesExpectation: null });
+        else process.stdout.write(`${title}\nHARNESS ERROR: ${c.verdict.harnessError}\n\n`);
+        continue;
       }
-      process.stdout.write("\n");
+      const o = c.outcome;
+      verdicts.push(o.verdict);
+      if (opts.html !== undefined) pages.push(crashReportModel(loaded.kase, o.run, o.verdict, title));
+      const matches = r.expect ? sameExpectation(r.expect, expectationOf(o.verdict)) : undefined;
+      if (opts.json) {
+        json.push({ ...runJson(o.run, o.verdict), expected: r.expect ?? null, matchesExpectation: matches ?? null });
+      } else {
+        process.stdout.write(formatReport(loaded.kase, o.run, o.verdict, title));
+        if (r.expect) {
+          process.stdout.write(`\nrecorded expectation: ${r.expect.verdict}${r.expect.signature ? ` (${r.expect.signature})` : ""}: ${matches ? "reproduced" : "CHANGED"}\n`);
+        }
+        process.stdout.write("\n");
+      }
     }
+  } finally {
+    cells.close();
   }
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   if (opts.html !== undefined) writeHtml(opts.html, crashReportHtml(pages));

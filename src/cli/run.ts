@@ -1,12 +1,13 @@
 import type { RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { expectationOf, prepare, searchSchedules, type Outcome } from "../differential.js";
+import { expectationOf } from "../differential.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
 import { exitFor } from "./exit.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
 import { InputError } from "../errors.js";
+import { IsolatedCells } from "./cells.js";
 
 interface RunOptions {
   strategy?: string[];
@@ -15,6 +16,8 @@ interface RunOptions {
   schedules: number;
   rulesFail: boolean;
   record?: string;
+  /** Wall budget of one (strategy, model) cell, in ms. */
+  timeout: number;
   json: boolean;
 }
 
@@ -23,24 +26,31 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   const loaded = withFile(file, () => loadCaseFile(file));
   const strategies = await strategiesFrom(opts.strategy);
   const models = modelsFrom(opts.model);
-  const prepared = prepare(loaded.kase, loaded.soloBudget);
-  const results: { verdict: Verdict; seed: number; outcome: Outcome }[] = [];
-  for (const strategy of strategies) {
-    for (const model of models) {
-      const outcome = searchSchedules(prepared, { strategy, model, seed: opts.seed, judge: { rulesFail: opts.rulesFail } }, opts.schedules);
-      results.push({ verdict: outcome.verdict, seed: outcome.seed, outcome });
-      if (!opts.json) {
-        const where = outcome.verdict.kind === "clean" ? `${opts.schedules} schedules from seed ${opts.seed}` : `seed ${outcome.seed}`;
-        process.stdout.write(`${verdictLine(outcome.verdict)}  (${where})\n`);
+  const results: { verdict: Verdict; seed: number; decisions: RecordedRun["decisions"] }[] = [];
+  const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.timeout);
+  try {
+    for (const strategy of strategies) {
+      for (const model of models) {
+        const r = await cells.run({ strategy: strategy.name, model: model.name, mode: "search", seed: opts.seed, schedules: opts.schedules, judge: { rulesFail: opts.rulesFail } });
+        const result = r.kind === "done"
+          ? { verdict: r.outcome.verdict, seed: r.seed, decisions: r.outcome.decisions }
+          : { verdict: r.verdict, seed: opts.seed, decisions: [] };
+        results.push(result);
+        if (!opts.json) {
+          const where = result.verdict.kind === "clean" ? `${opts.schedules} schedules from seed ${opts.seed}` : `seed ${result.seed}`;
+          process.stdout.write(`${verdictLine(result.verdict)}  (${where})\n`);
+        }
       }
     }
+  } finally {
+    cells.close();
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify(results.map((r) => ({ ...verdictJson(r.verdict), seed: r.seed, decisions: r.outcome.decisions.length })), null, 2) + "\n");
+    process.stdout.write(JSON.stringify(results.map((r) => ({ ...verdictJson(r.verdict), seed: r.seed, decisions: r.decisions?.length ?? 0 })), null, 2) + "\n");
   }
   if (opts.record) {
     const runs: RecordedRun[] = results.map((r) => ({
-      strategy: r.verdict.strategy, model: r.verdict.model, seed: r.seed, decisions: r.outcome.decisions,
+      strategy: r.verdict.strategy, model: r.verdict.model, seed: r.seed, decisions: r.decisions,
       expect: expectationOf(r.verdict),
     }));
     writeCaseFile(opts.record, { ...loaded.kase, runs });

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
 
 /**
  * Writes a file so that readers see the old content or the whole new one, never a torn write.
@@ -21,5 +22,23 @@ export function writeFileAtomic(path: string, text: string, durable = true): voi
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node 20's recursive mkdirSync never returns on some paths
+ * (`/proc/x`: the kernel answers ENOENT for a parent that exists, and it retries forever).
+ */
+export function ensureDir(path: string): void {
+  const abs = resolve(path);
+  const parts = abs.split(sep).filter((p) => p !== "");
+  let at = abs.startsWith(sep) ? sep : "";
+  for (const part of parts) {
+    at = join(at, part);
+    try {
+      mkdirSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(at).isDirectory()) throw e;
+    }
   }
 }

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
-import { writeFileAtomic } from "./atomic.js";
+import { ensureDir, writeFileAtomic } from "./atomic.js";
 import { fnv1a } from "../hash.js";
 
 // Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
@@ -57,18 +58,36 @@ export function reproducerSize(k: Case): number {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** A lock file created with O_EXCL; a lock older than `staleMs` belonged to a dead process. */
+const HOST = hostname();
+
+/** Whether a lock's owner (`host pid`) is a process of this host that no longer exists. */
+function ownerIsDead(owner: string): boolean {
+  const m = /^(.*) (\d+)$/.exec(owner);
+  if (!m || m[1] !== HOST) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * A lock file created with O_EXCL, holding `host pid`. A lock whose owner on this host is dead
+ * (a campaign killed under it) is taken over at once; one older than `staleMs` belonged to a dead
+ * process elsewhere.
+ */
 export function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${HOST} ${process.pid}`);
       closeSync(fd);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       try {
-        if (Date.now() - statSync(path).mtimeMs > staleMs) rmSync(path, { force: true });
+        if (Date.now() - statSync(path).mtimeMs > staleMs || ownerIsDead(readFileSync(path, "utf8"))) rmSync(path, { force: true });
       } catch {
         // It vanished between the two calls: try again.
       }
@@ -93,6 +112,32 @@ export function readCorpusFile(path: string): CorpusText | undefined {
   }
 }
 
+/** Keeps the smallest reproducer per signature under `crashes/<slug>/`; says whether this one was new or smaller. */
+export function offerFinding(crashes: string, f: StoredFinding): Offer {
+  const dir = join(crashes, signatureSlug(f.signature));
+  ensureDir(dir);
+  return withLock(join(dir, ".lock"), () => {
+    // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
+    const names = readdirSync(dir);
+    // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
+    for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
+    const existing = names.filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
+    const size = reproducerSize(f.kase);
+    const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
+    if (size >= best) return "known";
+    const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+    const base = `s${size}-${hashText(json)}`;
+    // Report first, then the case: a case file that exists always has its report.
+    writeFileAtomic(join(dir, `${base}.txt`), f.report);
+    writeFileAtomic(join(dir, `${base}.json`), json);
+    for (const n of existing) {
+      rmSync(join(dir, n), { force: true });
+      rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+    }
+    return best === Infinity ? "new" : "smaller";
+  });
+}
+
 export class SyncDirStore implements CampaignStore {
   private readonly seen = new Set<string>();
   private readonly ownDir: string;
@@ -103,8 +148,10 @@ export class SyncDirStore implements CampaignStore {
    */
   constructor(private readonly root: string, private readonly node: string, private readonly crashes: string) {
     this.ownDir = join(root, node, "corpus");
-    mkdirSync(this.ownDir, { recursive: true });
-    mkdirSync(crashes, { recursive: true });
+    ensureDir(this.ownDir);
+    ensureDir(crashes);
+    // Temporary files of a campaign killed mid-write: only this node writes its corpus directory.
+    for (const n of readdirSync(this.ownDir)) if (n.includes(".tmp-")) rmSync(join(this.ownDir, n), { force: true });
   }
 
   publishCorpus(entry: CorpusText): void {
@@ -142,25 +189,7 @@ export class SyncDirStore implements CampaignStore {
   }
 
   offerFinding(f: StoredFinding): Offer {
-    const dir = join(this.crashes, signatureSlug(f.signature));
-    mkdirSync(dir, { recursive: true });
-    return withLock(join(dir, ".lock"), () => {
-      // File names carry the reproducer's size (`s<size>-<hash>.json`): no parsing under the lock.
-      const existing = readdirSync(dir).filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
-      const size = reproducerSize(f.kase);
-      const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
-      if (size >= best) return "known";
-      const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
-      const base = `s${size}-${hashText(json)}`;
-      // Report first, then the case: a case file that exists always has its report.
-      writeFileAtomic(join(dir, `${base}.txt`), f.report);
-      writeFileAtomic(join(dir, `${base}.json`), json);
-      for (const n of existing) {
-        rmSync(join(dir, n), { force: true });
-        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
-      }
-      return best === Infinity ? "new" : "smaller";
-    });
+    return offerFinding(this.crashes, f);
   }
 
   signatures(): Set<string> {

@@ -1,10 +1,11 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, openSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import type { Model, Strategy } from "../types.js";
-import { writeFileAtomic } from "../files/atomic.js";
-import { type CampaignStore, SyncDirStore } from "../files/store.js";
+import { ensureDir, writeFileAtomic } from "../files/atomic.js";
+import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store.js";
+import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
@@ -46,6 +47,8 @@ export interface CampaignOptions {
   readonly shardWorkers?: number;
   /** Stop once the hub holds no pending or running shard (a node that only serves a matrix). */
   readonly untilIdle?: boolean;
+  /** Also write each minimized divergence (raw ones with minimize off) into this corpus directory. */
+  readonly promote?: string;
 }
 
 export interface CampaignStats {
@@ -60,6 +63,13 @@ export interface CampaignStats {
   readonly harnessErrors: number;
   readonly workerRestarts: number;
   readonly sinceLastFindMs: number | null;
+  /** The workers' JS heaps in use (bytes), as last reported: what a soak watches. */
+  readonly workerHeapBytes: number;
+  /** CPU time of the whole process (every thread) since the start: with elapsedMs, the cores it got. */
+  readonly cpuMs: number;
+  /** Workers' time in fuzzing batches and in minimizing findings, summed over workers. */
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 interface HistoryPoint {
@@ -69,12 +79,17 @@ interface HistoryPoint {
   readonly coverageBits: number;
   readonly corpus: number;
   readonly signatures: number;
+  readonly cpuMs: number;
+  readonly fuzzMs: number;
+  readonly minimizeMs: number;
 }
 
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 };
+
+const cpuMs = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
 
 export function statusLine(s: CampaignStats): string {
   const last = s.sinceLastFindMs === null ? "none yet" : `${clock(s.sinceLastFindMs)} ago`;
@@ -88,10 +103,18 @@ export class Campaign {
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
+  private readonly workerHeap = new Map<number, number>();
+  private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
+  /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
+  private readonly claims = new Map<string, { worker: number; raw: Finding }>();
+  private readonly claimed = new Set<string>();
   private readonly history: HistoryPoint[] = [];
   private readonly start = Date.now();
   private execs = 0;
+  private fuzzMs = 0;
+  private minimizeMs = 0;
+  private readonly cpuStart = process.cpuUsage();
   private corpus = 0;
   private divergences = 0;
   private ruleFindings = 0;
@@ -102,11 +125,16 @@ export class Campaign {
   private lastRate = { t: Date.now(), execs: 0, rate: 0 };
   private readonly hubNode: HubNode | undefined;
   private readonly shardPool: ShardPool;
+  /** Size of the reproducer promoted per signature (a smaller one replaces it). */
+  private readonly promoted = new Map<string, number>();
 
   constructor(private readonly opts: CampaignOptions) {
-    mkdirSync(opts.out, { recursive: true });
+    ensureDir(opts.out);
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
-    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true, mkdir: true }));
+    // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
+    ensureDir(dirname(opts.log));
+    closeSync(openSync(opts.log, "a"));
+    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
@@ -128,6 +156,8 @@ export class Campaign {
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
+      workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
+      cpuMs: cpuMs(process.cpuUsage(this.cpuStart)), fuzzMs: Math.round(this.fuzzMs), minimizeMs: Math.round(this.minimizeMs),
     };
   }
 
@@ -138,7 +168,7 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures });
+    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
     writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
   }
 
@@ -152,7 +182,7 @@ export class Campaign {
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
-    w.on("message", (m: ToMain) => this.onMessage(m));
+    w.on("message", (m: ToMain) => this.onMessage(m, index));
     w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
     w.on("exit", (code) => {
       this.workers.delete(index);
@@ -162,15 +192,21 @@ export class Campaign {
       this.log.warn({ worker: index, code }, "worker died; restarting");
       this.human(`worker ${index} died (exit ${code}); restarting it`);
       this.spawn(index);
+      // Its unminimized claims go to its replacement.
+      const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
+      if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
     const own = this.store.ownCorpus();
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
-  private onMessage(m: ToMain): void {
+  private onMessage(m: ToMain, from: number): void {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
+        this.fuzzMs += m.fuzzMs;
+        this.minimizeMs += m.minimizeMs;
+        if (m.heapUsed !== undefined) this.workerHeap.set(from, m.heapUsed);
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {
@@ -181,21 +217,51 @@ export class Campaign {
         }
         break;
       case "finding":
+        this.claim(m.finding, from);
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
-        this.harnessErrors++;
-        this.log.error({ strategy: m.strategy, model: m.model, error: m.message }, "harness error");
+        this.onHarnessError(m.strategy, m.model, m.message);
         break;
       case "done":
         break;
     }
   }
 
+  /**
+   * A strategy that threw or misused the API: counted, never a divergence. A strategy that throws
+   * in every run would write a line per run, so each distinct error gets a line the 1st, 10th,
+   * 100th... time it happens (with its count), and one summary line at the end.
+   */
+  private onHarnessError(strategy: string, model: string, message: string): void {
+    this.harnessErrors++;
+    const key = `${strategy}\u0000${model}\u0000${message}`;
+    const count = (this.harnessCounts.get(key) ?? 0) + 1;
+    if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
+    if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
+    if (/^10*$/.test(String(count))) this.log.error({ strategy, model, error: message, count }, "harness error");
+  }
+
+  /**
+   * The first worker to ship a signature owns it: the others are told, so that each signature is
+   * confirmed, reported and minimized once per campaign rather than once per worker.
+   */
+  private claim(f: Finding, from: number): void {
+    if (f.minimized) {
+      this.claims.delete(f.signature);
+      return;
+    }
+    if (this.claimed.has(f.signature)) return;
+    this.claimed.add(f.signature);
+    if (f.kind === "divergence") this.claims.set(f.signature, { worker: from, raw: f });
+    for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "known", signatures: [f.signature] } satisfies ToWorker);
+  }
+
   private onFinding(f: Finding, report: string): void {
     const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
     if (offer !== "known") this.hubNode?.offer(hubFindingOf(f.signature, f.kind, f.kase, report));
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
+    this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.signatures.add(f.signature);
       if (f.kind === "divergence") this.divergences++;
@@ -206,6 +272,17 @@ export class Campaign {
     } else if (offer === "smaller" && f.minimized && f.before && f.after) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
+  }
+
+  /** `--promote`: the finding joins the regression corpus, its recorded run as the expectation. */
+  private promoteFinding(f: Finding): void {
+    const dir = this.opts.promote;
+    if (!dir || f.kind !== "divergence" || (this.opts.minimize && !f.minimized)) return;
+    const size = reproducerSize(f.kase);
+    if (size >= (this.promoted.get(f.signature) ?? Infinity)) return;
+    this.promoted.set(f.signature, size);
+    const p = promote(f.kase, f.signature, dir, { replace: true, source: "fuzz campaign" });
+    this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
   }
 
   /**
@@ -237,6 +314,8 @@ export class Campaign {
   /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
   async run(): Promise<CampaignStats> {
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    const resumed = this.store.ownCorpus().length;
+    if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
     this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
@@ -281,6 +360,10 @@ export class Campaign {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     this.writeStats();
+    for (const [key, count] of this.harnessCounts) {
+      const [strategy, model, error] = key.split("\u0000");
+      this.log.error({ strategy, model, error, count }, "harness error summary");
+    }
     const final = this.stats();
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);

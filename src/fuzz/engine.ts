@@ -1,6 +1,6 @@
 import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
-import { parseCase } from "../case/load.js";
+import { parseCase, parseCaseShape } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { soloBudget } from "../case/terminate.js";
@@ -24,6 +24,12 @@ export interface EngineOptions {
   readonly maxCores?: number;
   /** Told which cell runs next (a watchdog names the strategy if the run never returns). */
   readonly onRun?: (strategy: number, model: number) => void;
+  /**
+   * Strict replay of a reproducer (its one recorded run), used to confirm findings and to judge a
+   * minimized case. Default: replay on the prepared case. Workers pass one that replays the case
+   * as it will be saved, traced, and keep the outcome for the finding's report.
+   */
+  readonly replay?: (reproducer: Case, prepared: PreparedCase, strategy: Strategy, model: Model) => Outcome;
 }
 
 /** A case that set new coverage bits, with the run that did. */
@@ -55,18 +61,27 @@ export function ruleSignatures(v: Verdict): string[] {
   return [...new Set(v.rules.map((r) => `rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`))];
 }
 
-function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, decisions: readonly Decision[], verdict: Verdict): Case {
-  const run: RecordedRun = { strategy: strategy.name, model: model.name, seed, decisions, expect: expectationOf(verdict) };
+/** The case with one recorded run; without a verdict the run has no expectation yet. */
+function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, decisions: readonly Decision[], verdict?: Verdict): Case {
+  const run: RecordedRun = { strategy: strategy.name, model: model.name, seed, decisions, ...(verdict ? { expect: expectationOf(verdict) } : {}) };
   return { ...kase, runs: [run] };
 }
+
+/** Parsed parents kept (about 44 KB each); the rest of the corpus stays text. */
+const PARSED_PARENTS = 256;
 
 /** Schedules (each on a random cell) run per prepared case before the next case. */
 const RUNS_PER_CASE = 8;
 
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
-  /** Parents for mutation; entries from other engines stay JSON text until first picked. */
-  readonly corpus: (Case | string)[] = [];
+  /**
+   * Parents for mutation, as JSON text (`{"case": ...}`): a parsed case with its decision list is
+   * about ten times larger (44 KB against 4 KB), and a night's corpus holds thousands.
+   */
+  readonly corpus: string[] = [];
+  /** The most recently parsed parents, at most PARSED_PARENTS, so memory stays flat. */
+  private readonly parsed = new Map<string, Case>();
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
@@ -84,14 +99,21 @@ export class FuzzEngine {
     if (this.coverage.merge(bits) > 0) this.corpus.push(json);
   }
 
-  /** A random parent, parsed (and validated by the loader) the first time it is picked. */
+  private remember(text: string, kase: Case): void {
+    this.parsed.set(text, kase);
+    if (this.parsed.size > PARSED_PARENTS) this.parsed.delete(this.parsed.keys().next().value!);
+  }
+
+  /** A random parent, parsed (and validated by the loader) unless recently parsed. */
   private parent(): Case | undefined {
     const i = Math.floor(this.rng() * this.corpus.length);
     const entry = this.corpus[i]!;
-    if (typeof entry !== "string") return entry;
+    const known = this.parsed.get(entry);
+    if (known) return known;
     try {
-      const kase = parseCase((JSON.parse(entry) as { case: unknown }).case).kase;
-      this.corpus[i] = kase;
+      // No termination check here: the mutant gets the full one before it runs.
+      const kase = parseCaseShape((JSON.parse(entry) as { case: unknown }).case);
+      this.remember(entry, kase);
       return kase;
     } catch {
       this.corpus.splice(i, 1);
@@ -133,7 +155,7 @@ export class FuzzEngine {
     }
     this.energy--;
     const prepared = this.current;
-    const { kase, soloBudget } = prepared;
+    const { kase } = prepared;
     const si = Math.floor(this.rng() * this.opts.strategies.length), mi = Math.floor(this.rng() * this.opts.models.length);
     const strategy = this.opts.strategies[si]!, model = this.opts.models[mi]!;
     this.opts.onRun?.(si, mi);
@@ -149,28 +171,37 @@ export class FuzzEngine {
     let corpusEntry: CorpusEntry | undefined;
     if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
       const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
-      this.corpus.push(entry);
+      const text = JSON.stringify({ case: caseToJson(entry) });
+      this.corpus.push(text);
+      this.remember(text, entry);
       corpusEntry = { kase: entry, bits };
     }
-    const findings: Finding[] = [];
-    const signatures: [Finding["kind"], string][] = [
-      ...(v.signature ? [["divergence", v.signature] as [Finding["kind"], string]] : []),
-      ...ruleSignatures(v).map((s) => ["rule", s] as [Finding["kind"], string]),
-    ];
-    for (const [kind, signature] of signatures) {
-      if (this.known.has(signature)) continue;
-      this.known.add(signature);
-      findings.push(this.confirm(kind, signature, kase, soloBudget, strategy, model, seed, outcome));
-    }
+    const fresh: [Finding["kind"], string][] = [];
+    if (v.signature && !this.known.has(v.signature)) fresh.push(["divergence", v.signature]);
+    for (const s of ruleSignatures(v)) if (!this.known.has(s)) fresh.push(["rule", s]);
+    const findings = fresh.length > 0 ? this.confirm(fresh, prepared, strategy, model, seed, outcome) : [];
     return { outcome, corpusEntry, findings };
   }
 
-  /** Strict replay confirms the finding before anyone sees it (SPEC 9). */
-  private confirm(kind: Finding["kind"], signature: string, kase: Case, soloBudget: number, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding {
-    const replay = runOnce(prepare(kase, soloBudget), { strategy, model, decisions: outcome.decisions });
-    const sigs = kind === "divergence" ? [replay.verdict.signature] : ruleSignatures(replay.verdict);
-    if (!sigs.includes(signature)) throw new Error(`finding did not replay: ${signature}`);
-    return { kind, signature, kase: recorded(kase, strategy, model, seed, outcome.decisions, outcome.verdict), minimized: false };
+  private replay(reproducer: Case, prepared: PreparedCase, strategy: Strategy, model: Model): Outcome {
+    if (this.opts.replay) return this.opts.replay(reproducer, prepared, strategy, model);
+    return runOnce(prepared, { strategy, model, decisions: reproducer.runs[0]!.decisions ?? [] });
+  }
+
+  /**
+   * Strict replay confirms findings before anyone sees them (SPEC 9): one replay of the run
+   * confirms every new signature it produced (a divergence and its rule findings).
+   */
+  private confirm(fresh: [Finding["kind"], string][], prepared: PreparedCase, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding[] {
+    const kase = recorded(prepared.kase, strategy, model, seed, outcome.decisions, outcome.verdict);
+    const replay = this.replay(kase, prepared, strategy, model).verdict;
+    const replayed = new Set(ruleSignatures(replay));
+    if (replay.signature) replayed.add(replay.signature);
+    return fresh.map(([kind, signature]) => {
+      if (!replayed.has(signature)) throw new Error(`finding did not replay: ${signature}`);
+      this.known.add(signature);
+      return { kind, signature, kase, minimized: false };
+    });
   }
 
   /** The smallest case and decision list found that keep the finding's signature. */
@@ -180,7 +211,9 @@ export class FuzzEngine {
     const model = this.opts.models.find((m) => m.name === run.model)!;
     if (f.kind === "rule") return f;
     const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed, maxRuns: 400, shouldStop });
-    const final = runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions });
-    return { ...f, kase: recorded(m.kase, strategy, model, run.seed, m.decisions, final.verdict), minimized: true, before: m.before, after: m.after };
+    // The final verdict of the minimized case comes from a replay of its decisions (it is recorded).
+    const unjudged = recorded(m.kase, strategy, model, run.seed, m.decisions);
+    const final = this.replay(unjudged, prepare(m.kase, m.soloBudget), strategy, model);
+    return { ...f, kase: { ...unjudged, runs: [{ ...unjudged.runs[0]!, expect: expectationOf(final.verdict) }] }, minimized: true, before: m.before, after: m.after };
   }
 }

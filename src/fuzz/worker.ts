@@ -1,9 +1,10 @@
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
-import { FuzzEngine, type Finding } from "./engine.js";
-import { findingReport } from "./finding-report.js";
+import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
+import { TracedReplays } from "./finding-report.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
 // corpus shared by other workers can arrive between them), and ships everything to the main
@@ -26,16 +27,29 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number }
+  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
-/** Corpus entries travel as JSON text: one string is far cheaper to clone than a case. */
-export type ToWorker = { readonly type: "adopt"; readonly entries: readonly CorpusText[] };
+/**
+ * Corpus entries travel as JSON text: one string is far cheaper to clone than a case. `known`:
+ * signatures another worker found first (it minimizes them; this one stops confirming, reporting
+ * and minimizing them). `minimize`: raw findings of a worker that died before minimizing them.
+ */
+export type ToWorker =
+  | { readonly type: "adopt"; readonly entries: readonly CorpusText[] }
+  | { readonly type: "known"; readonly signatures: readonly string[] }
+  | { readonly type: "minimize"; readonly findings: readonly Finding[] };
 
 const BATCH_MS = 100;
+/**
+ * Findings waiting for minimization, at most. New signatures can arrive far faster than they are
+ * minimized (thousands in ten minutes); past this the raw reproducer (already saved) is kept
+ * as it is rather than queued, so the queue cannot grow without bound (the soak's RSS).
+ */
+const MAX_MINIMIZE_QUEUE = 64;
 /** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
 const MINIMIZE_MS = 5_000;
 
@@ -45,41 +59,73 @@ async function main(): Promise<void> {
   const stop = new Int32Array(config.stop);
   const strategies = await Promise.all(config.strategies.map(resolveStrategy));
   const beat = new Int32Array(config.heartbeat);
+  const replays = new TracedReplays();
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
     feedback: config.feedback, maxCores: config.maxCores,
+    replay: (reproducer, _prepared, strategy, model) => replays.replay(reproducer, strategy, model),
     onRun: (s, m) => {
       Atomics.store(beat, 0, s);
       Atomics.store(beat, 1, m);
       Atomics.add(beat, 2, 1);
     },
   });
+  const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
+  // Findings wait here for minimization, which gets at most half of the worker's time so that a
+  // burst of new signatures early in a campaign does not stop the fuzzing.
+  const toMinimize: Finding[] = [];
   port.on("message", (m: ToWorker) => {
-    if (m.type === "adopt") for (const e of m.entries) engine.adopt(e.json, e.bits);
+    switch (m.type) {
+      case "adopt":
+        for (const e of m.entries) engine.adopt(e.json, e.bits);
+        break;
+      case "known":
+        for (const s of m.signatures) engine.known.add(s);
+        for (let i = toMinimize.length - 1; i >= 0; i--) if (m.signatures.includes(toMinimize[i]!.signature)) toMinimize.splice(i, 1);
+        break;
+      case "minimize":
+        for (const f of m.findings) engine.known.add(f.signature);
+        if (config.minimize) toMinimize.push(...m.findings.slice(0, Math.max(0, MAX_MINIMIZE_QUEUE - toMinimize.length)));
+        break;
+    }
   });
   const send = (m: ToMain) => port.postMessage(m);
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
-  // Findings wait here for minimization, which gets at most half of the worker's time so that a
-  // burst of new signatures early in a campaign does not stop the fuzzing.
-  const toMinimize: Finding[] = [];
-  let fuzzMs = 0, minimizeMs = 0;
+  let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {
-      const r = engine.step();
+      let r: StepResult;
+      try {
+        r = engine.step();
+      } catch (e) {
+        // A finding that does not replay (a strategy that is not deterministic) or a strategy that
+        // broke the engine: the run's harness error, never a dead worker.
+        harnessErrors++;
+        send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+        continue;
+      }
       if (r.harnessError) {
         harnessErrors++;
         send({ type: "harness-error", message: r.harnessError, strategy: r.outcome.verdict.strategy, model: r.outcome.verdict.model });
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        send({ type: "finding", finding: f, report: findingReport(f, strategies, config.models) });
-        if (config.minimize && f.kind === "divergence") toMinimize.push(f);
+        let report: string;
+        try {
+          report = replays.reportOf(f, strategies, config.models);
+        } catch (e) {
+          harnessErrors++;
+          send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
+          continue;
+        }
+        send({ type: "finding", finding: f, report });
+        if (config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE) toMinimize.push(f);
       }
     }
     fuzzMs += performance.now() - t0;
@@ -87,12 +133,23 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
+      const f = toMinimize.shift()!;
+      // The watchdog names this cell if a minimization run never returns; each run is a heartbeat.
+      Atomics.store(beat, 0, strategies.findIndex((x) => x.name === f.kase.runs[0]!.strategy));
+      Atomics.store(beat, 1, config.models.findIndex((x) => x.name === f.kase.runs[0]!.model));
       Atomics.add(beat, 2, 1);
-      const m = engine.minimizeFinding(toMinimize.shift()!, stopNow);
-      send({ type: "finding", finding: m, report: findingReport(m, strategies, config.models) });
+      try {
+        const m = engine.minimizeFinding(f, () => (Atomics.add(beat, 2, 1), stopNow()));
+        send({ type: "finding", finding: m, report: replays.reportOf(m, strategies, config.models) });
+      } catch (e) {
+        harnessErrors++;
+        send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
+      }
       minimizeMs += performance.now() - t1;
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors });
+    send({ type: "stats", execs: engine.execs - reported, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
+    reportedFuzzMs = fuzzMs;
+    reportedMinimizeMs = minimizeMs;
     reported = engine.execs;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));

@@ -26,15 +26,15 @@ export interface RunOptions {
   readonly stepWallMs?: number;
 }
 
+// Every kind of Step, checked by the compiler both ways (a new kind must be listed here).
+const STEP_KIND_TABLE: Record<Step["k"], true> = {
+  add: true, await: true, awaitParked: true, barrier: true, cas: true, clean: true, dstore: true, inval: true, ipi: true,
+  load: true, nop: true, release: true, serialize: true, stop: true, store: true, waitAcks: true, waitOutside: true,
+};
+const STEP_KINDS: ReadonlySet<string> = new Set(Object.keys(STEP_KIND_TABLE));
+
 /** A strategy that throws or misbehaves: reported as a harness error, never a divergence. */
 export class HarnessError extends Error {}
-
-interface CachedInstr {
-  readonly ins: Instr;
-  readonly bytes: number[];
-  readonly times: number[];
-  readonly psteps: number[];
-}
 
 interface Fetch {
   readonly ins: Instr;
@@ -72,7 +72,15 @@ interface CoreRt {
   readonly buf: Uint8Array;
   readonly bufT: Int32Array;
   readonly bufP: Int32Array;
-  readonly decoded: Map<number, CachedInstr>;
+  /** Decoded-instruction cache (models with one): the fetch as first made, returned as is on hits. */
+  readonly decoded: Map<number, Fetch>;
+  /**
+   * The complete decode of the buffered bytes at `memoPc`: each scheduler step asks whether every
+   * core's next instruction is ready, and the buffer's bytes at a pc only change when it is cleared
+   * (refills append past `hi`), so one decode serves until the pc moves or the buffer is cleared.
+   */
+  memoPc: number;
+  memoIns: Instr | undefined;
   snoops: { lo: number; hi: number; retiredAt: number }[];
   readonly icache: Int32Array;
   invals: { lines: number[]; issuer: number }[];
@@ -156,7 +164,7 @@ class Machine {
       this.cores.push({
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
         buf: new Uint8Array(size), bufT: new Int32Array(size), bufP: new Int32Array(size),
-        decoded: new Map(), snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
+        decoded: new Map(), memoPc: -1, memoIns: undefined, snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
       this.clearBuffer(this.cores[c]!);
@@ -187,6 +195,21 @@ class Machine {
     return r;
   }
 
+  /** A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`) misuses the API. */
+  private checked(value: unknown, what: string): Step {
+    const k = (value as { k?: unknown } | null)?.k;
+    if (typeof value !== "object" || value === null || typeof k !== "string" || !STEP_KINDS.has(k)) {
+      let shown: string;
+      try {
+        shown = String(value).slice(0, 40);
+      } catch {
+        shown = typeof value;
+      }
+      throw new HarnessError(`strategy ${this.strategy.name}: ${what} yielded ${shown}, not a ctx step (use yield* ctx.<call>())`);
+    }
+    return value as Step;
+  }
+
   private slotPatches(j: number): SlotPatch[] {
     const { slots } = this.plan.kase.program;
     return this.plan.opSlots[j]!.map((p) => {
@@ -212,7 +235,7 @@ class Machine {
     const first = this.guard("patch", () => this.gen!.next());
     this.opStarted = false;
     this.syncs = 0;
-    this.setPatcherStep(first.done ? { k: "nop" } : first.value);
+    this.setPatcherStep(first.done ? { k: "nop" } : this.checked(first.value, "patch"));
   }
 
   private setPatcherStep(step: Step): void {
@@ -237,7 +260,7 @@ class Machine {
     this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
     const next = this.guard("patch", () => this.gen!.next(result));
     if (!next.done) {
-      this.setPatcherStep(next.value);
+      this.setPatcherStep(this.checked(next.value, "patch"));
       return;
     }
     this.opReturn[this.op] = this.t;
@@ -371,6 +394,7 @@ class Machine {
   private clearBuffer(core: CoreRt, decodedToo = false): void {
     const b = this.model.fetchBlock;
     if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
+    core.memoIns = undefined;
     if (decodedToo) core.decoded.clear();
   }
 
@@ -393,11 +417,18 @@ class Machine {
     return this.opts.chooser.choose(options, what);
   }
 
-  private chooseEvent(events: readonly number[]): number {
-    if (events.length <= 1) return 0;
+  /** Reused by chooseEvent (choosers read it during the call only). */
+  private readonly actors: number[] = [];
+
+  /** Picks one of events[0..n). */
+  private chooseEvent(events: readonly number[], n: number): number {
+    if (n <= 1) return 0;
     const chooser = this.opts.chooser;
-    if (!chooser.chooseEvent) return chooser.choose(events.length, "event");
-    return chooser.chooseEvent(events.map((ev) => this.actorOf(ev)));
+    if (!chooser.chooseEvent) return chooser.choose(n, "event");
+    const actors = this.actors;
+    actors.length = n;
+    for (let i = 0; i < n; i++) actors[i] = this.actorOf(events[i]!);
+    return chooser.chooseEvent(actors);
   }
 
   /** 0 the patcher, c a program core, nCores the memory system (pending write-backs). */
@@ -453,7 +484,23 @@ class Machine {
     if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
     if (core.decoded.size > 0 && core.decoded.has(pc)) return true;
     if (pc < core.lo || pc >= core.hi) return false;
-    return core.hi >= end || !("incomplete" in decode(core.buf, pc - base, core.hi - base));
+    return core.hi >= end || this.bufferedInstr(core) !== undefined;
+  }
+
+  /** The one lazy fetch: execCore reads only its instruction, or asks again with detail. */
+  private readonly lazyFetch: { ins: Instr; bytes: number[]; times: number[]; psteps: number[]; cached: boolean; lazy: boolean } =
+    { ins: undefined as unknown as Instr, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
+
+  /** The instruction the fetch buffer holds complete at pc (memoized, see `memoIns`), else undefined. */
+  private bufferedInstr(core: CoreRt): Instr | undefined {
+    const pc = core.cpu.pc;
+    if (core.memoIns !== undefined && core.memoPc === pc) return core.memoIns;
+    const base = this.mem.base;
+    const d = decode(core.buf, pc - base, core.hi - base);
+    if ("incomplete" in d) return undefined;
+    core.memoPc = pc;
+    core.memoIns = d;
+    return d;
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
@@ -461,12 +508,15 @@ class Machine {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
     const hit = core.decoded.get(pc);
-    if (hit) return { ...hit, cached: true };
+    if (hit) return hit;
     if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
-    const d = decode(core.buf, pc - base, core.hi - base);
-    if ("incomplete" in d) return core.hi >= end ? end : null;
-    if (!detail) return { ins: d, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
+    const d = this.bufferedInstr(core);
+    if (!d) return core.hi >= end ? end : null;
+    if (!detail) {
+      this.lazyFetch.ins = d;
+      return this.lazyFetch;
+    }
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
     for (let i = 0; i < d.len; i++) {
       bytes.push(core.buf[pc - base + i]!);
@@ -476,8 +526,11 @@ class Machine {
     return { ins: d, bytes, times, psteps, cached: false };
   }
 
-  /** fetchBlock 0: decode from memory (or the I-cache) at the executing step. */
-  private fetchDirect(core: CoreRt): Fetch | number {
+  /**
+   * fetchBlock 0: decode from memory (or the I-cache) at the executing step. Without an I-cache
+   * the fetch makes no choice, so `detail: false` may return the lazy fetch (asked again if needed).
+   */
+  private fetchDirect(core: CoreRt, detail = true): Fetch | number {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     let window: ArrayLike<number> = this.mem.bytes, off = pc - base, limit = end - base;
     if (this.mem.versions) {
@@ -495,6 +548,10 @@ class Machine {
     }
     const d = decode(window, off, limit);
     if ("incomplete" in d) return end;
+    if (!detail && !this.mem.versions) {
+      this.lazyFetch.ins = d;
+      return this.lazyFetch;
+    }
     const bytes: number[] = [];
     for (let i = 0; i < d.len; i++) bytes.push(window[off + i]!);
     return { ins: d, bytes, times: bytes.map(() => this.t), psteps: bytes.map(() => this.patcherSteps), cached: false };
@@ -581,8 +638,8 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    let f = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end
-      ? this.fetchDirect(core) : this.peekInstr(core, false)!;
+    const direct = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end;
+    let f = direct ? this.fetchDirect(core, false) : this.peekInstr(core, false)!;
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
@@ -590,7 +647,9 @@ class Machine {
       return;
     }
     const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) f = this.peekInstr(core) as Fetch;
+    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) {
+      f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
+    }
     this.beginPassage(core, pc, f.ins.len);
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
@@ -600,7 +659,7 @@ class Machine {
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
     if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
-      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps });
+      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps, cached: true });
     }
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
@@ -640,7 +699,7 @@ class Machine {
       this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    core.handler = { kind: "int3", gen, step: first.value, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
+    core.handler = { kind: "int3", gen, step: this.checked(first.value, "onInt3"), savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
   }
 
   private resolve(
@@ -737,7 +796,7 @@ class Machine {
       const gen = this.guard("IPI function", () => fn(hctx));
       const first = this.guard("IPI function", () => gen.next());
       if (!first.done) {
-        core.handler = { kind: "ipi", gen, step: first.value, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
+        core.handler = { kind: "ipi", gen, step: this.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
       }
     }
@@ -760,7 +819,7 @@ class Machine {
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
     if (!next.done) {
-      h.step = next.value;
+      h.step = this.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
       return;
     }
     if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
@@ -835,27 +894,32 @@ class Machine {
 
   // ------------------------------------------------------------ the scheduler loop
 
-  private enabledEvents(out: number[]): void {
-    out.length = 0;
-    if (this.pstep && this.stepEnabled(0, this.pstep)) out.push(encode(Ev.Patcher, 0, 0));
+  /**
+   * Writes the enabled events to out[0..n) and returns n. The array is reused across steps and
+   * never truncated (truncating an array drops its backing store: one allocation per step).
+   */
+  private enabledEvents(out: number[]): number {
+    let n = 0;
+    if (this.pstep && this.stepEnabled(0, this.pstep)) out[n++] = encode(Ev.Patcher, 0, 0);
     const snoopAny = this.model.snoopOrder === "any";
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
       if (core.ended) continue;
       if (core.handler) {
-        if (this.stepEnabled(c, core.handler.step)) out.push(encode(Ev.Handler, c, 0));
+        if (this.stepEnabled(c, core.handler.step)) out[n++] = encode(Ev.Handler, c, 0);
       } else if (!core.parked) {
-        if (core.cpu.iflag && core.ipis.length > 0) out.push(encode(Ev.Ipi, c, 0));
+        if (core.cpu.iflag && core.ipis.length > 0) out[n++] = encode(Ev.Ipi, c, 0);
         if (!this.execBlockedBySnoop(core) && this.instrReady(core)) {
-          out.push(encode(Ev.Exec, c, 0));
+          out[n++] = encode(Ev.Exec, c, 0);
         }
-        if (this.refillBlocks(core) > 0) out.push(encode(Ev.Refill, c, 0));
+        if (this.refillBlocks(core) > 0) out[n++] = encode(Ev.Refill, c, 0);
       }
       const ns = snoopAny ? core.snoops.length : Math.min(1, core.snoops.length);
-      for (let i = 0; i < ns; i++) out.push(encode(Ev.Snoop, c, i));
-      for (let i = 0; i < core.invals.length; i++) out.push(encode(Ev.Inval, c, i));
+      for (let i = 0; i < ns; i++) out[n++] = encode(Ev.Snoop, c, i);
+      for (let i = 0; i < core.invals.length; i++) out[n++] = encode(Ev.Inval, c, i);
     }
-    for (let i = 0; i < this.cleans.length; i++) out.push(encode(Ev.Clean, 0, i));
+    for (let i = 0; i < this.cleans.length; i++) out[n++] = encode(Ev.Clean, 0, i);
+    return n;
   }
 
   private apply(ev: number): void {
@@ -907,10 +971,10 @@ class Machine {
 
   /** Round-robin fair choice: the first actor at or after the pointer with an enabled event. */
   private rr = 0;
-  private fairPick(events: number[]): number {
+  private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      const mine = events.filter((ev) => this.actorOf(ev) === actor);
+      const mine = events.slice(0, n).filter((ev) => this.actorOf(ev) === actor);
       if (mine.length === 0) continue;
       this.rr = actor + 1;
       // Deliver pending state changes before executing, so the fair phase always makes progress.
@@ -930,13 +994,13 @@ class Machine {
       while (!this.finished()) {
         if (this.work >= budget && !this.fair) this.fair = true;
         if (this.work >= 2 * budget) break;
-        this.enabledEvents(events);
-        if (events.length === 0) {
+        const n = this.enabledEvents(events);
+        if (n === 0) {
           deadlock = true;
           break;
         }
         this.t++;
-        const ev = this.fair ? this.fairPick(events) : events[this.chooseEvent(events)]!;
+        const ev = this.fair ? this.fairPick(events, n) : events[this.chooseEvent(events, n)]!;
         this.apply(ev);
       }
       if (this.finished()) this.checkCode(this.plan.kase.ops.length);
@@ -962,7 +1026,7 @@ class Machine {
     const stuckCores: number[] = [], blockedCores: number[] = [];
     if (!finished && !harnessError) {
       const events: number[] = [];
-      this.enabledEvents(events);
+      events.length = this.enabledEvents(events);
       for (let c = 1; c < this.nCores; c++) {
         const core = this.cores[c]!;
         if (core.ended) continue;

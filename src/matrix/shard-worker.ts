@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Model, Strategy } from "../types.js";
-import { findingReport } from "../fuzz/finding-report.js";
+import { TracedReplays } from "../fuzz/finding-report.js";
 import { resolveModel } from "../models/load.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { runShard } from "./shard.js";
@@ -22,7 +22,7 @@ async function serve(m: ToShardThread, opts: ShardThreadOptions): Promise<void> 
     const run = runShard(shard, strategy, model, {
       ...opts,
       onProgress: (execs) => send({ type: "progress", id: m.id, execs }),
-      onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: findingReport(finding, [strategy], [model]) }),
+      onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: new TracedReplays().reportOf(finding, [strategy], [model]) }),
     });
     send({ type: "done", id: m.id, run });
   } catch (e) {

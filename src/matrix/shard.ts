@@ -8,7 +8,7 @@ import { FuzzEngine, ruleSignatures, type Finding } from "../fuzz/engine.js";
 export interface ShardOptions {
   readonly scheduler?: "random" | "pct";
   readonly maxCores?: number;
-  /** Minimize each new divergence after the budget (the budget counts fuzzing only). */
+  /** Minimize new divergences after the budget (which counts fuzzing only), for at most as long again. */
   readonly minimize?: boolean;
   /** Wall-time cap of one minimization. */
   readonly minimizeMs?: number;
@@ -60,9 +60,12 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
     signatures: [...signatures].sort(), rules: [...rules].sort(), harnessErrors,
   };
   if (!opts.minimize) return { result, findings };
+  // Minimization gets at most as much time as the fuzzing had, so a cell rich in signatures does
+  // not spend its matrix slot shrinking them; the rest keep their (already shipped) raw reproducer.
+  const minimizeUntil = performance.now() + ms;
   const minimized = findings.map((f) => {
-    if (f.kind !== "divergence") return f;
-    const deadline = performance.now() + (opts.minimizeMs ?? 5_000);
+    if (f.kind !== "divergence" || performance.now() > minimizeUntil) return f;
+    const deadline = Math.min(minimizeUntil, performance.now() + (opts.minimizeMs ?? 5_000));
     opts.onProgress?.(engine.execs);
     const m = engine.minimizeFinding(f, () => performance.now() > deadline || (opts.shouldStop?.() ?? false));
     opts.onFinding?.(m);

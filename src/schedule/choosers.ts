@@ -55,6 +55,10 @@ export class ReplayChooser implements Chooser {
     if (d[1] !== options) {
       throw new DriftError(`replay drift at decision ${this.next - 1} (${what}): recorded ${d[1]} options, run has ${options}`);
     }
+    // A list built in code (not parsed from a file) may hold any index: never follow one out of range.
+    if (!Number.isInteger(d[0]) || d[0] < 0 || d[0] >= options) {
+      throw new DriftError(`replay drift at decision ${this.next - 1} (${what}): index ${d[0]} out of range for ${options} options`);
+    }
     return d[0];
   }
   /** Strict replays must consume the whole list. */

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isMainThread, Worker } from "node:worker_threads";
 import type { Strategy } from "../types.js";
 import { InputError } from "../errors.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "./registry.js";
@@ -17,9 +18,34 @@ function checkShape(value: unknown, path: string): Strategy {
   return { description: "user strategy", ...s } as Strategy;
 }
 
+/** How long a plugin's module may take to load (its top level) before it is bad input. */
+export const PLUGIN_LOAD_MS = Number(process.env["XMCFUZZ_PLUGIN_LOAD_MS"]) || 10_000;
+
+/** Undefined when the module loads in a throwaway thread within the limit, else why not. */
+function probePlugin(url: string, ms: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const w = new Worker(new URL("./probe-worker.js", import.meta.url), { workerData: url, stdout: true, stderr: true });
+    const finish = (why: string | undefined) => {
+      clearTimeout(timer);
+      w.removeAllListeners();
+      void w.terminate();
+      done(why);
+    };
+    const timer = setTimeout(() => finish(`its module did not finish loading within ${ms} ms`), ms);
+    w.on("message", (m: { ok: boolean; message?: string }) => finish(m.ok ? undefined : (m.message ?? "failed").split("\n")[0]));
+    w.on("error", (e) => finish(e.message.split("\n")[0]));
+    w.on("exit", () => finish("its module did not finish loading"));
+  });
+}
+
 export async function loadStrategyFile(path: string): Promise<Strategy> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new InputError(`${path}: no such strategy file`);
+  // The main thread cannot be pre-empted: try the import elsewhere first (workers trust it).
+  if (isMainThread) {
+    const why = await probePlugin(pathToFileURL(abs).href, PLUGIN_LOAD_MS);
+    if (why !== undefined) throw new InputError(`${path}: cannot load strategy plugin (${why})`);
+  }
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;

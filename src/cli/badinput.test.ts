@@ -1,0 +1,198 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import seedrandom from "seedrandom";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadCaseFile, parseCase } from "../case/load.js";
+import { prepare, runOnce } from "../differential.js";
+import { InputError } from "../errors.js";
+import { parseModel } from "../models/load.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { DriftError } from "../schedule/choosers.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { corpusTexts, malformedArgv, malformedCase, malformedModel, malformedText } from "../testing/malformed.js";
+
+// Issue 10, item 1: over 10,000 seeded malformed inputs to the case loader, the model loader, the
+// replay of decision lists and the command line. Each is accepted or rejected with one line (an
+// InputError, exit 2); none throws anything else, prints a stack trace or takes long.
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+const texts = corpusTexts(join(root, "corpus"));
+const docs = texts.map((t) => JSON.parse(t) as unknown);
+let dir = "";
+
+/** Calls f; returns "ok" or the one-line message of the InputError it threw; anything else fails. */
+function outcome(what: string, f: () => unknown): { result: "ok" | "rejected"; ms: number } {
+  const t0 = performance.now();
+  try {
+    f();
+    return { result: "ok", ms: performance.now() - t0 };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw new Error(`${what}: not an InputError: ${e instanceof Error ? e.stack : String(e)}`);
+    expect(e.message, what).not.toMatch(/\n/);
+    expect(e.message.length, what).toBeGreaterThan(0);
+    return { result: "rejected", ms: performance.now() - t0 };
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+  dir = mkdtempSync(join(tmpdir(), "xmcfuzz-badinput-"));
+});
+
+describe("malformed inputs: one line, never a crash, never a hang", () => {
+  it("6,000 malformed case documents", () => {
+    const rng = seedrandom.alea("cases");
+    let rejected = 0, slowest = 0;
+    for (let i = 0; i < 6000; i++) {
+      const doc = malformedCase(rng, docs);
+      const o = outcome(`case #${i}: ${JSON.stringify(doc).slice(0, 300)}`, () => parseCase(doc));
+      if (o.result === "rejected") rejected++;
+      slowest = Math.max(slowest, o.ms);
+    }
+    expect(rejected).toBeGreaterThan(5000);
+    expect(slowest).toBeLessThan(5000);
+  }, 120_000);
+
+  it("1,000 malformed case files (truncated, spliced, not JSON)", () => {
+    const rng = seedrandom.alea("texts");
+    let rejected = 0;
+    for (let i = 0; i < 1000; i++) {
+      const path = join(dir, `t${i % 10}.json`);
+      const text = malformedText(rng, texts);
+      writeFileSync(path, text);
+      if (outcome(`text #${i}: ${text.slice(0, 200)}`, () => loadCaseFile(path)).result === "rejected") rejected++;
+    }
+    expect(rejected).toBeGreaterThan(900);
+  }, 60_000);
+
+  it("2,000 malformed model files", () => {
+    const rng = seedrandom.alea("models");
+    let rejected = 0;
+    for (let i = 0; i < 2000; i++) {
+      const doc = malformedModel(rng);
+      if (outcome(`model #${i}: ${JSON.stringify(doc)}`, () => parseModel(doc, "m.json")).result === "rejected") rejected++;
+    }
+    expect(rejected).toBeGreaterThan(1000);
+    expect(rejected).toBeLessThan(2000);
+  });
+
+  it("500 decision lists of the wrong length or out of range: replay drift, never another error", () => {
+    const rng = seedrandom.alea("decisions");
+    const loaded = docs.map((d) => parseCase(d));
+    let drift = 0;
+    for (let i = 0; i < 500; i++) {
+      const l = loaded[Math.floor(rng() * loaded.length)]!;
+      const run = l.kase.runs[Math.floor(rng() * l.kase.runs.length)]!;
+      const strategy = BUILTIN_STRATEGIES.find((s) => s.name === run.strategy)!;
+      const model = NAMED_MODELS.find((m) => m.name === run.model)!;
+      const ds = [...(run.decisions ?? [])];
+      const k = Math.floor(rng() * 4);
+      if (k === 0) ds.length = Math.floor(rng() * ds.length);
+      else if (k === 1) ds.push(...ds.slice(0, 1 + Math.floor(rng() * 5)));
+      else if (k === 2 && ds.length > 0) { const j = Math.floor(rng() * ds.length); ds[j] = [ds[j]![1] + Math.floor(rng() * 3), ds[j]![1]]; }
+      else if (ds.length > 0) { const j = Math.floor(rng() * ds.length); ds[j] = [ds[j]![0], ds[j]![1] + 1]; }
+      try {
+        runOnce(prepare(l.kase, l.soloBudget), { strategy, model, decisions: ds });
+      } catch (e) {
+        if (!(e instanceof DriftError)) throw e;
+        expect(e.message).not.toMatch(/\n/);
+        drift++;
+      }
+    }
+    expect(drift).toBeGreaterThan(400);
+  }, 120_000);
+
+  it("1,000 malformed command lines, in process: exit 2 and one line on stderr", async () => {
+    const { main } = (await import(cli)) as { main: (argv: string[]) => Promise<number> };
+    const files = {
+      badCase: join(dir, "bad-case.json"), goodCase: join(root, "corpus", "static-call.json"),
+      badModel: join(dir, "bad-model.json"), missing: join(dir, "absent.json"), dirAsFile: join(dir, "a-directory"),
+    };
+    writeFileSync(files.badCase, "{\"xmcfuzz\": \"case\", \"version\": 2");
+    writeFileSync(files.badModel, JSON.stringify({ name: "x", fetchBlock: 3 }));
+    mkdirSync(files.dirAsFile, { recursive: true });
+    const rng = seedrandom.alea("argv");
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    for (let i = 0; i < 1000; i++) {
+      const argv = malformedArgv(rng, files);
+      // A defect that slipped through must not start a long job.
+      if (argv[0] === "fuzz") argv.push("--out", join(dir, "fuzz-out"), "--max-execs", "5", "--duration", "2s");
+      let err = "";
+      process.stdout.write = () => true;
+      process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+      process.exitCode = undefined;
+      let code: number;
+      try {
+        code = await main(["node", "xmcfuzz", ...argv]);
+      } finally {
+        process.stdout.write = write.out;
+        process.stderr.write = write.err;
+        process.exitCode = undefined;
+      }
+      const what = `argv #${i}: ${JSON.stringify(argv)} -> ${code} ${JSON.stringify(err)}`;
+      expect(code, what).toBe(2);
+      if (argv.length > 0) {
+        expect(err.trim().split("\n"), what).toHaveLength(1);
+        expect(err, what).toMatch(/^xmcfuzz: /);
+      }
+      expect(err, what).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
+});
+
+describe("paths that cannot be used: exit 2, one line, no hang", () => {
+  const cases: [string, () => string[]][] = [
+    ["--out is a file", () => ["fuzz", "--out", join(root, "package.json"), "--duration", "1s"]],
+    ["--log under /proc (Node's recursive mkdir spins there)", () => ["fuzz", "--out", join(dir, "o1"), "--log", "/proc/xmcfuzz/log", "--duration", "1s"]],
+    ["--sync-dir under /proc", () => ["fuzz", "--out", join(dir, "o2"), "--sync-dir", "/proc/xmcfuzz", "--duration", "1s"]],
+    ["--crashes is a file", () => ["fuzz", "--out", join(dir, "o3"), "--crashes", join(root, "package.json"), "--duration", "1s"]],
+    ["--record into a missing directory", () => ["run", join(root, "corpus", "static-call.json"), "-s", "stop_machine", "-m", "sdm-strict", "--schedules", "1", "--record", join(dir, "missing", "x.json")]],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const r = spawnSync(process.execPath, [cli, ...args()], { cwd: root, encoding: "utf8", timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/^xmcfuzz: .*cannot use this path/);
+      expect(r.stderr).not.toMatch(/\.tmp-/);
+    }, 60_000);
+  }
+});
+
+describe("strategy plugins that misbehave, through the real CLI", () => {
+  const plugin = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const xmcfuzz = (args: string[], env: Record<string, string> = {}) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+  };
+  const kase = () => join(root, "corpus", "static-call.json");
+  const cases: [string, () => string[], number, RegExp, Record<string, string>?][] = [
+    ["a module whose top level never finishes", () => ["run", kase(), "-s", plugin("top-spin.mjs", "for (;;) {}\nexport const strategy = {};")], 2, /did not finish loading within 1000 ms/, { XMCFUZZ_PLUGIN_LOAD_MS: "1000" }],
+    ["a module whose top-level await never settles", () => ["run", kase(), "-s", plugin("tla.mjs", "await new Promise(() => {});\nexport const strategy = {};")], 2, /did not finish loading/],
+    ["a module without `strategy`", () => ["run", kase(), "-s", plugin("none.mjs", "export const nothing = 1;")], 2, /must export `strategy`/],
+    ["a patch step that never yields (run)", () => ["run", kase(), "-m", "x86-realistic", "--timeout", "2s", "-s", plugin("spin.mjs", "export const strategy = { name: 'spinner', *patch(ctx) { yield* ctx.store('x', 1); for (;;) {} } };")], 3, /HARNESS ERROR.*no result within 2000 ms/],
+    // It spins before its first step, so the empty decision list cannot drift first.
+    ["a patch step that never yields (repro)", () => ["repro", plugin("spin-case.json", JSON.stringify({ ...(docs.find((d) => (d as { name: string }).name === "static-call") as object), runs: [{ strategy: "spinner0", model: "x86-realistic", seed: 0, decisions: "" }] })), "--timeout", "2s", "-s", plugin("spin0.mjs", "export const strategy = { name: 'spinner0', *patch() { for (;;) {} } };")], 3, /HARNESS ERROR: .*no result within 2000 ms/],
+    ["a patch that throws", () => ["run", kase(), "-m", "sdm-strict", "-s", plugin("throw.mjs", "export const strategy = { name: 'thrower', *patch() { throw new RangeError('bad'); } };")], 3, /HARNESS ERROR.*threw in patch: bad/],
+    ["a patch that yields something other than a ctx step", () => ["run", kase(), "-m", "sdm-strict", "-s", plugin("junk.mjs", "export const strategy = { name: 'junk', *patch() { for (;;) yield 42; } };")], 3, /HARNESS ERROR.*yielded 42, not a ctx step/],
+    ["a patch that yields steps forever: a hang divergence (SPEC 6.4)", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("forever.mjs", "export const strategy = { name: 'forever', *patch(ctx) { for (;;) yield* ctx.store('x', 1); } };")], 1, /DIVERGES .*-> hang/],
+  ];
+  for (const [what, args, status, pattern, env] of cases) {
+    it(what, () => {
+      const r = xmcfuzz(args(), env);
+      expect(r.status, r.stderr).toBe(status);
+      expect(r.stdout + r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      if (status === 2) expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.ms).toBeLessThan(30_000);
+    }, 60_000);
+  }
+});

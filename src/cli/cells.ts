@@ -1,0 +1,136 @@
+import { Worker } from "node:worker_threads";
+import type { Case, Decision, Model, Verdict } from "../types.js";
+import { caseToJson } from "../case/save.js";
+import type { Outcome } from "../differential.js";
+import { InputError } from "../errors.js";
+import type { JudgeOptions } from "../oracle/judge.js";
+import { DriftError } from "../schedule/choosers.js";
+
+// `run` and `repro` cells in a worker thread under a wall budget (`--timeout`): a strategy whose
+// step never yields cannot be pre-empted inside its own thread, so the thread is terminated and
+// the cell reported as a harness error (exit 3), never as a divergence. The next cell gets a
+// fresh thread.
+
+/** Default wall budget of one (strategy, model) cell of `run` or `repro`. */
+export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
+/** A fresh thread loads modules, the case and plugins (already tried by the main thread): not the cell's budget. */
+const STARTUP_MS = 60_000;
+
+export interface CellWorkerData {
+  readonly caseJson: string | undefined;
+  /** The `-s` arguments (plugin paths and built-in names); built-ins are always available. */
+  readonly plugins: readonly string[];
+  readonly models: readonly Model[];
+}
+
+export interface CellJob {
+  /** Another case to run this job on (canonical JSON); the thread's own case otherwise. */
+  readonly caseJson?: string;
+  readonly strategy: string;
+  readonly model: string;
+  /** `search`: random schedules from `seed` until the first divergence; `once`: a strict replay of `decisions`. */
+  readonly mode: "search" | "once";
+  readonly seed: number;
+  readonly schedules?: number;
+  readonly decisions?: readonly Decision[];
+  readonly trace?: boolean;
+  readonly judge?: JudgeOptions;
+}
+
+export type CellReply =
+  | { readonly kind: "ready" }
+  | { readonly kind: "done"; readonly outcome: Outcome; readonly seed: number }
+  | { readonly kind: "error"; readonly error: "drift" | "input" | "internal"; readonly message: string };
+
+export type CellResult =
+  | { readonly kind: "done"; readonly outcome: Outcome; readonly seed: number }
+  | { readonly kind: "timeout"; readonly verdict: Verdict };
+
+/** A harness-error verdict for a cell cut off by its wall budget. */
+export function timeoutVerdict(strategy: string, model: string, ms: number): Verdict {
+  return {
+    kind: "harness-error", strategy, model, divergences: [], rules: [],
+    harnessError: `strategy ${strategy}: no result within ${ms} ms (--timeout); a step that never yields?`,
+  };
+}
+
+export class IsolatedCells {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly data: CellWorkerData;
+
+  constructor(kase: Case | undefined, plugins: readonly string[], models: readonly Model[], private readonly timeoutMs: number) {
+    this.data = { caseJson: kase ? JSON.stringify(caseToJson(kase)) : undefined, plugins, models };
+  }
+
+  private reply(w: Worker, ms: number): Promise<CellReply | "timeout"> {
+    return new Promise((resolve) => {
+      const done = (r: CellReply | "timeout") => {
+        clearTimeout(timer);
+        w.off("message", onMessage);
+        w.off("exit", onExit);
+        w.off("error", onError);
+        resolve(r);
+      };
+      const onMessage = (m: CellReply) => done(m);
+      const onExit = (code: number) => done({ kind: "error", error: "internal", message: `cell worker exited (code ${code})` });
+      const onError = (e: Error) => done({ kind: "error", error: "internal", message: e.message });
+      const timer = setTimeout(() => done("timeout"), ms);
+      w.on("message", onMessage);
+      w.once("exit", onExit);
+      w.once("error", onError);
+    });
+  }
+
+  private async start(): Promise<Worker> {
+    if (this.worker) {
+      await this.ready;
+      return this.worker;
+    }
+    const w = new Worker(new URL("./cell-worker.js", import.meta.url), { workerData: this.data });
+    this.worker = w;
+    this.ready = this.reply(w, STARTUP_MS).then((r) => {
+      if (r === "timeout") throw new Error(`cell worker did not start within ${STARTUP_MS} ms`);
+      if (r.kind === "error") throw errorOf(r);
+      if (r.kind !== "ready") throw new Error("cell worker: unexpected reply");
+    });
+    try {
+      await this.ready;
+    } catch (e) {
+      this.drop();
+      throw e;
+    }
+    return w;
+  }
+
+  private drop(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+    this.ready = undefined;
+  }
+
+  /** Runs one cell; past the wall budget the thread is terminated and the cell is a harness error. */
+  async run(job: CellJob): Promise<CellResult> {
+    const w = await this.start();
+    const pending = this.reply(w, this.timeoutMs);
+    w.postMessage(job);
+    const r = await pending;
+    if (r === "timeout") {
+      this.drop();
+      return { kind: "timeout", verdict: timeoutVerdict(job.strategy, job.model, this.timeoutMs) };
+    }
+    if (r.kind === "done") return r;
+    this.drop();
+    throw r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
+  }
+
+  close(): void {
+    this.drop();
+  }
+}
+
+function errorOf(r: Extract<CellReply, { kind: "error" }>): Error {
+  if (r.error === "drift") return new DriftError(r.message);
+  if (r.error === "input") return new InputError(r.message);
+  return new Error(r.message);
+}

@@ -1,0 +1,66 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadCaseFile } from "../case/load.js";
+import { prepare, runOnce } from "../differential.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { caseFiles, fingerprint } from "./check-replay.js";
+
+// Issue 10, item 3: `xmcfuzz check-replay` (CI runs it on corpus/ after the tests).
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+const xmcfuzz = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+});
+
+describe("check-replay", () => {
+  it("a corpus case and a sync-directory corpus entry replay identically: exit 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    mkdirSync(join(dir, "sync"));
+    copyFileSync(join(root, "corpus", "static-call.json"), join(dir, "static-call.json"));
+    const kase = JSON.parse(readFileSync(join(root, "corpus", "ftrace-nop5-call.json"), "utf8")) as unknown;
+    writeFileSync(join(dir, "sync", "entry.json"), JSON.stringify({ case: kase, bits: [1, 2, 3] }));
+    const r = xmcfuzz("check-replay", dir);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/check-replay: 2 files, 90 recorded runs, all replay identically/);
+  }, 120_000);
+
+  it("a truncated file and a run that drifts are named, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const text = readFileSync(join(root, "corpus", "static-call.json"), "utf8");
+    writeFileSync(join(dir, "cut.json"), text.slice(0, text.length / 2));
+    const doc = JSON.parse(text) as { runs: { decisions: string }[] };
+    doc.runs = [{ ...doc.runs[0]!, decisions: `${doc.runs[0]!.decisions} 0/2` }];
+    writeFileSync(join(dir, "drift.json"), JSON.stringify(doc));
+    const r = xmcfuzz("check-replay", dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/cut\.json: does not load: .*not valid JSON/);
+    expect(r.stdout).toMatch(/drift\.json runs\[0\]: .*replay drift/);
+    expect(r.stdout).toMatch(/2 problems/);
+  }, 60_000);
+
+  it("a path that does not exist is bad input", () => {
+    const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("fingerprints: equal for the same replay, different for another schedule", () => {
+    const { kase, soloBudget } = loadCaseFile(join(root, "corpus", "jump-label-nop5-jmp32.json"));
+    const run = kase.runs.find((r) => r.strategy === "direct_write" && r.expect?.verdict === "diverges")!;
+    const strategy = BUILTIN_STRATEGIES.find((s) => s.name === run.strategy)!;
+    const model = NAMED_MODELS.find((m) => m.name === run.model)!;
+    const a = fingerprint(runOnce(prepare(kase, soloBudget), { strategy, model, decisions: run.decisions }));
+    const b = fingerprint(runOnce(prepare(kase, soloBudget), { strategy, model, decisions: run.decisions }));
+    expect(b).toBe(a);
+    const other = fingerprint(runOnce(prepare(kase, soloBudget), { strategy, model, seed: 12345 }));
+    expect(other).not.toBe(a);
+    expect(caseFiles([join(root, "corpus")]).length).toBeGreaterThanOrEqual(11);
+  });
+});

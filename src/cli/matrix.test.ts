@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { reportHrefFrom } from "../matrix/links.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { NAMED_MODELS } from "../models/named.js";
+
+// `matrix` as users run it: the built CLI on a tiny exec budget (deterministic), every format.
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-matrix-"));
+
+function xmcfuzz(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 240_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface JsonCell { strategy: string; model: string; execs: number; status: string; signatures: string[]; firstDivergence?: { execs: number }; verified?: { bound: number; cases: number } }
+const tiny = ["--max-execs", "12", "--workers", "2", "--no-minimize", "--verify-bound", "0"];
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+});
+
+describe("matrix on a tiny budget", () => {
+  it("runs every cell of all nine built-ins x all named models, in all four formats", () => {
+    const dir = fresh();
+    const html = join(dir, "page", "matrix.html");
+    const crashes = join(dir, "crashes");
+    const j = xmcfuzz("matrix", ...tiny, "--json", "--html", html, "--crashes", crashes);
+    expect(j.stderr).not.toMatch(/error/i);
+    expect(j.stderr.trim().split("\n")).toHaveLength(45); // one progress line per shard
+    expect(j.status).toBe(0);
+    const { meta, cells } = JSON.parse(j.stdout) as { meta: { maxExecs: number; corpusCases: number }; cells: JsonCell[] };
+    expect(meta.maxExecs).toBe(12);
+    expect(cells).toHaveLength(BUILTIN_STRATEGIES.length * NAMED_MODELS.length);
+    expect(cells.length).toBe(45);
+    for (const s of BUILTIN_STRATEGIES) for (const m of NAMED_MODELS) {
+      const c = cells.find((x) => x.strategy === s.name && x.model === m.name);
+      expect(c, `${s.name} x ${m.name}`).toBeDefined();
+      expect(c!.execs).toBe(12);
+      expect(["diverges", "diverges-exhaustive", "no-divergence"]).toContain(c!.status);
+      if (c!.status === "diverges") expect(c!.firstDivergence!.execs).toBeLessThanOrEqual(12);
+      // Cells without a divergence carry the exhaustive check on the corpus cases.
+      if (c!.status === "no-divergence") expect(c!.verified).toMatchObject({ bound: 0, cases: meta.corpusCases });
+    }
+    expect(cells.filter((c) => c.strategy === "stop_machine").map((c) => c.status)).toEqual(Array(5).fill("no-divergence"));
+    expect(cells.some((c) => c.status === "diverges")).toBe(true);
+
+    // HTML: a page with every cell; signatures resolve to the reproducer reports saved under --crashes.
+    const page = readFileSync(html, "utf8");
+    expect(page.match(/<td[^>]* data-strategy=/g)).toHaveLength(45);
+    // A cell where only the exhaustive check diverged is not shown as clean.
+    for (const c of cells.filter((x) => x.status === "diverges-exhaustive")) {
+      expect(page).toMatch(new RegExp(`data-strategy="${c.strategy}" data-model="${c.model}" data-state="diverges"`));
+    }
+    // The page links signatures to their saved reports, and every link resolves.
+    const links = [...page.matchAll(/href="([^"#][^"]*)"/g)].map((m) => m[1]!.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))));
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(existsSync(join(dirname(html), decodeURIComponent(l))), l).toBe(true);
+    const href = reportHrefFrom(crashes, html);
+    for (const c of cells.filter((x) => x.status === "diverges")) {
+      for (const sig of c.signatures) {
+        const h = href(sig);
+        expect(h, sig).toBeDefined();
+        expect(existsSync(join(dirname(html), decodeURIComponent(h!)))).toBe(true);
+      }
+    }
+
+    const md = xmcfuzz("matrix", ...tiny, "--md", "--crashes", crashes);
+    expect(md.status).toBe(0);
+    const mdLines = md.stdout.split("\n");
+    for (const s of BUILTIN_STRATEGIES) expect(mdLines.filter((l) => l.startsWith(`| \`${s.name}\` |`))).toHaveLength(1);
+    expect(mdLines.filter((l) => /^\| [a-z0-9_]+ \| [a-z0-9-]+ \| /.test(l) && !l.startsWith("| strategy |"))).toHaveLength(45);
+
+    const text = xmcfuzz("matrix", ...tiny, "--crashes", crashes);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^safety matrix: 9 strategies x 5 models, 12 execs per cell/);
+    for (const s of BUILTIN_STRATEGIES) for (const m of NAMED_MODELS) expect(text.stdout).toContain(`\n${s.name} x ${m.name}: `);
+    // Bounded by execs alone, the text matrix is the JSON one's cells.
+    for (const c of cells) expect(text.stdout).toMatch(new RegExp(`\\n${c.strategy} x ${c.model}: ${c.status === "diverges" ? "DIVERGES" : "no divergence found"}`));
+  }, 240_000);
+
+  it("bounded by execs, the cells do not depend on the worker count or on how cells are sharded", () => {
+    const args = ["matrix", "-s", "direct_write", "-s", "text_poke_bp", "-m", "x86-realistic", "-m", "noncoherent-icache", "--max-execs", "40", "--no-minimize", "--no-verify", "--shards-per-cell", "2", "--json", "--crashes", join(fresh(), "c")];
+    const strip = (out: string) => (JSON.parse(out) as { cells: (JsonCell & { ms: number; firstDivergence?: { ms: number } })[] }).cells
+      .map((c) => ({ ...c, ms: 0, firstDivergence: c.firstDivergence && { ...c.firstDivergence, ms: 0 } }));
+    const one = xmcfuzz(...args, "--workers", "1"), two = xmcfuzz(...args, "--workers", "2");
+    expect(one.status).toBe(0);
+    expect(strip(two.stdout)).toEqual(strip(one.stdout));
+    expect(strip(one.stdout).map((c) => c.execs)).toEqual([40, 40, 40, 40]);
+  }, 120_000);
+
+  it("bad input: one line, exit 2", () => {
+    for (const [args, message] of [
+      [["--md", "--json"], /--md and --json: choose one/],
+      [["-s", "nope"], /unknown strategy "nope"/],
+      [["--budget", "soon"], /--budget: expected a duration/],
+      [["--verify-corpus", join(fresh(), "absent")], /no such file or directory/],
+    ] as [string[], RegExp][]) {
+      const r = xmcfuzz("matrix", "--max-execs", "1", ...args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});

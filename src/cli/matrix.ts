@@ -1,0 +1,119 @@
+import { mkdirSync } from "node:fs";
+import type { Cause, Effect, MatrixCell } from "../types.js";
+import { dirname } from "node:path";
+import { loadCaseFile } from "../case/load.js";
+import { corpusFiles } from "../corpus/files.js";
+import { InputError } from "../errors.js";
+import { writeFileAtomic } from "../files/atomic.js";
+import { offerFinding } from "../files/store.js";
+import { matrixCells, needsVerification, withVerification } from "../matrix/cells.js";
+import { reportHrefFrom } from "../matrix/links.js";
+import { planShards } from "../matrix/plan.js";
+import { serveShards } from "../matrix/serve.js";
+import { serveVerifyJobs } from "../matrix/verify-thread.js";
+import { matrixHtml } from "../report/html/matrix.js";
+import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { foldCell } from "../matrix/fold.js";
+import { EXIT } from "./exit.js";
+import { modelsFrom, strategiesFrom } from "./resolve.js";
+import { withFile } from "./run.js";
+
+export interface MatrixOptions {
+  strategy?: string[];
+  model?: string[];
+  /** Per cell; undefined: 30 s, or no time limit when --max-execs is given (a deterministic matrix). */
+  budget?: number;
+  maxExecs: number;
+  workers: number;
+  seed: number;
+  shardsPerCell: number;
+  scheduler: "random" | "pct";
+  maxCores: number;
+  minimize: boolean;
+  minimizeTime: number;
+  verify: boolean;
+  verifyBound: number;
+  verifyMaxSchedules: number;
+  verifyCorpus: string;
+  crashes: string;
+  stallTimeout: number;
+  md: boolean;
+  json: boolean;
+  html?: string;
+}
+
+/**
+ * `matrix`: fuzz every (strategy, model) cell for a budget on a pool of worker threads, check the
+ * cells without a divergence exhaustively on the corpus cases, and print the safety matrix.
+ * Findings go to the crashes directory like a campaign's. Exit 0 (findings are the output),
+ * 3 when a strategy raised harness errors.
+ */
+export async function matrixCommand(opts: MatrixOptions): Promise<void> {
+  if (opts.md && opts.json) throw new InputError("--md and --json: choose one output format");
+  const strategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  const models = opts.model && opts.model.length > 0 ? opts.model : NAMED_MODELS.map((m) => m.name);
+  // Resolve here first: bad names and files are bad input (exit 2) before any thread starts.
+  await strategiesFrom(strategies);
+  modelsFrom(models);
+  const cases = opts.verify ? verifyCases(opts.verifyCorpus) : [];
+  const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
+  const t0 = performance.now();
+  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell });
+  const progress = process.stderr.isTTY === true;
+  const results = await serveShards(shards, {
+    workers: opts.workers, stallMs: opts.stallTimeout, scheduler: opts.scheduler, maxCores: opts.maxCores,
+    minimize: opts.minimize, minimizeMs: opts.minimizeTime,
+    onFinding: (f, report) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report }),
+    onResult: (r, done, total) => {
+      // A live line on a terminal, plain lines otherwise (a long matrix shows where it is).
+      const cell = foldCell(r.shard.strategy, r.shard.model, [r]);
+      const line = `[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(cell)} (${r.execs} execs)`;
+      process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
+    },
+  });
+  if (progress) process.stderr.write("\r\x1b[2K");
+  let cells = matrixCells(strategies, models, results);
+  const toVerify = cells.filter(needsVerification);
+  if (cases.length > 0 && toVerify.length > 0) {
+    const jobs = toVerify.map((c) => ({ strategy: c.strategy, model: c.model, cases, bound: opts.verifyBound, maxSchedules: opts.verifyMaxSchedules }));
+    const outcomes = await serveVerifyJobs(jobs, opts.workers, opts.stallTimeout);
+    cells = cells.map((c) => {
+      const i = toVerify.indexOf(c);
+      if (i < 0) return c;
+      const o = outcomes[i]!;
+      // A verify thread that failed is a harness error of that cell, never a clean bill.
+      return "verified" in o ? withVerification(c, o.verified) : { ...c, harnessErrors: c.harnessErrors + 1 };
+    });
+  }
+  const meta: MatrixMeta = {
+    strategies, models, budgetMs: budget, maxExecs: opts.maxExecs, seed: opts.seed, workers: opts.workers,
+    shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
+    corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0),
+  };
+  if (opts.html) mkdirSync(dirname(opts.html), { recursive: true });
+  if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
+  if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
+  else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
+  else process.stdout.write(matrixText(cells, meta));
+  if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
+}
+
+/** The corpus cases the exhaustive check runs on (each must load: bad input otherwise). */
+function verifyCases(dir: string): string[] {
+  const files = corpusFiles(dir);
+  for (const f of files) withFile(f, () => loadCaseFile(f));
+  return files;
+}
+
+/**
+ * The page colours cells by their signatures; a cell where only the exhaustive check diverged shows
+ * that signature (unlinked: the check saves no reproducer), never "no divergence found".
+ */
+function pageCell(c: MatrixCell): MatrixCell {
+  const d = c.verified?.divergent;
+  if (!d || c.signatures.length > 0) return c;
+  const [, , cause, effect] = d.signature.split(" ");
+  return { ...c, signatures: [d.signature], causes: cause ? [cause as Cause] : [], effects: effect ? [effect as Effect] : [] };
+}

@@ -1,0 +1,61 @@
+import { basename } from "node:path";
+import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
+import { loadCaseFile } from "../case/load.js";
+import { changeLines } from "../corpus/compare.js";
+import { corpusFiles, rewriteRecordedRuns } from "../corpus/files.js";
+import { regressCase, rerecord, summarize } from "../corpus/regress.js";
+import { regressRow, regressSummaryLine, regressTable, type RegressRow } from "../report/regress.js";
+import { EXIT } from "./exit.js";
+import { selectRecordedRuns } from "./resolve.js";
+import { withFile } from "./run.js";
+
+export interface RegressOptions {
+  strategy?: string[];
+  model?: string[];
+  update: boolean;
+  json: boolean;
+}
+
+/**
+ * `regress [dir]`: replays every recorded run of every corpus case and compares it with its stored
+ * expectation. Exit 1 on any change (3 when a change is a harness error); `--update` rewrites the
+ * expectations of changed runs instead, prints what changed, and exits 0.
+ */
+export async function regressCommand(path: string | undefined, opts: RegressOptions): Promise<void> {
+  const files = corpusFiles(path ?? "corpus");
+  const rows: RegressRow[] = [];
+  const all: RegressCheck[] = [];
+  const updated: string[] = [];
+  for (const file of files) {
+    const loaded = withFile(file, () => loadCaseFile(file));
+    const selected = await selectRecordedRuns(loaded.kase.runs, opts, file);
+    const pairs = new Map<number, readonly [Strategy, Model]>(selected.map((x) => [x.index, [x.strategy, x.model]]));
+    const { prepared, checks } = regressCase(file, loaded, (_run, i) => pairs.get(i));
+    rows.push(regressRow(basename(file), checks));
+    all.push(...checks);
+    if (opts.update) {
+      const updates = new Map<number, RecordedRun>();
+      for (const c of checks.filter((x) => x.changes.length > 0)) {
+        const [strategy, model] = pairs.get(c.index)!;
+        const run = rerecord(prepared, loaded.kase.runs[c.index]!, strategy, model);
+        updates.set(c.index, run);
+        const redone = c.drift ? ` (re-recorded leniently: ${run.decisions?.length ?? 0} decisions, now ${run.expect!.verdict}${run.expect!.signature ? ` ${run.expect!.signature}` : ""})` : "";
+        updated.push(...changeLines(c).map((l) => `updated ${l}${redone}`));
+      }
+      if (updates.size > 0) rewriteRecordedRuns(file, updates);
+    }
+  }
+  const summary = summarize(files.length, all);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ...summary, updated: opts.update ? summary.changed : 0, checks: all }, null, 2) + "\n");
+  } else {
+    process.stdout.write(regressTable(rows));
+    process.stdout.write("\n");
+    if (opts.update) for (const l of updated) process.stdout.write(`${l}\n`);
+    else for (const c of all) for (const l of changeLines(c)) process.stdout.write(`CHANGED ${l}\n`);
+    process.stdout.write(opts.update && summary.changed > 0 ? `regress: updated ${summary.changed} recorded runs\n` : regressSummaryLine(summary));
+  }
+  if (opts.update || summary.changed === 0) return;
+  const harness = all.some((c) => c.changes.length > 0 && c.actual?.verdict === "harness-error");
+  process.exitCode = harness ? EXIT.harnessError : EXIT.divergence;
+}

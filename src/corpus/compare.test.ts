@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { Expectation, RegressCheck } from "../types.js";
+import { changeLines, compareExpectation } from "./compare.js";
+import { promotionSignature, readableName } from "./promote.js";
+
+const clean: Expectation = { verdict: "clean", rules: [] };
+const sigA = "direct_write x86-realistic torn-fetch wild-jump nop5->jmp32 write/0";
+const divA: Expectation = { verdict: "diverges", signature: sigA, rules: ["unsynchronized-xmc"] };
+
+describe("compareExpectation", () => {
+  it("no change when verdict, signature and rules (as a set) agree", () => {
+    expect(compareExpectation(clean, { verdict: "clean", rules: [] })).toEqual([]);
+    expect(compareExpectation({ ...divA, rules: ["b", "a"] }, { ...divA, rules: ["a", "b"] })).toEqual([]);
+  });
+  it("names each kind of change", () => {
+    expect(compareExpectation(clean, { ...divA, rules: [] })).toEqual(["new-divergence"]);
+    expect(compareExpectation(divA, { verdict: "clean", rules: ["unsynchronized-xmc"] })).toEqual(["vanished-divergence"]);
+    expect(compareExpectation(divA, { ...divA, signature: sigA.replace("write/0", "write/1") })).toEqual(["changed-signature"]);
+    expect(compareExpectation(divA, { ...divA, rules: [] })).toEqual(["changed-rules"]);
+    expect(compareExpectation(clean, { verdict: "harness-error", rules: [] })).toEqual(["changed-verdict"]);
+    expect(compareExpectation(divA, { verdict: "clean", rules: [] })).toEqual(["vanished-divergence", "changed-rules"]);
+    expect(compareExpectation(undefined, clean)).toEqual(["no-expectation"]);
+    expect(compareExpectation(divA, { drift: "replay drift at decision 3" })).toEqual(["drift"]);
+  });
+});
+
+describe("changeLines", () => {
+  const base = { file: "corpus/x.json", index: 4, strategy: "direct_write", model: "x86-realistic" };
+  it("one self-contained line per change, with what was expected and what happened", () => {
+    const c: RegressCheck = { ...base, expected: divA, actual: clean, changes: ["vanished-divergence", "changed-rules"] };
+    expect(changeLines(c)).toEqual([
+      `corpus/x.json runs[4] direct_write x86-realistic: vanished divergence: expected diverges (${sigA}), now clean`,
+      "corpus/x.json runs[4] direct_write x86-realistic: changed rules: expected unsynchronized-xmc, now none",
+    ]);
+    const n: RegressCheck = { ...base, expected: clean, actual: { ...divA, rules: [] }, changes: ["new-divergence"] };
+    expect(changeLines(n)).toEqual([`corpus/x.json runs[4] direct_write x86-realistic: new divergence: expected clean, now diverges (${sigA})`]);
+    const d: RegressCheck = { ...base, expected: clean, drift: "replay drift at decision 5 (event): recorded 3 options, run has 4", changes: ["drift"] };
+    expect(changeLines(d)[0]).toMatch(/runs\[4\] direct_write x86-realistic: drift: replay drift at decision 5/);
+    expect(changeLines({ ...base, expected: clean, actual: clean, changes: [] })).toEqual([]);
+  });
+});
+
+describe("promotion names", () => {
+  it("reads the signature, safe as a file name", () => {
+    expect(readableName(sigA)).toBe("direct_write.x86-realistic.torn-fetch.wild-jump.nop5-to-jmp32.write-0");
+    expect(readableName("int3_flush noncoherent-icache spurious-int3 hang nop2;nop3->call sync/2")).toBe("int3_flush.noncoherent-icache.spurious-int3.hang.nop2_nop3-to-call.sync-2");
+    expect(readableName("a/../../b")).not.toContain("/");
+  });
+  it("a case is promoted under its first divergent run's signature", () => {
+    const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: divA }];
+    expect(promotionSignature({ name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs })).toBe(sigA);
+  });
+});

@@ -1,0 +1,28 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { RecordedRun } from "../types.js";
+import { recordedRunJson } from "../case/save.js";
+import { InputError } from "../errors.js";
+import { writeFileAtomic } from "../files/atomic.js";
+
+// The corpus on disk: which files a directory holds, and rewriting a case's recorded runs in place
+// (the rest of the document, e.g. its hand-written asm form, is kept as it was).
+
+/** The case files of a corpus directory (sorted), or the one file given. */
+export function corpusFiles(path: string): string[] {
+  if (!existsSync(path)) throw new InputError(`${path}: no such file or directory`);
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
+}
+
+/** Replaces `runs[i]` for each entry of `updates`, atomically. */
+export function rewriteRecordedRuns(file: string, updates: ReadonlyMap<number, RecordedRun>): void {
+  const raw = JSON.parse(readFileSync(file, "utf8")) as { runs?: unknown[] };
+  const runs = raw.runs ?? [];
+  for (const [i, run] of updates) {
+    if (i < 0 || i >= runs.length) throw new Error(`${file}: runs[${i}] does not exist`);
+    runs[i] = recordedRunJson(run);
+  }
+  raw.runs = runs;
+  writeFileAtomic(file, JSON.stringify(raw, null, 2) + "\n");
+}

@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Case } from "../types.js";
+import { caseToJson } from "../case/save.js";
+import { writeFileAtomic } from "../files/atomic.js";
+
+// Promotion: a (minimized) finding becomes a regression corpus case, named after its signature,
+// with its recorded run (decisions and verdict) as the expectation that `regress` checks.
+
+/** "direct_write x86-realistic torn-fetch wild-jump nop5->jmp32 write/0" -> "direct_write.x86-realistic.torn-fetch.wild-jump.nop5-to-jmp32.write-0". */
+export function readableName(signature: string): string {
+  const name = signature.trim().split(/\s+/)
+    .map((part) => part.replace(/->/g, "-to-").replace(/\//g, "-").replace(/[^A-Za-z0-9_-]+/g, "_"))
+    .join(".");
+  return name.slice(0, 150) || "case";
+}
+
+/** The signature a case is promoted under: its first divergent recorded run's, else its first run's rule, else its name. */
+export function promotionSignature(kase: Case): string {
+  const div = kase.runs.find((r) => r.expect?.signature);
+  if (div) return div.expect!.signature!;
+  const rule = kase.runs.find((r) => (r.expect?.rules.length ?? 0) > 0);
+  if (rule) return `rule ${rule.strategy} ${rule.model} ${rule.expect!.rules.join("+")}`;
+  return kase.name;
+}
+
+export type Promotion = { readonly path: string; readonly status: "added" | "known" | "replaced" };
+
+/**
+ * Writes `kase` into `dir` as `<readable signature>.json` (atomically). A file there with the same
+ * program, ops and runs is left alone ("known"). Another case under the same name is replaced when
+ * `replace` (the campaign's smaller reproducer of that signature), else the new one gets a suffix.
+ */
+export function promote(kase: Case, signature: string, dir: string, opts: { replace: boolean; source: string }): Promotion {
+  mkdirSync(dir, { recursive: true });
+  const stem = readableName(signature);
+  const body = (name: string) => caseToJson({ ...kase, name, description: `promoted from ${opts.source}: ${signature}` });
+  const comparable = (json: object) => JSON.stringify({ ...json, name: undefined, description: undefined });
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? stem : `${stem}-${n}`;
+    const path = join(dir, `${name}.json`);
+    const json = body(name);
+    if (!existsSync(path)) {
+      writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
+      return { path, status: "added" };
+    }
+    let existing: object | undefined;
+    try {
+      existing = JSON.parse(readFileSync(path, "utf8")) as object;
+    } catch {
+      existing = undefined;
+    }
+    if (existing && comparable(existing) === comparable(json)) return { path, status: "known" };
+    if (opts.replace) {
+      writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
+      return { path, status: "replaced" };
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
+import type { LoadedCase } from "../case/load.js";
+import { expectationOf, prepare, runOnce, type PreparedCase } from "../differential.js";
+import { InputError } from "../errors.js";
+import { namedModel } from "../models/named.js";
+import { DriftError } from "../schedule/choosers.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { compareExpectation } from "./compare.js";
+
+// The regression check: every recorded run of a corpus case replayed strictly under its recorded
+// schedule, its verdict, signature and rule findings compared with the case's expectation.
+
+/** A recorded run's strategy and model, or undefined to skip the run (filtered out). */
+export type PairOf = (run: RecordedRun, index: number) => readonly [Strategy, Model] | undefined;
+
+/** Built-ins by name; anything else is bad input naming the run. */
+export function builtinPairOf(where: string): PairOf {
+  return (run, index) => {
+    const s = builtinStrategy(run.strategy), m = namedModel(run.model);
+    if (!s) throw new InputError(`${where}: runs[${index}]: strategy "${run.strategy}" is not built in; pass its plugin with --strategy <file>`);
+    if (!m) throw new InputError(`${where}: runs[${index}]: model "${run.model}" is not built in; pass its file with --model <file>`);
+    return [s, m];
+  };
+}
+
+export interface CaseRegress {
+  readonly prepared: PreparedCase;
+  readonly checks: readonly RegressCheck[];
+}
+
+/** Replays each selected recorded run of a loaded case once, strictly, and compares. */
+export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): CaseRegress {
+  const prepared = prepare(loaded.kase, loaded.soloBudget);
+  const checks: RegressCheck[] = [];
+  for (const [index, run] of loaded.kase.runs.entries()) {
+    const pair = pairOf(run, index);
+    if (!pair) continue;
+    const [strategy, model] = pair;
+    const base = { file, index, strategy: run.strategy, model: run.model, ...(run.expect ? { expected: run.expect } : {}) };
+    try {
+      const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] });
+      const actual = expectationOf(o.verdict);
+      checks.push({ ...base, actual, ...(o.verdict.harnessError ? { harnessError: o.verdict.harnessError } : {}), changes: compareExpectation(run.expect, actual) });
+    } catch (e) {
+      if (!(e instanceof DriftError)) throw e;
+      checks.push({ ...base, drift: e.message, changes: compareExpectation(run.expect, { drift: e.message }) });
+    }
+  }
+  return { prepared, checks };
+}
+
+/**
+ * The recorded run that `--update` stores for a changed check: the new expectation, and for a
+ * drifted run a new decision list from a lenient replay of the old one (its prefix kept where it
+ * still fits, missing decisions drawn from the run's seed).
+ */
+export function rerecord(prepared: PreparedCase, run: RecordedRun, strategy: Strategy, model: Model): RecordedRun {
+  try {
+    const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] });
+    return { ...run, expect: expectationOf(o.verdict) };
+  } catch (e) {
+    if (!(e instanceof DriftError)) throw e;
+    const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [], lenient: true });
+    return { ...run, decisions: o.decisions, expect: expectationOf(o.verdict) };
+  }
+}
+
+export interface RegressSummary {
+  readonly cases: number;
+  readonly runs: number;
+  readonly changed: number;
+  readonly changes: number;
+}
+
+export function summarize(cases: number, checks: readonly RegressCheck[]): RegressSummary {
+  const changed = checks.filter((c) => c.changes.length > 0);
+  return { cases, runs: checks.length, changed: changed.length, changes: changed.reduce((n, c) => n + c.changes.length, 0) };
+}

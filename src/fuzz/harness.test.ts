@@ -1,0 +1,63 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+// Issue 10, items 1 and 5, in a campaign: a user strategy that throws is a harness error (its own
+// log line and counter), never a divergence, and the campaign goes on.
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+});
+
+describe("misbehaving strategies in a campaign", () => {
+  it("a strategy that throws in every run: counted and logged as a harness error, never a finding; the others go on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
+    const plugin = join(dir, "thrower.mjs");
+    writeFileSync(plugin, "export const strategy = { name: 'thrower', *patch(ctx) { yield* ctx.store('x', 1); throw new Error('kaboom'); } };");
+    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "-s", "direct_write", "--duration", "10s", "--seed", "5", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
+      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const stats = JSON.parse(r.stdout) as { harnessErrors: number; divergences: number; execs: number };
+    expect(stats.harnessErrors).toBeGreaterThan(10);
+    expect(stats.divergences).toBeGreaterThan(0);
+    // One human line for the distinct error, not one per run.
+    expect(r.stderr.match(/harness error: thrower under .*kaboom/g)?.length ?? 0).toBeGreaterThanOrEqual(1);
+    expect(r.stderr.match(/harness error: thrower/g)!.length).toBeLessThanOrEqual(5);
+    const log = readFileSync(join(dir, "fuzz.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string; strategy?: string; error?: string; count?: number });
+    const errors = log.filter((l) => l.msg === "harness error" && l.strategy === "thrower");
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => /kaboom/.test(e.error!))).toBe(true);
+    // Logged the 1st, 10th, 100th... time: far fewer lines than errors; the summary has the counts.
+    expect(errors.length).toBeLessThan(stats.harnessErrors);
+    const summary = log.filter((l) => l.msg === "harness error summary");
+    expect(summary.reduce((a, l) => a + l.count!, 0)).toBe(stats.harnessErrors);
+    expect(readdirSync(join(dir, "crashes")).filter((d) => d.startsWith("thrower"))).toEqual([]);
+    expect(readdirSync(join(dir, "crashes")).some((d) => d.startsWith("direct_write"))).toBe(true);
+  }, 60_000);
+});
+
+describe("a strategy that is not deterministic", () => {
+  it("its findings that do not replay are harness errors; the worker is never lost", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
+    const plugin = join(dir, "flaky.mjs");
+    // Module state: every third patch writes whole slots, the others byte by byte.
+    writeFileSync(plugin, [
+      "let n = 0;",
+      "export const strategy = { name: 'flaky', *patch(ctx, slots) { n++;",
+      "  for (const s of slots) { if (n % 3 === 0) yield* ctx.write(s.start, s.to);",
+      "    else for (let i = 0; i < s.len; i++) yield* ctx.write(s.start + i, s.to.subarray(i, i + 1)); } } };",
+    ].join("\n"));
+    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "--duration", "10s", "--seed", "2", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
+      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number; execs: number };
+    expect(stats.workerRestarts).toBe(0);
+    expect(stats.harnessErrors).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/harness error: flaky under .*(not replayable|minimization)/);
+  }, 60_000);
+});

@@ -1,0 +1,42 @@
+import type { MatrixCell, Model, Strategy } from "../types.js";
+import type { PreparedCase } from "../differential.js";
+import { exploreExhaustive } from "../schedule/exhaustive.js";
+
+// The exhaustive check of a cell where fuzzing found no divergence: every schedule of every corpus
+// case within a growing delay bound (0, 1, ... up to the bound asked), stopping at the first
+// divergence or at the first bound a case cannot exhaust within its schedule cap.
+
+export type CellVerification = NonNullable<MatrixCell["verified"]>;
+
+export interface VerifyOptions {
+  /** Largest delay bound to try. */
+  readonly bound: number;
+  /** Schedules per (case, bound) before that bound counts as not exhausted. */
+  readonly maxSchedules: number;
+  /** Called after each schedule (a heartbeat for watchdogs). */
+  readonly onSchedule?: () => void;
+}
+
+/**
+ * `bound`: the largest bound exhausted on every case without a divergence (-1: not even the
+ * default schedule of each case); `complete`: that is the bound asked for.
+ */
+export function verifyCell(strategy: Strategy, model: Model, cases: readonly { name: string; prepared: PreparedCase }[], opts: VerifyOptions): CellVerification {
+  let reached = -1, schedules = 0;
+  for (let b = 0; b <= opts.bound; b++) {
+    let exhausted = true;
+    for (const c of cases) {
+      const r = exploreExhaustive(c.prepared, { strategy, model }, { bound: b, maxSchedules: opts.maxSchedules, onSchedule: opts.onSchedule });
+      schedules += r.explored;
+      const d = r.divergent;
+      if (d) {
+        const signature = d.verdict.signature ?? (d.verdict.harnessError ? `harness-error: ${d.verdict.harnessError}` : d.verdict.kind);
+        return { bound: reached, cases: cases.length, schedules, complete: false, divergent: { case: c.name, bound: b, signature } };
+      }
+      if (!r.complete) exhausted = false;
+    }
+    if (!exhausted) break;
+    reached = b;
+  }
+  return { bound: reached, cases: cases.length, schedules, complete: reached === opts.bound };
+}
