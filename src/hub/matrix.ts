@@ -1,4 +1,6 @@
 import type { Shard, ShardResult } from "../types.js";
+import type { Finding } from "../fuzz/engine.js";
+import type { ShardThreadOptions } from "../matrix/shard-thread.js";
 import { shardKey } from "../matrix/fold.js";
 import { openHub } from "./open.js";
 import { ShardPool } from "./shards.js";
@@ -7,7 +9,10 @@ import { ShardPool } from "./shards.js";
 // results, served by `fuzz --hub` nodes (and, if asked, by local threads too). Folding them with
 // foldCell gives the same matrix as a single-machine run: a retried shard has one result.
 
-export interface ServeMatrixOptions {
+export interface ServeMatrixOptions extends ShardThreadOptions {
+  readonly stallMs?: number;
+  /** Findings of the shards this process serves (other nodes keep theirs and offer them to the hub). */
+  readonly onFinding?: (f: Finding, report: string) => void;
   /** Shard threads this process serves itself (0: only other nodes do). */
   readonly localWorkers?: number;
   /** Node name of this process on the hub's board. */
@@ -19,8 +24,9 @@ export interface ServeMatrixOptions {
 
 export async function serveMatrixThroughHub(where: string, shards: readonly Shard[], opts: ServeMatrixOptions = {}): Promise<ShardResult[]> {
   const hub = openHub(where);
-  const pool = new ShardPool();
-  const server = (opts.localWorkers ?? 0) > 0 ? hub.serveShards(opts.node ?? `matrix-${process.pid}`, (s) => pool.run(s), { concurrency: opts.localWorkers! }) : undefined;
+  const { localWorkers, node, onProgress: _p, pollMs: _m, onFinding, ...threadOpts } = opts;
+  const pool = new ShardPool(threadOpts);
+  const server = (localWorkers ?? 0) > 0 ? hub.serveShards(node ?? `matrix-${process.pid}`, (s) => pool.run(s, { onFinding }), { concurrency: localWorkers! }) : undefined;
   try {
     await hub.enqueueShards(shards);
     const wanted = new Set(shards.map(shardKey));
