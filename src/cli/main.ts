@@ -212,6 +212,7 @@ export function buildProgram(): Command {
     .option("--md", "Markdown output", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")
+    .option("--hub <url|dir>", "serve the shards through a hub (redis://, rediss://, unix:// or a directory): `fuzz --hub` nodes help, this process serves --workers threads too")
     .action(matrixCommand);
 
   return program;

@@ -91,6 +91,11 @@ describe("matrix on a tiny budget", () => {
     const one = xmcfuzz(...args, "--workers", "1"), two = xmcfuzz(...args, "--workers", "2");
     expect(one.status).toBe(0);
     expect(strip(two.stdout)).toEqual(strip(one.stdout));
+    // Served through a hub (here the directory hub, no server), the same shards fold to the same cells.
+    const viaHub = xmcfuzz(...args, "--workers", "2", "--hub", join(fresh(), "hub"));
+    expect(viaHub.status, viaHub.stderr).toBe(0);
+    expect(viaHub.stderr).toMatch(/\[4\/4\] shards done through the hub/);
+    expect(strip(viaHub.stdout)).toEqual(strip(one.stdout));
     expect(strip(one.stdout).map((c) => c.execs)).toEqual([40, 40, 40, 40]);
   }, 120_000);
 

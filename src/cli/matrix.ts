@@ -10,6 +10,8 @@ import { matrixCells, needsVerification, withVerification } from "../matrix/cell
 import { reportHrefFrom } from "../matrix/links.js";
 import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
+import { serveMatrixThroughHub } from "../hub/matrix.js";
+import type { Finding } from "../fuzz/engine.js";
 import { serveVerifyJobs } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
@@ -42,6 +44,8 @@ export interface MatrixOptions {
   md: boolean;
   json: boolean;
   html?: string;
+  /** Serve the shards through this hub instead of local threads alone. */
+  hub?: string;
 }
 
 /**
@@ -62,17 +66,22 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   const t0 = performance.now();
   const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell });
   const progress = process.stderr.isTTY === true;
-  const results = await serveShards(shards, {
-    workers: opts.workers, stallMs: opts.stallTimeout, scheduler: opts.scheduler, maxCores: opts.maxCores,
-    minimize: opts.minimize, minimizeMs: opts.minimizeTime,
-    onFinding: (f, report) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report }),
-    onResult: (r, done, total) => {
+  const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
+  const onFinding = (f: Finding, report: string) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report });
+  const show = (line: string) => process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
+  let shown = -1;
+  const results = opts.hub !== undefined
+    ? await serveMatrixThroughHub(opts.hub, shards, {
+      ...threads, localWorkers: opts.workers, onFinding,
+      onProgress: (done, total) => {
+        if (done !== shown) show(`[${(shown = done)}/${total}] shards done through the hub`);
+      },
+    })
+    : await serveShards(shards, {
+      ...threads, workers: opts.workers, onFinding,
       // A live line on a terminal, plain lines otherwise (a long matrix shows where it is).
-      const cell = foldCell(r.shard.strategy, r.shard.model, [r]);
-      const line = `[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(cell)} (${r.execs} execs)`;
-      process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
-    },
-  });
+      onResult: (r, done, total) => show(`[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(foldCell(r.shard.strategy, r.shard.model, [r]))} (${r.execs} execs)`),
+    });
   if (progress) process.stderr.write("\r\x1b[2K");
   let cells = matrixCells(strategies, models, results);
   const toVerify = cells.filter(needsVerification);
