@@ -1,7 +1,7 @@
 import { InputError } from "../errors.js";
 import { existsSync } from "node:fs";
 import { isRedisUrl, openHub } from "../hub/open.js";
-import { planShards } from "../hub/plan.js";
+import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
@@ -27,9 +27,12 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   const strategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
   await strategiesFrom(strategies); // Bad names fail here, not on every node.
   const models = modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name);
+  // The matrix's own plan, so `hub enqueue --matrix` and `matrix --hub` make the same shards: a
+  // cell's budget is split over its shards, here `--seeds` shards of the per-shard budget each.
+  const perCell = (perShard: number) => Math.min(Number.MAX_SAFE_INTEGER, perShard * opts.seeds);
   const shards = planShards({
-    strategies, models, firstSeed: opts.seed, seeds: opts.seeds,
-    maxExecs: opts.maxExecs ?? Number.MAX_SAFE_INTEGER, maxMs: opts.duration ?? 3_600_000,
+    strategies, models, seed: opts.seed, shardsPerCell: opts.seeds,
+    maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? 3_600_000),
   });
   const hub = openHub(where);
   try {

@@ -9,7 +9,7 @@ import { redisServerAvailable, startRedis, type RedisProcess } from "../testing/
 import { runShard } from "../matrix/shard.js";
 import { resolveModel } from "../models/load.js";
 import { resolveStrategy } from "../strategies/load.js";
-import { planShards } from "./plan.js";
+import { planShards } from "../matrix/plan.js";
 import { RedisHub } from "./redis.js";
 
 // The hub with the real server and real processes: nodes that die, a server that stalls or
@@ -73,7 +73,7 @@ suite("redis hub with real processes", () => {
   it("a tiny matrix served by two processes through the hub equals the single-process fold", async () => {
     const server = await startRedis();
     servers.push(server);
-    const shards = planShards({ strategies: ["direct_write", "text_poke_bp"], models: ["sdm-strict", "x86-realistic"], firstSeed: 1, seeds: 2, maxExecs: 40, maxMs: 600_000 });
+    const shards = planShards({ strategies: ["direct_write", "text_poke_bp"], models: ["sdm-strict", "x86-realistic"], seed: 1, shardsPerCell: 2, maxExecs: 80, maxMs: 1_200_000 });
     const hub = hubOf(server.url);
     expect(await hub.enqueueShards(shards)).toBe(8);
     const dir = fresh();
@@ -94,7 +94,7 @@ suite("redis hub with real processes", () => {
   it("serveMatrixThroughHub (the `matrix --hub` hook) returns each shard's result once, as a local run gives it", async () => {
     const server = await startRedis();
     servers.push(server);
-    const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], firstSeed: 7, seeds: 2, maxExecs: 25, maxMs: 600_000 });
+    const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], seed: 7, shardsPerCell: 2, maxExecs: 50, maxMs: 1_200_000 });
     // The built module: its shard threads load compiled workers.
     const { serveMatrixThroughHub } = (await import(join(root, "dist", "src", "hub", "matrix.js"))) as typeof import("./matrix.js");
     const served = await serveMatrixThroughHub(server.url, [...shards, shards[0]!], { localWorkers: 1, pollMs: 100 });
@@ -107,7 +107,7 @@ suite("redis hub with real processes", () => {
     const server = await startRedis();
     servers.push(server);
     const hub = hubOf(server.url);
-    const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], firstSeed: 1, seeds: 2, maxExecs: 150, maxMs: 600_000 });
+    const shards = planShards({ strategies: ["direct_write"], models: ["x86-realistic"], seed: 1, shardsPerCell: 2, maxExecs: 300, maxMs: 1_200_000 });
     await hub.enqueueShards(shards);
     const dir = fresh();
     const a = node(server.url, "A", dir, ["--shards-only", "--shard-workers", "1", "--shard-lease", "2s", "--no-minimize"]);
@@ -180,7 +180,7 @@ suite("redis hub with real processes", () => {
     servers.push(first);
     const hub = new RedisHub(first.url);
     const fake = async (s: Shard): Promise<ShardResult> => ({ shard: s, execs: s.maxExecs, ms: 1, signatures: [], rules: [], harnessErrors: 0 });
-    const shards = planShards({ strategies: ["direct_write"], models: ["sdm-strict"], firstSeed: 0, seeds: 5, maxExecs: 10, maxMs: 1000 });
+    const shards = planShards({ strategies: ["direct_write"], models: ["sdm-strict"], seed: 0, shardsPerCell: 5, maxExecs: 50, maxMs: 5000 });
     await hub.enqueueShards(shards.slice(0, 3));
     const srv = hub.serveShards("n", fake, { concurrency: 1 });
     await until(async () => (await hub.results()).length === 3, 10_000, "3 results");

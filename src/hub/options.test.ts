@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../cli/main.js";
 import { InputError } from "../errors.js";
-import { planShards } from "./plan.js";
+import { planShards } from "../matrix/plan.js";
 import { redisOptions } from "./redis.js";
 import { formatHubStatus } from "./status.js";
 import { shardId } from "./common.js";
@@ -25,7 +25,7 @@ describe("hub URLs", () => {
 
 describe("shard plans", () => {
   it("one shard per (strategy, model, seed), ids stable and distinct", () => {
-    const shards = planShards({ strategies: ["a", "b"], models: ["m"], firstSeed: 3, seeds: 2, maxExecs: 10, maxMs: 100 });
+    const shards = planShards({ strategies: ["a", "b"], models: ["m"], seed: 3, shardsPerCell: 2, maxExecs: 20, maxMs: 200 });
     expect(shards.map((s) => `${s.strategy}/${s.model}/${s.seed}`)).toEqual(["a/m/3", "a/m/4", "b/m/3", "b/m/4"]);
     const ids = shards.map(shardId);
     expect(new Set(ids).size).toBe(4);
