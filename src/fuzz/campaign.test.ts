@@ -47,6 +47,26 @@ describe("fuzz campaigns", () => {
     expect(saved.history.length).toBeGreaterThan(1);
   }, 60_000);
 
+  it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {
+    const dir = fresh();
+    const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
+    type Stats = { signatures: number; history: { t: number; execs: number }[] };
+    const first = fuzz(args);
+    expect(first.status, first.stderr).toBe(0);
+    const before = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
+    const second = fuzz(args);
+    expect(second.status, second.stderr).toBe(0);
+    const after = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
+    expect(logLines(join(dir, "fuzz.log")).some((l) => l.msg === "resumed")).toBe(true);
+    expect(after.signatures).toBeGreaterThanOrEqual(before.signatures);
+    // The earlier session's points are kept, and the new ones continue its time and exec axes.
+    expect(after.history.slice(0, before.history.length)).toEqual(before.history);
+    const fresh2 = after.history.slice(before.history.length);
+    expect(fresh2.length).toBeGreaterThan(0);
+    expect(fresh2[0]!.t).toBeGreaterThanOrEqual(before.history.at(-1)!.t);
+    expect(after.history.at(-1)!.execs).toBeGreaterThanOrEqual(before.history.at(-1)!.execs + 300);
+  }, 60_000);
+
   it("a worker that dies mid-run loses no finding, and the campaign goes on", () => {
     const dir = fresh();
     const r = fuzz(["--workers", "2", "--duration", "12s", "--seed", "3", "--out", dir, "--crashes", join(dir, "crashes"), "--json", "--no-minimize"], { XMCFUZZ_TEST_WORKER_DIES_MS: "3000" });

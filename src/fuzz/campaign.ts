@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
@@ -84,6 +84,20 @@ interface HistoryPoint {
   readonly minimizeMs: number;
 }
 
+/**
+ * The history of an earlier session in the same campaign directory, so that a resumed campaign's
+ * stats.json (and its plot) goes on from where the last one stopped. Unreadable: a fresh start.
+ */
+function earlierHistory(statsFile: string): HistoryPoint[] {
+  try {
+    const h = (JSON.parse(readFileSync(statsFile, "utf8")) as { history?: unknown }).history;
+    if (!Array.isArray(h)) return [];
+    return h.filter((p): p is HistoryPoint => typeof p === "object" && p !== null && Number.isFinite((p as HistoryPoint).t) && Number.isFinite((p as HistoryPoint).execs));
+  } catch {
+    return [];
+  }
+}
+
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
@@ -109,7 +123,9 @@ export class Campaign {
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: Finding }>();
   private readonly claimed = new Set<string>();
-  private readonly history: HistoryPoint[] = [];
+  private readonly history: HistoryPoint[];
+  /** Where the earlier sessions' history ended: this session's points go on from there. */
+  private readonly historyBase: { t: number; execs: number };
   private readonly start = Date.now();
   private execs = 0;
   private fuzzMs = 0;
@@ -136,6 +152,9 @@ export class Campaign {
     closeSync(openSync(opts.log, "a"));
     this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
     for (const s of this.store.signatures()) this.signatures.add(s);
+    this.history = earlierHistory(join(opts.out, "stats.json"));
+    const last = this.history.at(-1);
+    this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0 };
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
@@ -168,7 +187,7 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: s.elapsedMs, execs: s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
+    this.history.push({ t: this.historyBase.t + s.elapsedMs, execs: this.historyBase.execs + s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
     writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
   }
 
