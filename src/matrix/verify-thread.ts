@@ -1,5 +1,5 @@
-import { Worker } from "node:worker_threads";
 import type { CellVerification } from "./verify.js";
+import { WatchedThread } from "./watched-thread.js";
 
 // Exhaustive cell checks in a long-lived worker thread, like shards (shard-thread.ts): a thread
 // with no progress for `stallMs` is stuck in a strategy step that never yields; it is terminated
@@ -23,48 +23,22 @@ export type FromVerifyThread =
 export type VerifyOutcome = { readonly verified: CellVerification } | { readonly failed: string };
 
 export class VerifyThread {
-  private worker: Worker | undefined;
-  private nextId = 0;
+  private readonly thread: WatchedThread<FromVerifyThread>;
 
-  constructor(private readonly stallMs = 60_000) {}
+  constructor(stallMs = 60_000) {
+    this.thread = new WatchedThread(new URL("./verify-worker.js", import.meta.url), undefined, stallMs);
+  }
 
   /** Never rejects: a dead or stuck thread yields `failed`. */
   run(job: VerifyJob): Promise<VerifyOutcome> {
-    const w = (this.worker ??= new Worker(new URL("./verify-worker.js", import.meta.url)));
-    w.unref();
-    const id = this.nextId++;
-    let last = performance.now();
-    return new Promise((resolve) => {
-      const finish = (r: VerifyOutcome, kill: boolean) => {
-        clearInterval(watchdog);
-        w.off("message", onMessage);
-        w.off("exit", onExit);
-        if (kill) {
-          this.worker = undefined;
-          void w.terminate();
-        }
-        resolve(r);
-      };
-      const onMessage = (m: FromVerifyThread) => {
-        if (m.id !== id) return;
-        last = performance.now();
-        if (m.type === "done") finish({ verified: m.verified }, false);
-        else if (m.type === "failed") finish({ failed: m.message }, false);
-      };
-      const onExit = (code: number) => finish({ failed: `verify thread exited with status ${code}` }, true);
-      const watchdog = setInterval(() => {
-        if (performance.now() - last > this.stallMs) finish({ failed: `no progress for ${this.stallMs} ms: a step that never yields` }, true);
-      }, Math.min(1_000, this.stallMs));
-      w.on("message", onMessage);
-      w.on("exit", onExit);
-      w.postMessage({ type: "run", id, job } satisfies ToVerifyThread);
+    return this.thread.run<VerifyOutcome>({ type: "run", job } satisfies Omit<ToVerifyThread, "id">, {
+      message: (m) => (m.type === "done" ? { verified: m.verified } : m.type === "failed" ? { failed: m.message } : undefined),
+      dead: (why) => ({ failed: `verify ${why}` }),
     });
   }
 
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
 
