@@ -4,11 +4,13 @@ import { parseCase } from "../case/load.js";
 import { prepare, runOnce, searchSchedules } from "../differential.js";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
+import { exploreExhaustive } from "../schedule/exhaustive.js";
+import { minimize } from "../fuzz/minimize.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { resolveStrategy } from "../strategies/load.js";
 import type { CellJob, CellReply, CellWorkerData } from "./cells.js";
 
-// The thread that runs `run`/`repro` cells, so that the main thread can cut off a strategy step
+// The thread that runs `run`/`repro`/`verify`/`minimize` cells, so that the main thread can cut off a strategy step
 // that never yields (it terminates this thread after the cell's wall budget). Pure relay: it
 // computes exactly what the commands used to compute in the main thread.
 
@@ -36,7 +38,18 @@ async function main(): Promise<void> {
       }
       if (!prepared) throw new Error("cell worker: no case");
       const spec = { strategy, model, seed: job.seed, trace: job.trace, judge: job.judge };
-      if (job.mode === "search") {
+      // Long jobs beat now and then, so that only a step that never yields gets them cut off.
+      let beats = 0;
+      const beat = () => {
+        if (++beats % 16 === 0) port.postMessage({ kind: "progress" } satisfies CellReply);
+      };
+      if (job.mode === "verify") {
+        const result = exploreExhaustive(prepared, { strategy, model, judge: job.judge }, { bound: job.bound ?? 1, maxSchedules: job.maxSchedules, onSchedule: beat });
+        reply = { kind: "verified", result };
+      } else if (job.mode === "minimize") {
+        const m = minimize(prepared.kase, strategy, model, job.decisions ?? [], job.signature ?? "", { seed: job.seed, maxRuns: job.maxRuns, shouldStop: () => (beat(), false) });
+        reply = { kind: "minimized", result: m, final: runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions }) };
+      } else if (job.mode === "search") {
         const o = searchSchedules(prepared, spec, job.schedules ?? 1);
         reply = { kind: "done", outcome: o, seed: o.seed };
       } else {

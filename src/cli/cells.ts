@@ -3,10 +3,12 @@ import type { Case, Decision, Model, Verdict } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import type { Outcome } from "../differential.js";
 import { InputError } from "../errors.js";
+import type { Minimized } from "../fuzz/minimize.js";
 import type { JudgeOptions } from "../oracle/judge.js";
+import type { ExhaustiveResult } from "../schedule/exhaustive.js";
 import { DriftError } from "../schedule/choosers.js";
 
-// `run` and `repro` cells in a worker thread under a wall budget (`--timeout`): a strategy whose
+// `run`, `repro`, `verify` and `minimize` cells in a worker thread under a budget: a strategy whose
 // step never yields cannot be pre-empted inside its own thread, so the thread is terminated and
 // the cell reported as a harness error (exit 3), never as a divergence. The next cell gets a
 // fresh thread.
@@ -28,30 +30,42 @@ export interface CellJob {
   readonly caseJson?: string;
   readonly strategy: string;
   readonly model: string;
-  /** `search`: random schedules from `seed` until the first divergence; `once`: a strict replay of `decisions`. */
-  readonly mode: "search" | "once";
+  /**
+   * `search`: random schedules from `seed` until the first divergence; `once`: a strict replay of
+   * `decisions`; `verify`: the exhaustive scheduler within `bound`; `minimize`: shrink the run of
+   * `decisions` keeping `signature`. The last two report progress and are cut off only when it stops.
+   */
+  readonly mode: "search" | "once" | "verify" | "minimize";
   readonly seed: number;
   readonly schedules?: number;
   readonly decisions?: readonly Decision[];
   readonly trace?: boolean;
   readonly judge?: JudgeOptions;
+  readonly bound?: number;
+  readonly maxSchedules?: number;
+  readonly signature?: string;
+  readonly maxRuns?: number;
 }
 
 export type CellReply =
   | { readonly kind: "ready" }
+  | { readonly kind: "progress" }
   | { readonly kind: "done"; readonly outcome: Outcome; readonly seed: number }
+  | { readonly kind: "verified"; readonly result: ExhaustiveResult }
+  | { readonly kind: "minimized"; readonly result: Minimized; readonly final: Outcome }
   | { readonly kind: "error"; readonly error: "drift" | "input" | "internal"; readonly message: string };
 
-export type CellResult =
-  | { readonly kind: "done"; readonly outcome: Outcome; readonly seed: number }
+type Reply<K extends CellReply["kind"]> = Extract<CellReply, { kind: K }>;
+type Mode = CellJob["mode"];
+/** What a cell of each mode gives back, or a timeout (a harness error). */
+export type CellResult<M extends Mode = Mode> =
+  | (M extends "verify" ? Reply<"verified"> : M extends "minimize" ? Reply<"minimized"> : Reply<"done">)
   | { readonly kind: "timeout"; readonly verdict: Verdict };
 
-/** A harness-error verdict for a cell cut off by its wall budget. */
-export function timeoutVerdict(strategy: string, model: string, ms: number): Verdict {
-  return {
-    kind: "harness-error", strategy, model, divergences: [], rules: [],
-    harnessError: `strategy ${strategy}: no result within ${ms} ms (--timeout); a step that never yields?`,
-  };
+/** A harness-error verdict for a cell cut off by its budget (`--timeout`, or `--stall-timeout` without progress). */
+export function timeoutVerdict(strategy: string, model: string, ms: number, progressing = false): Verdict {
+  const what = progressing ? `no progress for ${ms} ms (--stall-timeout)` : `no result within ${ms} ms (--timeout)`;
+  return { kind: "harness-error", strategy, model, divergences: [], rules: [], harnessError: `strategy ${strategy}: ${what}; a step that never yields?` };
 }
 
 export class IsolatedCells {
@@ -109,19 +123,28 @@ export class IsolatedCells {
     this.ready = undefined;
   }
 
-  /** Runs one cell; past the wall budget the thread is terminated and the cell is a harness error. */
-  async run(job: CellJob): Promise<CellResult> {
+  /**
+   * Runs one cell; past the budget the thread is terminated and the cell is a harness error. The
+   * budget is the cell's wall time, or for jobs that report progress the time without progress.
+   */
+  async run<M extends Mode>(job: CellJob & { readonly mode: M }): Promise<CellResult<M>> {
     const w = await this.start();
-    const pending = this.reply(w, this.timeoutMs);
+    let pending = this.reply(w, this.timeoutMs);
     w.postMessage(job);
-    const r = await pending;
-    if (r === "timeout") {
+    for (;;) {
+      const r = await pending;
+      if (r === "timeout") {
+        this.drop();
+        return { kind: "timeout", verdict: timeoutVerdict(job.strategy, job.model, this.timeoutMs, job.mode === "verify" || job.mode === "minimize") };
+      }
+      if (r.kind === "progress") {
+        pending = this.reply(w, this.timeoutMs);
+        continue;
+      }
+      if (r.kind === "done" || r.kind === "verified" || r.kind === "minimized") return r as CellResult<M>;
       this.drop();
-      return { kind: "timeout", verdict: timeoutVerdict(job.strategy, job.model, this.timeoutMs) };
+      throw r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
     }
-    if (r.kind === "done") return r;
-    this.drop();
-    throw r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
   }
 
   close(): void {

@@ -111,6 +111,7 @@ export function buildProgram(): Command {
     .option("--max-schedules <n>", "give up (incomplete) after this many schedules per cell", intArg("--max-schedules", 1), 200_000)
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with the divergent schedules recorded (for repro)")
+    .option("--stall-timeout <time>", "a cell whose search makes no progress this long (a step that never yields) is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "machine-readable output", false)
     .action(verifyCommand);
 
@@ -119,6 +120,7 @@ export function buildProgram(): Command {
     .argument("<case>", "case or crash file with a recorded divergent run")
     .requiredOption("-o, --out <file>", "where to write the minimized case")
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
+    .option("--stall-timeout <time>", "a replay with no progress this long (a step that never yields) is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
 

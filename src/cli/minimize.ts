@@ -1,8 +1,12 @@
+import type { Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
 import { InputError } from "../errors.js";
-import { expectationOf, prepare, runOnce } from "../differential.js";
-import { minimize, type Size } from "../fuzz/minimize.js";
+import { expectationOf } from "../differential.js";
+import type { Size } from "../fuzz/minimize.js";
+import { NAMED_MODELS } from "../models/named.js";
+import { IsolatedCells } from "./cells.js";
+import { EXIT } from "./exit.js";
 import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -11,6 +15,8 @@ interface MinimizeOptions {
   strategy?: string[];
   model?: string[];
   maxRuns: number;
+  /** A replay or minimization with no progress this long (a step that never yields) is a harness error. */
+  stallTimeout: number;
   json: boolean;
 }
 
@@ -19,17 +25,32 @@ const sizeText = (s: Size) => `${s.cores} cores, ${s.ops} ops, ${s.slots} slots,
 /** `minimize`: shrinks the first divergent recorded run, keeping its signature. */
 export async function minimizeCommand(file: string, opts: MinimizeOptions): Promise<void> {
   const loaded = withFile(file, () => loadCaseFile(file));
-  const prepared = prepare(loaded.kase, loaded.soloBudget);
-  for (const { run: r, strategy, model } of await selectRecordedRuns(loaded.kase.runs, opts, file)) {
-    const replay = runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [] });
-    const signature = replay.verdict.signature;
-    if (!signature) continue;
-    const m = minimize(loaded.kase, strategy, model, replay.decisions, signature, { seed: r.seed, maxRuns: opts.maxRuns });
-    const final = runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions });
-    writeCaseFile(opts.out, { ...m.kase, name: `${loaded.kase.name}-min`, runs: [{ strategy: strategy.name, model: model.name, seed: r.seed, decisions: m.decisions, expect: expectationOf(final.verdict) }] });
-    if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
-    else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);
-    return;
+  const selected = await selectRecordedRuns(loaded.kase.runs, opts, file);
+  const models = [...new Map([...selected.map((r) => r.model), ...NAMED_MODELS].map((m) => [m.name, m])).values()];
+  // The replays run in a worker thread: a strategy step that never yields is cut off (exit 3).
+  const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.stallTimeout);
+  try {
+    for (const { run: r, strategy, model } of selected) {
+      const cell = { strategy: strategy.name, model: model.name, seed: r.seed };
+      const replay = await cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] });
+      if (replay.kind === "timeout") return cutOff(replay.verdict);
+      const signature = replay.outcome.verdict.signature;
+      if (!signature) continue;
+      const c = await cells.run({ ...cell, mode: "minimize", decisions: replay.outcome.decisions, signature, maxRuns: opts.maxRuns });
+      if (c.kind === "timeout") return cutOff(c.verdict);
+      const m = c.result;
+      writeCaseFile(opts.out, { ...m.kase, name: `${loaded.kase.name}-min`, runs: [{ ...cell, decisions: m.decisions, expect: expectationOf(c.final.verdict) }] });
+      if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
+      else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);
+      return;
+    }
+  } finally {
+    cells.close();
   }
   throw new InputError(`${file}: no recorded run diverges; nothing to minimize`);
+}
+
+function cutOff(verdict: Verdict): void {
+  process.stderr.write(`xmcfuzz: ${verdict.harnessError}\n`);
+  process.exitCode = EXIT.harnessError;
 }

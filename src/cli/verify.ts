@@ -1,8 +1,9 @@
 import type { RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { expectationOf, prepare } from "../differential.js";
-import { exploreExhaustive, formatExhaustive } from "../schedule/exhaustive.js";
+import { expectationOf } from "../differential.js";
+import { formatExhaustive } from "../schedule/exhaustive.js";
+import { IsolatedCells } from "./cells.js";
 import { exitFor } from "./exit.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
@@ -14,19 +15,30 @@ interface VerifyOptions {
   maxSchedules: number;
   rulesFail: boolean;
   record?: string;
+  /** A cell whose search makes no progress this long (a step that never yields) is a harness error. */
+  stallTimeout: number;
   json: boolean;
 }
 
 /** `verify`: the exhaustive scheduler per (strategy, model): every schedule within the bound. */
 export async function verifyCommand(file: string, opts: VerifyOptions): Promise<void> {
   const loaded = withFile(file, () => loadCaseFile(file));
-  const prepared = prepare(loaded.kase, loaded.soloBudget);
   const verdicts: Verdict[] = [];
   const runs: RecordedRun[] = [];
   const json: unknown[] = [];
-  for (const strategy of await strategiesFrom(opts.strategy)) {
-    for (const model of modelsFrom(opts.model)) {
-      const r = exploreExhaustive(prepared, { strategy, model, judge: { rulesFail: opts.rulesFail } }, { bound: opts.bound, maxSchedules: opts.maxSchedules });
+  const models = modelsFrom(opts.model);
+  // Each cell runs in a worker thread: a strategy step that never yields is cut off (a harness error).
+  const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.stallTimeout);
+  try {
+    for (const strategy of await strategiesFrom(opts.strategy)) for (const model of models) {
+      const c = await cells.run({ strategy: strategy.name, model: model.name, mode: "verify", seed: 0, bound: opts.bound, maxSchedules: opts.maxSchedules, judge: { rulesFail: opts.rulesFail } });
+      if (c.kind === "timeout") {
+        verdicts.push(c.verdict);
+        json.push({ strategy: strategy.name, model: model.name, bound: opts.bound, harnessError: c.verdict.harnessError });
+        if (!opts.json) process.stdout.write(`${strategy.name.padEnd(20)} ${model.name.padEnd(22)} HARNESS ERROR: ${c.verdict.harnessError}\n`);
+        continue;
+      }
+      const r = c.result;
       const line = formatExhaustive(r, opts.bound);
       if (r.divergent) {
         verdicts.push(r.divergent.verdict);
@@ -35,6 +47,8 @@ export async function verifyCommand(file: string, opts: VerifyOptions): Promise<
       json.push({ strategy: strategy.name, model: model.name, bound: opts.bound, explored: r.explored, complete: r.complete, divergent: r.divergent?.verdict.signature ?? null, summary: line });
       if (!opts.json) process.stdout.write(`${strategy.name.padEnd(20)} ${model.name.padEnd(22)} ${line}\n`);
     }
+  } finally {
+    cells.close();
   }
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   // The divergent schedules, recorded for `repro`.

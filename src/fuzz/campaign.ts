@@ -236,7 +236,7 @@ export class Campaign {
         }
         break;
       case "finding":
-        this.claim(m.finding, from);
+        this.claim(m.finding, from, m.queued ?? false);
         this.onFinding(m.finding, m.report);
         break;
       case "harness-error":
@@ -265,14 +265,16 @@ export class Campaign {
    * The first worker to ship a signature owns it: the others are told, so that each signature is
    * confirmed, reported and minimized once per campaign rather than once per worker.
    */
-  private claim(f: Finding, from: number): void {
+  private claim(f: Finding, from: number, queued: boolean): void {
     if (f.minimized) {
       this.claims.delete(f.signature);
       return;
     }
     if (this.claimed.has(f.signature)) return;
     this.claimed.add(f.signature);
-    if (f.kind === "divergence") this.claims.set(f.signature, { worker: from, raw: f });
+    // Only findings waiting in a worker's minimization queue are held here (for its replacement):
+    // the others are saved raw and kept nowhere in memory.
+    if (queued) this.claims.set(f.signature, { worker: from, raw: f });
     for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "known", signatures: [f.signature] } satisfies ToWorker);
   }
 

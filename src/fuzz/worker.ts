@@ -29,7 +29,8 @@ export interface WorkerConfig {
 export type ToMain =
   | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
-  | { readonly type: "finding"; readonly finding: Finding; readonly report: string }
+  /** `queued`: this worker will minimize it (a raw finding past a full queue stays as it is). */
+  | { readonly type: "finding"; readonly finding: Finding; readonly report: string; readonly queued?: boolean }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
@@ -124,8 +125,9 @@ async function main(): Promise<void> {
           send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
           continue;
         }
-        send({ type: "finding", finding: f, report });
-        if (config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE) toMinimize.push(f);
+        const queued = config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE;
+        if (queued) toMinimize.push(f);
+        send({ type: "finding", finding: f, report, queued });
       }
     }
     fuzzMs += performance.now() - t0;
