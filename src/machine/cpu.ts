@@ -19,21 +19,32 @@ export interface Cpu {
   instructions: number;
 }
 
+/**
+ * Data and stack share one backing store (one allocation per core, per clone): states are created
+ * and cloned per run, per oracle branch and per trap, and each typed-array backing store costs.
+ */
+function memoryViews(buffer: ArrayBuffer): { data: Uint8Array; stack: Uint8Array } {
+  return { data: new Uint8Array(buffer, 0, DATA_SIZE), stack: new Uint8Array(buffer, DATA_SIZE, STACK_SIZE) };
+}
+
 export function newCpu(entry: number): Cpu {
   const regs = new Uint32Array(8);
   regs[ESP] = STACK_TOP;
+  const { data, stack } = memoryViews(new ArrayBuffer(DATA_SIZE + STACK_SIZE));
   return {
-    pc: entry, regs, zf: false, iflag: true,
-    data: new Uint8Array(DATA_SIZE), stack: new Uint8Array(STACK_SIZE),
+    pc: entry, regs, zf: false, iflag: true, data, stack,
     events: [], end: undefined, instructions: 0,
   };
 }
 
 /** A copy of the state; `withEvents: false` starts the copy with no events (cheaper snapshots). */
 export function cloneCpu(c: Cpu, withEvents = true): Cpu {
+  const buffer = new ArrayBuffer(DATA_SIZE + STACK_SIZE);
+  const { data, stack } = memoryViews(buffer);
+  data.set(c.data);
+  stack.set(c.stack);
   return {
-    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag,
-    data: c.data.slice(), stack: c.stack.slice(),
+    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag, data, stack,
     events: withEvents ? c.events.slice() : [], end: c.end, instructions: c.instructions,
   };
 }

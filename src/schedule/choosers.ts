@@ -71,7 +71,9 @@ export class ReplayChooser implements Chooser {
 
 /** Decision lists are stored in case files as "chosen/options" tokens separated by spaces. */
 export function formatDecisions(list: readonly Decision[]): string {
-  return list.map(([c, n]) => `${c}/${n}`).join(" ");
+  let out = "";
+  for (let i = 0; i < list.length; i++) out += (i > 0 ? " " : "") + list[i]![0] + "/" + list[i]![1];
+  return out;
 }
 
 export function parseDecisions(text: string): Decision[] {
