@@ -59,7 +59,13 @@ function coveredBefore(mem: CodeMemory, ledger: RuleLedger, core: number, addr: 
   let best = -1;
   for (const cl of ledger.cleansDone) {
     if (!cl.lines.includes(line) || cl.issued <= best) continue;
-    const inv = ledger.invalDeliveries[core]!.find((d) => d.t > cl.completed && d.lines.includes(line));
+    let inv: { t: number } | undefined;
+    for (const d of ledger.invalDeliveries[core]!) {
+      if (d.t > cl.completed && d.lines.includes(line)) {
+        inv = d;
+        break;
+      }
+    }
     if (inv && lastSer > inv.t) best = cl.issued;
   }
   return best;
