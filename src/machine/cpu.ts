@@ -199,15 +199,13 @@ export function endWithFault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: numbe
 
 /** FNV-1a over private data and the live stack: the observation's memory digest. */
 export function memoryDigest(cpu: Cpu): string {
+  // Plain loops: the oracle keys every branch state by this digest.
   let h = 0x811c9dc5;
-  const mix = (b: number) => {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  };
-  for (const b of cpu.data) mix(b);
+  const data = cpu.data, stack = cpu.stack;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
   const sp = cpu.regs[ESP]!;
   const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
-  for (let i = from; i < STACK_SIZE; i++) mix(cpu.stack[i]!);
+  for (let i = from; i < STACK_SIZE; i++) h = Math.imul(h ^ stack[i]!, 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
