@@ -8,7 +8,7 @@ import { formatInstr } from "../isa/disasm.js";
 import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
-import { type CasePlan, instrKey, type OpSlotPlan } from "./plan.js";
+import { type CasePlan, isVersionInstrAt, type OpSlotPlan } from "./plan.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 
@@ -646,7 +646,7 @@ class Machine {
 
   private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
     const s = this.plan.kase.program.slots[p.slot]!;
-    return pc >= s.start && this.plan.versionInstrs[p.slot]!.has(instrKey(pc - s.start, bytes));
+    return pc >= s.start && isVersionInstrAt(this.plan.versionInstrList[p.slot]!, pc - s.start, bytes);
   }
 
   // ------------------------------------------------------------ core events

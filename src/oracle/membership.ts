@@ -40,6 +40,13 @@ interface Alternative {
   readonly content: Uint8Array;
 }
 
+/** `a.join(sep)` for a typed array, without its generic (slow) path: state keys are built per branch. */
+function join(a: ArrayLike<number>, sep: string): string {
+  let s = "";
+  for (let i = 0; i < a.length; i++) s += i > 0 ? sep + a[i]! : "" + a[i]!;
+  return s;
+}
+
 function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
   return a.kind === b.kind && (a.kind === "out"
     ? a.port === (b as typeof a).port && a.value === (b as typeof a).value
@@ -142,7 +149,7 @@ export class MembershipSearch {
     // Distinct contents with distinct states only; try the version the real passage fetched first.
     const seen = new Set<string>();
     const unique = out.filter((o) => {
-      const key = `${o.sw.join("")}:${o.content.join(",")}`;
+      const key = `${join(o.sw, "")}:${join(o.content, ",")}`;
       return seen.has(key) ? false : (seen.add(key), true);
     });
     const realPassage = this.real[n];
@@ -165,7 +172,7 @@ export class MembershipSearch {
 
   private stateKey(node: Node, k: number, content: Uint8Array): string {
     const c = node.cpu;
-    return `${c.pc}|${c.regs.join(",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${node.sw.join("")}|${k}|${content.join(",")}`;
+    return `${c.pc}|${join(c.regs, ",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${join(node.sw, "")}|${k}|${join(content, ",")}`;
   }
 
   private clone(node: Node): Node {
