@@ -1,7 +1,7 @@
 // A/B of the fuzzing engine's per-exec CPU cost between two builds, side by side in one run:
 // a fixed seed and a fixed number of steps (deterministic work), each build in its own child
 // process, alternated; also checks both builds found the same corpus and findings.
-//   node dist/scripts/engine-ab.js <old dist dir> <new dist dir> [steps=1500] [rounds=3]
+//   node dist/scripts/engine-ab.js <old dist dir> <new dist dir> [steps=1500] [rounds=3] [random|pct]
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 
 const [oldDir, newDir] = [process.argv[2], process.argv[3]];
 const steps = Number(process.argv[4] ?? 1500), rounds = Number(process.argv[5] ?? 3);
+const scheduler = process.argv[process.argv[2] === "--child" ? 5 : 6] === "pct" ? "pct" : "random";
 
 interface Sample { cpuMs: number; execs: number; digest: string; corpus: number; bits: number; findings: number }
 
@@ -18,7 +19,7 @@ if (process.argv[2] === "--child") {
   const { FuzzEngine } = await import(url("src/fuzz/engine.js"));
   const { NAMED_MODELS } = await import(url("src/models/named.js"));
   const { BUILTIN_STRATEGIES } = await import(url("src/strategies/registry.js"));
-  const engine = new FuzzEngine({ seed: 5, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
+  const engine = new FuzzEngine({ seed: 5, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler, feedback: true });
   const h = createHash("sha256");
   let findings = 0;
   const u0 = process.cpuUsage();
@@ -34,7 +35,7 @@ if (process.argv[2] === "--child") {
   console.log(JSON.stringify(s));
 } else {
   if (!oldDir || !newDir) throw new Error("usage: engine-ab <old dist> <new dist> [steps] [rounds]");
-  const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, "--child", dir, String(steps)], { encoding: "utf8" }));
+  const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, "--child", dir, String(steps), scheduler], { encoding: "utf8" }));
   const olds: Sample[] = [], news: Sample[] = [];
   for (let r = 0; r < rounds; r++) {
     olds.push(one(oldDir));
@@ -44,6 +45,6 @@ if (process.argv[2] === "--child") {
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratio = med(olds.map((o) => o.cpuMs)) / med(news.map((n) => n.cpuMs));
-  console.log(`median: new build ${ratio.toFixed(2)}x cheaper per exec (${steps} steps from seed 5, ${rounds} rounds, alternated)`);
+  console.log(`median: new build ${ratio.toFixed(2)}x cheaper per exec (${steps} steps from seed 5, ${scheduler} schedules, ${rounds} rounds, alternated)`);
   if (olds.some((o, i) => o.digest !== news[i]!.digest)) { console.log("DIFFERENT WORK: the builds do not compute the same thing"); process.exitCode = 1; }
 }
