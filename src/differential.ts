@@ -50,8 +50,9 @@ export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
   const chooser = new RecordingChooser(replay ?? policyFor(spec));
   const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget, trace: spec.trace });
   replay?.assertConsumed();
-  const withDecisions: RunResult = { ...run, decisions: chooser.decisions };
-  return { run: withDecisions, verdict: judge(prepared.plan, withDecisions, spec.judge), decisions: chooser.decisions };
+  // Decisions are materialized on first read (the oracle never reads them; recording does).
+  const withDecisions: RunResult = { ...run, get decisions() { return chooser.decisions; } };
+  return { run: withDecisions, verdict: judge(prepared.plan, withDecisions, spec.judge), get decisions() { return chooser.decisions; } };
 }
 
 /**

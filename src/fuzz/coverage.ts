@@ -26,9 +26,12 @@ export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pic
     const kind = slot.kind;
     bits.add(bit(`passage|${kind}|${passageVersion(p)}|${p.resolution ?? "-"}|${p.widened}|${p.badEmulation}`));
     for (const f of p.fetched) {
-      const origins = f.origin.map((o) => ORIGIN_CHAR[o]).join("");
+      let origins = "";
+      for (const o of f.origin) origins += ORIGIN_CHAR[o];
+      let firstStep = Infinity;
+      for (const s of f.patcherStepAt) if (s < firstStep) firstStep = s;
       const offset = Math.min(16, Math.max(-1, f.addr - slot.start));
-      bits.add(bit(`fetch|${kind}|${offset}|${origins}|${phaseAfter(Math.min(...f.patcherStepAt))}|${p.resolution ?? "-"}`));
+      bits.add(bit(`fetch|${kind}|${offset}|${origins}|${phaseAfter(firstStep)}|${p.resolution ?? "-"}`));
     }
   }
   for (const d of verdict.divergences) bits.add(bit(`div|${d.cause}|${d.effect}|${d.slotKind}|${d.phase.kind}`));

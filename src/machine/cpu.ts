@@ -19,21 +19,32 @@ export interface Cpu {
   instructions: number;
 }
 
+/**
+ * Data and stack share one backing store (one allocation per core, per clone): states are created
+ * and cloned per run, per oracle branch and per trap, and each typed-array backing store costs.
+ */
+function memoryViews(buffer: ArrayBuffer): { data: Uint8Array; stack: Uint8Array } {
+  return { data: new Uint8Array(buffer, 0, DATA_SIZE), stack: new Uint8Array(buffer, DATA_SIZE, STACK_SIZE) };
+}
+
 export function newCpu(entry: number): Cpu {
   const regs = new Uint32Array(8);
   regs[ESP] = STACK_TOP;
+  const { data, stack } = memoryViews(new ArrayBuffer(DATA_SIZE + STACK_SIZE));
   return {
-    pc: entry, regs, zf: false, iflag: true,
-    data: new Uint8Array(DATA_SIZE), stack: new Uint8Array(STACK_SIZE),
+    pc: entry, regs, zf: false, iflag: true, data, stack,
     events: [], end: undefined, instructions: 0,
   };
 }
 
 /** A copy of the state; `withEvents: false` starts the copy with no events (cheaper snapshots). */
 export function cloneCpu(c: Cpu, withEvents = true): Cpu {
+  const buffer = new ArrayBuffer(DATA_SIZE + STACK_SIZE);
+  const { data, stack } = memoryViews(buffer);
+  data.set(c.data);
+  stack.set(c.stack);
   return {
-    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag,
-    data: c.data.slice(), stack: c.stack.slice(),
+    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag, data, stack,
     events: withEvents ? c.events.slice() : [], end: c.end, instructions: c.instructions,
   };
 }
@@ -188,15 +199,13 @@ export function endWithFault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: numbe
 
 /** FNV-1a over private data and the live stack: the observation's memory digest. */
 export function memoryDigest(cpu: Cpu): string {
+  // Plain loops: the oracle keys every branch state by this digest.
   let h = 0x811c9dc5;
-  const mix = (b: number) => {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  };
-  for (const b of cpu.data) mix(b);
+  const data = cpu.data, stack = cpu.stack;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
   const sp = cpu.regs[ESP]!;
   const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
-  for (let i = from; i < STACK_SIZE; i++) mix(cpu.stack[i]!);
+  for (let i = from; i < STACK_SIZE; i++) h = Math.imul(h ^ stack[i]!, 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 

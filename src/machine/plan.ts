@@ -23,6 +23,38 @@ export interface CasePlan {
   readonly images: readonly Uint8Array[];
   /** Per slot: "offset:hex" of every instruction of either version (to detect widened passages). */
   readonly versionInstrs: readonly ReadonlySet<string>[];
+  /** The same instructions as (offset, bytes), checked per executed instruction without building keys. */
+  readonly versionInstrList: readonly (readonly VersionInstr[])[];
+}
+
+export interface VersionInstr {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+function instrList(s: Slot): VersionInstr[] {
+  const out: VersionInstr[] = [];
+  for (const bytes of [s.old, s.new]) {
+    let o = 0;
+    while (o < bytes.length) {
+      const d = decode(bytes, o, bytes.length);
+      if ("incomplete" in d) break;
+      out.push({ offset: o, bytes: bytes.subarray(o, o + d.len) });
+      o += d.len;
+    }
+  }
+  return out;
+}
+
+/** Whether `bytes` at `offset` in the slot is an instruction of either version (versionInstrs.has(instrKey(...))). */
+export function isVersionInstrAt(list: readonly VersionInstr[], offset: number, bytes: readonly number[]): boolean {
+  for (const v of list) {
+    if (v.offset !== offset || v.bytes.length !== bytes.length) continue;
+    let same = true;
+    for (let i = 0; i < bytes.length && same; i++) same = v.bytes[i] === bytes[i];
+    if (same) return true;
+  }
+  return false;
 }
 
 function instrKeys(s: Slot): Set<string> {
@@ -70,6 +102,7 @@ export function planCase(kase: Case): CasePlan {
   return {
     kase, base, end: base + program.code.length, slotAt, opSlots, opsOfSlot, images,
     versionInstrs: program.slots.map(instrKeys),
+    versionInstrList: program.slots.map(instrList),
   };
 }
 

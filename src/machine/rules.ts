@@ -32,11 +32,18 @@ function unsynchronizedXmc(mem: CodeMemory, ledger: RuleLedger, core: number, ad
   const last = times[times.length - 1]!;
   let firstOnly = true, anyRecent = false, allStoredCC = true;
   for (let i = 0; i < len; i++) {
-    const recent = (mem.mods.get(addr + i - mem.base) ?? []).filter((m) => m.t > last);
-    if (recent.length === 0) continue;
+    const mods = mem.mods.get(addr + i - mem.base);
+    if (!mods) continue;
+    // Runs on every executed modified instruction: loops, no filtered copies.
+    let recent = false;
+    for (const m of mods) {
+      if (m.t <= last) continue;
+      recent = true;
+      if (m.value !== CC) allStoredCC = false;
+    }
+    if (!recent) continue;
     anyRecent = true;
     if (i > 0) firstOnly = false;
-    if (recent.some((m) => m.value !== CC)) allStoredCC = false;
   }
   if (!anyRecent) return undefined;
   if (firstOnly && (mem.byteAt(addr, last) === CC || allStoredCC)) return undefined;
@@ -47,11 +54,18 @@ function unsynchronizedXmc(mem: CodeMemory, ledger: RuleLedger, core: number, ad
 function coveredBefore(mem: CodeMemory, ledger: RuleLedger, core: number, addr: number, now: number): number {
   const line = Math.floor((addr - mem.base) / LINE);
   const sers = ledger.serializeTimes[core]!;
-  const lastSer = sers.filter((t) => t <= now).pop() ?? 0;
+  let lastSer = 0;
+  for (const t of sers) if (t <= now) lastSer = t;
   let best = -1;
   for (const cl of ledger.cleansDone) {
     if (!cl.lines.includes(line) || cl.issued <= best) continue;
-    const inv = ledger.invalDeliveries[core]!.find((d) => d.t > cl.completed && d.lines.includes(line));
+    let inv: { t: number } | undefined;
+    for (const d of ledger.invalDeliveries[core]!) {
+      if (d.t > cl.completed && d.lines.includes(line)) {
+        inv = d;
+        break;
+      }
+    }
     if (inv && lastSer > inv.t) best = cl.issued;
   }
   return best;

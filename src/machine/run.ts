@@ -1,5 +1,5 @@
 import type {
-  ByteOrigin, Chooser, CoreObservation, FetchedInstr, Instr, IpiFn, Model,
+  ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, PatcherCtx,
   Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
@@ -8,7 +8,7 @@ import { formatInstr } from "../isa/disasm.js";
 import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
-import { type CasePlan, instrKey } from "./plan.js";
+import { type CasePlan, isVersionInstrAt, type OpSlotPlan } from "./plan.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 
@@ -195,6 +195,25 @@ class Machine {
     return r;
   }
 
+  /** `guard(what, () => gen.next(value))` without a closure per scheduler event. */
+  private guardNext<T, R>(what: string, gen: Generator<T, R, unknown>, value: unknown): IteratorResult<T, R> {
+    if (this.opts.stepWallMs) return this.guard(what, () => gen.next(value));
+    try {
+      return gen.next(value);
+    } catch (e) {
+      if (e instanceof HarnessError) throw e;
+      throw new HarnessError(`strategy ${this.strategy.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private pctx: PatcherCtx | undefined;
+  private readonly hctxs: HandlerCtx[] = [];
+
+  /** One handler ctx per core and run (it closes over the env and the core id only). */
+  private handlerCtxOf(core: number): HandlerCtx {
+    return (this.hctxs[core] ??= handlerCtx(this.env, core));
+  }
+
   /** A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`) misuses the API. */
   private checked(value: unknown, what: string): Step {
     const k = (value as { k?: unknown } | null)?.k;
@@ -229,10 +248,11 @@ class Machine {
       this.pstep = undefined;
       return;
     }
-    const ctx = patcherCtx(this.env, this.model.storeAtomicity);
+    // One ctx per run: it only closes over the machine's read-only env.
+    const ctx = (this.pctx ??= patcherCtx(this.env, this.model.storeAtomicity));
     const patches = this.slotPatches(this.op);
     this.gen = this.guard("patch", () => this.strategy.patch(ctx, patches));
-    const first = this.guard("patch", () => this.gen!.next());
+    const first = this.guardNext("patch", this.gen, undefined);
     this.opStarted = false;
     this.syncs = 0;
     this.setPatcherStep(first.done ? { k: "nop" } : this.checked(first.value, "patch"));
@@ -258,7 +278,7 @@ class Machine {
     if (step.k === "waitAcks" || step.k === "release" || step.k === "waitOutside") this.syncs++;
     if (this.tracing && step.k !== "store") this.traceEv(0, "step", () => (step.k === "ipi" ? "IPI to every running core" : "key" in step ? `${step.k} ${step.key}` : step.k));
     this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
-    const next = this.guard("patch", () => this.gen!.next(result));
+    const next = this.guardNext("patch", this.gen!, result);
     if (!next.done) {
       this.setPatcherStep(this.checked(next.value, "patch"));
       return;
@@ -283,19 +303,21 @@ class Machine {
         for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended && !this.outside!.seen.has(c)) return false;
         return true;
       case "barrier":
-        if (this.cleans.some((p) => p.issuer === actor)) return false;
-        for (let c = 1; c < this.nCores; c++) if (this.cores[c]!.invals.some((v) => v.issuer === actor)) return false;
+        // Loops rather than closures: barriers are polled on every scheduler event.
+        for (const p of this.cleans) if (p.issuer === actor) return false;
+        for (let c = 1; c < this.nCores; c++) for (const v of this.cores[c]!.invals) if (v.issuer === actor) return false;
         return true;
       default: return true;
     }
   }
 
+  private patcherOnly(actor: number, step: Step): void {
+    if (actor !== 0) throw new HarnessError(`strategy ${this.strategy.name}: step "${step.k}" is only allowed on the patcher`);
+  }
+
   private execStep(actor: number, step: Step): unknown {
-    const patcherOnly = () => {
-      if (actor !== 0) throw new HarnessError(`strategy ${this.strategy.name}: step "${step.k}" is only allowed on the patcher`);
-    };
     switch (step.k) {
-      case "store": patcherOnly(); this.store(step.addr, step.bytes); return undefined;
+      case "store": this.patcherOnly(actor, step); this.store(step.addr, step.bytes); return undefined;
       case "load": return this.data.get(step.key);
       case "dstore": this.data.set(step.key, step.value); return undefined;
       case "add": {
@@ -310,7 +332,7 @@ class Machine {
       }
       case "serialize": if (actor > 0) this.serializeCore(this.cores[actor]!); return undefined;
       case "ipi":
-        patcherOnly();
+        this.patcherOnly(actor, step);
         for (let c = 1; c < this.nCores; c++) {
           const core = this.cores[c]!;
           if (core.ended) continue;
@@ -318,15 +340,15 @@ class Machine {
           this.awaitingAck.add(c);
         }
         return undefined;
-      case "waitAcks": patcherOnly(); this.awaitingAck.clear(); return undefined;
+      case "waitAcks": this.patcherOnly(actor, step); this.awaitingAck.clear(); return undefined;
       case "stop":
-        patcherOnly();
+        this.patcherOnly(actor, step);
         this.stop = { outsideSlots: step.outsideSlots, slots: this.plan.opSlots[this.op]!.map((p) => p.slot) };
         this.parkCores();
         return undefined;
-      case "awaitParked": patcherOnly(); return undefined;
+      case "awaitParked": this.patcherOnly(actor, step); return undefined;
       case "release":
-        patcherOnly();
+        this.patcherOnly(actor, step);
         this.stop = undefined;
         for (let c = 1; c < this.nCores; c++) {
           const core = this.cores[c]!;
@@ -335,7 +357,7 @@ class Machine {
           this.serializeCore(core);
         }
         return undefined;
-      case "waitOutside": patcherOnly(); this.outside = undefined; return undefined;
+      case "waitOutside": this.patcherOnly(actor, step); this.outside = undefined; return undefined;
       case "clean": this.issueClean(step.range, actor); return undefined;
       case "inval": this.issueInval(step.range, actor); return undefined;
       case "barrier": case "await": case "nop": return undefined;
@@ -395,7 +417,7 @@ class Machine {
     const b = this.model.fetchBlock;
     if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
     core.memoIns = undefined;
-    if (decodedToo) core.decoded.clear();
+    if (decodedToo && core.decoded.size > 0) core.decoded.clear(); // clearing an empty Map still reallocates it
   }
 
   private serializeCore(core: CoreRt): void {
@@ -577,7 +599,7 @@ class Machine {
     if (kk < 0) return "invariant";
     const op = kk === k ? j : this.opForSlot(kk);
     if (op < 0) return "invariant";
-    const p = this.plan.opSlots[op]!.find((x) => x.slot === kk)!;
+    const p = slotPlanOf(this.plan.opSlots[op]!, kk);
     const s = this.plan.kase.program.slots[kk]!;
     const o = addr - s.start;
     const from = p.from[o]!, to = p.to[o]!;
@@ -624,7 +646,7 @@ class Machine {
 
   private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
     const s = this.plan.kase.program.slots[p.slot]!;
-    return pc >= s.start && this.plan.versionInstrs[p.slot]!.has(instrKey(pc - s.start, bytes));
+    return pc >= s.start && isVersionInstrAt(this.plan.versionInstrList[p.slot]!, pc - s.start, bytes);
   }
 
   // ------------------------------------------------------------ core events
@@ -692,9 +714,9 @@ class Machine {
       this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    const hctx = handlerCtx(this.env, core.id);
+    const hctx = this.handlerCtxOf(core.id);
     const gen = this.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
-    const first = this.guard("onInt3", () => gen.next());
+    const first = this.guardNext("onInt3", gen, undefined);
     if (first.done) {
       this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
@@ -771,7 +793,7 @@ class Machine {
 
   /** Whether the handler's effect equals executing the op's from or to first instruction (SPEC 7.1). */
   private versionEffect(p: Passage, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
-    const plan = this.plan.opSlots[p.op]!.find((x) => x.slot === p.slot)!;
+    const plan = slotPlanOf(this.plan.opSlots[p.op]!, p.slot);
     const s = this.plan.kase.program.slots[p.slot]!;
     for (const [name, version] of [["old", plan.from], ["new", plan.to]] as const) {
       const trial = cloneCpu(before, false);
@@ -792,9 +814,9 @@ class Machine {
     if (this.tracing) this.traceEv(core.id, "ipi", () => "IPI delivered");
     const fn = ipi.fn;
     if (fn) {
-      const hctx = handlerCtx(this.env, core.id);
+      const hctx = this.handlerCtxOf(core.id);
       const gen = this.guard("IPI function", () => fn(hctx));
-      const first = this.guard("IPI function", () => gen.next());
+      const first = this.guardNext("IPI function", gen, undefined);
       if (!first.done) {
         core.handler = { kind: "ipi", gen, step: this.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
@@ -817,7 +839,7 @@ class Machine {
     const result = this.execStep(core.id, h.step);
     this.work++;
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
-    const next = this.guard(h.kind === "int3" ? "onInt3" : "IPI function", () => h.gen.next(result));
+    const next = this.guardNext(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
     if (!next.done) {
       h.step = this.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
       return;
@@ -843,13 +865,19 @@ class Machine {
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
       if (core.ended || core.parked || core.handler || !core.cpu.iflag) continue;
-      if (stop.outsideSlots && stop.slots.some((k) => {
-        const s = this.plan.kase.program.slots[k]!;
-        return core.cpu.pc > s.start && core.cpu.pc < s.start + s.len;
-      })) continue;
+      if (stop.outsideSlots && this.insideAnySlot(core.cpu.pc, stop.slots)) continue;
       core.parked = true;
       if (this.tracing) this.traceEv(c, "park", () => `parked at 0x${core.cpu.pc.toString(16)}`);
     }
+  }
+
+  /** Whether pc is strictly inside one of the slots (a loop: checked after every event while stopped). */
+  private insideAnySlot(pc: number, slots: readonly number[]): boolean {
+    for (const k of slots) {
+      const s = this.plan.kase.program.slots[k]!;
+      if (pc > s.start && pc < s.start + s.len) return true;
+    }
+    return false;
   }
 
   private updateSeen(): void {
@@ -932,21 +960,22 @@ class Machine {
       case Ev.Ipi: this.deliverIpi(core); break;
       case Ev.Handler: this.runHandlerStep(core); break;
       case Ev.Snoop: {
-        const [s] = core.snoops.splice(idx, 1);
+        const s = removeAt(core.snoops, idx);
         this.deliverSnoop(core, s!.lo, s!.hi);
         if (this.tracing) this.traceEv(c, "snoop", () => `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
         break;
       }
       case Ev.Inval: {
-        const [v] = core.invals.splice(idx, 1);
+        const v = removeAt(core.invals, idx);
         for (const l of v!.lines) core.icache[l] = -1;
         this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
         if (this.tracing) this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
         break;
       }
       case Ev.Clean: {
-        const [cl] = this.cleans.splice(idx, 1);
-        cl!.lines.forEach((l, i) => { this.mem.pou![l] = Math.max(this.mem.pou![l]!, cl!.targets[i]!); });
+        const cl = removeAt(this.cleans, idx);
+        const pou = this.mem.pou!;
+        for (let i = 0; i < cl.lines.length; i++) pou[cl.lines[i]!] = Math.max(pou[cl.lines[i]!]!, cl.targets[i]!);
         this.ledger.cleansDone.push({ issued: cl!.issued, completed: this.t, lines: cl!.lines });
         if (this.tracing) this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
         break;
@@ -974,12 +1003,16 @@ class Machine {
   private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      const mine = events.slice(0, n).filter((ev) => this.actorOf(ev) === actor);
-      if (mine.length === 0) continue;
+      // Deliver pending state changes before executing, so the fair phase always makes progress:
+      // the actor's first event of the highest kind (what a stable descending sort puts first).
+      let pick = -1;
+      for (let j = 0; j < n; j++) {
+        const ev = events[j]!;
+        if (this.actorOf(ev) === actor && (pick < 0 || ev >>> 20 > pick >>> 20)) pick = ev;
+      }
+      if (pick < 0) continue;
       this.rr = actor + 1;
-      // Deliver pending state changes before executing, so the fair phase always makes progress.
-      mine.sort((a, b) => (b >>> 20) - (a >>> 20));
-      return mine[0]!;
+      return pick;
     }
     return events[0]!;
   }
@@ -1056,6 +1089,20 @@ class Machine {
       soloBudget: this.opts.soloBudget,
     };
   }
+}
+
+/** The plan of `slot` in an op's slot list (a loop: called per fetched byte inside slots). */
+function slotPlanOf(plans: readonly OpSlotPlan[], slot: number): OpSlotPlan {
+  for (const p of plans) if (p.slot === slot) return p;
+  return undefined as unknown as OpSlotPlan; // callers only ask for slots the op lists
+}
+
+/** Removes and returns a[i] without allocating (splice returns a fresh array). */
+function removeAt<T>(a: T[], i: number): T {
+  const v = a[i]!;
+  for (let j = i; j < a.length - 1; j++) a[j] = a[j + 1]!;
+  a.pop();
+  return v;
 }
 
 /** `trial` started from an event-less snapshot taken when b had `eventsBefore` events. */

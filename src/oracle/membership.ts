@@ -1,7 +1,7 @@
 import type { CoreObservation, ObsEvent, Passage } from "../types.js";
 import { type Cpu, cloneCpu, finalRegs, Flow, memoryDigest, newCpu } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
-import { soloStep } from "./solo.js";
+import { type InvariantDecodes, invariantDecodes, soloStep } from "./solo.js";
 import type { Windows } from "./windows.js";
 
 // Membership of one core's observation in the stop_machine reference family (SPEC 6.2-6.3): walk
@@ -40,6 +40,13 @@ interface Alternative {
   readonly content: Uint8Array;
 }
 
+/** `a.join(sep)` for a typed array, without its generic (slow) path: state keys are built per branch. */
+function join(a: ArrayLike<number>, sep: string): string {
+  let s = "";
+  for (let i = 0; i < a.length; i++) s += i > 0 ? sep + a[i]! : "" + a[i]!;
+  return s;
+}
+
 function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
   return a.kind === b.kind && (a.kind === "out"
     ? a.port === (b as typeof a).port && a.value === (b as typeof a).value
@@ -54,11 +61,21 @@ function sameEnd(cpu: Cpu, obs: CoreObservation): boolean {
   return regs.every((r, i) => r === obs.regs[i]) && memoryDigest(cpu) === obs.digest;
 }
 
+/** Per case plan (pure per case: shared by every core, run and replay of the case). */
+const DECODES = new WeakMap<CasePlan, InvariantDecodes>();
+
+function decodesOf(plan: CasePlan): InvariantDecodes {
+  let d = DECODES.get(plan);
+  if (!d) DECODES.set(plan, (d = invariantDecodes(plan.slotAt)));
+  return d;
+}
+
 export class MembershipSearch {
   private readonly slots;
   private readonly nSlots: number;
   private readonly code: Uint8Array;
   private readonly hang: boolean;
+  private readonly decodes: InvariantDecodes;
   private readonly limit: number;
   private readonly cap: number;
   private work = 0;
@@ -78,6 +95,7 @@ export class MembershipSearch {
     this.slots = plan.kase.program.slots;
     this.nSlots = this.slots.length;
     this.code = plan.images[0]!.slice();
+    this.decodes = decodesOf(plan);
     this.hang = obs.end.kind === "unfinished";
     this.limit = Math.max(obs.instructions, soloBudget) * 2 + 1000;
     this.cap = 64 * this.limit + 100_000;
@@ -131,7 +149,7 @@ export class MembershipSearch {
     // Distinct contents with distinct states only; try the version the real passage fetched first.
     const seen = new Set<string>();
     const unique = out.filter((o) => {
-      const key = `${o.sw.join("")}:${o.content.join(",")}`;
+      const key = `${join(o.sw, "")}:${join(o.content, ",")}`;
       return seen.has(key) ? false : (seen.add(key), true);
     });
     const realPassage = this.real[n];
@@ -154,7 +172,7 @@ export class MembershipSearch {
 
   private stateKey(node: Node, k: number, content: Uint8Array): string {
     const c = node.cpu;
-    return `${c.pc}|${c.regs.join(",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${node.sw.join("")}|${k}|${content.join(",")}`;
+    return `${c.pc}|${join(c.regs, ",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${join(node.sw, "")}|${k}|${join(content, ",")}`;
   }
 
   private clone(node: Node): Node {
@@ -208,7 +226,7 @@ export class MembershipSearch {
         return (this.hang && node.pos === obs.events.length) || this.fail(node, []);
       }
       this.work++;
-      const flow = soloStep(cpu, this.code, base, this.slots);
+      const flow = soloStep(cpu, this.code, base, this.slots, this.decodes);
       // Compare new events with the observation, then drop them: the branch keeps only a position.
       const events = cpu.events;
       for (let i = 0; i < events.length; i++) {

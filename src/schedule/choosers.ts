@@ -9,18 +9,29 @@ export class DriftError extends Error {
   }
 }
 
-/** Wraps a policy and records every decision it makes (index chosen, option count). */
+/**
+ * Wraps a policy and records every decision it makes (index chosen, option count). The record is
+ * kept flat (chosen, options, chosen, ...) and turned into Decision pairs only when read: most runs
+ * are never recorded, and a pair per scheduler event was a large share of a run's garbage.
+ */
 export class RecordingChooser implements Chooser {
-  readonly decisions: Decision[] = [];
+  private readonly flat: number[] = [];
+  private pairs: Decision[] | undefined;
   constructor(private readonly policy: Chooser) {}
+  /** Every decision so far (the same array on every read; later decisions are appended to it). */
+  get decisions(): Decision[] {
+    const pairs = (this.pairs ??= []);
+    for (let i = pairs.length * 2; i < this.flat.length; i += 2) pairs.push([this.flat[i]!, this.flat[i + 1]!]);
+    return pairs;
+  }
   choose(options: number, what: string): number {
     const chosen = this.policy.choose(options, what);
-    this.decisions.push([chosen, options]);
+    this.flat.push(chosen, options);
     return chosen;
   }
   chooseEvent(actors: readonly number[]): number {
     const chosen = this.policy.chooseEvent ? this.policy.chooseEvent(actors) : this.policy.choose(actors.length, "event");
-    this.decisions.push([chosen, actors.length]);
+    this.flat.push(chosen, actors.length);
     return chosen;
   }
 }
@@ -71,7 +82,9 @@ export class ReplayChooser implements Chooser {
 
 /** Decision lists are stored in case files as "chosen/options" tokens separated by spaces. */
 export function formatDecisions(list: readonly Decision[]): string {
-  return list.map(([c, n]) => `${c}/${n}`).join(" ");
+  let out = "";
+  for (let i = 0; i < list.length; i++) out += (i > 0 ? " " : "") + list[i]![0] + "/" + list[i]![1];
+  return out;
 }
 
 export function parseDecisions(text: string): Decision[] {
