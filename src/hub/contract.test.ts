@@ -116,8 +116,8 @@ contract({
 
 let server: RedisProcess | undefined;
 let prefixes = 0;
-if (!haveRedis) describe.skip("hub contract: redis (redis-server missing)", () => it("needs redis-server", () => undefined));
-else contract({
+// Without a server (never on CI: see above) the Redis half is reported as skipped, not passed.
+describe.skipIf(!haveRedis)("with a redis-server", () => contract({
   name: "redis",
   signatures: 500,
   fresh: (n) => {
@@ -128,4 +128,4 @@ else contract({
   server = await startRedis();
 }, async () => {
   await server?.stop();
-});
+}));
