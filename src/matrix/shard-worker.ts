@@ -19,10 +19,14 @@ async function serve(m: ToShardThread, opts: ShardThreadOptions): Promise<void> 
     if (!strategies.has(shard.strategy)) strategies.set(shard.strategy, await resolveStrategy(shard.strategy));
     if (!models.has(shard.model)) models.set(shard.model, resolveModel(shard.model));
     const strategy = strategies.get(shard.strategy)!, model = models.get(shard.model)!;
+    // The engine confirms each finding with a traced replay of the reproducer as saved; its report
+    // comes from that same replay.
+    const replays = new TracedReplays();
     const run = runShard(shard, strategy, model, {
       ...opts,
+      replay: (reproducer, _prepared, s, mo) => replays.replay(reproducer, s, mo),
       onProgress: (execs) => send({ type: "progress", id: m.id, execs }),
-      onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: new TracedReplays().reportOf(finding, [strategy], [model]) }),
+      onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: replays.reportOf(finding, [strategy], [model]) }),
     });
     send({ type: "done", id: m.id, run });
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { Model, Shard, ShardResult, Strategy } from "../types.js";
-import { FuzzEngine, ruleSignatures, type Finding } from "../fuzz/engine.js";
+import { FuzzEngine, ruleSignatures, type EngineOptions, type Finding } from "../fuzz/engine.js";
 
 // One shard of a matrix cell: a fuzzing engine on one (strategy, model) from one seed until its
 // exec or time budget runs out. Pure computation; the thread shell (shard-thread.ts) and the hub
@@ -14,6 +14,8 @@ export interface ShardOptions {
   readonly minimizeMs?: number;
   /** Called with each confirmed finding as soon as it exists, and again once minimized. */
   readonly onFinding?: (f: Finding) => void;
+  /** The engine's strict replays (see EngineOptions.replay): a traced one also yields the report. */
+  readonly replay?: EngineOptions["replay"];
   /** Called now and then with the execs so far (a heartbeat for watchdogs and leases). */
   readonly onProgress?: (execs: number) => void;
   /** Asked between execs: stop early (the result then covers the execs done). */
@@ -31,7 +33,7 @@ const PROGRESS_EVERY = 64;
 export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: ShardOptions = {}): ShardRun {
   const engine = new FuzzEngine({
     seed: `shard:${shard.seed}`, strategies: [strategy], models: [model],
-    scheduler: opts.scheduler ?? "pct", feedback: true, maxCores: opts.maxCores,
+    scheduler: opts.scheduler ?? "pct", feedback: true, maxCores: opts.maxCores, replay: opts.replay,
   });
   const signatures = new Set<string>(), rules = new Set<string>();
   const findings: Finding[] = [];
