@@ -4,10 +4,9 @@ import { writeCaseFile } from "../case/save.js";
 import { InputError } from "../errors.js";
 import { expectationOf } from "../differential.js";
 import type { Size } from "../fuzz/minimize.js";
-import { NAMED_MODELS } from "../models/named.js";
 import { IsolatedCells } from "./cells.js";
 import { EXIT } from "./exit.js";
-import { selectRecordedRuns } from "./resolve.js";
+import { modelsOfRuns, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface MinimizeOptions {
@@ -26,7 +25,7 @@ const sizeText = (s: Size) => `${s.cores} cores, ${s.ops} ops, ${s.slots} slots,
 export async function minimizeCommand(file: string, opts: MinimizeOptions): Promise<void> {
   const loaded = withFile(file, () => loadCaseFile(file));
   const selected = await selectRecordedRuns(loaded.kase.runs, opts, file);
-  const models = [...new Map([...selected.map((r) => r.model), ...NAMED_MODELS].map((m) => [m.name, m])).values()];
+  const models = modelsOfRuns(selected);
   // The replays run in a worker thread: a strategy step that never yields is cut off (exit 3).
   const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.stallTimeout);
   try {

@@ -2,7 +2,6 @@ import type { Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { InputError } from "../errors.js";
 import { expectationOf, sameExpectation } from "../differential.js";
-import { NAMED_MODELS } from "../models/named.js";
 import { IsolatedCells } from "./cells.js";
 import { runJson } from "../report/json.js";
 import { formatReport } from "../report/text.js";
@@ -10,7 +9,7 @@ import { crashReportModel, type CrashReportModel } from "../report/html/crash-mo
 import { crashReportHtml } from "../report/html/crash.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import { exitFor } from "./exit.js";
-import { selectRecordedRuns } from "./resolve.js";
+import { modelsOfRuns, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface ReproOptions {
@@ -29,7 +28,7 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   const loaded = withFile(file, () => loadCaseFile(file));
   const runs = await selectRecordedRuns(loaded.kase.runs, opts, file);
   if (runs.length === 0) throw new InputError(`${file}: no recorded run to replay${opts.strategy || opts.model ? " for the given strategy/model" : ""}`);
-  const models = [...new Map([...runs.map((r) => r.model), ...NAMED_MODELS].map((m) => [m.name, m])).values()];
+  const models = modelsOfRuns(runs);
   const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.timeout);
   const verdicts: Verdict[] = [];
   const json: unknown[] = [];

@@ -44,3 +44,8 @@ export async function selectRecordedRuns(
     return [{ run, index, strategy, model }];
   });
 }
+
+/** The models a cell thread needs for these recorded runs: theirs (model files included) and every named one. */
+export function modelsOfRuns(runs: readonly { readonly model: Model }[]): Model[] {
+  return [...new Map([...runs.map((r) => r.model), ...NAMED_MODELS].map((m) => [m.name, m])).values()];
+}
