@@ -50,9 +50,24 @@ export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
   const chooser = new RecordingChooser(replay ?? policyFor(spec));
   const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget, trace: spec.trace });
   replay?.assertConsumed();
-  // Decisions are materialized on first read (the oracle never reads them; recording does).
-  const withDecisions: RunResult = { ...run, get decisions() { return chooser.decisions; } };
-  return { run: withDecisions, verdict: judge(prepared.plan, withDecisions, spec.judge), get decisions() { return chooser.decisions; } };
+  return new RecordedOutcome(run, judge(prepared.plan, run, spec.judge), chooser);
+}
+
+/** The outcome as plain data, to post to another thread (a structured clone drops getters). */
+export function settledOutcome(o: Outcome): Outcome {
+  return { run: o.run, verdict: o.verdict, decisions: o.decisions };
+}
+
+/**
+ * An outcome whose decision list is materialized on first read (the oracle never reads it;
+ * recording does). A class, not a literal with a getter: V8 allocates such literals in the old
+ * generation, where a dead one kept its whole run alive across young-generation collections.
+ */
+class RecordedOutcome implements Outcome {
+  constructor(readonly run: RunResult, readonly verdict: Verdict, private readonly recorder: RecordingChooser) {}
+  get decisions(): readonly Decision[] {
+    return this.recorder.decisions;
+  }
 }
 
 /**
@@ -64,7 +79,7 @@ export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules
   const last = seed + schedules - 1;
   let outcome = runOnce(prepared, { ...spec, seed });
   while (outcome.verdict.kind === "clean" && seed < last) outcome = runOnce(prepared, { ...spec, seed: ++seed });
-  return { ...outcome, seed };
+  return { run: outcome.run, verdict: outcome.verdict, decisions: outcome.decisions, seed };
 }
 
 /** What a recorded run stores about its verdict. */

@@ -339,7 +339,8 @@ export interface RunResult {
     readonly patcherStuck: boolean;
   };
   readonly harnessError?: string;
-  readonly decisions: readonly Decision[];
+  /** How many scheduler decisions the run made (the list is recorded by its chooser). */
+  readonly decisionCount: number;
   readonly events: number;
   readonly trace: readonly TraceEvent[];
   readonly finalCode: Uint8Array;

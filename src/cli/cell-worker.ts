@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Model, Strategy } from "../types.js";
 import { parseCase } from "../case/load.js";
-import { prepare, runOnce, searchSchedules } from "../differential.js";
+import { prepare, runOnce, searchSchedules, settledOutcome } from "../differential.js";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { exploreExhaustive } from "../schedule/exhaustive.js";
@@ -48,12 +48,12 @@ async function main(): Promise<void> {
         reply = { kind: "verified", result };
       } else if (job.mode === "minimize") {
         const m = minimize(prepared.kase, strategy, model, job.decisions ?? [], job.signature ?? "", { seed: job.seed, maxRuns: job.maxRuns, shouldStop: () => (beat(), false) });
-        reply = { kind: "minimized", result: m, final: runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions }) };
+        reply = { kind: "minimized", result: m, final: settledOutcome(runOnce(prepare(m.kase, m.soloBudget), { strategy, model, decisions: m.decisions })) };
       } else if (job.mode === "search") {
         const o = searchSchedules(prepared, spec, job.schedules ?? 1);
         reply = { kind: "done", outcome: o, seed: o.seed };
       } else {
-        reply = { kind: "done", outcome: runOnce(prepared, { ...spec, decisions: job.decisions ?? [] }), seed: job.seed };
+        reply = { kind: "done", outcome: settledOutcome(runOnce(prepared, { ...spec, decisions: job.decisions ?? [] })), seed: job.seed };
       }
     } catch (e) {
       const kind = e instanceof DriftError ? "drift" : e instanceof InputError ? "input" : "internal";

@@ -136,6 +136,8 @@ class Machine {
   readonly ledger: RuleLedger;
   t = 0;
   work = 0;
+  /** Scheduler decisions made (the list itself is the chooser's). */
+  decisionCount = 0;
   patcherSteps = 0;
   op = 0;
   gen: Generator<Step, void, unknown> | undefined;
@@ -436,6 +438,7 @@ class Machine {
   private choose(options: number, what: string): number {
     if (options <= 1) return 0;
     if (this.fair) return options - 1;
+    this.decisionCount++;
     return this.opts.chooser.choose(options, what);
   }
 
@@ -445,6 +448,7 @@ class Machine {
   /** Picks one of events[0..n). */
   private chooseEvent(events: readonly number[], n: number): number {
     if (n <= 1) return 0;
+    this.decisionCount++;
     const chooser = this.opts.chooser;
     if (!chooser.chooseEvent) return chooser.choose(n, "event");
     const actors = this.actors;
@@ -1082,7 +1086,7 @@ class Machine {
       wrongFinalCode: finished ? this.wrongFinalCode : undefined,
       hung: finished || harnessError ? undefined : { deadlock, stuckCores, blockedCores, patcherStuck: this.gen !== undefined },
       harnessError,
-      decisions: [],
+      decisionCount: this.decisionCount,
       events: this.t,
       trace: this.trace,
       finalCode: this.mem.bytes.slice(),

@@ -39,14 +39,16 @@ export interface JudgeOptions {
 }
 
 export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): Verdict {
-  const base = { strategy: run.strategy, model: run.model, rules: run.rules };
-  if (run.harnessError) return { ...base, kind: "harness-error", divergences: [], harnessError: run.harnessError };
+  // Verdicts are built as whole literals, without spreads (see strategies/ctx.ts on V8 and spreads).
+  if (run.harnessError) {
+    return { strategy: run.strategy, model: run.model, rules: run.rules, kind: "harness-error", divergences: [], harnessError: run.harnessError };
+  }
   const divergences: Divergence[] = [];
   const check = (obs: CoreObservation) => {
     const win = windowsOf(run, obs.core);
     const search = new MembershipSearch(plan, obs.core, obs, win, passagesOf(run, obs.core), run.soloBudget).run();
     if (search.exhausted) throw new Error(`oracle search for core ${obs.core} exceeded its work cap`);
-    return { ...search, widened: win.widened };
+    return { member: search.member, point: search.point, expected: search.expected, widened: win.widened };
   };
 
   if (run.hung) {
@@ -93,7 +95,9 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
   const first = divergences[0];
   const ruleDiverges = opts.rulesFail === true && run.rules.length > 0;
   return {
-    ...base,
+    strategy: run.strategy,
+    model: run.model,
+    rules: run.rules,
     kind: first || ruleDiverges ? "diverges" : "clean",
     divergences,
     signature: first ? signatureOf(run.strategy, run.model, first.cause, first.effect, first.slotKind, first.phase) : undefined,

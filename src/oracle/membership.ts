@@ -209,14 +209,14 @@ export class MembershipSearch {
           const opts = this.options(node, k);
           const live: Alternative[] = [];
           for (const o of opts) {
-            const probe: Node = { ...node, sw: o.sw };
+            const probe: Node = { cpu: node.cpu, pos: node.pos, n: node.n, sw: o.sw, inSlot: node.inSlot, extra: node.extra };
             const key = opts.length > 1 ? this.stateKey(probe, k, o.content) : "";
             if (key && visited.has(key)) continue;
             if (key) visited.add(key);
             live.push({ node: probe, slot: k, content: o.content });
           }
           if (live.length === 0) return false;
-          for (let i = live.length - 1; i >= 1; i--) stack.push({ ...live[i]!, node: this.clone(live[i]!.node) });
+          for (let i = live.length - 1; i >= 1; i--) stack.push({ node: this.clone(live[i]!.node), slot: live[i]!.slot, content: live[i]!.content });
           node.sw.set(live[0]!.node.sw);
           enter = live[0];
           continue;

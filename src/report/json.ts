@@ -31,7 +31,7 @@ export function verdictJson(v: Verdict) {
 export function runJson(run: RunResult, v: Verdict) {
   return {
     ...verdictJson(v),
-    events: run.events, decisions: run.decisions.length,
+    events: run.events, decisions: run.decisionCount,
     ops: run.ops.map((o) => ({ begin: o.begin, returned: o.returned === Infinity ? null : o.returned })),
     observations: run.observations.map(observationJson),
     hung: run.hung ?? null,

@@ -99,7 +99,7 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   const d = verdict.divergences[0];
   out.push(`${title}`);
   out.push(`case ${kase.name}: ${kase.cores} cores (core 0 patches), ${kase.program.slots.length} slot(s), ${kase.ops.length} op(s)`);
-  out.push(`strategy ${verdict.strategy}, model ${verdict.model}, ${run.decisions.length} scheduler decisions, ${run.events} events`);
+  out.push(`strategy ${verdict.strategy}, model ${verdict.model}, ${run.decisionCount} scheduler decisions, ${run.events} events`);
   out.push("");
   if (verdict.kind === "harness-error") out.push(`HARNESS ERROR: ${verdict.harnessError}`);
   else if (d) {

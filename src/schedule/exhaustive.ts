@@ -1,4 +1,4 @@
-import type { Chooser, Decision, Model, RunResult, Strategy } from "../types.js";
+import type { Chooser, Decision, Model, Strategy } from "../types.js";
 import type { Outcome, PreparedCase } from "../differential.js";
 import { runCase } from "../machine/run.js";
 import { judge, type JudgeOptions } from "../oracle/judge.js";
@@ -59,8 +59,7 @@ export function deviations(list: readonly Decision[]): number {
 function runPrefix(prepared: PreparedCase, spec: ExhaustiveSpec, prefix: readonly Decision[]): Outcome {
   const chooser = new PrefixChooser(prefix);
   const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget });
-  const withDecisions: RunResult = { ...run, decisions: chooser.decisions };
-  return { run: withDecisions, verdict: judge(prepared.plan, withDecisions, spec.judge), decisions: chooser.decisions };
+  return { run, verdict: judge(prepared.plan, run, spec.judge), decisions: chooser.decisions };
 }
 
 /**

@@ -41,7 +41,29 @@ export class PctChooser implements Chooser {
   }
 
   chooseEvent(actors: readonly number[]): number {
-    const counts = !this.opts.inPatchWindow || actors.includes(0);
+    // Called once per scheduler event: plain loops, no per-call arrays or closures.
+    let counts = !this.opts.inPatchWindow;
+    for (let i = 0; i < actors.length && !counts; i++) counts = actors[i] === 0;
+    let top = this.highest(actors);
+    if (counts) {
+      while (this.changed < this.changePoints.length && this.changePoints[this.changed] === this.steps) {
+        // Change point i: the actor about to run drops below everyone (priority d - 1 - i).
+        this.priority.set(top, this.opts.depth - 1 - this.changed - this.rng() * 0.5);
+        this.changed++;
+        top = this.highest(actors);
+      }
+      this.steps++;
+    }
+    // Among the chosen actor's own events (execute, refill, snoop, ...), pick uniformly.
+    let mine = 0;
+    for (const a of actors) if (a === top) mine++;
+    let k = Math.floor(this.rng() * mine);
+    for (let i = 0; i < actors.length; i++) if (actors[i] === top && k-- === 0) return i;
+    throw new Error("unreachable: the top actor has an event");
+  }
+
+  /** The enabled actor with the highest priority (priorities are drawn on first sight, in order). */
+  private highest(actors: readonly number[]): number {
     let best = -Infinity, top = -1;
     for (const a of actors) {
       const p = this.priorityOf(a);
@@ -50,27 +72,6 @@ export class PctChooser implements Chooser {
         top = a;
       }
     }
-    if (counts) {
-      while (this.changed < this.changePoints.length && this.changePoints[this.changed] === this.steps) {
-        // Change point i: the actor about to run drops below everyone (priority d - 1 - i).
-        this.priority.set(top, this.opts.depth - 1 - this.changed - this.rng() * 0.5);
-        this.changed++;
-        best = -Infinity;
-        for (const a of actors) {
-          const p = this.priorityOf(a);
-          if (p > best) {
-            best = p;
-            top = a;
-          }
-        }
-      }
-      this.steps++;
-    }
-    // Among the chosen actor's own events (execute, refill, snoop, ...), pick uniformly.
-    const mine: number[] = [];
-    actors.forEach((a, i) => {
-      if (a === top) mine.push(i);
-    });
-    return mine[Math.floor(this.rng() * mine.length)]!;
+    return top;
   }
 }

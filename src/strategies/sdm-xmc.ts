@@ -1,4 +1,4 @@
-import type { Strategy } from "../types.js";
+import type { HandlerCtx, Steps, Strategy } from "../types.js";
 
 /**
  * Intel SDM Vol. 3A, "Handling Self- and Cross-Modifying Code" (8.1.3 in older editions): the
@@ -13,11 +13,7 @@ export const sdmXmc: Strategy = {
   *patch(ctx, slots) {
     yield* ctx.store("flag", 0);
     yield* ctx.store("arrived", 0);
-    yield* ctx.ipiAll(function* (h) {
-      yield* h.atomicAdd("arrived", 1);
-      yield* h.await(() => h.peek("flag") === 1);
-      yield* h.serializeSelf();
-    });
+    yield* ctx.ipiAll(arriveWaitSerialize);
     yield* ctx.await(() => {
       let ended = 0;
       for (let c = 1; c < ctx.cores; c++) if (ctx.ended(c)) ended++;
@@ -28,3 +24,10 @@ export const sdmXmc: Strategy = {
     yield* ctx.waitAcks();
   },
 };
+
+/** Each core's IPI function: a module-level generator, not a closure per op (see ctx.ts). */
+function* arriveWaitSerialize(h: HandlerCtx): Steps {
+  yield* h.atomicAdd("arrived", 1);
+  yield* h.await(() => h.peek("flag") === 1);
+  yield* h.serializeSelf();
+}

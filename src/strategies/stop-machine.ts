@@ -1,4 +1,4 @@
-import type { Strategy } from "../types.js";
+import type { PatcherCtx, Range, SlotPatch, Steps, Strategy } from "../types.js";
 import { cover } from "./ctx.js";
 
 /**
@@ -12,12 +12,15 @@ export const stopMachine: Strategy = {
   description: "park every running core outside the slots, write, clean + invalidate, release (serializes): the reference",
   *patch(ctx, slots) {
     const range = cover(slots);
-    yield* ctx.stopMachine(function* (c) {
-      for (const s of slots) yield* c.write(s.start, s.to);
-      yield* c.cleanData(range);
-      yield* c.barrier();
-      yield* c.invalidateIcache(range);
-      yield* c.barrier();
-    });
+    yield* ctx.stopMachine((c) => writeAndFlush(c, slots, range));
   },
 };
+
+/** The stop_machine body: a module-level generator, not a closure per op (see ctx.ts). */
+function* writeAndFlush(c: PatcherCtx, slots: readonly SlotPatch[], range: Range): Steps {
+  for (const s of slots) yield* c.write(s.start, s.to);
+  yield* c.cleanData(range);
+  yield* c.barrier();
+  yield* c.invalidateIcache(range);
+  yield* c.barrier();
+}

@@ -247,7 +247,7 @@ export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, t
     ...(d?.passage ? { passage: passageDetail(d.passage, kase, tEnd) } : {}),
     comparison: d && d.core > 0 && run.observations[d.core - 1] ? comparison(run.observations[d.core - 1]!, d.expected, d.point) : [],
     rules: verdict.rules.map((r) => `${r.rule}: core ${r.core} executed ${hex(r.bytes)} at 0x${r.addr.toString(16)} (t=${r.t}, phase ${formatPhase(r.phase)}, slot ${r.slotKind})`),
-    decisions: run.decisions.length,
+    decisions: run.decisionCount,
     events: run.events,
   };
 }
