@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /**
  * Writes a file so that readers see the old content or the whole new one, never a torn write.
@@ -27,18 +27,25 @@ export function writeFileAtomic(path: string, text: string, durable = true): voi
 
 /**
  * `mkdir -p`, one level at a time: Node 20's recursive mkdirSync never returns on some paths
- * (`/proc/x`: the kernel answers ENOENT for a parent that exists, and it retries forever).
+ * (`/proc/x`: the kernel answers ENOENT for a parent that exists, and it retries forever). The
+ * leaf is tried first, so a directory that exists or whose parent does costs one call (findings
+ * create one per signature); parents are made only on ENOENT, and a parent that exists but still
+ * answers ENOENT ends the walk with that error.
  */
 export function ensureDir(path: string): void {
   const abs = resolve(path);
-  const parts = abs.split(sep).filter((p) => p !== "");
-  let at = abs.startsWith(sep) ? sep : "";
-  for (const part of parts) {
-    at = join(at, part);
+  try {
+    mkdirSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(abs).isDirectory()) return;
+    const parent = dirname(abs);
+    if (code !== "ENOENT" || parent === abs || existsSync(parent)) throw e;
+    ensureDir(parent);
     try {
-      mkdirSync(at);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(at).isDirectory()) throw e;
+      mkdirSync(abs);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(abs).isDirectory()) throw again;
     }
   }
 }

@@ -127,8 +127,9 @@ export function offerFinding(crashes: string, f: StoredFinding): Offer {
     if (size >= best) return "known";
     const json = JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
     const base = `s${size}-${hashText(json)}`;
-    // Report first, then the case: a case file that exists always has its report.
-    writeFileAtomic(join(dir, `${base}.txt`), f.report);
+    // Report first, then the case: a case file that exists always has its report (after a power
+    // cut it may not: only the case is synced to disk, and `repro` writes its report again).
+    writeFileAtomic(join(dir, `${base}.txt`), f.report, false);
     writeFileAtomic(join(dir, `${base}.json`), json);
     for (const n of existing) {
       rmSync(join(dir, n), { force: true });

@@ -1,5 +1,4 @@
 import type { RunResult, Slot, Verdict } from "../types.js";
-import { fnv1a } from "../hash.js";
 import { passageVersion } from "../oracle/classify.js";
 
 // Semantic coverage (SPEC 9): what the emulation exercised, hashed into a fixed-size bitmap:
@@ -8,36 +7,48 @@ import { passageVersion } from "../oracle/classify.js";
 
 export const COVERAGE_BITS = 1 << 16;
 
-function bit(feature: string): number {
-  return fnv1a(feature) & (COVERAGE_BITS - 1);
+// Each feature is a few fields hashed with FNV-1a, fed one at a time: a run has hundreds of
+// fetches, and building a string per fetch was a large share of what an exec allocated.
+const FNV_OFFSET = 0x811c9dc5, FNV_PRIME = 0x01000193, SEPARATOR = 0x7c;
+
+function text(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return Math.imul(h ^ SEPARATOR, FNV_PRIME);
 }
 
-const ORIGIN_CHAR = { invariant: "=", old: "o", new: "N", int3: "^", intermediate: "?" } as const;
+/** A small integer field (>= -1). */
+function int(h: number, n: number): number {
+  return Math.imul(Math.imul(h ^ ((n + 1) & 0xff), FNV_PRIME) ^ SEPARATOR, FNV_PRIME);
+}
+
+const bit = (h: number) => (h >>> 0) & (COVERAGE_BITS - 1);
+
+const ORIGIN_CODE = { invariant: 0, old: 1, new: 2, int3: 3, intermediate: 4 } as const;
 
 /** The coverage bits of one run. */
 export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pick<Slot, "kind" | "start">[]): number[] {
   const bits = new Set<number>();
-  const phaseAfter = (steps: number) => {
-    const p = run.phases[Math.min(steps, run.phases.length - 1)]!.phase;
-    return `${p.kind}/${Math.min(p.syncs, 4)}`;
-  };
+  const phases = run.phases;
   for (const p of run.passages) {
     const slot = slots[p.slot]!;
-    const kind = slot.kind;
-    bits.add(bit(`passage|${kind}|${passageVersion(p)}|${p.resolution ?? "-"}|${p.widened}|${p.badEmulation}`));
+    const kind = slot.kind ?? "-", resolution = p.resolution ?? "-";
+    bits.add(bit(int(int(text(text(text(text(FNV_OFFSET, "passage"), kind), passageVersion(p)), resolution), p.widened ? 1 : 0), p.badEmulation ? 1 : 0)));
+    const fetchKind = text(text(FNV_OFFSET, "fetch"), kind);
     for (const f of p.fetched) {
-      let origins = "";
-      for (const o of f.origin) origins += ORIGIN_CHAR[o];
+      let h = int(fetchKind, Math.min(16, Math.max(-1, f.addr - slot.start)));
+      for (const o of f.origin) h = int(h, ORIGIN_CODE[o]);
+      h = int(h, 8); // end of the origins
       let firstStep = Infinity;
       for (const s of f.patcherStepAt) if (s < firstStep) firstStep = s;
-      const offset = Math.min(16, Math.max(-1, f.addr - slot.start));
-      bits.add(bit(`fetch|${kind}|${offset}|${origins}|${phaseAfter(firstStep)}|${p.resolution ?? "-"}`));
+      // The patcher phase in force after the first patcher step that wrote a fetched byte.
+      const phase = phases[Math.min(firstStep, phases.length - 1)]!.phase;
+      bits.add(bit(text(int(text(h, phase.kind), Math.min(phase.syncs, 4)), resolution)));
     }
   }
-  for (const d of verdict.divergences) bits.add(bit(`div|${d.cause}|${d.effect}|${d.slotKind}|${d.phase.kind}`));
-  for (const r of verdict.rules) bits.add(bit(`rule|${r.rule}|${r.slotKind}|${r.phase.kind}`));
-  if (run.hung) bits.add(bit(`hung|${run.hung.deadlock}|${run.hung.patcherStuck}`));
-  if (run.harnessError) bits.add(bit("harness-error"));
+  for (const d of verdict.divergences) bits.add(bit(text(text(text(text(text(FNV_OFFSET, "div"), d.cause), d.effect), d.slotKind), d.phase.kind)));
+  for (const r of verdict.rules) bits.add(bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
+  if (run.hung) bits.add(bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));
+  if (run.harnessError) bits.add(bit(text(FNV_OFFSET, "harness-error")));
   return [...bits];
 }
 
