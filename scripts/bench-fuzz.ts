@@ -26,6 +26,7 @@ import { prepare, runOnce } from "../src/differential.js";
 import { caseFromBytes } from "../src/fuzz/bytes.js";
 import { NAMED_MODELS, namedModel } from "../src/models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../src/strategies/registry.js";
+import { shebangNodeFlags } from "../src/testing/bin.js";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -57,7 +58,7 @@ const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 function campaignRate(workers: number, extra: string[] = [], secs = seconds, from = 0.5): Rate {
   const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-bench-"));
   const before = load();
-  spawnSync(process.execPath, [cli, "fuzz", "--workers", String(workers), "--duration", `${secs}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
+  spawnSync(process.execPath, [...shebangNodeFlags(cli), cli, "fuzz", "--workers", String(workers), "--duration", `${secs}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
   const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: Point[] }).history;
   const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t * from) ?? h[0]!;
   const wall = last.t - mid.t, busy = last.fuzzMs - mid.fuzzMs + last.minimizeMs - mid.minimizeMs;

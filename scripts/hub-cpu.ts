@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisHub } from "../src/hub/redis.js";
 import { startRedis } from "../src/testing/redis.js";
+import { shebangNodeFlags } from "../src/testing/bin.js";
 
 const i = process.argv.indexOf("--seconds");
 const seconds = i >= 0 ? Number(process.argv[i + 1]) : 30;
@@ -42,7 +43,7 @@ async function run(processes: number, viaHub = true): Promise<{ rate: number; ex
     const nodes = Array.from({ length: processes }, (_, k) => {
       const out = join(dir, `n${k}`);
       const hubArgs = viaHub ? ["--hub", server.url, "--shard-workers", "0"] : [];
-      const child = spawn(process.execPath, [cli, "fuzz", ...hubArgs, "--node", `n${k}`, "--workers", "1", "--no-minimize",
+      const child = spawn(process.execPath, [...shebangNodeFlags(cli), cli, "fuzz", ...hubArgs, "--node", `n${k}`, "--workers", "1", "--no-minimize",
         "--duration", `${seconds}s`, "--seed", String(11 + k), "--out", out, "--crashes", join(out, "crashes")], { stdio: "ignore" });
       let cpu = 0;
       const poll = setInterval(() => (cpu = cpuSeconds(child.pid!) ?? cpu), 250);

@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded
 // The xmcfuzz command line: a thin shell over the library. Bad input is one line on stderr and
 // exit status 2; a strategy that misbehaves is exit 3; never a stack trace.
+// The bin runs V8 without its helper threads (--single-threaded; V8 flags cannot be set once it
+// runs): the emulator's worker threads keep every core busy, and with parallel GC and background
+// compilation each worker also took ~0.2-0.3 of another core, for no faster runs (bench-fuzz).
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
