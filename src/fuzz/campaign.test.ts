@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { thinHistory } from "./campaign.js";
 
 // Campaigns as users run them: the built CLI in child processes, on fixed seeds.
 
@@ -119,4 +120,16 @@ describe("fuzz campaigns", () => {
     expect(readdirSync(join(sync, "a", "corpus")).length).toBeGreaterThan(0);
     expect(readdirSync(join(sync, "b", "corpus")).length).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe("stats history", () => {
+  it("is thinned past its bound: first point, newest quarter at full resolution, whole span kept", () => {
+    let h = Array.from({ length: 2000 }, (_, i) => i);
+    expect(thinHistory(h)).toBe(h);
+    for (let i = 2000; i < 10_000; i++) h = thinHistory([...h, i]);
+    expect(h.length).toBeLessThanOrEqual(2000);
+    expect(h[0]).toBe(0);
+    expect(h.slice(-500)).toEqual(Array.from({ length: 500 }, (_, i) => 9500 + i));
+    for (let i = 1; i < h.length; i++) expect(h[i]!).toBeGreaterThan(h[i - 1]!);
+  });
 });

@@ -84,6 +84,20 @@ interface HistoryPoint {
   readonly minimizeMs: number;
 }
 
+/** Points stats.json keeps; older ones are thinned, so a night's file stays small. */
+const HISTORY_POINTS = 2000;
+
+/**
+ * Halves the resolution of the older part of a history once it holds more than `max` points: the
+ * newest quarter stays at full resolution (scripts read recent windows from it), and the plot of
+ * a long campaign keeps its whole shape (its first point and every other one after it).
+ */
+export function thinHistory<T>(history: T[], max = HISTORY_POINTS): T[] {
+  if (history.length <= max) return history;
+  const recent = history.length - Math.floor(max / 4);
+  return history.filter((_, i) => i >= recent || i % 2 === 0);
+}
+
 /**
  * The history of an earlier session in the same campaign directory, so that a resumed campaign's
  * stats.json (and its plot) goes on from where the last one stopped. Unreadable: a fresh start.
@@ -123,7 +137,7 @@ export class Campaign {
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: Finding }>();
   private readonly claimed = new Set<string>();
-  private readonly history: HistoryPoint[];
+  private history: HistoryPoint[];
   /** Where the earlier sessions' history ended: this session's points go on from there. */
   private readonly historyBase: { t: number; execs: number };
   private readonly start = Date.now();
@@ -188,7 +202,11 @@ export class Campaign {
   private writeStats(): void {
     const s = this.stats();
     this.history.push({ t: this.historyBase.t + s.elapsedMs, execs: this.historyBase.execs + s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
-    writeFileAtomic(join(this.opts.out, "stats.json"), JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s, history: this.history }, null, 2) + "\n");
+    this.history = thinHistory(this.history);
+    // One history point per line: the file is rewritten every few seconds all night long.
+    const head = JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s }, null, 2);
+    const points = this.history.map((p) => `    ${JSON.stringify(p)}`).join(",\n");
+    writeFileAtomic(join(this.opts.out, "stats.json"), `${head.slice(0, -2)},\n  "history": [\n${points}\n  ]\n}\n`);
   }
 
   private spawn(index: number): void {
