@@ -137,9 +137,13 @@ console.log(`   cells found in < 1 s median (guided pct): ${under1s} of ${unsafe
 console.log(`   geometric mean time, unguided/guided: ${(geo(medians[1]!) / geo(medians[0]!)).toFixed(2)}x; random/pct: ${(geo(medians[2]!) / geo(medians[0]!)).toFixed(2)}x`);
 }
 
-// ---- 3. scaling, next to a control: what a second process of pure arithmetic gets right now
+// ---- 3. scaling, next to two controls: what a second process gets right now, for pure arithmetic
+// and for this very workload (two engines in separate processes that share nothing: the ceiling
+// of any 2-worker or 2-node figure on this machine)
 const control = spinScaling();
 console.log(`3. control: a CPU spin loop in 2 processes at once does ${control.toFixed(2)}x the work of 1 in the same time (2.00 on two idle cores)`);
+const engines = engineScaling();
+console.log(`3. control: 2 engines in separate processes (no threads, files or exchange) do ${engines.toFixed(2)}x the execs of 1 in the same time`);
 const one = campaignRate(1), two = campaignRate(2);
 console.log(`3. xmcfuzz fuzz, 1 worker: ${describe(one)}`);
 console.log(`   2 workers: ${describe(two)}: ${(two.rate / one.rate).toFixed(2)}x (per core the process got: ${(two.rate / two.cores / (one.rate / one.cores)).toFixed(2)}x)`);
@@ -184,9 +188,22 @@ if (steadySeconds > 0) {
   console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
 }
 
+/** Execs of two `engine-rate` processes at once over one alone, each for `seconds` / 2. */
+function engineScaling(): number {
+  const script = join(root, "dist", "scripts", "engine-rate.js");
+  const rate = (out: string) => [...out.matchAll(/(\d+) execs\/s/g)].reduce((t, m) => t + Number(m[1]), 0);
+  const secs = String(Math.max(5, seconds / 2));
+  const run = (n: number) => {
+    const cmd = Array.from({ length: n }, () => `${JSON.stringify(process.execPath)} --single-threaded ${JSON.stringify(script)} ${secs} pct &`).join(" ") + " wait";
+    return rate(spawnSync("sh", ["-c", cmd], { encoding: "utf8" }).stdout);
+  };
+  return run(2) / run(1);
+}
+
 /** Throughput of two spinning processes at once over one alone (same fixed work each). */
 function spinScaling(): number {
-  const spin = "let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) | 0; if (x === 42) console.log(x);";
+  // Integer-only work (no double arithmetic, whose JIT timing varied between runs).
+  const spin = "let x = 1; for (let i = 0; i < 2e8; i++) x = (Math.imul(x, 31) + i) | 0; if (x === 42) console.log(x);";
   const run = (n: number) => {
     const t0 = performance.now();
     const script = Array.from({ length: n }, () => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(spin)} &`).join(" ") + " wait";
