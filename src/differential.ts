@@ -79,7 +79,7 @@ export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules
   const last = seed + schedules - 1;
   let outcome = runOnce(prepared, { ...spec, seed });
   while (outcome.verdict.kind === "clean" && seed < last) outcome = runOnce(prepared, { ...spec, seed: ++seed });
-  return { run: outcome.run, verdict: outcome.verdict, decisions: outcome.decisions, seed };
+  return Object.assign(settledOutcome(outcome), { seed });
 }
 
 /** What a recorded run stores about its verdict. */
