@@ -1,5 +1,6 @@
 import type { Shard, ShardResult } from "../types.js";
 import type { Finding } from "../fuzz/engine.js";
+import { type Lane, runOnLanes } from "./lanes.js";
 import { ShardThread, type ShardThreadOptions } from "./shard-thread.js";
 
 // Serving a shard list on this machine: a pool of worker threads, each taking the next shard as
@@ -18,21 +19,9 @@ export interface ServeOptions extends ShardThreadOptions {
 
 export async function serveShards(shards: readonly Shard[], opts: ServeOptions): Promise<ShardResult[]> {
   const { workers, stallMs, onFinding, onResult, shouldStop, ...threadOpts } = opts;
-  const results: ShardResult[] = [];
-  let next = 0;
-  const lane = async (thread: ShardThread) => {
-    try {
-      while (next < shards.length && !shouldStop?.()) {
-        const shard = shards[next++]!;
-        const run = await thread.run(shard, { onFinding });
-        results.push(run.result);
-        onResult?.(run.result, results.length, shards.length);
-      }
-    } finally {
-      await thread.close();
-    }
+  const open = (): Lane<Shard, ShardResult> => {
+    const thread = new ShardThread({ ...threadOpts, ...(stallMs ? { stallMs } : {}) });
+    return { run: async (shard) => (await thread.run(shard, { onFinding })).result, close: () => thread.close() };
   };
-  const lanes = Array.from({ length: Math.max(1, Math.min(workers, shards.length)) }, () => new ShardThread({ ...threadOpts, ...(stallMs ? { stallMs } : {}) }));
-  await Promise.all(lanes.map(lane));
-  return results;
+  return runOnLanes(shards, workers, open, { shouldStop, onResult: (r, done) => onResult?.(r, done, shards.length) });
 }

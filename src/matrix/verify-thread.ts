@@ -1,4 +1,5 @@
 import type { CellVerification } from "./verify.js";
+import { runOnLanes } from "./lanes.js";
 import { WatchedThread } from "./watched-thread.js";
 
 // Exhaustive cell checks in a long-lived worker thread, like shards (shard-thread.ts): a thread
@@ -43,19 +44,6 @@ export class VerifyThread {
 }
 
 /** Runs verify jobs on `workers` threads; results in job order. */
-export async function serveVerifyJobs(jobs: readonly VerifyJob[], workers: number, stallMs?: number): Promise<VerifyOutcome[]> {
-  const out: VerifyOutcome[] = new Array(jobs.length);
-  let next = 0;
-  const lane = async (t: VerifyThread) => {
-    try {
-      while (next < jobs.length) {
-        const i = next++;
-        out[i] = await t.run(jobs[i]!);
-      }
-    } finally {
-      await t.close();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, () => lane(new VerifyThread(stallMs))));
-  return out;
+export function serveVerifyJobs(jobs: readonly VerifyJob[], workers: number, stallMs?: number): Promise<VerifyOutcome[]> {
+  return runOnLanes(jobs, workers, () => new VerifyThread(stallMs));
 }
