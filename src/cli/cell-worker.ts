@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const plugins = await Promise.all(data.plugins.map((p) => resolveStrategy(p)));
   const strategies: Strategy[] = [...plugins, ...BUILTIN_STRATEGIES];
   const models: readonly Model[] = data.models;
-  port.on("message", (job: CellJob) => {
+  port.on("message", (job: CellJob & { readonly id: number }) => {
     let reply: CellReply;
     try {
       const strategy = strategies.find((s) => s.name === job.strategy);
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       // Long jobs beat now and then, so that only a step that never yields gets them cut off.
       let beats = 0;
       const beat = () => {
-        if (++beats % 16 === 0) port.postMessage({ kind: "progress" } satisfies CellReply);
+        if (++beats % 16 === 0) port.postMessage({ kind: "progress", id: job.id } satisfies CellReply & { id: number });
       };
       if (job.mode === "verify") {
         const result = exploreExhaustive(prepared, { strategy, model, judge: job.judge }, { bound: job.bound ?? 1, maxSchedules: job.maxSchedules, onSchedule: beat });
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       const kind = e instanceof DriftError ? "drift" : e instanceof InputError ? "input" : "internal";
       reply = { kind: "error", error: kind, message: e instanceof Error ? e.message : String(e) };
     }
-    port.postMessage(reply);
+    port.postMessage({ ...reply, id: job.id });
   });
   port.postMessage({ kind: "ready" } satisfies CellReply);
 }

@@ -1,4 +1,3 @@
-import { Worker } from "node:worker_threads";
 import type { Case, Decision, Model, Verdict } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import type { Outcome } from "../differential.js";
@@ -7,11 +6,12 @@ import type { Minimized } from "../fuzz/minimize.js";
 import type { JudgeOptions } from "../oracle/judge.js";
 import type { ExhaustiveResult } from "../schedule/exhaustive.js";
 import { DriftError } from "../schedule/choosers.js";
+import { WatchedThread } from "../matrix/watched-thread.js";
 
 // `run`, `repro`, `verify` and `minimize` cells in a worker thread under a budget: a strategy whose
 // step never yields cannot be pre-empted inside its own thread, so the thread is terminated and
 // the cell reported as a harness error (exit 3), never as a divergence. The next cell gets a
-// fresh thread.
+// fresh thread (matrix/watched-thread.ts, with a startup check: loading plugins is not a cell's time).
 
 /** Default wall budget of one (strategy, model) cell of `run` or `repro`. */
 export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
@@ -69,58 +69,17 @@ export function timeoutVerdict(strategy: string, model: string, ms: number, prog
 }
 
 export class IsolatedCells {
-  private worker: Worker | undefined;
-  private ready: Promise<void> | undefined;
-  private readonly data: CellWorkerData;
+  private readonly thread: WatchedThread<CellReply & { readonly id: number }>;
 
   constructor(kase: Case | undefined, plugins: readonly string[], models: readonly Model[], private readonly timeoutMs: number) {
-    this.data = { caseJson: kase ? JSON.stringify(caseToJson(kase)) : undefined, plugins, models };
-  }
-
-  private reply(w: Worker, ms: number): Promise<CellReply | "timeout"> {
-    return new Promise((resolve) => {
-      const done = (r: CellReply | "timeout") => {
-        clearTimeout(timer);
-        w.off("message", onMessage);
-        w.off("exit", onExit);
-        w.off("error", onError);
-        resolve(r);
-      };
-      const onMessage = (m: CellReply) => done(m);
-      const onExit = (code: number) => done({ kind: "error", error: "internal", message: `cell worker exited (code ${code})` });
-      const onError = (e: Error) => done({ kind: "error", error: "internal", message: e.message });
-      const timer = setTimeout(() => done("timeout"), ms);
-      w.on("message", onMessage);
-      w.once("exit", onExit);
-      w.once("error", onError);
+    const data: CellWorkerData = { caseJson: kase ? JSON.stringify(caseToJson(kase)) : undefined, plugins, models };
+    this.thread = new WatchedThread(new URL("./cell-worker.js", import.meta.url), data, timeoutMs, {
+      ms: STARTUP_MS,
+      failure: (first) => {
+        const r = first as CellReply;
+        return r.kind === "ready" ? undefined : r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
+      },
     });
-  }
-
-  private async start(): Promise<Worker> {
-    if (this.worker) {
-      await this.ready;
-      return this.worker;
-    }
-    const w = new Worker(new URL("./cell-worker.js", import.meta.url), { workerData: this.data });
-    this.worker = w;
-    this.ready = this.reply(w, STARTUP_MS).then((r) => {
-      if (r === "timeout") throw new Error(`cell worker did not start within ${STARTUP_MS} ms`);
-      if (r.kind === "error") throw errorOf(r);
-      if (r.kind !== "ready") throw new Error("cell worker: unexpected reply");
-    });
-    try {
-      await this.ready;
-    } catch (e) {
-      this.drop();
-      throw e;
-    }
-    return w;
-  }
-
-  private drop(): void {
-    void this.worker?.terminate();
-    this.worker = undefined;
-    this.ready = undefined;
   }
 
   /**
@@ -128,27 +87,21 @@ export class IsolatedCells {
    * budget is the cell's wall time, or for jobs that report progress the time without progress.
    */
   async run<M extends Mode>(job: CellJob & { readonly mode: M }): Promise<CellResult<M>> {
-    const w = await this.start();
-    let pending = this.reply(w, this.timeoutMs);
-    w.postMessage(job);
-    for (;;) {
-      const r = await pending;
-      if (r === "timeout") {
-        this.drop();
-        return { kind: "timeout", verdict: timeoutVerdict(job.strategy, job.model, this.timeoutMs, job.mode === "verify" || job.mode === "minimize") };
-      }
-      if (r.kind === "progress") {
-        pending = this.reply(w, this.timeoutMs);
-        continue;
-      }
-      if (r.kind === "done" || r.kind === "verified" || r.kind === "minimized") return r as CellResult<M>;
-      this.drop();
-      throw r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
+    const r = await this.thread.run<CellReply | "timeout">(job, {
+      message: (m) => (m.kind === "progress" ? undefined : m),
+      dead: (why, stalled) => (stalled ? "timeout" : { kind: "error", error: "internal", message: `cell worker: ${why}` }),
+    });
+    if (r === "timeout") {
+      return { kind: "timeout", verdict: timeoutVerdict(job.strategy, job.model, this.timeoutMs, job.mode === "verify" || job.mode === "minimize") };
     }
+    if (r.kind === "done" || r.kind === "verified" || r.kind === "minimized") return r as CellResult<M>;
+    // A thread that failed a cell is not reused.
+    await this.thread.close();
+    throw r.kind === "error" ? errorOf(r) : new Error("cell worker: unexpected reply");
   }
 
   close(): void {
-    this.drop();
+    void this.thread.close();
   }
 }
 
