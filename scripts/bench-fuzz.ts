@@ -53,6 +53,11 @@ interface Rate {
 
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 
+/** One `xmcfuzz fuzz` process into `dir`, run with the bin's node flags, as users run it. */
+function fuzzCampaign(dir: string, workers: number, secs: number, extra: readonly string[] = []): void {
+  spawnSync(process.execPath, [...shebangNodeFlags(cli), cli, "fuzz", "--workers", String(workers), "--duration", `${secs}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
+}
+
 /**
  * Execs per second of a whole `xmcfuzz fuzz` process over the part of its run from `from` (a
  * fraction of it) to the end, from its stats history; by default the second half, past start-up.
@@ -62,7 +67,7 @@ function campaignRate(workers: number, extra: string[] = [], secs = seconds, fro
   const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-bench-"));
   if (warm) cpSync(warm, dir, { recursive: true });
   const before = load();
-  spawnSync(process.execPath, [...shebangNodeFlags(cli), cli, "fuzz", "--workers", String(workers), "--duration", `${secs}s`, "--seed", "11", "--out", dir, "--crashes", join(dir, "crashes"), ...extra], { encoding: "utf8" });
+  fuzzCampaign(dir, workers, secs, extra);
   const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: Point[] }).history;
   // A resumed campaign's history goes on from the earlier run's: the window is this run's own.
   const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t - secs * 1000 * (1 - from)) ?? h[0]!;
@@ -155,7 +160,7 @@ console.log(`   --no-minimize, 2 workers: ${describe(twoRaw)}: ${scaling(twoRaw,
 // Past the first minutes, as most of a night's campaign is: both resume one warmed directory.
 if (warmSeconds > 0) {
   const warm = mkdtempSync(join(tmpdir(), "xmcfuzz-warm-"));
-  spawnSync(process.execPath, [...shebangNodeFlags(cli), cli, "fuzz", "--workers", "1", "--duration", `${warmSeconds}s`, "--seed", "11", "--out", warm, "--crashes", join(warm, "crashes")], { encoding: "utf8" });
+  fuzzCampaign(warm, 1, warmSeconds);
   for (const extra of [[], ["--no-minimize"]]) {
     const one = campaignRate(1, extra, seconds, 0.5, warm), two = campaignRate(2, extra, seconds, 0.5, warm);
     console.log(`3. resumed after a ${warmSeconds} s campaign${extra.length ? ", --no-minimize" : ""}: 1 worker ${describe(one)}`);
