@@ -125,10 +125,10 @@ export interface Chooser {
   /** Picks an index in [0, options). Called only with options > 1. */
   choose(options: number, what: string): number;
   /**
-   * Picks which enabled event runs next, knowing each option's actor (0 the patcher, 1.. program
-   * cores, N the memory system), for priority-based policies. Defaults to `choose`.
+   * Picks which of the `n` enabled events runs next, knowing each one's actor in `actors[0..n)` (0 the
+   * patcher, 1.. program cores, N the memory system), for priority-based policies. Defaults to `choose`.
    */
-  chooseEvent?(actors: readonly number[]): number;
+  chooseEvent?(actors: readonly number[], n: number): number;
 }
 
 // ---------------------------------------------------------------- strategies (SPEC 5)

@@ -12,6 +12,8 @@ export class CodeMemory {
   readonly initial: Uint8Array;
   /** Modifications per byte offset (absent: never modified). */
   readonly mods = new Map<number, Modification[]>();
+  /** Per byte offset: 1 once modified. Asked per executed instruction, so a flat array, not the map. */
+  private readonly modified: number[];
   readonly versions: Uint8Array[][] | undefined;
   readonly pou: Int32Array | undefined;
   private stores = 0;
@@ -19,6 +21,7 @@ export class CodeMemory {
   constructor(readonly base: number, code: Uint8Array, trackLines: boolean) {
     this.bytes = code.slice();
     this.initial = code.slice();
+    this.modified = new Array<number>(code.length).fill(0);
     const lines = Math.ceil(code.length / LINE);
     if (trackLines) {
       this.versions = [];
@@ -49,6 +52,7 @@ export class CodeMemory {
       let list = this.mods.get(o);
       if (!list) this.mods.set(o, (list = []));
       list.push(m);
+      this.modified[o] = 1;
     }
     if (made.length > 0 && this.versions) {
       const touched = new Set(made.map((m) => Math.floor((m.addr - this.base) / LINE)));
@@ -59,6 +63,14 @@ export class CodeMemory {
       }
     }
     return made;
+  }
+
+  /** Whether any byte of [addr, addr+len) inside the region was ever modified. */
+  modifiedIn(addr: number, len: number): boolean {
+    if (this.mods.size === 0) return false;
+    const from = Math.max(0, addr - this.base), to = Math.min(this.modified.length, addr - this.base + len);
+    for (let o = from; o < to; o++) if (this.modified[o] === 1) return true;
+    return false;
   }
 
   /** Newest version index of a line (W). */

@@ -1,4 +1,4 @@
-import type { Case, Slot } from "../types.js";
+import type { Case, Instr, Slot } from "../types.js";
 import { decode } from "../isa/decode.js";
 
 // Static facts derived once per case, shared by the real machine and the oracle.
@@ -25,6 +25,8 @@ export interface CasePlan {
   readonly versionInstrs: readonly ReadonlySet<string>[];
   /** The same instructions as (offset, bytes), checked per executed instruction without building keys. */
   readonly versionInstrList: readonly (readonly VersionInstr[])[];
+  /** Decodes of the initial image by offset, filled as runs ask (null: runs past the region end). */
+  readonly initialInstrs: (Instr | null | undefined)[];
 }
 
 export interface VersionInstr {
@@ -103,7 +105,19 @@ export function planCase(kase: Case): CasePlan {
     kase, base, end: base + program.code.length, slotAt, opSlots, opsOfSlot, images,
     versionInstrs: program.slots.map(instrKeys),
     versionInstrList: program.slots.map(instrList),
+    initialInstrs: [],
   };
+}
+
+/** The instruction at code offset `off` of the initial image (null: it runs past the region end). */
+export function initialInstrAt(plan: CasePlan, off: number): Instr | null {
+  let d = plan.initialInstrs[off];
+  if (d === undefined) {
+    const code = plan.images[0]!;
+    const r = decode(code, off, code.length);
+    plan.initialInstrs[off] = d = "incomplete" in r ? null : r;
+  }
+  return d;
 }
 
 /** The slot whose interior (start, start+len) contains pc, or -1. */

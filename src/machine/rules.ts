@@ -18,9 +18,7 @@ const CC = 0xcc;
 export function checkRule(
   model: Model, mem: CodeMemory, ledger: RuleLedger, core: number, addr: number, len: number, now: number,
 ): RuleName | undefined {
-  let touched = false;
-  for (let i = 0; i < len; i++) if (mem.mods.has(addr + i - mem.base)) touched = true;
-  if (!touched) return undefined;
+  if (!mem.modifiedIn(addr, len)) return undefined;
   return model.icache === "coherent"
     ? unsynchronizedXmc(mem, ledger, core, addr, len)
     : cmodxViolation(mem, ledger, core, addr, len, now);

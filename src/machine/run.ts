@@ -3,12 +3,12 @@ import type {
   Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
-import { decode } from "../isa/decode.js";
+import { decode, MAX_INSTR_LEN } from "../isa/decode.js";
 import { formatInstr } from "../isa/disasm.js";
 import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
-import { type CasePlan, isVersionInstrAt, type OpSlotPlan } from "./plan.js";
+import { type CasePlan, initialInstrAt, isVersionInstrAt, type OpSlotPlan } from "./plan.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 
@@ -48,6 +48,13 @@ interface Fetch {
 
 const NONE: number[] = [];
 
+/** Bytes of an instruction being decoded from a buffer whose bytes were modified (reused). */
+const SCRATCH: number[] = new Array<number>(MAX_INSTR_LEN).fill(0);
+const INCOMPLETE = { incomplete: true, need: 1 } as const;
+
+/** The decoded-instruction cache of cores whose model has none: shared, so never written. */
+const NO_DECODED = new Map<number, Fetch>();
+
 interface HandlerRt {
   readonly kind: "int3" | "ipi";
   readonly gen: Generator<Step, Resolution | void, unknown>;
@@ -69,9 +76,15 @@ interface CoreRt {
   parked: boolean;
   lo: number;
   hi: number;
-  readonly buf: Uint8Array;
-  readonly bufT: Int32Array;
-  readonly bufP: Int32Array;
+  // The buffer keeps, per fetch block, when it was fetched (event time and patcher steps) rather than
+  // a copy of its bytes: a buffered byte is memory as of that time (or, with a non-coherent I-cache,
+  // the line version read), and code bytes rarely change, so decoding reads memory directly.
+  // Plain arrays, not typed: a typed array over 64 bytes has an off-heap backing store, several
+  // times dearer to allocate, and these are allocated per core per run.
+  readonly blockT: number[];
+  readonly blockP: number[];
+  /** Non-coherent models: the line version each block was read from. */
+  readonly blockV: Uint8Array[] | undefined;
   /** Decoded-instruction cache (models with one): the fetch as first made, returned as is on hits. */
   readonly decoded: Map<number, Fetch>;
   /**
@@ -82,7 +95,7 @@ interface CoreRt {
   memoPc: number;
   memoIns: Instr | undefined;
   snoops: { lo: number; hi: number; retiredAt: number }[];
-  readonly icache: Int32Array;
+  readonly icache: number[];
   invals: { lines: number[]; issuer: number }[];
   retired: number;
   handler: HandlerRt | undefined;
@@ -113,6 +126,26 @@ const enum Ev {
 }
 
 const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 16) | idx;
+
+/** Choices made inside an event (beside which event runs). */
+const enum ChoiceKind {
+  Refill = 0,
+  Fill = 1,
+  Fetch = 2,
+}
+
+const CHOICE_TEXTS = new Map<number, string>();
+
+/** The drift-message name of a choice, built once per (kind, core, line): choices are per event. */
+function choiceText(kind: ChoiceKind, core: number, line: number): string {
+  const key = (line << 8) | (core << 2) | kind;
+  let text = CHOICE_TEXTS.get(key);
+  if (text === undefined) {
+    text = kind === ChoiceKind.Refill ? `refill on core ${core}` : `${kind === ChoiceKind.Fill ? "fill" : "fetch"} line ${line} on core ${core}`;
+    CHOICE_TEXTS.set(key, text);
+  }
+  return text;
+}
 
 function phaseOf(k: Step["k"]): PhaseKind {
   switch (k) {
@@ -160,13 +193,15 @@ class Machine {
     this.tracing = opts.trace === true;
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
     const lines = Math.ceil(program.code.length / LINE);
-    const size = program.code.length;
+    const blocks = Math.ceil(program.code.length / Math.max(1, model.fetchBlock));
     this.cores.push(undefined as unknown as CoreRt); // core 0 is the patcher
     for (let c = 1; c < this.nCores; c++) {
       this.cores.push({
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
-        buf: new Uint8Array(size), bufT: new Int32Array(size), bufP: new Int32Array(size),
-        decoded: new Map(), memoPc: -1, memoIns: undefined, snoops: [], icache: new Int32Array(lines).fill(-1), invals: [],
+        blockT: new Array<number>(blocks).fill(0), blockP: new Array<number>(blocks).fill(0),
+        blockV: this.mem.versions ? new Array<Uint8Array>(blocks) : undefined,
+        decoded: model.decodedCache ? new Map() : NO_DECODED, memoPc: -1, memoIns: undefined, snoops: [],
+        icache: new Array<number>(lines).fill(-1), invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
       this.clearBuffer(this.cores[c]!);
@@ -435,26 +470,26 @@ class Machine {
     if (this.model.branchRefetch || pc < core.lo || pc >= core.hi) this.clearBuffer(core);
   }
 
-  private choose(options: number, what: string): number {
+  /** A choice inside an event (SPEC 8); `what` names it in drift messages. */
+  private choose(options: number, what: ChoiceKind, core: number, line = 0): number {
     if (options <= 1) return 0;
     if (this.fair) return options - 1;
     this.decisionCount++;
-    return this.opts.chooser.choose(options, what);
+    return this.opts.chooser.choose(options, choiceText(what, core, line));
   }
 
-  /** Reused by chooseEvent (choosers read it during the call only). */
+  /** Reused by chooseEvent (choosers read its first n entries during the call only). */
   private readonly actors: number[] = [];
 
-  /** Picks one of events[0..n). */
+  /** Picks one of events[0..n). Only policies that weigh actors (PCT) get them. */
   private chooseEvent(events: readonly number[], n: number): number {
     if (n <= 1) return 0;
     this.decisionCount++;
     const chooser = this.opts.chooser;
     if (!chooser.chooseEvent) return chooser.choose(n, "event");
     const actors = this.actors;
-    actors.length = n;
     for (let i = 0; i < n; i++) actors[i] = this.actorOf(events[i]!);
-    return chooser.chooseEvent(actors);
+    return chooser.chooseEvent(actors, n);
   }
 
   /** 0 the patcher, c a program core, nCores the memory system (pending write-backs). */
@@ -467,39 +502,31 @@ class Machine {
     const w = this.mem.newest(line);
     if (core.icache[line]! < 0) {
       const p = this.mem.pou![line]!;
-      core.icache[line] = p + this.choose(w - p + 1, `fill line ${line} on core ${core.id}`);
+      core.icache[line] = p + this.choose(w - p + 1, ChoiceKind.Fill, core.id, line);
     }
     const lo = core.icache[line]!;
-    return this.mem.versions![line]![lo + this.choose(w - lo + 1, `fetch line ${line} on core ${core.id}`)]!;
+    return this.mem.versions![line]![lo + this.choose(w - lo + 1, ChoiceKind.Fetch, core.id, line)]!;
   }
 
+  /** Blocks a refill may append: those starting below both pc + prefetchDepth + 15 and the region end. */
   private refillBlocks(core: CoreRt): number {
     const b = this.model.fetchBlock, pc = core.cpu.pc, end = this.mem.end;
     if (b === 0 || pc < this.mem.base || pc >= end) return 0;
-    let n = 0;
-    for (let h = core.hi; h - pc < this.model.prefetchDepth + 15 && h < end; h += b) n++;
-    return n;
+    const room = Math.min(pc + this.model.prefetchDepth + 15, end) - core.hi;
+    return room > 0 ? Math.ceil(room / b) : 0;
   }
 
   private refill(core: CoreRt): void {
     const n = this.refillBlocks(core);
-    const k = 1 + this.choose(n, `refill on core ${core.id}`);
+    const k = 1 + this.choose(n, ChoiceKind.Refill, core.id);
     const b = this.model.fetchBlock, base = this.mem.base;
     for (let i = 0; i < k; i++) {
-      const lo = core.hi, hi = Math.min(lo + b, this.mem.end);
-      let src: Uint8Array = this.mem.bytes, srcOff = lo - base;
-      if (this.mem.versions) {
-        const line = Math.floor((lo - base) / LINE);
-        src = this.readLine(core, line);
-        srcOff = lo - base - line * LINE;
-      }
-      for (let a = lo; a < hi; a++) {
-        const o = a - base;
-        core.buf[o] = src[srcOff + (a - lo)]!;
-        core.bufT[o] = this.t;
-        core.bufP[o] = this.patcherSteps;
-      }
-      core.hi = hi;
+      // Blocks are aligned and the base is line-aligned: a block lies within one line.
+      const block = (core.hi - base) / b;
+      core.blockT[block] = this.t;
+      core.blockP[block] = this.patcherSteps;
+      if (core.blockV) core.blockV[block] = this.readLine(core, Math.floor((core.hi - base) / LINE));
+      core.hi = Math.min(core.hi + b, this.mem.end);
     }
     if (this.tracing) this.traceEv(core.id, "refill", () => `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
   }
@@ -521,19 +548,44 @@ class Machine {
   private bufferedInstr(core: CoreRt): Instr | undefined {
     const pc = core.cpu.pc;
     if (core.memoIns !== undefined && core.memoPc === pc) return core.memoIns;
-    const base = this.mem.base;
-    const d = decode(core.buf, pc - base, core.hi - base);
-    if ("incomplete" in d) return undefined;
+    const initial = this.unmodifiedInstrAt(pc);
+    let d: Instr | undefined;
+    if (initial !== undefined) {
+      // Never-modified bytes are the same in memory, in every line version and in the buffer.
+      d = initial !== null && initial.len <= core.hi - pc ? initial : undefined;
+    } else {
+      const n = Math.min(MAX_INSTR_LEN, core.hi - pc);
+      for (let i = 0; i < n; i++) SCRATCH[i] = this.bufferedByte(core, pc + i);
+      const r = decode(SCRATCH, 0, n);
+      d = "incomplete" in r ? undefined : r;
+    }
+    if (d === undefined) return undefined;
     core.memoPc = pc;
     core.memoIns = d;
     return d;
+  }
+
+  /** The byte at a buffered address: memory as of its block's fetch, or the line version it read. */
+  private bufferedByte(core: CoreRt, addr: number): number {
+    const off = addr - this.mem.base, block = Math.floor(off / this.model.fetchBlock);
+    return core.blockV ? core.blockV[block]![off % LINE]! : this.mem.byteAt(addr, core.blockT[block]!);
+  }
+
+  /**
+   * The instruction at pc in the initial image if none of its bytes was ever modified (null: it
+   * runs past the region end), else undefined. Decodes are cached per case: most instructions
+   * executed lie outside slots and every run of the case decodes them the same way.
+   */
+  private unmodifiedInstrAt(pc: number): Instr | null | undefined {
+    const initial = initialInstrAt(this.plan, pc - this.mem.base);
+    return this.mem.modifiedIn(pc, initial ? initial.len : this.mem.end - pc) ? undefined : initial;
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
   private peekInstr(core: CoreRt, detail = true): Fetch | number | null {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
-    const hit = core.decoded.get(pc);
+    const hit = core.decoded.size > 0 ? core.decoded.get(pc) : undefined;
     if (hit) return hit;
     if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
@@ -544,10 +596,12 @@ class Machine {
       return this.lazyFetch;
     }
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
-    for (let i = 0; i < d.len; i++) {
-      bytes.push(core.buf[pc - base + i]!);
-      times.push(core.bufT[pc - base + i]!);
-      psteps.push(core.bufP[pc - base + i]!);
+    const b = this.model.fetchBlock;
+    for (let a = pc; a < pc + d.len; a++) {
+      const block = Math.floor((a - base) / b);
+      bytes.push(this.bufferedByte(core, a));
+      times.push(core.blockT[block]!);
+      psteps.push(core.blockP[block]!);
     }
     return { ins: d, bytes, times, psteps, cached: false };
   }
@@ -572,7 +626,8 @@ class Machine {
       off = 0;
       limit = tmp.length;
     }
-    const d = decode(window, off, limit);
+    const initial = this.mem.versions ? undefined : this.unmodifiedInstrAt(pc);
+    const d = initial === undefined ? decode(window, off, limit) : initial ?? INCOMPLETE;
     if ("incomplete" in d) return end;
     if (!detail && !this.mem.versions) {
       this.lazyFetch.ins = d;
@@ -583,10 +638,13 @@ class Machine {
     return { ins: d, bytes, times: bytes.map(() => this.t), psteps: bytes.map(() => this.patcherSteps), cached: false };
   }
 
+  /**
+   * A pending snoop must be delivered before the core retires its snoopBound-th instruction since
+   * the store. Snoops queue in store order, when `retired` only grows, and delivery removes without
+   * reordering: the first pending snoop is the oldest.
+   */
   private execBlockedBySnoop(core: CoreRt): boolean {
-    const bound = this.model.snoopBound;
-    for (const s of core.snoops) if (core.retired - s.retiredAt >= bound - 1) return true;
-    return false;
+    return core.snoops.length > 0 && core.retired - core.snoops[0]!.retiredAt >= this.model.snoopBound - 1;
   }
 
   // ------------------------------------------------------------ passages and provenance
@@ -664,7 +722,7 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    const direct = this.model.fetchBlock === 0 && !core.decoded.has(pc) && pc >= this.mem.base && pc < this.mem.end;
+    const direct = this.model.fetchBlock === 0 && (core.decoded.size === 0 || !core.decoded.has(pc)) && pc >= this.mem.base && pc < this.mem.end;
     let f = direct ? this.fetchDirect(core, false) : this.peekInstr(core, false)!;
     this.work++;
     if (typeof f === "number") {

@@ -17,7 +17,17 @@ export class DriftError extends Error {
 export class RecordingChooser implements Chooser {
   private readonly flat: number[] = [];
   private pairs: Decision[] | undefined;
-  constructor(private readonly policy: Chooser) {}
+  /** Present only when the policy weighs actors, so the machine lists them only for such policies. */
+  readonly chooseEvent?: (actors: readonly number[], n: number) => number;
+  constructor(private readonly policy: Chooser) {
+    if (policy.chooseEvent) {
+      this.chooseEvent = (actors, n) => {
+        const chosen = policy.chooseEvent!(actors, n);
+        this.flat.push(chosen, n);
+        return chosen;
+      };
+    }
+  }
   /** Every decision so far (the same array on every read; later decisions are appended to it). */
   get decisions(): Decision[] {
     const pairs = (this.pairs ??= []);
@@ -27,11 +37,6 @@ export class RecordingChooser implements Chooser {
   choose(options: number, what: string): number {
     const chosen = this.policy.choose(options, what);
     this.flat.push(chosen, options);
-    return chosen;
-  }
-  chooseEvent(actors: readonly number[]): number {
-    const chosen = this.policy.chooseEvent ? this.policy.chooseEvent(actors) : this.policy.choose(actors.length, "event");
-    this.flat.push(chosen, actors.length);
     return chosen;
   }
 }

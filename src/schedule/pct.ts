@@ -40,32 +40,33 @@ export class PctChooser implements Chooser {
     return p;
   }
 
-  chooseEvent(actors: readonly number[]): number {
+  chooseEvent(actors: readonly number[], n: number): number {
     // Called once per scheduler event: plain loops, no per-call arrays or closures.
     let counts = !this.opts.inPatchWindow;
-    for (let i = 0; i < actors.length && !counts; i++) counts = actors[i] === 0;
-    let top = this.highest(actors);
+    for (let i = 0; i < n && !counts; i++) counts = actors[i] === 0;
+    let top = this.highest(actors, n);
     if (counts) {
       while (this.changed < this.changePoints.length && this.changePoints[this.changed] === this.steps) {
         // Change point i: the actor about to run drops below everyone (priority d - 1 - i).
         this.priority.set(top, this.opts.depth - 1 - this.changed - this.rng() * 0.5);
         this.changed++;
-        top = this.highest(actors);
+        top = this.highest(actors, n);
       }
       this.steps++;
     }
     // Among the chosen actor's own events (execute, refill, snoop, ...), pick uniformly.
     let mine = 0;
-    for (const a of actors) if (a === top) mine++;
+    for (let i = 0; i < n; i++) if (actors[i] === top) mine++;
     let k = Math.floor(this.rng() * mine);
-    for (let i = 0; i < actors.length; i++) if (actors[i] === top && k-- === 0) return i;
+    for (let i = 0; i < n; i++) if (actors[i] === top && k-- === 0) return i;
     throw new Error("unreachable: the top actor has an event");
   }
 
   /** The enabled actor with the highest priority (priorities are drawn on first sight, in order). */
-  private highest(actors: readonly number[]): number {
+  private highest(actors: readonly number[], n: number): number {
     let best = -Infinity, top = -1;
-    for (const a of actors) {
+    for (let i = 0; i < n; i++) {
+      const a = actors[i]!;
       const p = this.priorityOf(a);
       if (p > best) {
         best = p;
