@@ -12,41 +12,56 @@ export interface Cpu {
   readonly regs: Uint32Array;
   zf: boolean;
   iflag: boolean;
-  readonly data: Uint8Array;
-  readonly stack: Uint8Array;
+  /**
+   * Private data and stack, one number per byte. Copy on write: a new core starts on shared
+   * all-zero arrays and a clone shares its parent's, until the first store (see writable()).
+   * States are created per run, per oracle branch and per trap, and most never store.
+   */
+  data: readonly number[];
+  stack: readonly number[];
+  ownsData: boolean;
+  ownsStack: boolean;
   events: ObsEvent[];
   end: EndState | undefined;
   instructions: number;
 }
 
-/**
- * Data and stack share one backing store (one allocation per core, per clone): states are created
- * and cloned per run, per oracle branch and per trap, and each typed-array backing store costs.
- */
-function memoryViews(buffer: ArrayBuffer): { data: Uint8Array; stack: Uint8Array } {
-  return { data: new Uint8Array(buffer, 0, DATA_SIZE), stack: new Uint8Array(buffer, DATA_SIZE, STACK_SIZE) };
-}
+const ZERO_DATA: readonly number[] = new Array<number>(DATA_SIZE).fill(0);
+const ZERO_STACK: readonly number[] = new Array<number>(STACK_SIZE).fill(0);
 
 export function newCpu(entry: number): Cpu {
   const regs = new Uint32Array(8);
   regs[ESP] = STACK_TOP;
-  const { data, stack } = memoryViews(new ArrayBuffer(DATA_SIZE + STACK_SIZE));
   return {
-    pc: entry, regs, zf: false, iflag: true, data, stack,
+    pc: entry, regs, zf: false, iflag: true, data: ZERO_DATA, stack: ZERO_STACK, ownsData: false, ownsStack: false,
     events: [], end: undefined, instructions: 0,
   };
 }
 
 /** A copy of the state; `withEvents: false` starts the copy with no events (cheaper snapshots). */
 export function cloneCpu(c: Cpu, withEvents = true): Cpu {
-  const buffer = new ArrayBuffer(DATA_SIZE + STACK_SIZE);
-  const { data, stack } = memoryViews(buffer);
-  data.set(c.data);
-  stack.set(c.stack);
+  // Both now share the memory arrays: whichever stores first copies them.
+  c.ownsData = c.ownsStack = false;
   return {
-    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag, data, stack,
+    pc: c.pc, regs: c.regs.slice(), zf: c.zf, iflag: c.iflag, data: c.data, stack: c.stack, ownsData: false, ownsStack: false,
     events: withEvents ? c.events.slice() : [], end: c.end, instructions: c.instructions,
   };
+}
+
+function writableData(cpu: Cpu): number[] {
+  if (!cpu.ownsData) {
+    cpu.data = cpu.data.slice();
+    cpu.ownsData = true;
+  }
+  return cpu.data as number[];
+}
+
+function writableStack(cpu: Cpu): number[] {
+  if (!cpu.ownsStack) {
+    cpu.stack = cpu.stack.slice();
+    cpu.ownsStack = true;
+  }
+  return cpu.stack as number[];
 }
 
 /** What executing an instruction did to control flow. */
@@ -69,11 +84,11 @@ function push(cpu: Cpu, value: number): boolean {
     fault(cpu, "#PF", sp);
     return false;
   }
-  const o = sp - STACK_BASE;
-  cpu.stack[o] = value & 0xff;
-  cpu.stack[o + 1] = (value >>> 8) & 0xff;
-  cpu.stack[o + 2] = (value >>> 16) & 0xff;
-  cpu.stack[o + 3] = (value >>> 24) & 0xff;
+  const o = sp - STACK_BASE, stack = writableStack(cpu);
+  stack[o] = value & 0xff;
+  stack[o + 1] = (value >>> 8) & 0xff;
+  stack[o + 2] = (value >>> 16) & 0xff;
+  stack[o + 3] = (value >>> 24) & 0xff;
   cpu.regs[ESP] = sp;
   return true;
 }
@@ -162,11 +177,11 @@ export function execute(cpu: Cpu, ins: Instr, addr: number): Flow {
     case "storeMem": {
       const o = dataOffset(cpu, ins.imm);
       if (o < 0) return Flow.Ended;
-      const v = r[0]!;
-      cpu.data[o] = v & 0xff;
-      cpu.data[o + 1] = (v >>> 8) & 0xff;
-      cpu.data[o + 2] = (v >>> 16) & 0xff;
-      cpu.data[o + 3] = (v >>> 24) & 0xff;
+      const v = r[0]!, data = writableData(cpu);
+      data[o] = v & 0xff;
+      data[o + 1] = (v >>> 8) & 0xff;
+      data[o + 2] = (v >>> 16) & 0xff;
+      data[o + 3] = (v >>> 24) & 0xff;
       break;
     }
     case "out":
@@ -197,15 +212,24 @@ export function endWithFault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: numbe
   fault(cpu, kind, addr);
 }
 
+const FNV_OFFSET = 0x811c9dc5, FNV_PRIME = 0x01000193;
+
+function fnv(h: number, bytes: readonly number[], from: number): number {
+  for (let i = from; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  return h;
+}
+
+/** The digest's state after untouched (all-zero) data: most cores never store to data. */
+const ZERO_DATA_HASH = fnv(FNV_OFFSET, ZERO_DATA, 0);
+
 /** FNV-1a over private data and the live stack: the observation's memory digest. */
 export function memoryDigest(cpu: Cpu): string {
   // Plain loops: the oracle keys every branch state by this digest.
-  let h = 0x811c9dc5;
-  const data = cpu.data, stack = cpu.stack;
-  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  const stack = cpu.stack;
+  let h = cpu.data === ZERO_DATA ? ZERO_DATA_HASH : fnv(FNV_OFFSET, cpu.data, 0);
   const sp = cpu.regs[ESP]!;
   const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
-  for (let i = from; i < STACK_SIZE; i++) h = Math.imul(h ^ stack[i]!, 0x01000193);
+  h = fnv(h, stack, from);
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
