@@ -15,6 +15,8 @@ export interface CasePlan {
   readonly end: number;
   /** Slot index covering each code byte, -1 outside slots. */
   readonly slotAt: Int16Array;
+  /** Per code offset: the first offset at or after it inside a slot (the code length if none). */
+  readonly slotAhead: Int32Array;
   /** Per op: its slots with the bytes they hold before and after the op. */
   readonly opSlots: readonly (readonly OpSlotPlan[])[];
   /** Per slot: indices of the ops that list it, in order. */
@@ -84,6 +86,8 @@ export function planCase(kase: Case): CasePlan {
   const base = program.base;
   const slotAt = new Int16Array(program.code.length).fill(-1);
   program.slots.forEach((s, k) => slotAt.fill(k, s.start - base, s.start - base + s.len));
+  const slotAhead = new Int32Array(program.code.length);
+  for (let o = program.code.length - 1, next = program.code.length; o >= 0; o--) slotAhead[o] = next = slotAt[o]! >= 0 ? o : next;
   const current = program.slots.map((s) => s.old);
   const images: Uint8Array[] = [program.code.slice()];
   const opsOfSlot: number[][] = program.slots.map(() => []);
@@ -102,7 +106,7 @@ export function planCase(kase: Case): CasePlan {
     return plans;
   });
   return {
-    kase, base, end: base + program.code.length, slotAt, opSlots, opsOfSlot, images,
+    kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, images,
     versionInstrs: program.slots.map(instrKeys),
     versionInstrList: program.slots.map(instrList),
     initialInstrs: [],

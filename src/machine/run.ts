@@ -1,5 +1,5 @@
 import type {
-  ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, PatcherCtx,
+  ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, ObsEvent, PatcherCtx,
   Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
@@ -674,16 +674,12 @@ class Machine {
 
   private beginPassage(core: CoreRt, pc: number, len: number): void {
     if (core.passage) return;
-    const base = this.mem.base;
-    for (let a = pc; a < pc + len; a++) {
-      if (a < base || a >= this.mem.end) continue;
-      const k = this.plan.slotAt[a - base]!;
-      if (k < 0) continue;
-      const p: Passage = { core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false, badEmulation: false };
-      this.passages.push(p);
-      core.passage = p;
-      return;
-    }
+    const at = this.slotByteIn(pc, len);
+    if (at < 0) return;
+    const k = this.plan.slotAt[at]!;
+    const p: Passage = { core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false, badEmulation: false };
+    this.passages.push(p);
+    core.passage = p;
   }
 
   private endPassageIfOutside(core: CoreRt): void {
@@ -713,11 +709,12 @@ class Machine {
 
   // ------------------------------------------------------------ core events
 
-  /** Whether [pc, pc+len) touches a slot: only then do provenance and passages need the bytes. */
-  private touchesSlot(pc: number, len: number): boolean {
-    const base = this.mem.base;
-    for (let a = Math.max(pc, base); a < pc + len && a < this.mem.end; a++) if (this.plan.slotAt[a - base]! >= 0) return true;
-    return false;
+  /** The code offset of the first slot byte in [pc, pc+len), or -1: only then do passages and provenance need the bytes. */
+  private slotByteIn(pc: number, len: number): number {
+    const from = pc - this.mem.base;
+    if (from + len <= 0 || from >= this.plan.slotAhead.length) return -1;
+    const at = this.plan.slotAhead[Math.max(0, from)]!;
+    return at < from + len && at < this.plan.slotAhead.length ? at : -1;
   }
 
   private execCore(core: CoreRt): void {
@@ -731,7 +728,7 @@ class Machine {
       return;
     }
     const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.touchesSlot(pc, f.ins.len))) {
+    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.slotByteIn(pc, f.ins.len) >= 0)) {
       f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
     }
     this.beginPassage(core, pc, f.ins.len);
@@ -1173,9 +1170,13 @@ function sameArchState(trial: Cpu, b: Cpu, eventsBefore: number): boolean {
   for (let i = 0; i < 8; i++) if (trial.regs[i] !== b.regs[i]) return false;
   for (let i = 0; i < trial.stack.length; i++) if (trial.stack[i] !== b.stack[i]) return false;
   for (let i = 0; i < trial.data.length; i++) if (trial.data[i] !== b.data[i]) return false;
-  const fresh = b.events.slice(eventsBefore);
-  if (fresh.length !== trial.events.length) return false;
-  return trial.events.every((e, i) => JSON.stringify(e) === JSON.stringify(fresh[i]));
+  if (b.events.length - eventsBefore !== trial.events.length) return false;
+  for (let i = 0; i < trial.events.length; i++) if (!sameEvent(trial.events[i]!, b.events[eventsBefore + i]!)) return false;
+  return true;
+}
+
+function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
+  return a.kind === "out" ? b.kind === "out" && a.port === b.port && a.value === b.value : b.kind === "probe" && a.addr === b.addr;
 }
 
 function describeEnd(cpu: Cpu): string {
