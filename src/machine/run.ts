@@ -1,3 +1,4 @@
+import { MAX_CORES } from "../types.js";
 import type {
   ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, ObsEvent, PatcherCtx,
   Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
@@ -727,7 +728,9 @@ class Machine {
       this.finishCore(core);
       return;
     }
-    const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
+    // One rule finding per (core, address): once recorded, later executions need no check.
+    const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
+    const rule = this.ruleSeen.has(ruleKey) ? undefined : checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
     if (f.lazy && (rule || this.model.decodedCache || core.passage || this.slotByteIn(pc, f.ins.len) >= 0)) {
       f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
     }
@@ -735,7 +738,7 @@ class Machine {
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
     if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
-    if (rule) this.addRule(rule, core.id, pc, f.bytes);
+    if (rule) this.addRule(rule, ruleKey, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
@@ -950,11 +953,10 @@ class Machine {
 
   // ------------------------------------------------------------ rules and final code
 
-  private readonly ruleSeen = new Set<string>();
+  /** (code offset, core) pairs with a rule finding recorded. */
+  private readonly ruleSeen = new Set<number>();
 
-  private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: number[]): void {
-    const key = `${rule}:${core}:${addr}`;
-    if (this.ruleSeen.has(key)) return;
+  private addRule(rule: RuleFinding["rule"], key: number, core: number, addr: number, bytes: number[]): void {
     this.ruleSeen.add(key);
     const k = this.plan.slotAt[addr - this.mem.base] ?? -1;
     this.rules.push({
