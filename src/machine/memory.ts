@@ -20,7 +20,7 @@ export class CodeMemory {
 
   constructor(readonly base: number, code: Uint8Array, trackLines: boolean) {
     this.bytes = code.slice();
-    this.initial = code.slice();
+    this.initial = code; // only read
     this.modified = new Array<number>(code.length).fill(0);
     const lines = Math.ceil(code.length / LINE);
     if (trackLines) {

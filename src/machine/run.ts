@@ -148,6 +148,14 @@ function choiceText(kind: ChoiceKind, core: number, line: number): string {
   return text;
 }
 
+/** Steps enabled only while their condition holds (SPEC 5.1); every other step is always enabled. */
+function mayBlock(step: Step): boolean {
+  switch (step.k) {
+    case "await": case "waitAcks": case "awaitParked": case "waitOutside": case "barrier": return true;
+    default: return false;
+  }
+}
+
 function phaseOf(k: Step["k"]): PhaseKind {
   switch (k) {
     case "store": return "write";
@@ -176,6 +184,8 @@ class Machine {
   op = 0;
   gen: Generator<Step, void, unknown> | undefined;
   pstep: Step | undefined;
+  /** Whether pstep can be disabled (see mayBlock): polled on every event, so decided once per step. */
+  pstepMayBlock = false;
   opStarted = false;
   syncs = 0;
   awaitingAck = new Set<number>();
@@ -298,6 +308,7 @@ class Machine {
 
   private setPatcherStep(step: Step): void {
     this.pstep = step;
+    this.pstepMayBlock = mayBlock(step);
     if (step.k === "waitOutside") {
       this.outside = { range: step.range, seen: new Set() };
       this.updateSeen();
@@ -989,7 +1000,7 @@ class Machine {
    */
   private enabledEvents(out: number[]): number {
     let n = 0;
-    if (this.pstep && this.stepEnabled(0, this.pstep)) out[n++] = encode(Ev.Patcher, 0, 0);
+    if (this.pstep && (!this.pstepMayBlock || this.stepEnabled(0, this.pstep))) out[n++] = encode(Ev.Patcher, 0, 0);
     const snoopAny = this.model.snoopOrder === "any";
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
@@ -1146,7 +1157,7 @@ class Machine {
       decisionCount: this.decisionCount,
       events: this.t,
       trace: this.trace,
-      finalCode: this.mem.bytes.slice(),
+      finalCode: this.mem.bytes, // the run is over: nothing writes it any more
       soloBudget: this.opts.soloBudget,
     };
   }
