@@ -1,4 +1,4 @@
-import type { Case, Instr, Slot } from "../types.js";
+import type { ByteOrigin, Case, Instr, Slot } from "../types.js";
 import { decode } from "../isa/decode.js";
 
 // Static facts derived once per case, shared by the real machine and the oracle.
@@ -27,8 +27,8 @@ export interface CasePlan {
   readonly versionInstrs: readonly ReadonlySet<string>[];
   /** The same instructions as (offset, bytes), checked per executed instruction without building keys. */
   readonly versionInstrList: readonly (readonly VersionInstr[])[];
-  /** Decodes of the initial image by offset, filled as runs ask (null: runs past the region end). */
-  readonly initialInstrs: (Instr | null | undefined)[];
+  /** What fetches of never-modified code see (decodes, bytes, provenance), filled as runs ask. */
+  readonly initial: InitialImage;
 }
 
 export interface VersionInstr {
@@ -105,28 +105,96 @@ export function planCase(kase: Case): CasePlan {
     images.push(image);
     return plans;
   });
+  const versionInstrList = program.slots.map(instrList);
   return {
     kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, images,
     versionInstrs: program.slots.map(instrKeys),
-    versionInstrList: program.slots.map(instrList),
-    initialInstrs: [],
+    versionInstrList,
+    initial: new InitialImage(base, program.code, program.slots, slotAt, versionInstrList, opSlots),
   };
 }
 
-/** The instruction at code offset `off` of the initial image (null: it runs past the region end). */
-export function initialInstrAt(plan: CasePlan, off: number): Instr | null {
-  let d = plan.initialInstrs[off];
-  if (d === undefined) {
-    const code = plan.images[0]!;
-    const r = decode(code, off, code.length);
-    plan.initialInstrs[off] = d = "incomplete" in r ? null : r;
+// What a fetch of never-modified code sees, cached per case. Most instructions a run executes lie
+// in bytes no store ever touched (outside slots, or in slots before their patch), and every run
+// and core of a case decodes them, and classifies their bytes, the same way.
+
+export class InitialImage {
+  private readonly instrs: (Instr | null | undefined)[] = [];
+  private readonly bytes: (readonly number[] | undefined)[] = [];
+  private readonly versionInstr = new Map<number, boolean>();
+  private readonly origins = new Map<number, readonly ByteOrigin[]>();
+
+  constructor(
+    private readonly base: number,
+    private readonly code: Uint8Array,
+    private readonly slots: readonly Slot[],
+    private readonly slotAt: Int16Array,
+    private readonly versionInstrList: readonly (readonly VersionInstr[])[],
+    private readonly opSlots: readonly (readonly OpSlotPlan[])[],
+  ) {}
+
+  /** The instruction at code offset `off` (null: it runs past the region end). */
+  instrAt(off: number): Instr | null {
+    let d = this.instrs[off];
+    if (d === undefined) {
+      const r = decode(this.code, off, this.code.length);
+      this.instrs[off] = d = "incomplete" in r ? null : r;
+    }
+    return d;
   }
-  return d;
+
+  /** The bytes of the (complete) instruction at `off`: one array shared by every fetch of it, never written. */
+  bytesAt(off: number): readonly number[] {
+    let b = this.bytes[off];
+    if (b === undefined) this.bytes[off] = b = [...this.code.subarray(off, off + this.instrAt(off)!.len)];
+    return b;
+  }
+
+  /** Whether the instruction at `off` is an instruction of slot k's versions at its offset (SPEC 6.1). */
+  isVersionInstr(off: number, k: number): boolean {
+    const key = off * this.slots.length + k;
+    let v = this.versionInstr.get(key);
+    if (v === undefined) {
+      const rel = off - (this.slots[k]!.start - this.base);
+      v = rel >= 0 && isVersionInstrAt(this.versionInstrList[k]!, rel, this.bytesAt(off));
+      this.versionInstr.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * Provenance of the instruction's bytes (SPEC 6.5) judged against op j's version of slot k, when
+   * every slot byte it covers is k's; undefined otherwise (another slot's bytes are judged against
+   * whichever op is current, so they cannot be cached).
+   */
+  originsAt(off: number, k: number, j: number): readonly ByteOrigin[] | undefined {
+    const key = (off * this.slots.length + k) * (this.opSlots.length + 1) + j + 1;
+    let o = this.origins.get(key);
+    if (o === undefined) {
+      const bytes = this.bytesAt(off), start = this.slots[k]!.start - this.base, out: ByteOrigin[] = [];
+      for (let i = 0; i < bytes.length; i++) {
+        const kk = this.slotAt[off + i]!;
+        if (kk >= 0 && kk !== k) return undefined;
+        out.push(kk < 0 || j < 0 ? "invariant" : originOf(bytes[i]!, off + i - start, slotPlanOf(this.opSlots[j]!, k)));
+      }
+      this.origins.set(key, (o = out));
+    }
+    return o;
+  }
 }
 
-/** The slot whose interior (start, start+len) contains pc, or -1. */
-export function slotStrictlyInside(plan: CasePlan, pc: number): number {
-  if (pc <= plan.base || pc >= plan.end) return -1;
-  const k = plan.slotAt[pc - plan.base]!;
-  return k >= 0 && plan.kase.program.slots[k]!.start !== pc ? k : -1;
+/** The plan of `slot` in an op's slot list (a loop: called per fetched byte inside slots). */
+export function slotPlanOf(plans: readonly OpSlotPlan[], slot: number): OpSlotPlan {
+  for (const p of plans) if (p.slot === slot) return p;
+  return undefined as unknown as OpSlotPlan; // callers only ask for slots the op lists
+}
+
+/** Provenance of byte value v at offset o of a slot, against the op's from and to bytes (SPEC 6.5). */
+export function originOf(v: number, o: number, p: OpSlotPlan): ByteOrigin {
+  const from = p.from[o]!, to = p.to[o]!;
+  if (v === from && v === to) return "invariant";
+  if (v === from) return "old";
+  if (v === to) return "new";
+  if (o === 0 && v === 0xcc) return "int3";
+  return "intermediate";
 }

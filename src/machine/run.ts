@@ -9,7 +9,7 @@ import { formatInstr } from "../isa/disasm.js";
 import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
-import { type CasePlan, initialInstrAt, isVersionInstrAt, type OpSlotPlan } from "./plan.js";
+import { type CasePlan, isVersionInstrAt, originOf, slotPlanOf } from "./plan.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 
@@ -39,7 +39,8 @@ export class HarnessError extends Error {}
 
 interface Fetch {
   readonly ins: Instr;
-  readonly bytes: number[];
+  /** Unmodified code: the initial image's shared array (see InitialImage.bytesAt). */
+  readonly bytes: readonly number[];
   readonly times: number[];
   readonly psteps: number[];
   readonly cached: boolean;
@@ -589,7 +590,7 @@ class Machine {
    * executed lie outside slots and every run of the case decodes them the same way.
    */
   private unmodifiedInstrAt(pc: number): Instr | null | undefined {
-    const initial = initialInstrAt(this.plan, pc - this.mem.base);
+    const initial = this.plan.initial.instrAt(pc - this.mem.base);
     return this.mem.modifiedIn(pc, initial ? initial.len : this.mem.end - pc) ? undefined : initial;
   }
 
@@ -607,15 +608,16 @@ class Machine {
       this.lazyFetch.ins = d;
       return this.lazyFetch;
     }
-    const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
+    const unmodified = this.unmodifiedInstrAt(pc) === d;
+    const bytes: number[] = unmodified ? NONE : [], times: number[] = [], psteps: number[] = [];
     const b = this.model.fetchBlock;
     for (let a = pc; a < pc + d.len; a++) {
       const block = Math.floor((a - base) / b);
-      bytes.push(this.bufferedByte(core, a));
+      if (!unmodified) bytes.push(this.bufferedByte(core, a));
       times.push(core.blockT[block]!);
       psteps.push(core.blockP[block]!);
     }
-    return { ins: d, bytes, times, psteps, cached: false };
+    return { ins: d, bytes: unmodified ? this.plan.initial.bytesAt(pc - base) : bytes, times, psteps, cached: false };
   }
 
   /**
@@ -645,9 +647,20 @@ class Machine {
       this.lazyFetch.ins = d;
       return this.lazyFetch;
     }
-    const bytes: number[] = [];
-    for (let i = 0; i < d.len; i++) bytes.push(window[off + i]!);
-    return { ins: d, bytes, times: bytes.map(() => this.t), psteps: bytes.map(() => this.patcherSteps), cached: false };
+    let bytes: readonly number[];
+    if (initial) {
+      bytes = this.plan.initial.bytesAt(pc - base);
+    } else {
+      const copy: number[] = [];
+      for (let i = 0; i < d.len; i++) copy.push(window[off + i]!);
+      bytes = copy;
+    }
+    const times: number[] = [], psteps: number[] = [];
+    for (let i = 0; i < d.len; i++) {
+      times.push(this.t);
+      psteps.push(this.patcherSteps);
+    }
+    return { ins: d, bytes, times, psteps, cached: false };
   }
 
   /**
@@ -673,15 +686,7 @@ class Machine {
     if (kk < 0) return "invariant";
     const op = kk === k ? j : this.opForSlot(kk);
     if (op < 0) return "invariant";
-    const p = slotPlanOf(this.plan.opSlots[op]!, kk);
-    const s = this.plan.kase.program.slots[kk]!;
-    const o = addr - s.start;
-    const from = p.from[o]!, to = p.to[o]!;
-    if (v === from && v === to) return "invariant";
-    if (v === from) return "old";
-    if (v === to) return "new";
-    if (o === 0 && v === 0xcc) return "int3";
-    return "intermediate";
+    return originOf(v, addr - this.plan.kase.program.slots[kk]!.start, slotPlanOf(this.plan.opSlots[op]!, kk));
   }
 
   private beginPassage(core: CoreRt, pc: number, len: number): void {
@@ -708,15 +713,23 @@ class Machine {
   private recordFetch(core: CoreRt, pc: number, f: Fetch): FetchedInstr | undefined {
     const p = core.passage;
     if (!p) return undefined;
-    const origin = f.bytes.map((v, i) => this.originOf(pc + i, v, p.op, p.slot));
+    const origin = (this.isInitialBytes(pc, f.bytes) && this.plan.initial.originsAt(pc - this.mem.base, p.slot, p.op)) ||
+      f.bytes.map((v, i) => this.originOf(pc + i, v, p.op, p.slot));
     const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps };
     p.fetched.push(fi);
     return fi;
   }
 
   private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
+    if (this.isInitialBytes(pc, bytes)) return this.plan.initial.isVersionInstr(pc - this.mem.base, p.slot);
     const s = this.plan.kase.program.slots[p.slot]!;
     return pc >= s.start && isVersionInstrAt(this.plan.versionInstrList[p.slot]!, pc - s.start, bytes);
+  }
+
+  /** Whether `bytes` is the shared array of the initial image's instruction at pc (see fetch details). */
+  private isInitialBytes(pc: number, bytes: readonly number[]): boolean {
+    const off = pc - this.mem.base;
+    return off >= 0 && off < this.plan.slotAt.length && this.plan.initial.instrAt(off) !== null && bytes === this.plan.initial.bytesAt(off);
   }
 
   // ------------------------------------------------------------ core events
@@ -967,7 +980,7 @@ class Machine {
   /** (code offset, core) pairs with a rule finding recorded. */
   private readonly ruleSeen = new Set<number>();
 
-  private addRule(rule: RuleFinding["rule"], key: number, core: number, addr: number, bytes: number[]): void {
+  private addRule(rule: RuleFinding["rule"], key: number, core: number, addr: number, bytes: readonly number[]): void {
     this.ruleSeen.add(key);
     const k = this.plan.slotAt[addr - this.mem.base] ?? -1;
     this.rules.push({
@@ -1163,11 +1176,6 @@ class Machine {
   }
 }
 
-/** The plan of `slot` in an op's slot list (a loop: called per fetched byte inside slots). */
-function slotPlanOf(plans: readonly OpSlotPlan[], slot: number): OpSlotPlan {
-  for (const p of plans) if (p.slot === slot) return p;
-  return undefined as unknown as OpSlotPlan; // callers only ask for slots the op lists
-}
 
 /** Removes and returns a[i] without allocating (splice returns a fresh array). */
 function removeAt<T>(a: T[], i: number): T {
