@@ -1,4 +1,4 @@
-import type { RunResult, Slot, Verdict } from "../types.js";
+import type { ByteOrigin, RunResult, Slot, Verdict } from "../types.js";
 import { passageVersion } from "../oracle/classify.js";
 
 // Semantic coverage (SPEC 9): what the emulation exercised, hashed into a fixed-size bitmap:
@@ -23,20 +23,51 @@ function int(h: number, n: number): number {
 
 const bit = (h: number) => (h >>> 0) & (COVERAGE_BITS - 1);
 
-const ORIGIN_CODE = { invariant: 0, old: 1, new: 2, int3: 3, intermediate: 4 } as const;
+function originCode(o: ByteOrigin): number {
+  switch (o) {
+    case "invariant": return 0;
+    case "old": return 1;
+    case "new": return 2;
+    case "int3": return 3;
+    case "intermediate": return 4;
+  }
+}
+
+const PASSAGE = text(FNV_OFFSET, "passage"), FETCH = text(FNV_OFFSET, "fetch");
+
+/**
+ * One run's bits, each once, in first-seen order (the order is part of a corpus entry). A bitmap
+ * shared by every run deduplicates them and is cleared of them afterwards: no set per run.
+ */
+class RunBits {
+  private static readonly seen = new Uint8Array(COVERAGE_BITS / 8);
+  readonly list: number[] = [];
+
+  add(b: number): void {
+    const byte = b >>> 3, mask = 1 << (b & 7);
+    if (RunBits.seen[byte]! & mask) return;
+    RunBits.seen[byte]! |= mask;
+    this.list.push(b);
+  }
+
+  done(): number[] {
+    for (const b of this.list) RunBits.seen[b >>> 3] = 0;
+    return this.list;
+  }
+}
 
 /** The coverage bits of one run. */
 export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pick<Slot, "kind" | "start">[]): number[] {
-  const bits = new Set<number>();
+  const bits = new RunBits();
   const phases = run.phases;
   for (const p of run.passages) {
     const slot = slots[p.slot]!;
     const kind = slot.kind ?? "-", resolution = p.resolution ?? "-";
-    bits.add(bit(int(int(text(text(text(text(FNV_OFFSET, "passage"), kind), passageVersion(p)), resolution), p.widened ? 1 : 0), p.badEmulation ? 1 : 0)));
-    const fetchKind = text(text(FNV_OFFSET, "fetch"), kind);
+    bits.add(bit(int(int(text(text(text(PASSAGE, kind), passageVersion(p)), resolution), p.widened ? 1 : 0), p.badEmulation ? 1 : 0)));
+    const fetchKind = text(FETCH, kind);
     for (const f of p.fetched) {
       let h = int(fetchKind, Math.min(16, Math.max(-1, f.addr - slot.start)));
-      for (const o of f.origin) h = int(h, ORIGIN_CODE[o]);
+      for (const o of f.origin) h = int(h, originCode(o));
       h = int(h, 8); // end of the origins
       let firstStep = Infinity;
       for (const s of f.patcherStepAt) if (s < firstStep) firstStep = s;
@@ -49,7 +80,7 @@ export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pic
   for (const r of verdict.rules) bits.add(bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
   if (run.hung) bits.add(bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));
   if (run.harnessError) bits.add(bit(text(FNV_OFFSET, "harness-error")));
-  return [...bits];
+  return bits.done();
 }
 
 /** A bitmap of every coverage bit seen so far. */
