@@ -1,8 +1,10 @@
 // A/B of the fuzzing engine's case preparation alone (no runs) between two builds, side by side:
 // generated cases (generate, termination check, plan), parents parsed from corpus text, and
 // mutants of a fixed set of parents (mutate, validate, plan), each build in its own child process,
-// alternated; CPU ms per case and a check that both builds prepared the same cases.
-//   node dist/scripts/prep-ab.js <old dist dir> <new dist dir> [cases=2000] [rounds=3]
+// alternated; CPU ms per case and a check that both builds prepared the same cases. "cold": the
+// first cases of a process (the engine prepares one case per 8 runs, so its preparation code
+// stays cold for thousands of runs); "warm": after as many cases again as measured.
+//   node dist/scripts/prep-ab.js <old dist dir> <new dist dir> [cases=4000] [rounds=3]
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -12,7 +14,11 @@ import type { Case } from "../src/types.js";
 import type { PreparedCase } from "../src/differential.js";
 import type { Rng } from "../src/fuzz/generate.js";
 
-interface Sample { generatedMs: number; parentMs: number; mutantMs: number; rejected: number; digest: string }
+interface Sample {
+  coldGeneratedMs: number; coldMutantMs: number;
+  generatedMs: number; parentMs: number; mutantMs: number;
+  rejected: number; digest: string;
+}
 
 /** What the engine does to prepare a case, as each build does it. */
 interface Preparation {
@@ -23,6 +29,8 @@ interface Preparation {
 }
 
 const PARENTS = 128;
+/** Cases of each kind measured cold. */
+const COLD = 200;
 
 async function child(dir: string, cases: number): Promise<Sample> {
   const load = (p: string) => import(pathToFileURL(resolve(dir, p)).href);
@@ -33,15 +41,6 @@ async function child(dir: string, cases: number): Promise<Sample> {
   const prep = await preparationOf(load);
   const digest = createHash("sha256");
 
-  // Parents as the engine keeps them: JSON text of a case with one recorded run (untimed).
-  const setup = seedrandom.alea("prep-ab:parents");
-  const texts: string[] = [];
-  for (let i = 0; i < PARENTS; i++) {
-    const p = prep.generated(setup);
-    const o = runOnce(p, { strategy: BUILTIN_STRATEGIES[i % BUILTIN_STRATEGIES.length], model: NAMED_MODELS[i % NAMED_MODELS.length], seed: i });
-    const run = { strategy: "s", model: "m", seed: i, decisions: o.decisions, expect: { verdict: "clean", rules: [] } };
-    texts.push(JSON.stringify({ case: caseToJson({ ...p.kase, runs: [run] }) }));
-  }
   // Timed in batches; each batch is digested after its timing (serializing is not preparation)
   // and then dropped, so the heap stays as small as the engine's.
   const BATCH = 100;
@@ -65,22 +64,37 @@ async function child(dir: string, cases: number): Promise<Sample> {
     return ms / n;
   };
 
-  // Warm-up (untimed, undigested): the engine prepares cases for hours, so JIT-compiled code counts.
-  const warm = seedrandom.alea("prep-ab:warm-up");
-  for (let i = 0; i < cases / 2; i++) prep.mutant(warm, prep.parseParent(texts[i % PARENTS]!));
-  for (let i = 0; i < cases / 2; i++) prep.generated(warm);
-
   const genRng = seedrandom.alea("prep-ab:generated");
-  const generatedMs = timedBatches(cases, () => prep.generated(genRng));
+  const coldGeneratedMs = timedBatches(COLD, () => prep.generated(genRng));
+
+  // Parents as the engine keeps them: JSON text of a case with one recorded run (untimed).
+  const setup = seedrandom.alea("prep-ab:parents");
+  const texts: string[] = [];
+  for (let i = 0; i < PARENTS; i++) {
+    const p = prep.generated(setup);
+    const o = runOnce(p, { strategy: BUILTIN_STRATEGIES[i % BUILTIN_STRATEGIES.length], model: NAMED_MODELS[i % NAMED_MODELS.length], seed: i });
+    const run = { strategy: "s", model: "m", seed: i, decisions: o.decisions, expect: { verdict: "clean", rules: [] } };
+    texts.push(JSON.stringify({ case: caseToJson({ ...p.kase, runs: [run] }) }));
+  }
   const parents: Case[] = [];
   const u0 = process.cpuUsage();
   for (let i = 0; i < PARENTS; i++) parents[i] = prep.parseParent(texts[i]!);
   const u = process.cpuUsage(u0);
   const parentMs = (u.user + u.system) / 1000 / PARENTS;
   const mutRng = seedrandom.alea("prep-ab:mutants");
-  const mutantMs = timedBatches(cases, () => prep.mutant(mutRng, parents[Math.floor(mutRng() * PARENTS)]!));
+  const nextMutant = () => prep.mutant(mutRng, parents[Math.floor(mutRng() * PARENTS)]!);
+  const coldMutantMs = timedBatches(COLD, nextMutant);
+
+  // Warm-up (untimed, undigested): a campaign prepares cases for hours.
+  const warm = seedrandom.alea("prep-ab:warm-up");
+  for (let i = 0; i < cases; i++) {
+    prep.mutant(warm, parents[i % PARENTS]!);
+    prep.generated(warm);
+  }
+  const generatedMs = timedBatches(cases, () => prep.generated(genRng));
+  const mutantMs = timedBatches(cases, nextMutant);
   digest.update(`rejected ${rejected}`);
-  return { generatedMs, parentMs, mutantMs, rejected, digest: digest.digest("hex").slice(0, 16) };
+  return { coldGeneratedMs, coldMutantMs, generatedMs, parentMs, mutantMs, rejected, digest: digest.digest("hex").slice(0, 16) };
 }
 
 /** The build's own preparation (src/fuzz/prepare.js), or main's engine code before it existed. */
@@ -126,24 +140,24 @@ if (process.argv[2] === "--child") {
   console.log(JSON.stringify(await child(process.argv[3]!, Number(process.argv[4]))));
 } else {
   const [oldDir, newDir] = [process.argv[2], process.argv[3]];
-  const cases = Number(process.argv[4] ?? 2000), rounds = Number(process.argv[5] ?? 3);
+  const cases = Number(process.argv[4] ?? 4000), rounds = Number(process.argv[5] ?? 3);
   if (!oldDir || !newDir) throw new Error("usage: prep-ab <old dist> <new dist> [cases] [rounds]");
   const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, "--child", dir, String(cases)], { encoding: "utf8" }));
-  const ratios: Record<"generated" | "parent" | "mutant", number[]> = { generated: [], parent: [], mutant: [] };
+  const figures = ["coldGeneratedMs", "coldMutantMs", "generatedMs", "mutantMs", "parentMs"] as const;
+  const names = { coldGeneratedMs: "generated cold", coldMutantMs: "mutant cold", generatedMs: "generated warm", mutantMs: "mutant warm", parentMs: "parent parse" };
+  const ratios = new Map<string, number[]>(figures.map((f) => [f, []]));
   let same = true;
-  const ms = (x: number) => x.toFixed(4);
   for (let r = 0; r < rounds; r++) {
     const o = one(oldDir), n = one(newDir);
-    ratios.generated.push(o.generatedMs / n.generatedMs);
-    ratios.parent.push(o.parentMs / n.parentMs);
-    ratios.mutant.push(o.mutantMs / n.mutantMs);
     same &&= o.digest === n.digest;
-    console.log(`round ${r + 1}: CPU ms per case old/new: generated ${ms(o.generatedMs)}/${ms(n.generatedMs)} ${(o.generatedMs / n.generatedMs).toFixed(2)}x, ` +
-      `parent parse ${ms(o.parentMs)}/${ms(n.parentMs)} ${(o.parentMs / n.parentMs).toFixed(2)}x, mutant ${ms(o.mutantMs)}/${ms(n.mutantMs)} ${(o.mutantMs / n.mutantMs).toFixed(2)}x ` +
-      `(rejected ${o.rejected}/${n.rejected}; same cases: ${o.digest === n.digest ? "yes" : "NO"})`);
+    const cells = figures.map((f) => {
+      ratios.get(f)!.push(o[f] / n[f]);
+      return `${names[f]} ${o[f].toFixed(3)}/${n[f].toFixed(3)} ${(o[f] / n[f]).toFixed(2)}x`;
+    });
+    console.log(`round ${r + 1}: CPU ms per case old/new: ${cells.join(", ")} (rejected ${o.rejected}/${n.rejected}; same cases: ${o.digest === n.digest ? "yes" : "NO"})`);
   }
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}x..${Math.max(...xs).toFixed(2)}x`;
-  console.log(`new build cheaper: generated ${range(ratios.generated)}, parent parse ${range(ratios.parent)}, mutant ${range(ratios.mutant)} (${cases} cases, ${rounds} rounds, alternated)`);
+  console.log(`new build cheaper: ${figures.map((f) => `${names[f]} ${range(ratios.get(f)!)}`).join(", ")} (${cases} warm cases, ${rounds} rounds, alternated)`);
   if (!same) {
     console.log("DIFFERENT CASES: the builds do not prepare the same cases");
     process.exitCode = 1;

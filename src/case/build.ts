@@ -127,7 +127,13 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
 
 /** A slot's declared old version must be the code bytes it covers. */
 export function checkOldMatches(k: number, old: Uint8Array, held: Uint8Array): void {
-  if (hex(old) !== hex(held)) throw new CaseError(`slots[${k}].old`, `"${hex(old)}" does not match the code bytes "${hex(held)}"`);
+  if (!sameBytes(old, held)) throw new CaseError(`slots[${k}].old`, `"${hex(old)}" does not match the code bytes "${hex(held)}"`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function checkVersion(bytes: Uint8Array, field: string, probe: boolean): void {

@@ -12,36 +12,41 @@ export function soloBudget(kase: Case): number {
   return planSoloBudget(planCase(kase));
 }
 
-/** soloBudget of a planned case (its images are the op prefixes' code). */
-export function planSoloBudget(plan: CasePlan): number {
-  const { base, entries, slots } = plan.kase.program;
+/** Solo instruction counts by image (its slot versions, "o"/"n" per slot) and entry. */
+export type SoloCounts = Map<string, Map<number, number>>;
+
+/**
+ * soloBudget of a planned case (its images are the op prefixes' code). `known`: the counts made
+ * for cases with the same code, base and slots (a mutant's parent and siblings); the counts made
+ * here are added to it.
+ */
+export function planSoloBudget(plan: CasePlan, known: SoloCounts = new Map()): number {
+  const { kase } = plan;
+  const { base, entries, slots } = kase.program;
   // Images differ only inside slots, so every run of the case shares the decodes outside them.
   const decodes = invariantDecodes(plan.slotAt);
-  const distinct: Uint8Array[] = [];
+  const versions = slots.map(() => "o");
   let budget = 0;
-  plan.images.forEach((image, i) => {
-    // Ops that revert slots often recreate an earlier image; its runs are already known.
-    if (distinct.some((seen) => sameSlotBytes(seen, image, slots, base))) return;
-    distinct.push(image);
-    entries.forEach((entry, c) => {
-      // Cores with the same entry run the same program.
-      if (entries.indexOf(entry) < c) return;
-      const instructions = soloInstructions(entry, image, base, slots, decodes);
-      if (instructions > SOLO_LIMIT) {
-        const ops = i === 0 ? "no ops" : `ops 1..${i}`;
-        throw new CaseError("cores", `core ${c + 1} does not terminate within ${SOLO_LIMIT} instructions with ${ops} applied`);
+  for (let i = 0; i < plan.images.length; i++) {
+    if (i > 0) for (const t of kase.ops[i - 1]!.targets) versions[t.slot] = t.to === "new" ? "n" : "o";
+    // Ops that revert slots recreate earlier images and cores share entries: each run is made once.
+    const image = versions.join("");
+    let counts = known.get(image);
+    if (!counts) known.set(image, (counts = new Map()));
+    for (let c = 0; c < entries.length; c++) {
+      let instructions = counts.get(entries[c]!);
+      if (instructions === undefined) {
+        instructions = soloInstructions(entries[c]!, plan.images[i]!, base, slots, decodes);
+        if (instructions > SOLO_LIMIT) {
+          const ops = i === 0 ? "no ops" : `ops 1..${i}`;
+          throw new CaseError("cores", `core ${c + 1} does not terminate within ${SOLO_LIMIT} instructions with ${ops} applied`);
+        }
+        counts.set(entries[c]!, instructions);
       }
       budget = Math.max(budget, instructions);
-    });
-  });
-  return budget;
-}
-
-function sameSlotBytes(a: Uint8Array, b: Uint8Array, slots: readonly Slot[], base: number): boolean {
-  for (const s of slots) {
-    for (let o = s.start - base; o < s.start - base + s.len; o++) if (a[o] !== b[o]) return false;
+    }
   }
-  return true;
+  return budget;
 }
 
 /** soloRun(...).instructions with SOLO_LIMIT + 1 as the limit, sharing the case's decodes. */

@@ -168,8 +168,9 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
     lines.push(fixed("ret"));
     blocks.push(lines);
   }
-  const mains: Stmt[] = [];
+  const mains: Stmt[] = [], entryLabels: string[] = [];
   for (let c = 1; c < cores; c++) {
+    entryLabels.push(`core${c}`);
     mains.push(label(`core${c}`), movR32("ecx", int(rng, 1, 8)), label(`core${c}_loop`));
     for (let i = 0, n = int(rng, 1, 3); i < n; i++) {
       const call = branch("call", `block${int(rng, 0, nBlocks - 1)}`);
@@ -179,7 +180,7 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
     mains.push(dec("ecx"), branch("jne", `core${c}_loop`), fixed("hlt"));
   }
   const base = 0x1000;
-  const a = assembleStmts([...mains, ...blocks.flat(), ...functions], base);
+  const a = assembleStmts(mains.concat(...blocks, functions), base);
   const slots: Slot[] = a.slots.map((d) => {
     const site = sites.find((s) => s.id === d.name)!.site;
     const old = a.bytes.slice(d.start - base, d.start - base + d.len);
@@ -191,7 +192,7 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
   return {
     name: "generated",
     cores,
-    program: { base, code: a.bytes, entries: Array.from({ length: cores - 1 }, (_, i) => a.labels.get(`core${i + 1}`)!), slots },
+    program: { base, code: a.bytes, entries: entryLabels.map((l) => a.labels.get(l)!), slots },
     ops: generateOps(rng, slots.length, opts.maxOps ?? 3),
     runs: [],
   };

@@ -2,7 +2,7 @@ import type { Case } from "../types.js";
 import type { PreparedCase } from "../differential.js";
 import { planCase } from "../machine/plan.js";
 import { checkMutantShape } from "../case/mutant.js";
-import { planSoloBudget } from "../case/terminate.js";
+import { planSoloBudget, type SoloCounts } from "../case/terminate.js";
 
 // Preparing the engine's cases for their runs: one plan serves the termination check (SPEC 6.4)
 // and every run of the case.
@@ -23,8 +23,24 @@ export function prepareCase(kase: Case): PreparedCase {
  */
 export function prepareMutant(parent: Case, mutant: Case): PreparedCase | undefined {
   try {
-    return prepareCase(checkMutantShape(parent, mutant));
+    const kase = checkMutantShape(parent, mutant);
+    const plan = planCase(kase);
+    return { kase, plan, soloBudget: planSoloBudget(plan, soloCountsShared(parent, kase)) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Solo counts made for the mutants of a parent (see planSoloBudget): most mutants keep its code
+ * and slots, and run mostly the same images (ops mutated) or the same ones (cores mutated).
+ */
+const soloCountsOfParent = new WeakMap<Case, SoloCounts>();
+
+function soloCountsShared(parent: Case, mutant: Case): SoloCounts | undefined {
+  const p = parent.program, m = mutant.program;
+  if (m.code !== p.code || m.slots !== p.slots || m.base !== p.base) return undefined;
+  let counts = soloCountsOfParent.get(parent);
+  if (!counts) soloCountsOfParent.set(parent, (counts = new Map()));
+  return counts;
 }

@@ -83,7 +83,18 @@ function resolve(v: Operand, look: Lookup, line: number): number {
 
 /** Bytes as they are (`.byte`, `.org` padding, operand-less instructions). */
 export function data(bytes: readonly number[]): Code {
-  return { size: bytes.length, encode: () => bytes };
+  return new Data(bytes);
+}
+
+class Data implements Code {
+  readonly size: number;
+  constructor(private readonly bytes: readonly number[]) {
+    this.size = bytes.length;
+  }
+
+  encode(): readonly number[] {
+    return this.bytes;
+  }
 }
 
 /** An operand-less instruction (`nop5`, `ret`, `hlt`, ...). */
@@ -191,7 +202,11 @@ class Layout {
     if (this.open) throw new AsmError(this.open.line, `unclosed .slot "${this.open.name}"`);
     const look: Lookup = (name) => this.labels.get(name) ?? this.outer(name);
     const bytes = new Uint8Array(this.loc - this.base);
-    for (const p of this.placed) bytes.set(p.code.encode(p.addr, look, p.line), p.addr - this.base);
+    for (const p of this.placed) {
+      const code = p.code.encode(p.addr, look, p.line);
+      // A loop: typed-array set() from a plain array costs more than copying a few bytes.
+      for (let i = 0, at = p.addr - this.base; i < code.length; i++) bytes[at + i] = code[i]!;
+    }
     return { bytes, labels: this.labels, slots: this.slots };
   }
 }
@@ -212,7 +227,7 @@ export function assembleAt(source: string | readonly string[], addr: number, lab
  */
 export function assembleStmts(stmts: readonly Stmt[], base: number, labels?: ReadonlyMap<string, number>): Assembly {
   const layout = new Layout(base, (name) => labels?.get(name));
-  stmts.forEach((s, i) => layout.add(s, i + 1));
+  for (let i = 0; i < stmts.length; i++) layout.add(stmts[i]!, i + 1);
   return layout.finish();
 }
 
