@@ -20,13 +20,15 @@ interface Sample {
   rejected: number; digest: string;
 }
 
-/** What the engine does to prepare a case, as each build does it. */
+/** What the engine does to prepare a case, as each build does it (parents as the build keeps them). */
 interface Preparation {
   generated(rng: Rng): PreparedCase;
-  parseParent(text: string): Case;
+  parseParent(text: string): Parent;
   /** A mutant, prepared; "rejected" when the loader refuses it, undefined when no mutator applied. */
-  mutant(rng: Rng, parent: Case): PreparedCase | "rejected" | undefined;
+  mutant(rng: Rng, parent: Parent): PreparedCase | "rejected" | undefined;
 }
+
+type Parent = unknown;
 
 const PARENTS = 128;
 /** Cases of each kind measured cold. */
@@ -76,7 +78,7 @@ async function child(dir: string, cases: number): Promise<Sample> {
     const run = { strategy: "s", model: "m", seed: i, decisions: o.decisions, expect: { verdict: "clean", rules: [] } };
     texts.push(JSON.stringify({ case: caseToJson({ ...p.kase, runs: [run] }) }));
   }
-  const parents: Case[] = [];
+  const parents: Parent[] = [];
   const u0 = process.cpuUsage();
   for (let i = 0; i < PARENTS; i++) parents[i] = prep.parseParent(texts[i]!);
   const u = process.cpuUsage(u0);
@@ -107,9 +109,9 @@ async function preparationOf(load: (p: string) => Promise<any>): Promise<Prepara
   if (own) {
     return {
       generated: (rng) => own.prepareCase(generateCase(rng, { maxCores: 5 })),
-      parseParent,
-      mutant: (rng, parent) => {
-        const kase = mutateCase(rng, parent);
+      parseParent: (text) => ({ kase: parseParent(text), soloCounts: new Map() }),
+      mutant: (rng, parent: any) => {
+        const kase = mutateCase(rng, parent.kase);
         return kase && (own.prepareMutant(parent, kase) ?? "rejected");
       },
     };

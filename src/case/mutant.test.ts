@@ -5,10 +5,11 @@ import { describe, expect, it } from "vitest";
 import type { Case } from "../types.js";
 import { generateCase } from "../fuzz/generate.js";
 import { mutateCase } from "../fuzz/mutate.js";
-import { prepareMutant } from "../fuzz/prepare.js";
+import { type MutationParent, prepareMutant } from "../fuzz/prepare.js";
 import { loadCaseFile, parseCase, parseCaseShape } from "./load.js";
 import { checkMutantShape } from "./mutant.js";
 import { caseToJson } from "./save.js";
+import type { SoloCounts } from "./terminate.js";
 
 // The engine checks mutants without the loader's JSON round trip: it must accept exactly the
 // mutants the loader accepts, with the same errors, and run the very case the loader would build.
@@ -76,20 +77,24 @@ describe("checkMutantShape and prepareMutant", () => {
   it("accept exactly what parseCase(caseToJson(mutant)) accepts, over thousands of mutants, and prepare the same case", () => {
     const rng = seedrandom.alea("mutants");
     const all = parents();
+    // Solo counts shared by the mutants of each parent, as the engine shares them.
+    const soloCounts = new Map<Case, SoloCounts>();
+    const counted = (kase: Case): MutationParent => ({ kase, soloCounts: soloCounts.get(kase) ?? soloCounts.set(kase, new Map()).get(kase)! });
     let accepted = 0, runsOn = 0;
     const badShape = new Set<string>();
     for (let i = 0; i < 4000; i++) {
       // One mutant in ten of the tricky case, whose mutants the loader most often rejects.
       const parent = i % 10 === 0 ? all[0]! : all[i % all.length]!;
-      // Mutants of mutants too, as the engine's corpus holds them.
       const first = mutateCase(rng, parent);
-      const mutant = first && i % 3 === 0 ? mutateCase(rng, first) : first;
+      if (!first) continue;
+      // Mutants of (loader-checked) mutants too, as the engine's corpus holds them.
+      const twice = i % 3 === 0 && shapeError(() => parseCaseShape(caseToJson(first))) === undefined;
+      const from = twice ? first : parent;
+      const mutant = twice ? mutateCase(rng, first) : first;
       if (!mutant) continue;
-      const grandparent = mutant === first ? parent : first!;
-      if (mutant !== first && shapeError(() => parseCaseShape(caseToJson(first!))) !== undefined) continue;
       const expected = viaLoader(mutant);
-      expect(shapeError(() => checkMutantShape(grandparent, mutant))).toBe(shapeError(() => parseCaseShape(caseToJson(mutant))));
-      const prepared = prepareMutant(grandparent, mutant);
+      expect(shapeError(() => checkMutantShape(from, mutant))).toBe(shapeError(() => parseCaseShape(caseToJson(mutant))));
+      const prepared = prepareMutant(counted(from), mutant);
       if (typeof expected === "string") {
         expect(prepared, expected).toBeUndefined();
         if (expected.startsWith("cores:")) runsOn++;

@@ -1,6 +1,7 @@
 import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
+import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
@@ -8,7 +9,7 @@ import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
-import { prepareCase, prepareMutant } from "./prepare.js";
+import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
 
 // One fuzzing engine: generate or mutate a case, pick a (strategy, model) cell and a schedule, run
 // it differentially, keep cases that set new coverage bits, confirm and minimize findings. Pure
@@ -73,7 +74,7 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
  */
 interface Parent {
   readonly text: string;
-  kase?: Case;
+  parsed?: MutationParent;
 }
 
 /**
@@ -96,7 +97,7 @@ export class FuzzEngine {
   execs = 0;
   private readonly rng: Rng;
   private readonly pctLength = { sum: 0, n: 0 };
-  private current: PreparedCase | undefined;
+  private current: FuzzCase | undefined;
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
@@ -113,22 +114,22 @@ export class FuzzEngine {
     if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
   }
 
-  private keepParsed(parent: Parent, kase: Case): Case {
-    parent.kase = { ...kase, runs: [] };
+  private keepParsed(parent: Parent, kase: Case, soloCounts: SoloCounts = new Map()): MutationParent {
+    parent.parsed = { kase: { ...kase, runs: [] }, soloCounts };
     this.parsed.add(parent);
     if (this.parsed.size > PARSED_PARENTS) {
       const oldest = this.parsed.values().next().value!;
-      oldest.kase = undefined;
+      oldest.parsed = undefined;
       this.parsed.delete(oldest);
     }
-    return parent.kase;
+    return parent.parsed;
   }
 
   /** A random parent, parsed (and validated by the loader) unless kept parsed. */
-  private parent(): Case | undefined {
+  private parent(): MutationParent | undefined {
     const i = Math.floor(this.rng() * this.parents.length);
     const parent = this.parents[i]!;
-    if (parent.kase) return parent.kase;
+    if (parent.parsed) return parent.parsed;
     try {
       // No termination check here: the mutant gets the full one before it runs.
       return this.keepParsed(parent, parseCaseShape((JSON.parse(parent.text) as { case: unknown }).case));
@@ -138,12 +139,12 @@ export class FuzzEngine {
     }
   }
 
-  private nextCase(): PreparedCase {
+  private nextCase(): FuzzCase {
     for (;;) {
       const parent = this.opts.feedback && this.parents.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
       // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them).
       if (!parent) return prepareCase(generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 }));
-      const kase = mutateCase(this.rng, parent);
+      const kase = mutateCase(this.rng, parent.kase);
       // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
       const prepared = kase && prepareMutant(parent, kase);
       if (prepared) return prepared;
@@ -182,7 +183,7 @@ export class FuzzEngine {
       const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
       const parent = { text: JSON.stringify({ case: caseToJson(entry) }) };
       this.parents.push(parent);
-      this.keepParsed(parent, kase);
+      this.keepParsed(parent, kase, prepared.soloCounts);
       corpusEntry = { kase: entry, bits };
     }
     const fresh: [Finding["kind"], string][] = [];

@@ -1,7 +1,8 @@
 // Two-pass assembler for the SPEC 2 subset. Every instruction's size follows from its form alone
 // (rel8 vs rel32 is explicit via `short`), so pass 1 lays out addresses and labels and pass 2
 // emits bytes with all labels known. Programs come as text (cases, reports) or as statements
-// built in code (the case generator, which so need not print programs only to parse them back).
+// built in code (the case generator: printing programs for the parser to read back cost more
+// than building them).
 
 /** One-line error: `line N: what`. */
 export class AsmError extends Error {
