@@ -25,60 +25,31 @@ const bit = (h: number) => (h >>> 0) & (COVERAGE_BITS - 1);
 
 const ORIGIN_CODE = { invariant: 0, old: 1, new: 2, int3: 3, intermediate: 4 } as const;
 
-const PASSAGE = text(FNV_OFFSET, "passage"), FETCH = text(FNV_OFFSET, "fetch");
-
-/**
- * The bits a run has listed so far, by byte: one bitmap for every run, cleared of the run's bits
- * when it is done, so that a run lists each bit once, in first-seen order (corpus entries keep
- * that order), without a set per run.
- */
-const listed = new Uint8Array(COVERAGE_BITS / 8);
-
-function list(bits: number[], b: number): void {
-  const mask = 1 << (b & 7);
-  if (listed[b >>> 3]! & mask) return;
-  listed[b >>> 3]! |= mask;
-  bits.push(b);
-}
-
 /** The coverage bits of one run. */
 export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pick<Slot, "kind" | "start">[]): number[] {
-  const bits: number[] = [];
-  try {
-    listPassages(bits, run, slots);
-    for (const d of verdict.divergences) list(bits, bit(text(text(text(text(text(FNV_OFFSET, "div"), d.cause), d.effect), d.slotKind), d.phase.kind)));
-    for (const r of verdict.rules) list(bits, bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
-    if (run.hung) list(bits, bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));
-    if (run.harnessError) list(bits, bit(text(FNV_OFFSET, "harness-error")));
-    return bits;
-  } finally {
-    for (const b of bits) listed[b >>> 3] = 0;
-  }
-}
-
-function listPassages(bits: number[], run: RunResult, slots: readonly Pick<Slot, "kind" | "start">[]): void {
-  // Each passage's features start with its slot's kind: hashed once per slot, not per passage.
-  const passageOfSlot: number[] = [], fetchOfSlot: number[] = [];
-  for (const s of slots) {
-    passageOfSlot.push(text(PASSAGE, s.kind ?? "-"));
-    fetchOfSlot.push(text(FETCH, s.kind ?? "-"));
-  }
+  const bits = new Set<number>();
   const phases = run.phases;
   for (const p of run.passages) {
     const slot = slots[p.slot]!;
-    const resolution = p.resolution ?? "-";
-    list(bits, bit(int(int(text(text(passageOfSlot[p.slot]!, passageVersion(p)), resolution), p.widened ? 1 : 0), p.badEmulation ? 1 : 0)));
+    const kind = slot.kind ?? "-", resolution = p.resolution ?? "-";
+    bits.add(bit(int(int(text(text(text(text(FNV_OFFSET, "passage"), kind), passageVersion(p)), resolution), p.widened ? 1 : 0), p.badEmulation ? 1 : 0)));
+    const fetchKind = text(text(FNV_OFFSET, "fetch"), kind);
     for (const f of p.fetched) {
-      let h = int(fetchOfSlot[p.slot]!, Math.min(16, Math.max(-1, f.addr - slot.start)));
+      let h = int(fetchKind, Math.min(16, Math.max(-1, f.addr - slot.start)));
       for (const o of f.origin) h = int(h, ORIGIN_CODE[o]);
       h = int(h, 8); // end of the origins
       let firstStep = Infinity;
       for (const s of f.patcherStepAt) if (s < firstStep) firstStep = s;
       // The patcher phase in force after the first patcher step that wrote a fetched byte.
       const phase = phases[Math.min(firstStep, phases.length - 1)]!.phase;
-      list(bits, bit(text(int(text(h, phase.kind), Math.min(phase.syncs, 4)), resolution)));
+      bits.add(bit(text(int(text(h, phase.kind), Math.min(phase.syncs, 4)), resolution)));
     }
   }
+  for (const d of verdict.divergences) bits.add(bit(text(text(text(text(text(FNV_OFFSET, "div"), d.cause), d.effect), d.slotKind), d.phase.kind)));
+  for (const r of verdict.rules) bits.add(bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
+  if (run.hung) bits.add(bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));
+  if (run.harnessError) bits.add(bit(text(FNV_OFFSET, "harness-error")));
+  return [...bits];
 }
 
 /** A bitmap of every coverage bit seen so far. */
