@@ -70,7 +70,8 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
 
 /**
  * A corpus entry as a parent for mutation: its JSON text (`{"case": ...}`) and, while kept
- * parsed, its case without recorded runs (mutants never keep them).
+ * parsed, its case without recorded runs (mutants never keep them) with the solo counts made
+ * for it and its mutants.
  */
 interface Parent {
   readonly text: string;
@@ -88,7 +89,7 @@ const RUNS_PER_CASE = 8;
 
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
-  /** In the order they joined the corpus; a night's corpus holds thousands. */
+  /** The corpus, in the order it grew; a night's corpus holds thousands. */
   private readonly parents: Parent[] = [];
   /** The parents kept parsed, oldest first, at most PARSED_PARENTS, so memory stays flat. */
   private readonly parsed = new Set<Parent>();
@@ -114,6 +115,7 @@ export class FuzzEngine {
     if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
   }
 
+  /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */
   private keepParsed(parent: Parent, kase: Case, soloCounts: SoloCounts = new Map()): MutationParent {
     parent.parsed = { kase: { ...kase, runs: [] }, soloCounts };
     this.parsed.add(parent);
