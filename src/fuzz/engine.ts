@@ -79,8 +79,9 @@ interface Parent {
 }
 
 /**
- * Parents kept parsed: about 1 KB each without their runs, less than their text (a parsed case
- * with its decision list is ten times larger). Past this many, the oldest go back to being text.
+ * Parents kept parsed: about 1.5 KB each without their runs (solo counts included), less than
+ * their text (a parsed case with its decision list is ten times larger). Past this many, the
+ * oldest go back to being text.
  */
 const PARSED_PARENTS = 4096;
 
