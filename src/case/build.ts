@@ -1,6 +1,6 @@
 // Turns a schema-valid raw case into the domain `Case`: assembles code and slot versions,
 // resolves labels and slot names, and checks every field-local rule (SPEC 3.2).
-import type { Case, Decision, OpTarget, PatchOp, RecordedRun, Slot } from "../types.js";
+import type { Case, Decision, OpTarget, PatchOp, Program, RecordedRun, Slot } from "../types.js";
 import { DATA_BASE, MAX_CODE_SIZE } from "../types.js";
 import { AsmError, assemble, assembleAt } from "../isa/asm.js";
 import { decodeAll, decodeVersion } from "../isa/decode.js";
@@ -94,9 +94,7 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
     throw new CaseError(f, `[${h(start)}, ${h(start + len)}) is outside the code region [${h(base)}, ${h(end)})`);
   }
   const old = bytes.slice(start - base, start - base + len);
-  if (raw.old !== undefined && hex(raw.old) !== hex(old)) {
-    throw new CaseError(`${f}.old`, `"${hex(raw.old)}" does not match the code bytes "${hex(old)}"`);
-  }
+  if (raw.old !== undefined) checkOldMatches(k, raw.old, old);
 
   if ((raw.new === undefined) === (raw.newHex === undefined)) {
     throw new CaseError(f, 'expected exactly one of "new" and "newHex"');
@@ -125,6 +123,17 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
   const bpResume = raw.bpResume === undefined ? start + len : resolveAddr(raw.bpResume, code, `${f}.bpResume`);
   const kind = raw.kind ?? defaultKind(old, neu);
   return { slot: { name: raw.name, start, len, old, new: neu, kind, bpResume }, newField };
+}
+
+/** A slot's declared old version must be the code bytes it covers. */
+export function checkOldMatches(k: number, old: Uint8Array, held: Uint8Array): void {
+  if (!sameBytes(old, held)) throw new CaseError(`slots[${k}].old`, `"${hex(old)}" does not match the code bytes "${hex(held)}"`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function checkVersion(bytes: Uint8Array, field: string, probe: boolean): void {
@@ -179,9 +188,9 @@ function buildOps(raw: RawCase, slots: readonly Slot[]): PatchOp[] {
       if (slot === undefined) throw new CaseError(f, `unknown slot "${name}"`);
       if (used.has(slot)) throw new CaseError(f, `slot "${name}" listed twice in one op`);
       used.add(slot);
-      return { slot, to: t.to };
+      return opTarget(slot, t.to);
     });
-    return { targets, batch: op.batch, monotonic: op.monotonic };
+    return patchOp(targets, op.batch, op.monotonic);
   });
 }
 
@@ -212,13 +221,28 @@ export function buildCase(raw: RawCase): Built {
   const built = raw.slots.map((s, k) => buildSlot(s, k, code));
   const slots = built.map((b) => b.slot);
   checkSlotSet(raw.slots, slots, code);
-  const kase: Case = {
-    name: raw.name,
-    ...(raw.description !== undefined ? { description: raw.description } : {}),
-    cores: raw.cores,
-    program: { base: code.base, code: code.bytes, entries, slots },
-    ops: buildOps(raw, slots),
-    runs: buildRuns(raw),
+  const program = { base: code.base, code: code.bytes, entries, slots };
+  return { kase: caseOf(raw, program, buildOps(raw, slots), buildRuns(raw)), newField: built.map((b) => b.newField) };
+}
+
+// The loader's constructors of cases, ops and op targets: every case it builds has the same object
+// shapes, so property reads on cases stay monomorphic wherever cases run.
+
+export function caseOf(head: Pick<Case, "name" | "description" | "cores">, program: Program, ops: PatchOp[], runs: RecordedRun[]): Case {
+  return {
+    name: head.name,
+    ...(head.description !== undefined ? { description: head.description } : {}),
+    cores: head.cores,
+    program: { base: program.base, code: program.code, entries: program.entries, slots: program.slots },
+    ops,
+    runs,
   };
-  return { kase, newField: built.map((b) => b.newField) };
+}
+
+export function patchOp(targets: OpTarget[], batch: PatchOp["batch"], monotonic: boolean): PatchOp {
+  return { targets, batch, monotonic };
+}
+
+export function opTarget(slot: number, to: OpTarget["to"]): OpTarget {
+  return { slot, to };
 }

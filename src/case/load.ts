@@ -17,10 +17,7 @@ export interface LoadedCase {
 }
 
 export function parseCase(json: unknown): LoadedCase {
-  const parsed = caseSchema.safeParse(json, { error: issueText });
-  if (!parsed.success) throw fromZod(parsed.error);
-  const { kase, newField } = buildCase(parsed.data);
-  checkFlow(kase.program, (k, v) => (v === "new" ? newField[k]! : `slots[${k}].old`));
+  const kase = parseCaseShape(json);
   return { kase, soloBudget: soloBudget(kase) };
 }
 

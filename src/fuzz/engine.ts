@@ -1,14 +1,15 @@
 import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
-import { parseCase, parseCaseShape } from "../case/load.js";
+import { parseCaseShape } from "../case/load.js";
+import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
-import { soloBudget } from "../case/terminate.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
+import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
 
 // One fuzzing engine: generate or mutate a case, pick a (strategy, model) cell and a schedule, run
 // it differentially, keep cases that set new coverage bits, confirm and minimize findings. Pure
@@ -67,77 +68,89 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
   return { ...kase, runs: [run] };
 }
 
-/** Parsed parents kept (about 44 KB each); the rest of the corpus stays text. */
-const PARSED_PARENTS = 256;
+/**
+ * A corpus entry as a parent for mutation: its JSON text (`{"case": ...}`) and, while kept
+ * parsed, its case without recorded runs (mutants never keep them) with the solo counts made
+ * for it and its mutants.
+ */
+interface Parent {
+  readonly text: string;
+  parsed?: MutationParent;
+}
+
+/**
+ * Parents kept parsed: about 1.5 KB each without their runs (solo counts included), less than
+ * their text (a parsed case with its decision list is ten times larger). Past this many, the
+ * oldest go back to being text.
+ */
+const PARSED_PARENTS = 4096;
 
 /** Schedules (each on a random cell) run per prepared case before the next case. */
 const RUNS_PER_CASE = 8;
 
 export class FuzzEngine {
   readonly coverage = new CoverageMap();
-  /**
-   * Parents for mutation, as JSON text (`{"case": ...}`): a parsed case with its decision list is
-   * about ten times larger (44 KB against 4 KB), and a night's corpus holds thousands.
-   */
-  readonly corpus: string[] = [];
-  /** The most recently parsed parents, at most PARSED_PARENTS, so memory stays flat. */
-  private readonly parsed = new Map<string, Case>();
+  /** The corpus, in the order it grew; a night's corpus holds thousands. */
+  private readonly parents: Parent[] = [];
+  /** The parents kept parsed, oldest first, at most PARSED_PARENTS, so memory stays flat. */
+  private readonly parsed = new Set<Parent>();
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
   private readonly rng: Rng;
   private readonly pctLength = { sum: 0, n: 0 };
-  private current: PreparedCase | undefined;
+  private current: FuzzCase | undefined;
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
   }
 
+  /** The corpus: every parent's JSON text. */
+  get corpus(): string[] {
+    return this.parents.map((p) => p.text);
+  }
+
   /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent. */
   adopt(json: string, bits: readonly number[]): void {
-    if (this.coverage.merge(bits) > 0) this.corpus.push(json);
+    if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
   }
 
-  private remember(text: string, kase: Case): void {
-    this.parsed.set(text, kase);
-    if (this.parsed.size > PARSED_PARENTS) this.parsed.delete(this.parsed.keys().next().value!);
+  /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */
+  private keepParsed(parent: Parent, kase: Case, soloCounts: SoloCounts = new Map()): MutationParent {
+    parent.parsed = { kase: { ...kase, runs: [] }, soloCounts };
+    this.parsed.add(parent);
+    if (this.parsed.size > PARSED_PARENTS) {
+      const oldest = this.parsed.values().next().value!;
+      oldest.parsed = undefined;
+      this.parsed.delete(oldest);
+    }
+    return parent.parsed;
   }
 
-  /** A random parent, parsed (and validated by the loader) unless recently parsed. */
-  private parent(): Case | undefined {
-    const i = Math.floor(this.rng() * this.corpus.length);
-    const entry = this.corpus[i]!;
-    const known = this.parsed.get(entry);
-    if (known) return known;
+  /** A random parent, parsed (and validated by the loader) unless kept parsed. */
+  private parent(): MutationParent | undefined {
+    const i = Math.floor(this.rng() * this.parents.length);
+    const parent = this.parents[i]!;
+    if (parent.parsed) return parent.parsed;
     try {
       // No termination check here: the mutant gets the full one before it runs.
-      const kase = parseCaseShape((JSON.parse(entry) as { case: unknown }).case);
-      this.remember(entry, kase);
-      return kase;
+      return this.keepParsed(parent, parseCaseShape((JSON.parse(parent.text) as { case: unknown }).case));
     } catch {
-      this.corpus.splice(i, 1);
+      this.parents.splice(i, 1);
       return undefined;
     }
   }
 
-  private nextCase(): PreparedCase {
+  private nextCase(): FuzzCase {
     for (;;) {
-      const parent = this.opts.feedback && this.corpus.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
-      if (!parent) {
-        // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them):
-        // only the solo budget is needed.
-        const kase = generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 });
-        return prepare(kase, soloBudget(kase));
-      }
-      const kase = mutateCase(this.rng, parent);
-      if (!kase) continue;
-      try {
-        const loaded = parseCase(caseToJson(kase));
-        return prepare(loaded.kase, loaded.soloBudget);
-      } catch {
-        // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
-      }
+      const parent = this.opts.feedback && this.parents.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
+      // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them).
+      if (!parent) return prepareCase(generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 }));
+      const kase = mutateCase(this.rng, parent.kase);
+      // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
+      const prepared = kase && prepareMutant(parent, kase);
+      if (prepared) return prepared;
     }
   }
 
@@ -171,9 +184,9 @@ export class FuzzEngine {
     let corpusEntry: CorpusEntry | undefined;
     if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
       const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
-      const text = JSON.stringify({ case: caseToJson(entry) });
-      this.corpus.push(text);
-      this.remember(text, entry);
+      const parent = { text: JSON.stringify({ case: caseToJson(entry) }) };
+      this.parents.push(parent);
+      this.keepParsed(parent, kase, prepared.soloCounts);
       corpusEntry = { kase: entry, bits };
     }
     const fresh: [Finding["kind"], string][] = [];

@@ -1,10 +1,12 @@
 import type { Case, PatchOp, Slot } from "../types.js";
-import { assemble, assembleAt } from "../isa/asm.js";
+import { arith, assembleStmts, branch, data, dec, END_SLOT, fixed, inc, movR32, movR8, out, type Stmt, store } from "../isa/asm.js";
 import { DATA_BASE } from "../types.js";
 
 // Structure-aware case generation (SPEC 9): terminating programs whose cores loop through shared
 // blocks of patch sites; each site's `out` depends on the version executed. Patch kinds come from
-// real practice, plus random same-length rewrites.
+// real practice, plus random same-length rewrites. Programs are built as assembler statements,
+// named after their text forms (`movR8("al", 0x3f)` is `mov al, 0x3f`), rather than as text
+// that the assembler would only parse back.
 
 export type Rng = () => number;
 
@@ -17,42 +19,46 @@ export interface GenerateOptions {
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 const byte = (rng: Rng) => int(rng, 0, 255);
-const hexb = (b: number) => `0x${b.toString(16)}`;
+const label = (name: string): Stmt => ({ label: name });
+/** `.slot id`, the body, `.endslot`. */
+const slot = (id: string, ...body: Stmt[]): Stmt[] => [{ slot: id }, ...body, END_SLOT];
 
-/** One patch site: its asm (with a `.slot`), the new version's asm, and helper functions. */
+/** One patch site: its statements (with a slot), the slot's new version, and helper functions. */
 interface Site {
-  readonly lines: string[];
-  readonly newAsm: string[];
+  readonly lines: Stmt[];
+  readonly newCode: Stmt[];
   readonly kind: string;
-  readonly functions: string[];
+  readonly functions: Stmt[];
 }
 
 type SiteMaker = (rng: Rng, id: string, port: number) => Site;
 
+/** `nop5` -> `jmp id_yes` (or `nop2` -> `jmp short id_yes`). */
 const jumpLabel = (size: 5 | 2): SiteMaker => (rng, id, port) => ({
   lines: [
-    `.slot ${id}`, size === 5 ? "nop5" : "nop2", ".endslot",
-    `mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`, `jmp ${id}_done`,
-    `${id}_yes: mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`,
-    `${id}_done:`,
+    ...slot(id, fixed(size === 5 ? "nop5" : "nop2")),
+    movR8("al", byte(rng)), out(port), branch("jmp", `${id}_done`),
+    label(`${id}_yes`), movR8("al", byte(rng)), out(port),
+    label(`${id}_done`),
   ],
-  newAsm: [size === 5 ? `jmp ${id}_yes` : `jmp short ${id}_yes`],
+  newCode: [branch("jmp", `${id}_yes`, size === 2)],
   kind: size === 5 ? "nop5->jmp32" : "nop2->jmp8",
   functions: [],
 });
 
-const outFn = (rng: Rng, name: string, port: number) => [`${name}: mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`, "ret"];
+/** `name: mov al, imm8; out port; ret`. */
+const outFn = (rng: Rng, name: string, port: number): Stmt[] => [label(name), movR8("al", byte(rng)), out(port), fixed("ret")];
 
 const staticCall: SiteMaker = (rng, id, port) => ({
-  lines: [`.slot ${id}`, `call ${id}_a`, ".endslot"],
-  newAsm: [`call ${id}_b`],
+  lines: slot(id, branch("call", `${id}_a`)),
+  newCode: [branch("call", `${id}_b`)],
   kind: "call->call",
   functions: [...outFn(rng, `${id}_a`, port), ...outFn(rng, `${id}_b`, port)],
 });
 
 const ftrace: SiteMaker = (rng, id, port) => ({
-  lines: [`.slot ${id}`, "nop5", ".endslot"],
-  newAsm: [`call ${id}_t`],
+  lines: slot(id, fixed("nop5")),
+  newCode: [branch("call", `${id}_t`)],
   kind: "nop5->call",
   functions: outFn(rng, `${id}_t`, port),
 });
@@ -60,25 +66,26 @@ const ftrace: SiteMaker = (rng, id, port) => ({
 const imm8: SiteMaker = (rng, id, port) => {
   const a = byte(rng);
   return {
-    lines: [`.slot ${id}`, `mov al, ${hexb(a)}`, ".endslot", `out ${hexb(port)}`],
-    newAsm: [`mov al, ${hexb((a + int(rng, 1, 255)) & 0xff)}`],
+    lines: [...slot(id, movR8("al", a)), out(port)],
+    newCode: [movR8("al", (a + int(rng, 1, 255)) & 0xff)],
     kind: "movr8->movr8",
     functions: [],
   };
 };
 
 const kprobeNop: SiteMaker = (rng, id, port) => ({
-  lines: [`.slot ${id}`, "nop", ".endslot", `mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`],
-  newAsm: ["int3"],
+  lines: [...slot(id, fixed("nop")), movR8("al", byte(rng)), out(port)],
+  newCode: [fixed("int3")],
   kind: "nop->int3",
   functions: [],
 });
 
+/** `mov eax, imm32` -> `int3` over its opcode byte. */
 const kprobeLong: SiteMaker = (rng, id, port) => {
   const imm = [byte(rng), byte(rng), byte(rng), byte(rng)];
   return {
-    lines: [`.slot ${id}`, `.byte 0xb8, ${imm.map(hexb).join(", ")}`, ".endslot", `out ${hexb(port)}`],
-    newAsm: [`.byte 0xcc, ${imm.map(hexb).join(", ")}`],
+    lines: [...slot(id, data([0xb8, ...imm])), out(port)],
+    newCode: [data([0xcc, ...imm])],
     kind: "movr32->int3",
     functions: [],
   };
@@ -86,39 +93,41 @@ const kprobeLong: SiteMaker = (rng, id, port) => {
 
 /** `jmp32 next` -> `ret; int3 x4`: the block returns early (Linux's static_call RET patching). */
 const retInsertion: SiteMaker = (rng, id, port) => ({
-  lines: [`.slot ${id}`, `jmp ${id}_cont`, ".endslot", `${id}_cont: mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`],
-  newAsm: ["ret", "int3", "int3", "int3", "int3"],
+  lines: [...slot(id, branch("jmp", `${id}_cont`)), label(`${id}_cont`), movR8("al", byte(rng)), out(port)],
+  newCode: [fixed("ret"), fixed("int3"), fixed("int3"), fixed("int3"), fixed("int3")],
   kind: "jmp32->ret",
   functions: [],
 });
 
 const multiInstruction: SiteMaker = (rng, id, port) => ({
-  lines: [`.slot ${id}`, "nop2", "nop3", ".endslot", `mov al, ${hexb(byte(rng))}`, `out ${hexb(port)}`],
-  newAsm: [`call ${id}_f`],
+  lines: [...slot(id, fixed("nop2"), fixed("nop3")), movR8("al", byte(rng)), out(port)],
+  newCode: [branch("call", `${id}_f`)],
   kind: "nop2;nop3->call",
   functions: outFn(rng, `${id}_f`, port),
 });
 
+const INC_DEC: readonly Stmt[] = [inc("eax"), dec("eax"), inc("edx"), dec("ebx"), inc("esi"), dec("edi")];
+
 /** Non-branching instructions that leave ecx (loop counter) and esp alone. */
-const FILLERS: readonly { len: number; asm: (rng: Rng) => string }[] = [
-  { len: 1, asm: () => "nop" },
-  { len: 1, asm: (r) => pick(r, ["inc eax", "dec eax", "inc edx", "dec ebx", "inc esi", "dec edi"]) },
-  { len: 2, asm: () => "nop2" },
-  { len: 2, asm: (r) => `mov al, ${hexb(byte(r))}` },
-  { len: 2, asm: (r) => `mov dl, ${hexb(byte(r))}` },
-  { len: 3, asm: () => "nop3" },
-  { len: 3, asm: (r) => `add eax, ${int(r, -128, 127)}` },
-  { len: 4, asm: () => "nop4" },
-  { len: 5, asm: () => "nop5" },
-  { len: 5, asm: (r) => `mov ebx, ${hexb(int(r, 0, 0xffff))}` },
+const FILLERS: readonly { len: number; code: (rng: Rng) => Stmt }[] = [
+  { len: 1, code: () => fixed("nop") },
+  { len: 1, code: (r) => pick(r, INC_DEC) },
+  { len: 2, code: () => fixed("nop2") },
+  { len: 2, code: (r) => movR8("al", byte(r)) },
+  { len: 2, code: (r) => movR8("dl", byte(r)) },
+  { len: 3, code: () => fixed("nop3") },
+  { len: 3, code: (r) => arith("add", "eax", int(r, -128, 127)) },
+  { len: 4, code: () => fixed("nop4") },
+  { len: 5, code: () => fixed("nop5") },
+  { len: 5, code: (r) => movR32("ebx", int(r, 0, 0xffff)) },
 ];
 
-function fill(rng: Rng, len: number): string[] {
-  const out: string[] = [];
+function fill(rng: Rng, len: number): Stmt[] {
+  const out: Stmt[] = [];
   let left = len;
   while (left > 0) {
     const f = pick(rng, FILLERS.filter((x) => x.len <= left));
-    out.push(f.asm(rng));
+    out.push(f.code(rng));
     left -= f.len;
   }
   return out;
@@ -128,8 +137,8 @@ function fill(rng: Rng, len: number): string[] {
 const rewrite: SiteMaker = (rng, id, port) => {
   const len = int(rng, 1, 6);
   return {
-    lines: [`.slot ${id}`, ...fill(rng, len), ".endslot", `out ${hexb(port)}`],
-    newAsm: fill(rng, len),
+    lines: [...slot(id, ...fill(rng, len)), out(port)],
+    newCode: fill(rng, len),
     kind: "rewrite",
     functions: [],
   };
@@ -143,39 +152,39 @@ const MAKERS: readonly SiteMaker[] = [
 export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
   const cores = int(rng, opts.minCores ?? 2, opts.maxCores ?? 8);
   const nBlocks = int(rng, 1, 3);
-  const blocks: string[][] = [];
-  const functions: string[] = [];
+  const blocks: Stmt[][] = [];
+  const functions: Stmt[] = [];
   const sites: { id: string; site: Site }[] = [];
   for (let b = 0; b < nBlocks; b++) {
-    const lines = [`block${b}:`];
+    const lines = [label(`block${b}`)];
     for (let i = 0, n = int(rng, 1, 2); i < n; i++) {
       const id = `s${sites.length}`;
       const site = pick(rng, MAKERS)(rng, id, 0x10 + sites.length);
       sites.push({ id, site });
       lines.push(...site.lines);
       functions.push(...site.functions);
-      if (rng() < 0.2) lines.push(`mov [${hexb(DATA_BASE + 4 * int(rng, 0, 15))}], eax`);
+      if (rng() < 0.2) lines.push(store(DATA_BASE + 4 * int(rng, 0, 15)));
     }
-    lines.push("ret");
+    lines.push(fixed("ret"));
     blocks.push(lines);
   }
-  const mains: string[] = [];
+  const mains: Stmt[] = [], entryLabels: string[] = [];
   for (let c = 1; c < cores; c++) {
-    mains.push(`core${c}: mov ecx, ${int(rng, 1, 8)}`, `core${c}_loop:`);
+    entryLabels.push(`core${c}`);
+    mains.push(label(`core${c}`), movR32("ecx", int(rng, 1, 8)), label(`core${c}_loop`));
     for (let i = 0, n = int(rng, 1, 3); i < n; i++) {
-      const call = `call block${int(rng, 0, nBlocks - 1)}`;
-      if (rng() < 0.25) mains.push("cli", call, "sti");
+      const call = branch("call", `block${int(rng, 0, nBlocks - 1)}`);
+      if (rng() < 0.25) mains.push(fixed("cli"), call, fixed("sti"));
       else mains.push(call);
     }
-    mains.push("dec ecx", `jne core${c}_loop`, "hlt");
+    mains.push(dec("ecx"), branch("jne", `core${c}_loop`), fixed("hlt"));
   }
-  const asm = [...mains, ...blocks.flat(), ...functions];
   const base = 0x1000;
-  const a = assemble(asm, base);
+  const a = assembleStmts(mains.concat(...blocks, functions), base);
   const slots: Slot[] = a.slots.map((d) => {
     const site = sites.find((s) => s.id === d.name)!.site;
     const old = a.bytes.slice(d.start - base, d.start - base + d.len);
-    const neu = assembleAt(site.newAsm, d.start, a.labels);
+    const neu = assembleStmts(site.newCode, d.start, a.labels).bytes;
     // Random rewrites share one kind per length, so their findings deduplicate by cause and effect.
     const kind = site.kind === "rewrite" ? `rewrite${d.len}` : site.kind;
     return { name: d.name, start: d.start, len: d.len, old, new: neu, kind, bpResume: d.start + d.len };
@@ -183,7 +192,7 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
   return {
     name: "generated",
     cores,
-    program: { base, code: a.bytes, entries: Array.from({ length: cores - 1 }, (_, i) => a.labels.get(`core${i + 1}`)!), slots },
+    program: { base, code: a.bytes, entries: entryLabels.map((l) => a.labels.get(l)!), slots },
     ops: generateOps(rng, slots.length, opts.maxOps ?? 3),
     runs: [],
   };

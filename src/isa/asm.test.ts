@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { assemble, assembleAt, AsmError } from "./asm.js";
+import { arith, assemble, assembleAt, assembleStmts, AsmError, branch, data, dec, END_SLOT, fixed, inc, load, movR32, movR8, out, type Stmt, store } from "./asm.js";
 import { disassemble, formatInstr, hex } from "./disasm.js";
 import { decode, decodeAll } from "./decode.js";
 
@@ -154,6 +154,33 @@ describe("assemble", () => {
       expect((err as Error).message).not.toContain("\n");
     });
   }
+});
+
+describe("assembleStmts", () => {
+  it("assembles statements built in code as their text forms assemble", () => {
+    const text = [
+      "top: .slot s", "nop5", ".endslot", "mov al, 0x3f", "mov dl, 255", "out 0x10", "jmp short top", "jne done",
+      "call fn", "inc eax", "dec edi", "add eax, -2", "cmp ebx, 127", "mov ecx, 8", "mov ebx, fn",
+      "mov eax, [0x100004]", "mov [0x100008], eax", ".byte 0xb8, 1, 2, 3, 4", "done: hlt", "fn: ret",
+    ];
+    const stmts: Stmt[] = [
+      { label: "top" }, { slot: "s" }, fixed("nop5"), END_SLOT, movR8("al", 0x3f), movR8("dl", 255), out(0x10),
+      branch("jmp", "top", true), branch("jne", "done"), branch("call", "fn"), inc("eax"), dec("edi"),
+      arith("add", "eax", -2), arith("cmp", "ebx", 127), movR32("ecx", 8), movR32("ebx", "fn"),
+      load(0x100004), store(0x100008), data([0xb8, 1, 2, 3, 4]), { label: "done" }, fixed("hlt"), { label: "fn" }, fixed("ret"),
+    ];
+    const a = assemble(text, 0x1000), b = assembleStmts(stmts, 0x1000);
+    expect(hex(b.bytes)).toBe(hex(a.bytes));
+    expect(b.labels).toEqual(a.labels);
+    expect(b.slots.map(({ name, start, len }) => ({ name, start, len }))).toEqual(a.slots.map(({ name, start, len }) => ({ name, start, len })));
+    expect(hex(assembleStmts([branch("jmp", "done")], 0x1002, a.labels).bytes)).toBe(hex(assembleAt(["jmp done"], 0x1002, a.labels)));
+  });
+
+  it("reports errors with the statement's number as the line", () => {
+    expect(() => assembleStmts([fixed("nop"), branch("jmp", "nowhere")], 0)).toThrow('line 2: undefined label "nowhere"');
+    expect(() => assembleStmts([{ label: "a" }, { label: "a" }], 0)).toThrow('line 2: duplicate label "a"');
+    expect(() => assembleStmts([{ slot: "s" }, fixed("nop")], 0)).toThrow('line 1: unclosed .slot "s"');
+  });
 });
 
 describe("disassemble", () => {
