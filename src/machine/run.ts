@@ -96,6 +96,12 @@ interface CoreRt {
    */
   memoPc: number;
   memoIns: Instr | undefined;
+  /**
+   * Which of the core's own events (OWN_IPI, OWN_EXEC, OWN_REFILL) are enabled, recomputed only
+   * when `ownStale`: they change only with the core's own events and the patcher's (see apply).
+   */
+  own: number;
+  ownStale: boolean;
   snoops: { lo: number; hi: number; retiredAt: number }[];
   readonly icache: number[];
   invals: { lines: number[]; issuer: number }[];
@@ -128,6 +134,8 @@ const enum Ev {
 }
 
 const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 16) | idx;
+
+const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
 /** Choices made inside an event (beside which event runs). */
 const enum ChoiceKind {
@@ -212,7 +220,7 @@ class Machine {
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
         blockT: new Array<number>(blocks).fill(0), blockP: new Array<number>(blocks).fill(0),
         blockV: this.mem.versions ? new Array<Uint8Array>(blocks) : undefined,
-        decoded: model.decodedCache ? new Map() : NO_DECODED, memoPc: -1, memoIns: undefined, snoops: [],
+        decoded: model.decodedCache ? new Map() : NO_DECODED, memoPc: -1, memoIns: undefined, own: 0, ownStale: true, snoops: [],
         icache: new Array<number>(lines).fill(-1), invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
@@ -1021,11 +1029,14 @@ class Machine {
       if (core.handler) {
         if (this.stepEnabled(c, core.handler.step)) out[n++] = encode(Ev.Handler, c, 0);
       } else if (!core.parked) {
-        if (core.cpu.iflag && core.ipis.length > 0) out[n++] = encode(Ev.Ipi, c, 0);
-        if (!this.execBlockedBySnoop(core) && this.instrReady(core)) {
-          out[n++] = encode(Ev.Exec, c, 0);
+        if (core.ownStale) {
+          core.own = this.ownEvents(core);
+          core.ownStale = false;
         }
-        if (this.refillBlocks(core) > 0) out[n++] = encode(Ev.Refill, c, 0);
+        const own = core.own;
+        if (own & OWN_IPI) out[n++] = encode(Ev.Ipi, c, 0);
+        if (own & OWN_EXEC) out[n++] = encode(Ev.Exec, c, 0);
+        if (own & OWN_REFILL) out[n++] = encode(Ev.Refill, c, 0);
       }
       const ns = snoopAny ? core.snoops.length : Math.min(1, core.snoops.length);
       for (let i = 0; i < ns; i++) out[n++] = encode(Ev.Snoop, c, i);
@@ -1033,6 +1044,15 @@ class Machine {
     }
     for (let i = 0; i < this.cleans.length; i++) out[n++] = encode(Ev.Clean, 0, i);
     return n;
+  }
+
+  /** The core's own events that are enabled now, as OWN_* bits (the core is running: no handler, not parked). */
+  private ownEvents(core: CoreRt): number {
+    let own = 0;
+    if (core.cpu.iflag && core.ipis.length > 0) own |= OWN_IPI;
+    if (!this.execBlockedBySnoop(core) && this.instrReady(core)) own |= OWN_EXEC;
+    if (this.refillBlocks(core) > 0) own |= OWN_REFILL;
+    return own;
   }
 
   private apply(ev: number): void {
@@ -1065,6 +1085,13 @@ class Machine {
         if (this.tracing) this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
         break;
       }
+    }
+    // A core's own events change with its own events; the patcher's and handlers' steps (stores,
+    // snoops, IPIs, release, serialization) may change any core's.
+    if (kind === Ev.Patcher || kind === Ev.Handler) {
+      for (let i = 1; i < this.nCores; i++) this.cores[i]!.ownStale = true;
+    } else if (kind !== Ev.Clean) {
+      core.ownStale = true;
     }
     if (kind !== Ev.Snoop && kind !== Ev.Clean && kind !== Ev.Inval) {
       this.parkCores();
