@@ -697,10 +697,8 @@ class Machine {
     return originOf(v, addr - this.plan.kase.program.slots[kk]!.start, slotPlanOf(this.plan.opSlots[op]!, kk));
   }
 
-  private beginPassage(core: CoreRt, pc: number, len: number): void {
-    if (core.passage) return;
-    const at = this.slotByteIn(pc, len);
-    if (at < 0) return;
+  /** A passage begins with an instruction whose bytes reach slot byte `at` (a code offset). */
+  private beginPassage(core: CoreRt, at: number): void {
     const k = this.plan.slotAt[at]!;
     const p: Passage = { core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false, badEmulation: false };
     this.passages.push(p);
@@ -760,13 +758,15 @@ class Machine {
       this.finishCore(core);
       return;
     }
-    // One rule finding per (core, address): once recorded, later executions need no check.
+    // One rule finding per (core, address): once recorded, later executions need no check. Rules
+    // only concern modified bytes, and nothing is modified before the patcher's first store.
     const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
-    const rule = this.ruleSeen.has(ruleKey) ? undefined : checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-    if (f.lazy && (rule || this.model.decodedCache || core.passage || this.slotByteIn(pc, f.ins.len) >= 0)) {
+    const rule = this.mem.mods.size === 0 || this.ruleSeen.has(ruleKey) ? undefined : checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
+    const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
+    if (f.lazy && (rule || this.model.decodedCache || core.passage || slotByte >= 0)) {
       f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
     }
-    this.beginPassage(core, pc, f.ins.len);
+    if (slotByte >= 0) this.beginPassage(core, slotByte);
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
     if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
