@@ -101,14 +101,15 @@ async function child(dir: string, reps: number): Promise<Sample> {
   const rng = seedrandom.alea("oracle-ab");
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
   const seed = () => Math.floor(rng() * 1e9);
-  type Judged = { plan: unknown; run: any };
+  const { planCase } = await import(url("src/machine/plan.js"));
+  type Judged = { kase: unknown; plan: unknown; run: any };
   const runs: Judged[] = [];
   for (let i = 0; i < CASES; i++) {
     const kase = generateCase(rng, { maxCores: 5 });
     const p = prepare(kase, soloBudget(kase));
     const make = (policy: unknown) => {
       const chooser = new RecordingChooser(policy);
-      runs.push({ plan: p.plan, run: runCase(p.plan, pick(BUILTIN_STRATEGIES), pick(NAMED_MODELS), { chooser, soloBudget: p.soloBudget }) });
+      runs.push({ kase: p.kase, plan: p.plan, run: runCase(p.plan, pick(BUILTIN_STRATEGIES), pick(NAMED_MODELS), { chooser, soloBudget: p.soloBudget }) });
     };
     for (let j = 0; j < 4; j++) make(new RandomChooser(seed()));
     const pct = { depth: 1 + Math.floor(rng() * 3), length: 200, inPatchWindow: rng() < 0.7 };
@@ -120,7 +121,7 @@ async function child(dir: string, reps: number): Promise<Sample> {
     for (const strategy of [...hangStrategies(), ...BUILTIN_STRATEGIES]) {
       for (const model of NAMED_MODELS) {
         const chooser = new RecordingChooser(new RandomChooser(seed()));
-        hangRuns.push({ plan: p.plan, run: runCase(p.plan, strategy, model, { chooser, soloBudget: p.soloBudget }) });
+        hangRuns.push({ kase: p.kase, plan: p.plan, run: runCase(p.plan, strategy, model, { chooser, soloBudget: p.soloBudget }) });
       }
     }
   }
@@ -132,15 +133,23 @@ async function child(dir: string, reps: number): Promise<Sample> {
     const shape = shapeOf(run, verdict);
     shapes[shape] = (shapes[shape] ?? 0) + 1;
   }
+  // Each repetition judges with freshly planned cases (as the fuzzer judges a few runs per new
+  // case), so what the oracle derives once per case is paid in every repetition.
   const msPerJudge = (set: readonly Judged[]) => {
-    let check = 0;
-    const u0 = process.cpuUsage();
+    let check = 0, cpuMicros = 0;
     for (let rep = 0; rep < reps; rep++) {
-      for (const { plan, run } of set) check += judge(plan, run).divergences.length;
+      const plans = new Map<unknown, unknown>();
+      const planned = set.map(({ kase, run }) => {
+        if (!plans.has(kase)) plans.set(kase, planCase(kase));
+        return { plan: plans.get(kase), run };
+      });
+      const u0 = process.cpuUsage();
+      for (const { plan, run } of planned) check += judge(plan, run).divergences.length;
+      const u = process.cpuUsage(u0);
+      cpuMicros += u.user + u.system;
     }
-    const u = process.cpuUsage(u0);
     if (check < 0) throw new Error("unreachable: keeps the timed loop's results alive");
-    return (u.user + u.system) / 1000 / (reps * set.length);
+    return cpuMicros / 1000 / (reps * set.length);
   };
   return {
     msPerJudge: msPerJudge(runs), msPerHangJudge: msPerJudge(hangRuns), judged: runs.length + hangRuns.length,

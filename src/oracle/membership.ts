@@ -1,9 +1,11 @@
 import type { CoreObservation, ObsEvent, Passage, Slot } from "../types.js";
-import { type Cpu, finalRegs, Flow, memoryDigest, newCpu } from "../machine/cpu.js";
+import { type Cpu, finalRegs, Flow, memoryDigest } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
+import { type CaseFacts, factsOf } from "./case-facts.js";
 import { CpuPool } from "./cpu-pool.js";
-import { type InvariantDecodes, invariantDecodes, soloStep } from "./solo.js";
-import { sameBytes, VisitedStates } from "./visited.js";
+import { soloStep } from "./solo.js";
+import { type Choice, SlotVersions, type SwitchState } from "./versions.js";
+import { EntryMemory, VisitedStates } from "./visited.js";
 import type { Windows } from "./windows.js";
 
 // Membership of one core's observation in the stop_machine reference family (SPEC 6.2-6.3): walk
@@ -28,16 +30,10 @@ interface Branch {
   pos: number;
   /** Passages completed. */
   n: number;
-  /** Per op, per slot index: switched for this core. */
-  readonly sw: Uint8Array;
+  /** Which ops have switched which slots for this core. */
+  readonly sw: SwitchState;
   /** Slot of the passage in progress, -1 if none. */
   inSlot: number;
-}
-
-/** One admissible way through a slot passage: the switch state it implies and the bytes it runs. */
-interface Choice {
-  readonly sw: Uint8Array;
-  readonly content: Uint8Array;
 }
 
 /** A branch waiting on the search stack, to enter `slot` running `content`. */
@@ -45,6 +41,8 @@ interface Alternative {
   readonly branch: Branch;
   readonly slot: number;
   readonly content: Uint8Array;
+  /** Recorded states whose memory this branch's state keeps (digested before it runs). */
+  readonly keeps?: EntryMemory;
 }
 
 /** The branch that matched the most events, kept where it failed, for the expected column. */
@@ -52,36 +50,6 @@ interface BestBranch {
   readonly branch: Branch;
   /** Its own events from the first unmatched one on. */
   readonly pending: readonly ObsEvent[];
-}
-
-/** What the search needs of a case, derived once per case plan. */
-interface CaseFacts {
-  readonly decodes: InvariantDecodes;
-  /** Per slot, per op listing it (in opsOfSlot order): the bytes that op leaves in the slot. */
-  readonly targets: readonly (readonly Uint8Array[])[];
-  /**
-   * The code view every search starts from the initial image and rewrites slot by slot. One buffer
-   * per case serves every search (one at a time), instead of a copy of the image per core.
-   */
-  readonly code: Uint8Array;
-  /** The code view as the best branch saw it when it failed (its slot in progress keeps its version). */
-  readonly bestCode: Uint8Array;
-  /** Per program core: its state at its entry point (copied, never run). */
-  readonly initial: readonly Cpu[];
-}
-
-/** Per case plan (pure per case: shared by every core, run and replay of the case). */
-const FACTS = new WeakMap<CasePlan, CaseFacts>();
-
-function factsOf(plan: CasePlan): CaseFacts {
-  let facts = FACTS.get(plan);
-  if (!facts) {
-    const targets = plan.opsOfSlot.map((ops, k) => ops.map((j) => plan.opSlots[j]!.find((p) => p.slot === k)!.to));
-    const initial = plan.kase.program.entries.map((entry) => newCpu(entry));
-    facts = { decodes: invariantDecodes(plan.slotAt), targets, code: plan.images[0]!.slice(), bestCode: plan.images[0]!.slice(), initial };
-    FACTS.set(plan, facts);
-  }
-  return facts;
 }
 
 /** Branch states are recycled across searches: see cpu-pool.ts. */
@@ -104,16 +72,12 @@ function sameEnd(cpu: Cpu, obs: CoreObservation): boolean {
   return (cpu.zf ? 1 : 0) === obs.regs[regs.length] && memoryDigest(cpu) === obs.digest;
 }
 
-function sameChoice(x: Choice, y: Choice): boolean {
-  return sameBytes(x.sw, y.sw) && sameBytes(x.content, y.content);
-}
-
 export class MembershipSearch {
   private readonly slots: readonly Slot[];
-  private readonly nSlots: number;
   private readonly base: number;
-  private readonly code: Uint8Array;
   private readonly facts: CaseFacts;
+  private readonly code: Uint8Array;
+  private readonly versions: SlotVersions;
   private readonly hang: boolean;
   private readonly limit: number;
   private readonly cap: number;
@@ -127,16 +91,16 @@ export class MembershipSearch {
     private readonly plan: CasePlan,
     private readonly core: number,
     private readonly obs: CoreObservation,
-    private readonly win: Windows,
+    win: Windows,
     /** Real passages of this core, used only to try the likelier version first. */
-    private readonly real: readonly Passage[],
+    real: readonly Passage[],
     soloBudget: number,
   ) {
     this.slots = plan.kase.program.slots;
-    this.nSlots = this.slots.length;
     this.base = plan.base;
     this.facts = factsOf(plan);
     this.code = this.facts.code;
+    this.versions = new SlotVersions(plan, this.facts, win, real);
     this.hang = obs.end.kind === "unfinished";
     this.limit = Math.max(obs.instructions, soloBudget) * 2 + 1000;
     this.cap = 64 * this.limit + 100_000;
@@ -147,6 +111,7 @@ export class MembershipSearch {
     let member = this.explore(this.root());
     while (!member && this.stack.length > 0 && this.work < this.cap) {
       const alt = this.stack.pop()!;
+      alt.keeps?.digest();
       this.enter(alt.branch, alt.slot, alt.content);
       member = this.explore(alt.branch);
     }
@@ -159,7 +124,7 @@ export class MembershipSearch {
 
   private root(): Branch {
     const cpu = POOL.copyOf(this.facts.initial[this.core - 1]!);
-    return { cpu, pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots), inSlot: -1 };
+    return { cpu, pos: 0, n: 0, sw: this.versions.initial(), inSlot: -1 };
   }
 
   /** Advances a branch to its end; its state is recycled unless it is kept as the best branch. */
@@ -172,8 +137,7 @@ export class MembershipSearch {
   /** The slot that starts at pc, or -1. */
   private slotStartingAt(pc: number): number {
     const off = pc - this.base;
-    const k = off >= 0 && off < this.code.length ? this.plan.slotAt[off]! : -1;
-    return k >= 0 && this.slots[k]!.start === pc ? k : -1;
+    return off >= 0 && off < this.code.length ? this.facts.slotStartAt[off]! : -1;
   }
 
   private enter(branch: Branch, k: number, content: Uint8Array): void {
@@ -235,133 +199,46 @@ export class MembershipSearch {
    * Returns false if every version was explored already.
    */
   private chooseVersion(branch: Branch, k: number): boolean {
+    const versions = this.versions;
     // Outside every window there is one choice (the common case): no copies, no memo.
-    if (!this.windowOpen(branch.sw, k, branch.n)) {
-      this.switchDue(branch.sw, k, branch.n);
-      this.enter(branch, k, this.contentOf(branch.sw, k, -1));
+    if (!versions.windowOpen(branch.sw, k, branch.n)) {
+      versions.switchDue(branch.sw, k, branch.n);
+      this.enter(branch, k, versions.contentOf(branch.sw, k, -1));
       return true;
     }
-    const choices = this.options(branch, k);
-    const live = choices.length === 1 ? choices : this.unexplored(branch, k, choices);
+    const choices = versions.options(branch.sw, k, branch.n);
+    if (choices.length === 1) return this.take(branch, k, choices[0]!);
+    // Recording is needed only if some branch waits on the stack: passages completed only grow
+    // along a branch, so a state at passage n can recur only on a branch forked before passage n,
+    // and with an empty stack every later branch forks here or later.
+    const memory = new EntryMemory(branch.cpu), record = this.stack.length > 0;
+    const live = this.unexplored(branch, k, choices, memory, record);
     if (live.length === 0) return false;
     for (let i = live.length - 1; i >= 1; i--) {
       const { cpu, pos, n } = branch;
-      this.stack.push({ branch: { cpu: POOL.copyOf(cpu), pos, n, sw: live[i]!.sw, inSlot: branch.inSlot }, slot: k, content: live[i]!.content });
+      const copy = POOL.copyOf(cpu);
+      // The deepest copy keeps the recorded memory: it is the last of these to run.
+      const keeps = record && i === live.length - 1 ? memory : undefined;
+      keeps?.handTo(copy);
+      this.stack.push({ branch: { cpu: copy, pos, n, sw: live[i]!.sw, inSlot: branch.inSlot }, slot: k, content: live[i]!.content, keeps });
     }
-    branch.sw.set(live[0]!.sw);
-    this.enter(branch, k, live[0]!.content);
+    if (record && live.length === 1) memory.digest(); // no copy keeps it, and the branch runs on
+    return this.take(branch, k, live[0]!);
+  }
+
+  private take(branch: Branch, k: number, choice: Choice): true {
+    const sw = branch.sw;
+    for (let i = 0; i < sw.length; i++) sw[i] = choice.sw[i]!;
+    this.enter(branch, k, choice.content);
     return true;
   }
 
-  /** The choices whose state the search has not visited, recording them as visited. */
-  private unexplored(branch: Branch, k: number, choices: readonly Choice[]): Choice[] {
-    const digest = memoryDigest(branch.cpu);
-    return choices.filter((c) => this.visited.add({ cpu: branch.cpu, digest, pos: branch.pos, n: branch.n, sw: c.sw, slot: k, content: c.content }));
-  }
-
-  private switched(sw: Uint8Array, j: number, k: number): boolean {
-    return sw[j * this.nSlots + k] === 1;
-  }
-
-  /** Whether some op of slot k not switched yet may still switch or not at passage n (its window is open). */
-  private windowOpen(sw: Uint8Array, k: number, n: number): boolean {
-    const { a, b } = this.win;
-    for (const j of this.plan.opsOfSlot[k]!) {
-      if (this.switched(sw, j, k) || n >= b[j]!) continue;
-      return n >= a[j]!;
-    }
-    return false;
-  }
-
-  /** Switches, in order, the ops of slot k whose window closed before passage n. */
-  private switchDue(sw: Uint8Array, k: number, n: number): void {
-    const b = this.win.b;
-    for (const j of this.plan.opsOfSlot[k]!) {
-      if (this.switched(sw, j, k)) continue;
-      if (n < b[j]!) return;
-      this.switchOp(sw, j, k);
-    }
-  }
-
-  /** Switches op j for slot k (all its slots if atomic), switching earlier ops of those slots first. */
-  private switchOp(sw: Uint8Array, j: number, k: number): void {
-    const op = this.plan.kase.ops[j]!;
-    const targets = op.batch === "atomic" ? op.targets.map((t) => t.slot) : [k];
-    for (const kk of targets) {
-      for (const jj of this.plan.opsOfSlot[kk]!) {
-        if (jj >= j) break;
-        if (!this.switched(sw, jj, kk)) this.switchOp(sw, jj, kk);
-      }
-      sw[j * this.nSlots + kk] = 1;
-    }
-  }
-
-  /** The bytes of slot k under switch state sw, with op `transient` (-1: none) seen as switched. */
-  private contentOf(sw: Uint8Array, k: number, transient: number): Uint8Array {
-    let content = this.slots[k]!.old;
-    const ops = this.plan.opsOfSlot[k]!, targets = this.facts.targets[k]!;
-    for (let i = 0; i < ops.length; i++) {
-      if (this.switched(sw, ops[i]!, k) || ops[i] === transient) content = targets[i]!;
-    }
-    return content;
-  }
-
-  /** Every admissible (switch state, slot content) for a passage of slot k whose window is open. */
-  private options(branch: Branch, k: number): Choice[] {
-    const { a, b } = this.win;
-    const n = branch.n;
-    const out: Choice[] = [];
-    const sw = branch.sw.slice();
-    for (const j of this.plan.opsOfSlot[k]!) {
-      if (this.switched(sw, j, k)) continue;
-      if (n >= b[j]!) {
-        this.switchOp(sw, j, k);
-        continue;
-      }
-      if (n < a[j]!) break;
-      out.push({ sw: sw.slice(), content: this.contentOf(sw, k, -1) });
-      if (!this.plan.kase.ops[j]!.monotonic) out.push({ sw: sw.slice(), content: this.contentOf(sw, k, j) });
-      this.switchOp(sw, j, k);
-    }
-    out.push({ sw, content: this.contentOf(sw, k, -1) });
-    // Distinct contents with distinct states only; try the version the real passage fetched first.
-    const unique = out.filter((o, i) => out.findIndex((p) => sameChoice(p, o)) === i);
-    const realPassage = this.real[n];
-    if (realPassage && realPassage.slot === k && unique.length > 1) return this.likeliestFirst(unique, realPassage);
-    return unique;
-  }
-
-  /**
-   * The choices ordered by how many of the real passage's fetched slot bytes they hold, most first,
-   * ties in offered order. An insertion sort: there are two or three choices, and Array.sort's
-   * comparator calls cost more than the sort.
-   */
-  private likeliestFirst(choices: Choice[], realPassage: Passage): Choice[] {
-    const scores = choices.map((c) => this.fetchedBytesHeld(realPassage, c.content));
-    for (let i = 1; i < choices.length; i++) {
-      const c = choices[i]!, score = scores[i]!;
-      let at = i;
-      for (; at > 0 && scores[at - 1]! < score; at--) {
-        choices[at] = choices[at - 1]!;
-        scores[at] = scores[at - 1]!;
-      }
-      choices[at] = c;
-      scores[at] = score;
-    }
-    return choices;
-  }
-
-  /** How many bytes the real passage fetched from its slot equal `content`'s at the same offset. */
-  private fetchedBytesHeld(realPassage: Passage, content: Uint8Array): number {
-    const s = this.slots[realPassage.slot]!;
-    let held = 0;
-    for (const f of realPassage.fetched) {
-      for (let i = 0; i < f.bytes.length; i++) {
-        const o = f.addr + i - s.start;
-        if (o >= 0 && o < s.len && content[o] === f.bytes[i]) held++;
-      }
-    }
-    return held;
+  /** The choices whose state the search has not visited (recording them as visited if `record`). */
+  private unexplored(branch: Branch, k: number, choices: readonly Choice[], memory: EntryMemory, record: boolean): Choice[] {
+    const { cpu, pos, n } = branch;
+    const live: Choice[] = [];
+    for (const c of choices) if (!this.visited.visit({ cpu, memory, pos, n, sw: c.sw, slot: k, content: c.content }, record)) live.push(c);
+    return live;
   }
 
   /** A branch failed after matching `branch.pos` events; `pending` are its own events from there. */
@@ -385,20 +262,18 @@ export class MembershipSearch {
     const events: ObsEvent[] = [...this.obs.events.slice(0, branch.pos), ...(this.best?.pending ?? [])];
     const code = this.facts.bestCode;
     if (!this.best) code.set(this.plan.images[0]!);
-    const base = this.base;
     let steps = 0;
     if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch); // the failing instruction ran, but its passage bookkeeping did not
     while (!cpu.end && steps++ < this.limit) {
-      const off = cpu.pc - base;
-      if (branch.inSlot < 0 && off >= 0 && off < code.length) {
-        const k = this.plan.slotAt[off]!;
-        if (k >= 0 && this.slots[k]!.start === cpu.pc) {
-          code.set(this.takeLastChoice(branch, k), this.slots[k]!.start - base);
+      if (branch.inSlot < 0) {
+        const k = this.slotStartingAt(cpu.pc);
+        if (k >= 0) {
+          code.set(this.takeLastChoice(branch, k), this.slots[k]!.start - this.base);
           branch.inSlot = k;
         }
       }
-      soloStep(cpu, code, base, this.slots, this.facts.decodes);
-      events.push(...cpu.events);
+      soloStep(cpu, code, this.base, this.slots, this.facts.decodes);
+      for (const e of cpu.events) events.push(e);
       cpu.events = [];
       if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch);
     }
@@ -412,13 +287,14 @@ export class MembershipSearch {
 
   /** Takes the last version offered for slot k (the latest switches), returning its bytes. */
   private takeLastChoice(branch: Branch, k: number): Uint8Array {
-    if (!this.windowOpen(branch.sw, k, branch.n)) {
-      this.switchDue(branch.sw, k, branch.n);
-      return this.contentOf(branch.sw, k, -1);
+    const versions = this.versions;
+    if (!versions.windowOpen(branch.sw, k, branch.n)) {
+      versions.switchDue(branch.sw, k, branch.n);
+      return versions.contentOf(branch.sw, k, -1);
     }
-    const choices = this.options(branch, k);
+    const choices = versions.options(branch.sw, k, branch.n);
     const last = choices[choices.length - 1]!;
-    branch.sw.set(last.sw);
+    for (let i = 0; i < last.sw.length; i++) branch.sw[i] = last.sw[i]!;
     return last.content;
   }
 }

@@ -1,32 +1,52 @@
-import type { Cpu } from "../machine/cpu.js";
+import { type Cpu, memoryDigest } from "../machine/cpu.js";
+import type { SwitchState } from "./versions.js";
 
 // The membership search's memo (SPEC 6.3): the branch states already explored at a slot entry.
-// States are looked up by a numeric hash and compared field by field, so a hash collision costs a
-// comparison, never a wrong answer. Two states are the same when their registers, ZF, memory digest,
-// position in the observation, passages completed, switch state, slot and slot version are.
+// Two states are the same when their pc, registers, ZF, memory digest, position in the
+// observation, passages completed, switch state, slot and slot version are. States are found by a
+// numeric hash of everything but the memory and then compared field by field, so a collision costs
+// a comparison, never a wrong answer. The memory digest is the dear part: it is taken only when a
+// state matches a recorded one in everything else, or when the memory is about to change.
 
 /** One explored state; states with the same hash are chained through `next`. */
 interface VisitedState {
   readonly pc: number;
-  readonly regs: Uint32Array;
+  readonly regs: readonly number[];
   readonly zf: boolean;
-  readonly digest: string;
+  readonly memory: EntryMemory;
   readonly pos: number;
   readonly n: number;
-  readonly sw: Uint8Array;
+  readonly sw: SwitchState;
   readonly slot: number;
+  /** Slot bytes owned by the case plan (never written), so kept by reference. */
   readonly content: Uint8Array;
   readonly next: VisitedState | undefined;
 }
 
-/** The branch state at a slot entry, about to run `content` in `slot`. */
+/**
+ * The memory of a branch state at one slot entry, digested when first asked. Until then `holder`
+ * keeps that memory: the branch itself during the slot entry, then a copy of the state waiting on
+ * the search stack, which asks for the digest before it runs on.
+ */
+export class EntryMemory {
+  private value: string | undefined;
+  constructor(private holder: Cpu) {}
+  digest(): string {
+    return (this.value ??= memoryDigest(this.holder));
+  }
+  /** Another copy of the same state keeps the memory from now on. */
+  handTo(holder: Cpu): void {
+    this.holder = holder;
+  }
+}
+
+/** A branch state at a slot entry, about to run `content` in `slot`. */
 export interface BranchState {
   readonly cpu: Cpu;
-  /** memoryDigest(cpu): the memory is compared by its digest, as the observation's is. */
-  readonly digest: string;
+  readonly memory: EntryMemory;
   readonly pos: number;
   readonly n: number;
-  readonly sw: Uint8Array;
+  readonly sw: SwitchState;
   readonly slot: number;
   readonly content: Uint8Array;
 }
@@ -37,16 +57,22 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ v, FNV_PRIME);
 }
 
+/** A hash of everything but the memory, kept in small-integer range (cheap Map keys). */
 function hashOf(s: BranchState): number {
   const c = s.cpu;
   let h = mix(0x811c9dc5, c.pc);
   for (let i = 0; i < c.regs.length; i++) h = mix(h, c.regs[i]!);
-  h = mix(h, c.zf ? 1 : 0);
-  h = mix(h, parseInt(s.digest, 16));
-  h = mix(mix(mix(h, s.pos), s.n), s.slot);
+  h = mix(mix(mix(mix(h, c.zf ? 1 : 0), s.pos), s.n), s.slot);
   for (let i = 0; i < s.sw.length; i++) h = mix(h, s.sw[i]!);
   for (let i = 0; i < s.content.length; i++) h = mix(h, s.content[i]!);
-  return h;
+  return h & 0x3fffffff;
+}
+
+/** A plain array copy (Array.from on a typed array is slow, and typed arrays are dear to allocate). */
+function plainCopy(a: Uint32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]!);
+  return out;
 }
 
 export function sameBytes(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
@@ -55,25 +81,30 @@ export function sameBytes(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
   return true;
 }
 
-function sameState(v: VisitedState, s: BranchState): boolean {
+function sameBeyondMemory(v: VisitedState, s: BranchState): boolean {
   const c = s.cpu;
-  return v.pc === c.pc && v.zf === c.zf && v.pos === s.pos && v.n === s.n && v.slot === s.slot && v.digest === s.digest
+  return v.pc === c.pc && v.zf === c.zf && v.pos === s.pos && v.n === s.n && v.slot === s.slot
     && sameBytes(v.regs, c.regs) && sameBytes(v.sw, s.sw) && sameBytes(v.content, s.content);
 }
 
 export class VisitedStates {
   private readonly byHash = new Map<number, VisitedState>();
 
-  /** Records the state; false if it was already recorded (its branch need not be explored again). */
-  add(s: BranchState): boolean {
+  /**
+   * Whether the state was visited already. If not and `record` is set, records it. A search need
+   * not record a state no later branch can reach (see MembershipSearch.unexplored).
+   */
+  visit(s: BranchState, record: boolean): boolean {
     const h = hashOf(s);
     const chain = this.byHash.get(h);
-    for (let v = chain; v; v = v.next) if (sameState(v, s)) return false;
-    const c = s.cpu;
-    this.byHash.set(h, {
-      pc: c.pc, regs: c.regs.slice(), zf: c.zf, digest: s.digest, pos: s.pos, n: s.n, sw: s.sw.slice(),
-      slot: s.slot, content: s.content, next: chain,
-    });
-    return true;
+    for (let v = chain; v; v = v.next) if (sameBeyondMemory(v, s) && v.memory.digest() === s.memory.digest()) return true;
+    if (record) {
+      const c = s.cpu;
+      this.byHash.set(h, {
+        pc: c.pc, regs: plainCopy(c.regs), zf: c.zf, memory: s.memory, pos: s.pos, n: s.n,
+        sw: s.sw.slice(), slot: s.slot, content: s.content, next: chain,
+      });
+    }
+    return false;
   }
 }
