@@ -1,6 +1,8 @@
 // A/B of the oracle alone (judge, no emulator) between two builds, side by side: each build makes
-// the same generated runs with its own runCase (random and PCT schedules), then judges them in a
-// timed loop. Prints CPU ms per judge for each build and whether both gave identical verdicts.
+// the same runs with its own runCase, then judges them in a timed loop. Two run sets, each in its
+// own child process (so neither set's heap weighs on the other's collections): generated cases
+// under random and PCT schedules (the fuzzing workload), and hand-made hangs. Prints CPU ms per
+// judge for each build and set, the ratios, and whether both builds gave identical verdicts.
 //   node dist/scripts/oracle-ab.js <old dist dir> <new dist dir> [reps=3] [rounds=3]
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -8,16 +10,20 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import seedrandom from "seedrandom";
 
+type RunSet = "generated" | "hang";
+
 interface Sample {
-  /** CPU ms per judge over the generated runs (the fuzzing workload). */
   msPerJudge: number;
-  /** CPU ms per judge over the hand-made hang runs (rare in fuzzing, each one expensive). */
-  msPerHangJudge: number;
   judged: number;
   /** sha256 over every verdict, in run order. */
   verdicts: string;
   /** How many runs of each shape were judged (coverage of the comparison). */
   shapes: Record<string, number>;
+}
+
+interface Judged {
+  readonly plan: unknown;
+  readonly run: any;
 }
 
 const CASES = 300;
@@ -86,75 +92,80 @@ function shapeOf(run: any, verdict: any): string {
   return verdict.kind;
 }
 
-async function child(dir: string, reps: number): Promise<Sample> {
+/** The parts of one build the comparison uses. */
+async function loadBuild(dir: string) {
   const url = (p: string) => pathToFileURL(resolve(dir, p)).href;
-  const { generateCase } = await import(url("src/fuzz/generate.js"));
-  const { prepare } = await import(url("src/differential.js"));
-  const { soloBudget } = await import(url("src/case/terminate.js"));
-  const { runCase } = await import(url("src/machine/run.js"));
-  const { judge } = await import(url("src/oracle/judge.js"));
-  const { RandomChooser, RecordingChooser } = await import(url("src/schedule/choosers.js"));
-  const { PctChooser } = await import(url("src/schedule/pct.js"));
-  const { NAMED_MODELS } = await import(url("src/models/named.js"));
-  const { BUILTIN_STRATEGIES } = await import(url("src/strategies/registry.js"));
-  const { sketchCase } = await import(url("src/testing/build.js"));
+  return {
+    ...(await import(url("src/fuzz/generate.js"))), ...(await import(url("src/differential.js"))),
+    ...(await import(url("src/case/terminate.js"))), ...(await import(url("src/machine/run.js"))),
+    ...(await import(url("src/oracle/judge.js"))),
+    ...(await import(url("src/schedule/choosers.js"))), ...(await import(url("src/schedule/pct.js"))),
+    ...(await import(url("src/models/named.js"))), ...(await import(url("src/strategies/registry.js"))),
+    ...(await import(url("src/testing/build.js"))),
+  };
+}
+
+type Build = Awaited<ReturnType<typeof loadBuild>>;
+
+/** Generated cases, each run under four random schedules and one PCT schedule. */
+function generatedRuns(b: Build): Judged[] {
   const rng = seedrandom.alea("oracle-ab");
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
   const seed = () => Math.floor(rng() * 1e9);
-  const { planCase } = await import(url("src/machine/plan.js"));
-  type Judged = { kase: unknown; plan: unknown; run: any };
   const runs: Judged[] = [];
   for (let i = 0; i < CASES; i++) {
-    const kase = generateCase(rng, { maxCores: 5 });
-    const p = prepare(kase, soloBudget(kase));
+    const kase = b.generateCase(rng, { maxCores: 5 });
+    const p = b.prepare(kase, b.soloBudget(kase));
     const make = (policy: unknown) => {
-      const chooser = new RecordingChooser(policy);
-      runs.push({ kase: p.kase, plan: p.plan, run: runCase(p.plan, pick(BUILTIN_STRATEGIES), pick(NAMED_MODELS), { chooser, soloBudget: p.soloBudget }) });
+      const chooser = new b.RecordingChooser(policy);
+      runs.push({ plan: p.plan, run: b.runCase(p.plan, pick(b.BUILTIN_STRATEGIES), pick(b.NAMED_MODELS), { chooser, soloBudget: p.soloBudget }) });
     };
-    for (let j = 0; j < 4; j++) make(new RandomChooser(seed()));
-    const pct = { depth: 1 + Math.floor(rng() * 3), length: 200, inPatchWindow: rng() < 0.7 };
-    make(new PctChooser(seed(), pct));
+    for (let j = 0; j < 4; j++) make(new b.RandomChooser(seed()));
+    make(new b.PctChooser(seed(), { depth: 1 + Math.floor(rng() * 3), length: 200, inPatchWindow: rng() < 0.7 }));
   }
-  const hangRuns: Judged[] = [];
+  return runs;
+}
+
+/** The hand-made hang cases under every strategy (hand-made and built-in) and model. */
+function hangRuns(b: Build): Judged[] {
+  const rng = seedrandom.alea("oracle-ab hangs");
+  const runs: Judged[] = [];
   for (const sketch of [SPIN_UNTIL_PATCHED, LOOP_THROUGH_LABELS]) {
-    const p = prepare(sketchCase(sketch), HANG_CASE_BUDGET);
-    for (const strategy of [...hangStrategies(), ...BUILTIN_STRATEGIES]) {
-      for (const model of NAMED_MODELS) {
-        const chooser = new RecordingChooser(new RandomChooser(seed()));
-        hangRuns.push({ kase: p.kase, plan: p.plan, run: runCase(p.plan, strategy, model, { chooser, soloBudget: p.soloBudget }) });
+    const p = b.prepare(b.sketchCase(sketch), HANG_CASE_BUDGET);
+    for (const strategy of [...hangStrategies(), ...b.BUILTIN_STRATEGIES]) {
+      for (const model of b.NAMED_MODELS) {
+        const chooser = new b.RecordingChooser(new b.RandomChooser(Math.floor(rng() * 1e9)));
+        runs.push({ plan: p.plan, run: b.runCase(p.plan, strategy, model, { chooser, soloBudget: p.soloBudget }) });
       }
     }
   }
+  return runs;
+}
+
+/** CPU ms per judge over `reps` timed repetitions. */
+function msPerJudge(b: Build, runs: readonly Judged[], reps: number): number {
+  let check = 0;
+  const u0 = process.cpuUsage();
+  for (let rep = 0; rep < reps; rep++) {
+    for (const { plan, run } of runs) check += b.judge(plan, run).divergences.length;
+  }
+  const u = process.cpuUsage(u0);
+  if (check < 0) throw new Error("unreachable: keeps the timed loop's results alive");
+  return (u.user + u.system) / 1000 / (reps * runs.length);
+}
+
+async function child(dir: string, set: RunSet, reps: number): Promise<Sample> {
+  const b = await loadBuild(dir);
+  const runs = set === "generated" ? generatedRuns(b) : hangRuns(b);
   const hash = createHash("sha256");
   const shapes: Record<string, number> = {};
-  for (const { plan, run } of [...runs, ...hangRuns]) {
-    const verdict = judge(plan, run);
+  for (const { plan, run } of runs) {
+    const verdict = b.judge(plan, run);
     hash.update(verdictJson(verdict));
     const shape = shapeOf(run, verdict);
     shapes[shape] = (shapes[shape] ?? 0) + 1;
   }
-  // Each repetition judges with freshly planned cases (as the fuzzer judges a few runs per new
-  // case), so what the oracle derives once per case is paid in every repetition.
-  const msPerJudge = (set: readonly Judged[]) => {
-    let check = 0, cpuMicros = 0;
-    for (let rep = 0; rep < reps; rep++) {
-      const plans = new Map<unknown, unknown>();
-      const planned = set.map(({ kase, run }) => {
-        if (!plans.has(kase)) plans.set(kase, planCase(kase));
-        return { plan: plans.get(kase), run };
-      });
-      const u0 = process.cpuUsage();
-      for (const { plan, run } of planned) check += judge(plan, run).divergences.length;
-      const u = process.cpuUsage(u0);
-      cpuMicros += u.user + u.system;
-    }
-    if (check < 0) throw new Error("unreachable: keeps the timed loop's results alive");
-    return cpuMicros / 1000 / (reps * set.length);
-  };
-  return {
-    msPerJudge: msPerJudge(runs), msPerHangJudge: msPerJudge(hangRuns), judged: runs.length + hangRuns.length,
-    verdicts: hash.digest("hex"), shapes,
-  };
+  return { msPerJudge: msPerJudge(b, runs, reps), judged: runs.length, verdicts: hash.digest("hex"), shapes };
 }
 
 function median(xs: readonly number[]): number {
@@ -162,28 +173,30 @@ function median(xs: readonly number[]): number {
 }
 
 if (process.argv[2] === "--child") {
-  console.log(JSON.stringify(await child(process.argv[3]!, Number(process.argv[4]))));
+  console.log(JSON.stringify(await child(process.argv[3]!, process.argv[4] as RunSet, Number(process.argv[5]))));
 } else {
   const [oldDir, newDir] = [process.argv[2], process.argv[3]];
   const reps = Number(process.argv[4] ?? 3), rounds = Number(process.argv[5] ?? 3);
   if (!oldDir || !newDir) throw new Error("usage: oracle-ab <old dist> <new dist> [reps] [rounds]");
   // One thread per child: the garbage collector's work is then charged where it happens.
-  const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, ["--single-threaded", process.argv[1]!, "--child", dir, String(reps)], { encoding: "utf8" }));
-  const ratios: number[] = [], hangRatios: number[] = [];
+  const one = (dir: string, set: RunSet): Sample => JSON.parse(execFileSync(
+    process.execPath, ["--single-threaded", process.argv[1]!, "--child", dir, set, String(reps)], { encoding: "utf8" },
+  ));
+  const ratios: Record<RunSet, number[]> = { generated: [], hang: [] };
   let same = true;
   for (let r = 0; r < rounds; r++) {
-    const o = one(oldDir), n = one(newDir);
-    const sameNow = o.verdicts === n.verdicts;
-    same &&= sameNow;
-    ratios.push(o.msPerJudge / n.msPerJudge);
-    hangRatios.push(o.msPerHangJudge / n.msPerHangJudge);
-    if (r === 0) console.log(`${n.judged} runs judged: ${JSON.stringify(n.shapes)}`);
-    console.log(
-      `round ${r + 1}: generated runs: old ${o.msPerJudge.toFixed(4)} CPU ms/judge, new ${n.msPerJudge.toFixed(4)}: ${(o.msPerJudge / n.msPerJudge).toFixed(2)}x;`
-      + ` hang runs: old ${o.msPerHangJudge.toFixed(3)}, new ${n.msPerHangJudge.toFixed(3)}: ${(o.msPerHangJudge / n.msPerHangJudge).toFixed(2)}x (same verdicts: ${sameNow ? "yes" : "NO"})`,
-    );
+    const line: string[] = [];
+    for (const set of ["generated", "hang"] as const) {
+      const o = one(oldDir, set), n = one(newDir, set);
+      const sameNow = o.verdicts === n.verdicts;
+      same &&= sameNow;
+      ratios[set].push(o.msPerJudge / n.msPerJudge);
+      if (r === 0) console.log(`${set}: ${n.judged} runs judged, ${JSON.stringify(n.shapes)}`);
+      line.push(`${set} runs: old ${o.msPerJudge.toFixed(4)} CPU ms/judge, new ${n.msPerJudge.toFixed(4)}: ${(o.msPerJudge / n.msPerJudge).toFixed(2)}x (same verdicts: ${sameNow ? "yes" : "NO"})`);
+    }
+    console.log(`round ${r + 1}: ${line.join("; ")}`);
   }
   const range = (xs: readonly number[]) => `${Math.min(...xs).toFixed(2)}x..${Math.max(...xs).toFixed(2)}x, median ${median(xs).toFixed(2)}x`;
-  console.log(`generated runs: ${range(ratios)}; hang runs: ${range(hangRatios)}; same verdicts: ${same ? "yes" : "NO"}`);
+  console.log(`generated runs: ${range(ratios.generated)}; hang runs: ${range(ratios.hang)}; same verdicts: ${same ? "yes" : "NO"}`);
   if (!same) process.exitCode = 1;
 }

@@ -1,4 +1,3 @@
-import { type Cpu, newCpu } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
 import { type InvariantDecodes, invariantDecodes } from "./solo.js";
 
@@ -16,8 +15,6 @@ export interface CaseFacts {
   readonly code: Uint8Array;
   /** The code view as a search's best branch saw it when it failed (its slot in progress keeps its version). */
   readonly bestCode: Uint8Array;
-  /** Per program core: its state at its entry point (copied, never run). */
-  readonly initial: readonly Cpu[];
 }
 
 /** Per case plan (pure per case: shared by every core, run and replay of the case). */
@@ -32,7 +29,6 @@ export function factsOf(plan: CasePlan): CaseFacts {
       targets: plan.opsOfSlot.map((ops, k) => ops.map((j) => plan.opSlots[j]!.find((p) => p.slot === k)!.to)),
       code: plan.images[0]!.slice(),
       bestCode: plan.images[0]!.slice(),
-      initial: plan.kase.program.entries.map((entry) => newCpu(entry)),
     };
     FACTS.set(plan, facts);
   }

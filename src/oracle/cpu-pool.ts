@@ -1,4 +1,4 @@
-import { type Cpu, cloneCpu } from "../machine/cpu.js";
+import { type Cpu, cloneCpu, newCpu } from "../machine/cpu.js";
 
 // Recycled Cpu states for the membership search. Every new Cpu costs an ArrayBuffer (data and
 // stack), and a search makes one per core and one per alternative it may backtrack to, most of
@@ -26,6 +26,15 @@ export const COPIED_CPU_FIELDS = ["pc", "regs", "zf", "iflag", "data", "stack", 
 
 export class CpuPool {
   private readonly idle: Cpu[] = [];
+  /** The state newCpu makes, at pc 0; every search copies it (one copy in cache, not one per case). */
+  private readonly pristine = newCpu(0);
+
+  /** A state as newCpu(entry) makes it, recycled when possible. */
+  atEntry(entry: number): Cpu {
+    const cpu = this.copyOf(this.pristine);
+    cpu.pc = entry;
+    return cpu;
+  }
 
   /** A copy of `c` with no events (cloneCpu(c, false)), recycled when possible. */
   copyOf(c: Cpu): Cpu {

@@ -123,7 +123,7 @@ export class MembershipSearch {
   }
 
   private root(): Branch {
-    const cpu = POOL.copyOf(this.facts.initial[this.core - 1]!);
+    const cpu = POOL.atEntry(this.plan.kase.program.entries[this.core - 1]!);
     return { cpu, pos: 0, n: 0, sw: this.versions.initial(), inSlot: -1 };
   }
 
@@ -150,21 +150,25 @@ export class MembershipSearch {
    * already (pushing the alternatives it does not take). Returns true on success.
    */
   private advance(branch: Branch): boolean {
-    const obs = this.obs, cpu = branch.cpu;
+    // The solo run's hot loop: what it reads on every step is held in locals.
+    const { obs, code, base, slots, limit, cap, hang } = this;
+    const { decodes, slotStartAt } = this.facts;
+    const cpu = branch.cpu, observed = obs.events.length;
     for (;;) {
       if (branch.inSlot < 0) {
-        const k = this.slotStartingAt(cpu.pc);
+        const off = cpu.pc - base;
+        const k = off >= 0 && off < slotStartAt.length ? slotStartAt[off]! : -1;
         if (k >= 0 && !this.chooseVersion(branch, k)) return false;
       }
-      if (cpu.instructions >= this.limit || this.work >= this.cap) {
-        return (this.hang && branch.pos === obs.events.length) || this.fail(branch, []);
+      if (cpu.instructions >= limit || this.work >= cap) {
+        return (hang && branch.pos === observed) || this.fail(branch, []);
       }
       this.work++;
-      const flow = soloStep(cpu, this.code, this.base, this.slots, this.facts.decodes);
+      const flow = soloStep(cpu, code, base, slots, decodes);
       if (cpu.events.length > 0 && !this.matchEvents(branch)) return false;
-      if (this.hang && branch.pos === obs.events.length && cpu.instructions >= obs.instructions && !cpu.end) return true;
+      if (hang && branch.pos === observed && cpu.instructions >= obs.instructions && !cpu.end) return true;
       if (flow === Flow.Ended) {
-        return (!this.hang && branch.pos === obs.events.length && sameEnd(cpu, obs)) || this.fail(branch, []);
+        return (!hang && branch.pos === observed && sameEnd(cpu, obs)) || this.fail(branch, []);
       }
       if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch);
     }
