@@ -1,4 +1,5 @@
 import type { CasePlan } from "../machine/plan.js";
+import { CodeView } from "./code-view.js";
 import { type InvariantDecodes, invariantDecodes } from "./solo.js";
 
 /** What the membership search needs of a case, derived once per case plan. */
@@ -8,11 +9,8 @@ export interface CaseFacts {
   readonly slotStartAt: Int16Array;
   /** Per slot, per op listing it (in opsOfSlot order): the bytes that op leaves in the slot. */
   readonly targets: readonly (readonly Uint8Array[])[];
-  /**
-   * The code view every search starts from the initial image and rewrites slot by slot. One buffer
-   * per case serves every search (one at a time), instead of a copy of the image per core.
-   */
-  readonly code: Uint8Array;
+  /** The code every search runs: one per case serves every search (one at a time), instead of a copy of the image per core. */
+  readonly code: CodeView;
   /** The code view as a search's best branch saw it when it failed (its slot in progress keeps its version). */
   readonly bestCode: Uint8Array;
 }
@@ -27,7 +25,7 @@ export function factsOf(plan: CasePlan): CaseFacts {
       decodes: invariantDecodes(plan.slotAt),
       slotStartAt: slotStarts(plan),
       targets: plan.opsOfSlot.map((ops, k) => ops.map((j) => plan.opSlots[j]!.find((p) => p.slot === k)!.to)),
-      code: plan.images[0]!.slice(),
+      code: new CodeView(plan),
       bestCode: plan.images[0]!.slice(),
     };
     FACTS.set(plan, facts);

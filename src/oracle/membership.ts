@@ -2,6 +2,7 @@ import type { CoreObservation, ObsEvent, Passage, Slot } from "../types.js";
 import { type Cpu, finalRegs, Flow, memoryDigest } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
 import { type CaseFacts, factsOf } from "./case-facts.js";
+import type { CodeView } from "./code-view.js";
 import { CpuPool } from "./cpu-pool.js";
 import { soloStep } from "./solo.js";
 import { type Choice, SlotVersions, type SwitchState } from "./versions.js";
@@ -76,12 +77,13 @@ export class MembershipSearch {
   private readonly slots: readonly Slot[];
   private readonly base: number;
   private readonly facts: CaseFacts;
-  private readonly code: Uint8Array;
+  private readonly code: CodeView;
   private readonly versions: SlotVersions;
   private readonly hang: boolean;
   private readonly limit: number;
   private readonly cap: number;
-  private readonly visited = new VisitedStates();
+  /** Made at the first slot entry with a choice (most searches have none). */
+  private visited: VisitedStates | undefined;
   private readonly stack: Alternative[] = [];
   private work = 0;
   private bestPos = -1;
@@ -107,7 +109,7 @@ export class MembershipSearch {
   }
 
   run(): Membership {
-    this.code.set(this.plan.images[0]!);
+    this.code.reset();
     let member = this.explore(this.root());
     while (!member && this.stack.length > 0 && this.work < this.cap) {
       const alt = this.stack.pop()!;
@@ -137,11 +139,12 @@ export class MembershipSearch {
   /** The slot that starts at pc, or -1. */
   private slotStartingAt(pc: number): number {
     const off = pc - this.base;
-    return off >= 0 && off < this.code.length ? this.facts.slotStartAt[off]! : -1;
+    const starts = this.facts.slotStartAt;
+    return off >= 0 && off < starts.length ? starts[off]! : -1;
   }
 
   private enter(branch: Branch, k: number, content: Uint8Array): void {
-    this.code.set(content, this.slots[k]!.start - this.base);
+    this.code.write(k, content);
     branch.inSlot = k;
   }
 
@@ -151,8 +154,9 @@ export class MembershipSearch {
    */
   private advance(branch: Branch): boolean {
     // The solo run's hot loop: what it reads on every step is held in locals.
-    const { obs, code, base, slots, limit, cap, hang } = this;
+    const { obs, base, slots, limit, cap, hang } = this;
     const { decodes, slotStartAt } = this.facts;
+    const code = this.code.bytes;
     const cpu = branch.cpu, observed = obs.events.length;
     for (;;) {
       if (branch.inSlot < 0) {
@@ -241,7 +245,8 @@ export class MembershipSearch {
   private unexplored(branch: Branch, k: number, choices: readonly Choice[], memory: EntryMemory, record: boolean): Choice[] {
     const { cpu, pos, n } = branch;
     const live: Choice[] = [];
-    for (const c of choices) if (!this.visited.visit({ cpu, memory, pos, n, sw: c.sw, slot: k, content: c.content }, record)) live.push(c);
+    const visited = (this.visited ??= new VisitedStates());
+    for (const c of choices) if (!visited.visit({ cpu, memory, pos, n, sw: c.sw, slot: k, content: c.content }, record)) live.push(c);
     return live;
   }
 
@@ -252,7 +257,7 @@ export class MembershipSearch {
       if (this.best) POOL.release(this.best.branch.cpu);
       // A failed branch is never advanced again: keep it as it is, not a copy.
       this.best = { branch, pending };
-      this.facts.bestCode.set(this.code);
+      this.facts.bestCode.set(this.code.bytes);
     }
     return false;
   }
