@@ -4,6 +4,7 @@ import type { CasePlan } from "../machine/plan.js";
 import { type CaseFacts, factsOf } from "./case-facts.js";
 import type { CodeView } from "./code-view.js";
 import { CpuPool } from "./cpu-pool.js";
+import { digestValue, memoryHash } from "./digest.js";
 import { soloStep } from "./solo.js";
 import { type Choice, SlotVersions, type SwitchState } from "./versions.js";
 import { EntryMemory, VisitedStates } from "./visited.js";
@@ -70,7 +71,7 @@ function sameEnd(cpu: Cpu, obs: CoreObservation): boolean {
   const regs = cpu.regs;
   for (let i = 0; i < regs.length; i++) if (regs[i] !== obs.regs[i]) return false;
   // obs.regs is finalRegs: the registers, then ZF.
-  return (cpu.zf ? 1 : 0) === obs.regs[regs.length] && memoryDigest(cpu) === obs.digest;
+  return (cpu.zf ? 1 : 0) === obs.regs[regs.length] && memoryHash(cpu) === digestValue(obs.digest);
 }
 
 export class MembershipSearch {

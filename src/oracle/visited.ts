@@ -1,4 +1,5 @@
-import { type Cpu, memoryDigest } from "../machine/cpu.js";
+import type { Cpu } from "../machine/cpu.js";
+import { memoryHash } from "./digest.js";
 import type { SwitchState } from "./versions.js";
 
 // The membership search's memo (SPEC 6.3): the branch states already explored at a slot entry.
@@ -29,10 +30,10 @@ interface VisitedState {
  * the search stack, which asks for the digest before it runs on.
  */
 export class EntryMemory {
-  private value: string | undefined;
+  private value: number | undefined;
   constructor(private holder: Cpu) {}
-  digest(): string {
-    return (this.value ??= memoryDigest(this.holder));
+  digest(): number {
+    return (this.value ??= memoryHash(this.holder));
   }
   /** Another copy of the same state keeps the memory from now on. */
   handTo(holder: Cpu): void {
