@@ -1,10 +1,10 @@
 import type { CasePlan } from "../machine/plan.js";
 import { CodeView } from "./code-view.js";
-import { type InvariantDecodes, invariantDecodes } from "./solo.js";
+import { type DecodeCache, decodeCache } from "./solo.js";
 
 /** What the membership search needs of a case, derived once per case plan. */
 export interface CaseFacts {
-  readonly decodes: InvariantDecodes;
+  readonly decodes: DecodeCache;
   /** Per code offset: the slot that starts there, or -1 (one load per step finds slot entries). */
   readonly slotStartAt: Int16Array;
   /** Per slot, per op listing it (in opsOfSlot order): the bytes that op leaves in the slot. */
@@ -22,7 +22,7 @@ export function factsOf(plan: CasePlan): CaseFacts {
   let facts = FACTS.get(plan);
   if (!facts) {
     facts = {
-      decodes: invariantDecodes(plan.slotAt),
+      decodes: decodeCache(plan.slotAt),
       slotStartAt: slotStarts(plan),
       targets: plan.opsOfSlot.map((ops, k) => ops.map((j) => plan.opSlots[j]!.find((p) => p.slot === k)!.to)),
       code: new CodeView(plan),

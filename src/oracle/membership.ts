@@ -57,6 +57,14 @@ interface BestBranch {
 /** Branch states are recycled across searches: see cpu-pool.ts. */
 const POOL = new CpuPool();
 
+/**
+ * Empties a state's event list, keeping its backing store: a new array or `length = 0` would make
+ * the next event's push allocate one again (a step's events are dropped once matched).
+ */
+function dropAll(events: ObsEvent[]): void {
+  while (events.length > 0) events.pop();
+}
+
 function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
   return a.kind === b.kind && (a.kind === "out"
     ? a.port === (b as typeof a).port && a.value === (b as typeof a).value
@@ -120,7 +128,8 @@ export class MembershipSearch {
     }
     const exhausted = !member && this.work >= this.cap;
     const point = member ? this.obs.events.length : Math.max(0, Math.min(this.bestPos, this.obs.events.length));
-    const expected = member ? undefined : this.expected();
+    const expected = member ? undefined : this.expected(); // completing the best branch recycles its state
+    if (member && this.best) POOL.release(this.best.branch.cpu);
     for (const alt of this.stack) POOL.release(alt.branch.cpu);
     return { member, point, expected, work: this.work, exhausted };
   }
@@ -190,7 +199,7 @@ export class MembershipSearch {
         return this.fail(branch, events.slice(i));
       }
     }
-    branch.cpu.events = [];
+    dropAll(events);
     return true;
   }
 
@@ -284,7 +293,7 @@ export class MembershipSearch {
       }
       soloStep(cpu, code, this.base, this.slots, this.facts.decodes);
       for (const e of cpu.events) events.push(e);
-      cpu.events = [];
+      dropAll(cpu.events);
       if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch);
     }
     const expected: CoreObservation = {
