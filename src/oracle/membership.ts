@@ -32,8 +32,8 @@ interface Branch {
   pos: number;
   /** Passages completed. */
   n: number;
-  /** Which ops have switched which slots for this core. */
-  readonly sw: SwitchState;
+  /** Which ops have switched which slots for this core (the branch's own array). */
+  sw: SwitchState;
   /** Slot of the passage in progress, -1 if none. */
   inSlot: number;
 }
@@ -229,24 +229,26 @@ export class MembershipSearch {
     // Recording is needed only if some branch waits on the stack: passages completed only grow
     // along a branch, so a state at passage n can recur only on a branch forked before passage n,
     // and with an empty stack every later branch forks here or later.
-    const memory = new EntryMemory(branch.cpu), record = this.stack.length > 0;
-    const live = this.unexplored(branch, k, choices, memory, record);
+    const record = this.stack.length > 0;
+    // With nothing recorded and nothing to record, every choice is unexplored.
+    const memory = record || this.visited ? new EntryMemory(branch.cpu) : undefined;
+    const live = memory ? this.unexplored(branch, k, choices, memory, record) : choices;
     if (live.length === 0) return false;
     for (let i = live.length - 1; i >= 1; i--) {
       const { cpu, pos, n } = branch;
       const copy = POOL.copyOf(cpu);
       // The deepest copy keeps the recorded memory: it is the last of these to run.
-      const keeps = record && i === live.length - 1 ? memory : undefined;
+      const keeps = record && i === live.length - 1 ? memory! : undefined;
       keeps?.handTo(copy);
       this.stack.push({ branch: { cpu: copy, pos, n, sw: live[i]!.sw, inSlot: branch.inSlot }, slot: k, content: live[i]!.content, keeps });
     }
-    if (record && live.length === 1) memory.digest(); // no copy keeps it, and the branch runs on
+    if (record && live.length === 1) memory!.digest(); // no copy keeps it, and the branch runs on
     return this.take(branch, k, live[0]!);
   }
 
+  /** Enters slot k with `choice`, whose switch state becomes the branch's own. */
   private take(branch: Branch, k: number, choice: Choice): true {
-    const sw = branch.sw;
-    for (let i = 0; i < sw.length; i++) sw[i] = choice.sw[i]!;
+    branch.sw = choice.sw;
     this.enter(branch, k, choice.content);
     return true;
   }
@@ -313,7 +315,7 @@ export class MembershipSearch {
     }
     const choices = versions.options(branch.sw, k, branch.n);
     const last = choices[choices.length - 1]!;
-    for (let i = 0; i < last.sw.length; i++) branch.sw[i] = last.sw[i]!;
+    branch.sw = last.sw;
     return last.content;
   }
 }

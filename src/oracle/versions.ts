@@ -96,6 +96,7 @@ export class SlotVersions {
     const { a, b } = this.win;
     const out: Choice[] = [];
     const sw = current.slice();
+    let repeats = false;
     for (const j of this.plan.opsOfSlot[k]!) {
       if (this.switched(sw, j, k)) continue;
       if (n >= b[j]!) {
@@ -104,11 +105,15 @@ export class SlotVersions {
       }
       if (n < a[j]!) break;
       out.push({ sw: sw.slice(), content: this.contentOf(sw, k, -1) });
-      if (!this.ops[j]!.monotonic) out.push({ sw: sw.slice(), content: this.contentOf(sw, k, j) });
+      if (!this.ops[j]!.monotonic) {
+        out.push({ sw: sw.slice(), content: this.contentOf(sw, k, j) });
+        repeats = true;
+      }
       this.switchOp(sw, j, k);
     }
     out.push({ sw, content: this.contentOf(sw, k, -1) });
-    const unique = distinct(out);
+    // Each switch sets a new bit, so only a non-monotonic op's two versions can repeat a choice.
+    const unique = repeats ? distinct(out) : out;
     const realPassage = this.real[n];
     if (realPassage && realPassage.slot === k && unique.length > 1) return this.likeliestFirst(unique, realPassage);
     return unique;
