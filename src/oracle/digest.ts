@@ -1,7 +1,7 @@
 import { type Cpu, ESP } from "../machine/cpu.js";
 import { DATA_SIZE, STACK_SIZE, STACK_TOP } from "../types.js";
 
-// memoryDigest (machine/cpu.ts) as a number, three times faster: the oracle digests a state at
+// memoryDigest (machine/cpu.ts) as a number, twice as fast: the oracle digests a state at
 // every end it compares and at every state it records. Half of memoryDigest's time is spelling the
 // hash in hex, and a core's memory is mostly zero bytes: FNV-1a turns a zero byte into one
 // multiplication by the prime, so a run of z zero bytes is one multiplication by prime^z, and zero

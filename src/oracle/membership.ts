@@ -234,16 +234,24 @@ export class MembershipSearch {
     const memory = record || this.visited ? new EntryMemory(branch.cpu) : undefined;
     const live = memory ? this.unexplored(branch, k, choices, memory, record) : choices;
     if (live.length === 0) return false;
-    for (let i = live.length - 1; i >= 1; i--) {
-      const { cpu, pos, n } = branch;
-      const copy = POOL.copyOf(cpu);
-      // The deepest copy keeps the recorded memory: it is the last of these to run.
-      const keeps = record && i === live.length - 1 ? memory! : undefined;
-      keeps?.handTo(copy);
-      this.stack.push({ branch: { cpu: copy, pos, n, sw: live[i]!.sw, inSlot: branch.inSlot }, slot: k, content: live[i]!.content, keeps });
-    }
-    if (record && live.length === 1) memory!.digest(); // no copy keeps it, and the branch runs on
+    this.pushAlternatives(branch, k, live, record ? memory : undefined);
     return this.take(branch, k, live[0]!);
+  }
+
+  /**
+   * Pushes copies of the branch for the choices after the first, the last choice deepest (it runs
+   * last). `recorded`, the memory of states just recorded, goes with the deepest copy, or is
+   * digested now if there is no copy (the branch runs on and changes it).
+   */
+  private pushAlternatives(branch: Branch, k: number, live: readonly Choice[], recorded: EntryMemory | undefined): void {
+    for (let i = live.length - 1; i >= 1; i--) {
+      const copy = POOL.copyOf(branch.cpu);
+      const keeps = i === live.length - 1 ? recorded : undefined;
+      keeps?.handTo(copy);
+      const alternative: Branch = { cpu: copy, pos: branch.pos, n: branch.n, sw: live[i]!.sw, inSlot: branch.inSlot };
+      this.stack.push({ branch: alternative, slot: k, content: live[i]!.content, keeps });
+    }
+    if (live.length === 1) recorded?.digest();
   }
 
   /** Enters slot k with `choice`, whose switch state becomes the branch's own. */

@@ -1,7 +1,7 @@
 import type { PatchOp, Passage, Slot } from "../types.js";
 import type { CasePlan } from "../machine/plan.js";
 import type { CaseFacts } from "./case-facts.js";
-import { sameBytes } from "./visited.js";
+import { sameElements } from "./same-elements.js";
 import type { Windows } from "./windows.js";
 
 // The reference family's rules at a slot passage (SPEC 6.2), for one core: which ops have switched
@@ -22,7 +22,7 @@ export interface Choice {
 }
 
 function sameChoice(x: Choice, y: Choice): boolean {
-  return sameBytes(x.sw, y.sw) && sameBytes(x.content, y.content);
+  return sameElements(x.sw, y.sw) && sameElements(x.content, y.content);
 }
 
 /** The choices without repeats (same state and bytes), first occurrences in order. */

@@ -1,5 +1,6 @@
 import type { Cpu } from "../machine/cpu.js";
 import { memoryHash } from "./digest.js";
+import { sameElements } from "./same-elements.js";
 import type { SwitchState } from "./versions.js";
 
 // The membership search's memo (SPEC 6.3): the branch states already explored at a slot entry.
@@ -76,16 +77,10 @@ function plainCopy(a: Uint32Array): number[] {
   return out;
 }
 
-export function sameBytes(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
 function sameBeyondMemory(v: VisitedState, s: BranchState): boolean {
   const c = s.cpu;
   return v.pc === c.pc && v.zf === c.zf && v.pos === s.pos && v.n === s.n && v.slot === s.slot
-    && sameBytes(v.regs, c.regs) && sameBytes(v.sw, s.sw) && sameBytes(v.content, s.content);
+    && sameElements(v.regs, c.regs) && sameElements(v.sw, s.sw) && sameElements(v.content, s.content);
 }
 
 export class VisitedStates {
@@ -93,7 +88,7 @@ export class VisitedStates {
 
   /**
    * Whether the state was visited already. If not and `record` is set, records it. A search need
-   * not record a state no later branch can reach (see MembershipSearch.unexplored).
+   * not record a state no later branch can reach (see MembershipSearch.chooseVersion).
    */
   visit(s: BranchState, record: boolean): boolean {
     const h = hashOf(s);
