@@ -35,17 +35,18 @@ export function causeOf(passages: readonly Passage[], obs: CoreObservation | und
     const p = [...upto].reverse().find((q) => q.fetched.some((f) => f.addr === end.addr && f.origin[0] === "int3"));
     if (p) return { cause: "spurious-int3", passage: p };
   }
-  const torn = upto.find((p) => passageVersion(p) === "mixed");
+  // Each passage's version is read once: the rules below ask for it up to three times.
+  const versions = upto.map(passageVersion);
+  const torn = upto.find((_, i) => versions[i] === "mixed");
   if (torn) return { cause: "torn-fetch", passage: torn };
   const bad = upto.find((p) => p.badEmulation);
   if (bad) return { cause: "bad-emulation", passage: bad };
   const sawNew = new Set<number>();
-  for (const p of upto) {
-    const v = passageVersion(p);
-    if (v === "new") sawNew.add(p.op);
-    else if (v === "old" && sawNew.has(p.op)) return { cause: "non-monotonic", passage: p };
+  for (const [i, p] of upto.entries()) {
+    if (versions[i] === "new") sawNew.add(p.op);
+    else if (versions[i] === "old" && sawNew.has(p.op)) return { cause: "non-monotonic", passage: p };
   }
-  const stale = upto.find((p) => passageVersion(p) === "old" && p.op >= 0 && p.begin > run.ops[p.op]!.returned);
+  const stale = upto.find((p, i) => versions[i] === "old" && p.op >= 0 && p.begin > run.ops[p.op]!.returned);
   if (stale) return { cause: "stale-after-completion", passage: stale };
   return { cause: "unexplained", passage: upto[upto.length - 1] };
 }

@@ -1,8 +1,8 @@
-import type { CoreObservation, Divergence, RunResult, Verdict } from "../types.js";
+import type { CoreObservation, Divergence, Passage, RunResult, Verdict } from "../types.js";
 import type { CasePlan } from "../machine/plan.js";
 import { causeOf, effectOf, phaseAt, signatureOf } from "./classify.js";
 import { MembershipSearch } from "./membership.js";
-import { passagesOf, windowsOf } from "./windows.js";
+import { passagesByCore, windowsFrom } from "./windows.js";
 
 // The verdict of one run (SPEC 6-7): each program core's observation against the stop_machine
 // reference family, hangs, the final-code check, and the rule findings beside them. It reads only
@@ -13,11 +13,10 @@ function slotKindOf(plan: CasePlan, slot: number | undefined): string {
 }
 
 function divergenceOf(
-  plan: CasePlan, run: RunResult, obs: CoreObservation, point: number, expected: CoreObservation | undefined,
-  hang: boolean, widened: boolean,
+  plan: CasePlan, run: RunResult, obs: CoreObservation, passages: readonly Passage[], point: number,
+  expected: CoreObservation | undefined, hang: boolean, widened: boolean,
 ): Divergence {
   const t = hang ? run.events : point < obs.events.length ? obs.times[point]! : obs.endTime;
-  const passages = passagesOf(run, obs.core);
   const { cause, passage } = causeOf(passages, obs, run, t);
   const effect = hang ? "hang" : effectOf(obs, expected);
   const phase = phaseAt(run, t);
@@ -44,9 +43,11 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
     return { strategy: run.strategy, model: run.model, rules: run.rules, kind: "harness-error", divergences: [], harnessError: run.harnessError };
   }
   const divergences: Divergence[] = [];
+  const passages = passagesByCore(run);
+  const passagesOf = (obs: CoreObservation) => passages[obs.core - 1]!;
   const check = (obs: CoreObservation) => {
-    const win = windowsOf(run, obs.core);
-    const search = new MembershipSearch(plan, obs.core, obs, win, passagesOf(run, obs.core), run.soloBudget).run();
+    const win = windowsFrom(run, passagesOf(obs));
+    const search = new MembershipSearch(plan, obs.core, obs, win, passagesOf(obs), run.soloBudget).run();
     if (search.exhausted) throw new Error(`oracle search for core ${obs.core} exceeded its work cap`);
     return { member: search.member, point: search.point, expected: search.expected, widened: win.widened };
   };
@@ -62,9 +63,9 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
           admitted = true;
           continue;
         }
-        divergences.push(divergenceOf(plan, run, obs, m.point, m.expected, true, m.widened));
+        divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.widened));
       } else {
-        divergences.push(divergenceOf(plan, run, obs, obs.events.length, undefined, true, false));
+        divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
       }
     }
     if (run.hung.patcherStuck && !admitted) {
@@ -78,7 +79,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
   } else {
     for (const obs of run.observations) {
       const m = check(obs);
-      if (!m.member) divergences.push(divergenceOf(plan, run, obs, m.point, m.expected, false, m.widened));
+      if (!m.member) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, false, m.widened));
     }
     const w = run.wrongFinalCode;
     if (w) {

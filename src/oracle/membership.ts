@@ -1,7 +1,13 @@
-import type { CoreObservation, ObsEvent, Passage } from "../types.js";
-import { type Cpu, cloneCpu, finalRegs, Flow, memoryDigest, newCpu } from "../machine/cpu.js";
+import type { CoreObservation, ObsEvent, Passage, Slot } from "../types.js";
+import { type Cpu, finalRegs, Flow, memoryDigest } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
-import { type InvariantDecodes, invariantDecodes, soloStep } from "./solo.js";
+import { type CaseFacts, factsOf } from "./case-facts.js";
+import type { CodeView } from "./code-view.js";
+import { CpuPool } from "./cpu-pool.js";
+import { digestValue, memoryHash } from "./digest.js";
+import { soloStep } from "./solo.js";
+import { type Choice, SlotVersions, type SwitchState } from "./versions.js";
+import { EntryMemory, VisitedStates } from "./visited.js";
 import type { Windows } from "./windows.js";
 
 // Membership of one core's observation in the stop_machine reference family (SPEC 6.2-6.3): walk
@@ -20,31 +26,43 @@ export interface Membership {
   readonly exhausted: boolean;
 }
 
-interface Node {
+interface Branch {
   readonly cpu: Cpu;
   /** Observed events matched so far. */
   pos: number;
   /** Passages completed. */
   n: number;
-  /** Per op, per slot index: switched for this core. */
-  readonly sw: Uint8Array;
+  /** Which ops have switched which slots for this core (the branch's own array). */
+  sw: SwitchState;
   /** Slot of the passage in progress, -1 if none. */
   inSlot: number;
-  /** Events produced beyond the observation (hang mode only). */
-  extra: ObsEvent[];
 }
 
+/** A branch waiting on the search stack, to enter `slot` running `content`. */
 interface Alternative {
-  readonly node: Node;
+  readonly branch: Branch;
   readonly slot: number;
   readonly content: Uint8Array;
+  /** Recorded states whose memory this branch's state keeps (digested before it runs). */
+  readonly keeps?: EntryMemory;
 }
 
-/** `a.join(sep)` for a typed array, without its generic (slow) path: state keys are built per branch. */
-function join(a: ArrayLike<number>, sep: string): string {
-  let s = "";
-  for (let i = 0; i < a.length; i++) s += i > 0 ? sep + a[i]! : "" + a[i]!;
-  return s;
+/** The branch that matched the most events, kept where it failed, for the expected column. */
+interface BestBranch {
+  readonly branch: Branch;
+  /** Its own events from the first unmatched one on. */
+  readonly pending: readonly ObsEvent[];
+}
+
+/** Branch states are recycled across searches: see cpu-pool.ts. */
+const POOL = new CpuPool();
+
+/**
+ * Empties a state's event list, keeping its backing store: a new array or `length = 0` would make
+ * the next event's push allocate one again (a step's events are dropped once matched).
+ */
+function dropAll(events: ObsEvent[]): void {
+  while (events.length > 0) events.pop();
 }
 
 function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
@@ -53,265 +71,259 @@ function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
     : a.addr === (b as Extract<ObsEvent, { kind: "probe" }>).addr);
 }
 
+/** Whether the ended cpu shows the observed end state, registers and memory. */
 function sameEnd(cpu: Cpu, obs: CoreObservation): boolean {
   const e = cpu.end!, o = obs.end;
   if (e.kind !== o.kind) return false;
   if (e.kind === "fault" && o.kind === "fault" && (e.fault !== o.fault || e.addr !== o.addr)) return false;
-  const regs = finalRegs(cpu);
-  return regs.every((r, i) => r === obs.regs[i]) && memoryDigest(cpu) === obs.digest;
-}
-
-/** Per case plan (pure per case: shared by every core, run and replay of the case). */
-const DECODES = new WeakMap<CasePlan, InvariantDecodes>();
-
-function decodesOf(plan: CasePlan): InvariantDecodes {
-  let d = DECODES.get(plan);
-  if (!d) DECODES.set(plan, (d = invariantDecodes(plan.slotAt)));
-  return d;
+  const regs = cpu.regs;
+  for (let i = 0; i < regs.length; i++) if (regs[i] !== obs.regs[i]) return false;
+  // obs.regs is finalRegs: the registers, then ZF.
+  return (cpu.zf ? 1 : 0) === obs.regs[regs.length] && memoryHash(cpu) === digestValue(obs.digest);
 }
 
 export class MembershipSearch {
-  private readonly slots;
-  private readonly nSlots: number;
-  private readonly code: Uint8Array;
+  private readonly slots: readonly Slot[];
+  private readonly base: number;
+  private readonly facts: CaseFacts;
+  private readonly code: CodeView;
+  private readonly versions: SlotVersions;
   private readonly hang: boolean;
-  private readonly decodes: InvariantDecodes;
   private readonly limit: number;
   private readonly cap: number;
+  /** Made at the first slot entry with a choice (most searches have none). */
+  private visited: VisitedStates | undefined;
+  private readonly stack: Alternative[] = [];
   private work = 0;
   private bestPos = -1;
-  /** The branch that matched the most events, saved where it failed, for the expected column. */
-  private best: { node: Node; pending: ObsEvent[]; code: Uint8Array } | undefined;
+  private best: BestBranch | undefined;
 
   constructor(
     private readonly plan: CasePlan,
     private readonly core: number,
     private readonly obs: CoreObservation,
-    private readonly win: Windows,
+    win: Windows,
     /** Real passages of this core, used only to try the likelier version first. */
-    private readonly real: readonly Passage[],
+    real: readonly Passage[],
     soloBudget: number,
   ) {
     this.slots = plan.kase.program.slots;
-    this.nSlots = this.slots.length;
-    this.code = plan.images[0]!.slice();
-    this.decodes = decodesOf(plan);
+    this.base = plan.base;
+    this.facts = factsOf(plan);
+    this.code = this.facts.code;
+    this.versions = new SlotVersions(plan, this.facts, win, real);
     this.hang = obs.end.kind === "unfinished";
     this.limit = Math.max(obs.instructions, soloBudget) * 2 + 1000;
     this.cap = 64 * this.limit + 100_000;
   }
 
-  private switched(sw: Uint8Array, j: number, k: number): boolean {
-    return sw[j * this.nSlots + k] === 1;
+  run(): Membership {
+    this.code.reset();
+    let member = this.explore(this.root());
+    while (!member && this.stack.length > 0 && this.work < this.cap) {
+      const alt = this.stack.pop()!;
+      alt.keeps?.digest();
+      this.enter(alt.branch, alt.slot, alt.content);
+      member = this.explore(alt.branch);
+    }
+    const exhausted = !member && this.work >= this.cap;
+    const point = member ? this.obs.events.length : Math.max(0, Math.min(this.bestPos, this.obs.events.length));
+    const expected = member ? undefined : this.expected(); // completing the best branch recycles its state
+    if (member && this.best) POOL.release(this.best.branch.cpu);
+    for (const alt of this.stack) POOL.release(alt.branch.cpu);
+    return { member, point, expected, work: this.work, exhausted };
   }
 
-  /** Switches op j for slot k (all its slots if atomic), switching earlier ops of those slots first. */
-  private switchOp(sw: Uint8Array, j: number, k: number): void {
-    const op = this.plan.kase.ops[j]!;
-    const targets = op.batch === "atomic" ? op.targets.map((t) => t.slot) : [k];
-    for (const kk of targets) {
-      for (const jj of this.plan.opsOfSlot[kk]!) {
-        if (jj >= j) break;
-        if (!this.switched(sw, jj, kk)) this.switchOp(sw, jj, kk);
+  private root(): Branch {
+    const cpu = POOL.atEntry(this.plan.kase.program.entries[this.core - 1]!);
+    return { cpu, pos: 0, n: 0, sw: this.versions.initial(), inSlot: -1 };
+  }
+
+  /** Advances a branch to its end; its state is recycled unless it is kept as the best branch. */
+  private explore(branch: Branch): boolean {
+    const member = this.advance(branch);
+    if (this.best?.branch !== branch) POOL.release(branch.cpu);
+    return member;
+  }
+
+  /** The slot that starts at pc, or -1. */
+  private slotStartingAt(pc: number): number {
+    const off = pc - this.base;
+    const starts = this.facts.slotStartAt;
+    return off >= 0 && off < starts.length ? starts[off]! : -1;
+  }
+
+  private enter(branch: Branch, k: number, content: Uint8Array): void {
+    this.code.write(k, content);
+    branch.inSlot = k;
+  }
+
+  /**
+   * Runs one branch until it succeeds, fails, or every version of a slot it reaches was explored
+   * already (pushing the alternatives it does not take). Returns true on success.
+   */
+  private advance(branch: Branch): boolean {
+    // The solo run's hot loop: what it reads on every step is held in locals.
+    const { obs, base, slots, limit, cap, hang } = this;
+    const { decodes, slotStartAt } = this.facts;
+    const code = this.code.bytes;
+    const cpu = branch.cpu, observed = obs.events.length;
+    for (;;) {
+      if (branch.inSlot < 0) {
+        const off = cpu.pc - base;
+        const k = off >= 0 && off < slotStartAt.length ? slotStartAt[off]! : -1;
+        if (k >= 0 && !this.chooseVersion(branch, k)) return false;
       }
-      sw[j * this.nSlots + kk] = 1;
-    }
-  }
-
-  private contentOf(sw: Uint8Array, k: number, transient: number): Uint8Array {
-    let content = this.slots[k]!.old;
-    for (const j of this.plan.opsOfSlot[k]!) {
-      if (this.switched(sw, j, k) || j === transient) content = this.plan.opSlots[j]!.find((p) => p.slot === k)!.to;
-    }
-    return content;
-  }
-
-  /** Every admissible (switch state, slot content) for a passage of slot k at passage index n. */
-  private options(node: Node, k: number): { sw: Uint8Array; content: Uint8Array }[] {
-    const { a, b } = this.win;
-    const n = node.n;
-    const out: { sw: Uint8Array; content: Uint8Array }[] = [];
-    const sw = node.sw.slice();
-    for (const j of this.plan.opsOfSlot[k]!) {
-      if (this.switched(sw, j, k)) continue;
-      if (n >= b[j]!) {
-        this.switchOp(sw, j, k);
-        continue;
+      if (cpu.instructions >= limit || this.work >= cap) {
+        return (hang && branch.pos === observed) || this.fail(branch, []);
       }
-      if (n < a[j]!) break;
-      out.push({ sw: sw.slice(), content: this.contentOf(sw, k, -1) });
-      if (!this.plan.kase.ops[j]!.monotonic) out.push({ sw: sw.slice(), content: this.contentOf(sw, k, j) });
-      this.switchOp(sw, j, k);
+      this.work++;
+      const flow = soloStep(cpu, code, base, slots, decodes);
+      if (cpu.events.length > 0 && !this.matchEvents(branch)) return false;
+      if (hang && branch.pos === observed && cpu.instructions >= obs.instructions && !cpu.end) return true;
+      if (flow === Flow.Ended) {
+        return (!hang && branch.pos === observed && sameEnd(cpu, obs)) || this.fail(branch, []);
+      }
+      if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch);
     }
-    out.push({ sw, content: this.contentOf(sw, k, -1) });
-    // Outside every window there is one choice (the common case): no dedup, no ordering.
-    if (out.length === 1) return out;
-    // Distinct contents with distinct states only; try the version the real passage fetched first.
-    const seen = new Set<string>();
-    const unique = out.filter((o) => {
-      const key = `${join(o.sw, "")}:${join(o.content, ",")}`;
-      return seen.has(key) ? false : (seen.add(key), true);
-    });
-    const realPassage = this.real[n];
-    if (realPassage && realPassage.slot === k && unique.length > 1) {
-      const s = this.slots[k]!;
-      const score = (c: Uint8Array) => {
-        let m = 0;
-        for (const f of realPassage.fetched) {
-          f.bytes.forEach((v, i) => {
-            const o = f.addr + i - s.start;
-            if (o >= 0 && o < s.len && c[o] === v) m++;
-          });
-        }
-        return m;
-      };
-      unique.sort((x, y) => score(y.content) - score(x.content));
+  }
+
+  /** Matches the step's events against the observation, then drops them: the branch keeps only a position. */
+  private matchEvents(branch: Branch): boolean {
+    const events = branch.cpu.events, observed = this.obs.events;
+    for (let i = 0; i < events.length; i++) {
+      if (branch.pos < observed.length) {
+        if (!sameEvent(events[i]!, observed[branch.pos]!)) return this.fail(branch, events.slice(i));
+        branch.pos++;
+      } else if (!this.hang) {
+        return this.fail(branch, events.slice(i));
+      }
     }
-    return unique;
+    dropAll(events);
+    return true;
   }
 
-  private stateKey(node: Node, k: number, content: Uint8Array): string {
-    const c = node.cpu;
-    return `${c.pc}|${join(c.regs, ",")}|${c.zf ? 1 : 0}|${memoryDigest(c)}|${c.regs[4]}|${node.pos}|${node.n}|${join(node.sw, "")}|${k}|${join(content, ",")}`;
+  private leaveSlotIfOutside(branch: Branch): void {
+    const s = this.slots[branch.inSlot]!;
+    const pc = branch.cpu.pc;
+    if (!(pc > s.start && pc < s.start + s.len)) {
+      branch.inSlot = -1;
+      branch.n++;
+    }
   }
 
-  private clone(node: Node): Node {
-    return { cpu: cloneCpu(node.cpu), pos: node.pos, n: node.n, sw: node.sw.slice(), inSlot: node.inSlot, extra: node.extra.slice() };
+  /**
+   * Enters slot k with its first admissible version not explored yet, and pushes the others.
+   * Returns false if every version was explored already.
+   */
+  private chooseVersion(branch: Branch, k: number): boolean {
+    const versions = this.versions;
+    // Outside every window there is one choice (the common case): no copies, no memo.
+    if (!versions.windowOpen(branch.sw, k, branch.n)) {
+      versions.switchDue(branch.sw, k, branch.n);
+      this.enter(branch, k, versions.contentOf(branch.sw, k, -1));
+      return true;
+    }
+    const choices = versions.options(branch.sw, k, branch.n);
+    if (choices.length === 1) return this.take(branch, k, choices[0]!);
+    // Recording is needed only if some branch waits on the stack: passages completed only grow
+    // along a branch, so a state at passage n can recur only on a branch forked before passage n,
+    // and with an empty stack every later branch forks here or later.
+    const record = this.stack.length > 0;
+    // With nothing recorded and nothing to record, every choice is unexplored.
+    const memory = record || this.visited ? new EntryMemory(branch.cpu) : undefined;
+    const live = memory ? this.unexplored(branch, k, choices, memory, record) : choices;
+    if (live.length === 0) return false;
+    this.pushAlternatives(branch, k, live, record ? memory : undefined);
+    return this.take(branch, k, live[0]!);
   }
 
-  /** A branch failed after matching `node.pos` events; `pending` are its own events from there. */
-  private fail(node: Node, pending: ObsEvent[]): false {
-    if (node.pos > this.bestPos) {
-      this.bestPos = node.pos;
-      this.best = { node: this.clone(node), pending, code: this.code.slice() };
+  /**
+   * Pushes copies of the branch for the choices after the first, the last choice deepest (it runs
+   * last). `recorded`, the memory of states just recorded, goes with the deepest copy, or is
+   * digested now if there is no copy (the branch runs on and changes it).
+   */
+  private pushAlternatives(branch: Branch, k: number, live: readonly Choice[], recorded: EntryMemory | undefined): void {
+    for (let i = live.length - 1; i >= 1; i--) {
+      const copy = POOL.copyOf(branch.cpu);
+      const keeps = i === live.length - 1 ? recorded : undefined;
+      keeps?.handTo(copy);
+      const alternative: Branch = { cpu: copy, pos: branch.pos, n: branch.n, sw: live[i]!.sw, inSlot: branch.inSlot };
+      this.stack.push({ branch: alternative, slot: k, content: live[i]!.content, keeps });
+    }
+    if (live.length === 1) recorded?.digest();
+  }
+
+  /** Enters slot k with `choice`, whose switch state becomes the branch's own. */
+  private take(branch: Branch, k: number, choice: Choice): true {
+    branch.sw = choice.sw;
+    this.enter(branch, k, choice.content);
+    return true;
+  }
+
+  /** The choices whose state the search has not visited (recording them as visited if `record`). */
+  private unexplored(branch: Branch, k: number, choices: readonly Choice[], memory: EntryMemory, record: boolean): Choice[] {
+    const { cpu, pos, n } = branch;
+    const live: Choice[] = [];
+    const visited = (this.visited ??= new VisitedStates());
+    for (const c of choices) if (!visited.visit({ cpu, memory, pos, n, sw: c.sw, slot: k, content: c.content }, record)) live.push(c);
+    return live;
+  }
+
+  /** A branch failed after matching `branch.pos` events; `pending` are its own events from there. */
+  private fail(branch: Branch, pending: ObsEvent[]): false {
+    if (branch.pos > this.bestPos) {
+      this.bestPos = branch.pos;
+      if (this.best) POOL.release(this.best.branch.cpu);
+      // A failed branch is never advanced again: keep it as it is, not a copy.
+      this.best = { branch, pending };
+      this.facts.bestCode.set(this.code.bytes);
     }
     return false;
   }
 
-  /**
-   * Runs one branch until it succeeds, fails, or reaches an open window (pushing alternatives).
-   * Returns true on success.
-   */
-  private advance(node: Node, stack: Alternative[], visited: Set<string>, pending?: Alternative): boolean {
-    const { obs } = this;
-    const base = this.plan.base;
-    let enter = pending;
-    for (;;) {
-      const cpu = node.cpu;
-      if (enter) {
-        this.code.set(enter.content, this.slots[enter.slot]!.start - base);
-        node.inSlot = enter.slot;
-        enter = undefined;
-      } else if (node.inSlot < 0) {
-        const off = cpu.pc - base;
-        const k = off >= 0 && off < this.code.length ? this.plan.slotAt[off]! : -1;
-        if (k >= 0 && this.slots[k]!.start === cpu.pc) {
-          const opts = this.options(node, k);
-          const live: Alternative[] = [];
-          for (const o of opts) {
-            const probe: Node = { cpu: node.cpu, pos: node.pos, n: node.n, sw: o.sw, inSlot: node.inSlot, extra: node.extra };
-            const key = opts.length > 1 ? this.stateKey(probe, k, o.content) : "";
-            if (key && visited.has(key)) continue;
-            if (key) visited.add(key);
-            live.push({ node: probe, slot: k, content: o.content });
-          }
-          if (live.length === 0) return false;
-          for (let i = live.length - 1; i >= 1; i--) stack.push({ node: this.clone(live[i]!.node), slot: live[i]!.slot, content: live[i]!.content });
-          node.sw.set(live[0]!.node.sw);
-          enter = live[0];
-          continue;
-        }
-      }
-      if (cpu.instructions >= this.limit || this.work >= this.cap) {
-        return (this.hang && node.pos === obs.events.length) || this.fail(node, []);
-      }
-      this.work++;
-      const flow = soloStep(cpu, this.code, base, this.slots, this.decodes);
-      // Compare new events with the observation, then drop them: the branch keeps only a position.
-      const events = cpu.events;
-      for (let i = 0; i < events.length; i++) {
-        const ev = events[i]!;
-        if (node.pos < obs.events.length) {
-          if (!sameEvent(ev, obs.events[node.pos]!)) return this.fail(node, events.slice(i));
-          node.pos++;
-        } else if (this.hang) {
-          node.extra.push(ev);
-        } else {
-          return this.fail(node, events.slice(i));
-        }
-      }
-      if (events.length > 0) cpu.events = [];
-      if (this.hang && node.pos === obs.events.length && cpu.instructions >= obs.instructions && !cpu.end) return true;
-      if (flow === Flow.Ended) {
-        return (!this.hang && node.pos === obs.events.length && sameEnd(cpu, obs)) || this.fail(node, []);
-      }
-      if (node.inSlot >= 0) {
-        const s = this.slots[node.inSlot]!;
-        if (!(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
-          node.inSlot = -1;
-          node.n++;
-        }
-      }
-    }
-  }
-
-  run(): Membership {
-    const entry = this.plan.kase.program.entries[this.core - 1]!;
-    const root: Node = {
-      cpu: newCpu(entry), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots),
-      inSlot: -1, extra: [],
-    };
-    const stack: Alternative[] = [];
-    const visited = new Set<string>();
-    let member = this.advance(root, stack, visited);
-    while (!member && stack.length > 0 && this.work < this.cap) {
-      const alt = stack.pop()!;
-      member = this.advance(alt.node, stack, visited, alt);
-    }
-    const exhausted = !member && this.work >= this.cap;
-    const point = member ? this.obs.events.length : Math.max(0, Math.min(this.bestPos, this.obs.events.length));
-    return { member, point, expected: member ? undefined : this.expected(), work: this.work, exhausted };
-  }
-
-  /** Completes the best branch with default choices, for the report's "expected" column. */
+  /** Completes the best branch with default choices (the last version offered), for the report's "expected" column. */
   private expected(): CoreObservation {
-    const node = this.best?.node ?? { cpu: newCpu(this.plan.kase.program.entries[this.core - 1]!), pos: 0, n: 0, sw: new Uint8Array(this.plan.kase.ops.length * this.nSlots), inSlot: -1, extra: [] };
-    const cpu = cloneCpu(node.cpu);
-    const events: ObsEvent[] = [...this.obs.events.slice(0, node.pos), ...(this.best?.pending ?? [])];
-    // The code view as the failing branch saw it (its slot in progress keeps its version).
-    const code = this.best?.code ?? this.plan.images[0]!.slice();
-    const sw = node.sw.slice();
-    let n = node.n, inSlot = node.inSlot;
-    const base = this.plan.base;
+    const branch = this.best?.branch ?? this.root();
+    const cpu = branch.cpu;
+    // A branch that failed on an event still holds that step's events; they are reported again
+    // after the next step's (as they always were: the expected column must not change).
+    const events: ObsEvent[] = [...this.obs.events.slice(0, branch.pos), ...(this.best?.pending ?? [])];
+    const code = this.facts.bestCode;
+    if (!this.best) code.set(this.plan.images[0]!);
     let steps = 0;
-    const leaveSlot = () => {
-      const s = inSlot >= 0 ? this.slots[inSlot]! : undefined;
-      if (s && !(cpu.pc > s.start && cpu.pc < s.start + s.len)) {
-        inSlot = -1;
-        n++;
-      }
-    };
-    leaveSlot(); // the failing instruction ran, but its passage bookkeeping did not
+    if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch); // the failing instruction ran, but its passage bookkeeping did not
     while (!cpu.end && steps++ < this.limit) {
-      const off = cpu.pc - base;
-      if (inSlot < 0 && off >= 0 && off < code.length) {
-        const k = this.plan.slotAt[off]!;
-        if (k >= 0 && this.slots[k]!.start === cpu.pc) {
-          const opts = this.options({ cpu, pos: 0, n, sw, inSlot, extra: [] }, k);
-          const pick = opts[opts.length - 1]!;
-          sw.set(pick.sw);
-          code.set(pick.content, this.slots[k]!.start - base);
-          inSlot = k;
+      if (branch.inSlot < 0) {
+        const k = this.slotStartingAt(cpu.pc);
+        if (k >= 0) {
+          code.set(this.takeLastChoice(branch, k), this.slots[k]!.start - this.base);
+          branch.inSlot = k;
         }
       }
-      soloStep(cpu, code, base, this.slots);
-      events.push(...cpu.events);
-      cpu.events = [];
-      leaveSlot();
+      soloStep(cpu, code, this.base, this.slots, this.facts.decodes);
+      for (const e of cpu.events) events.push(e);
+      dropAll(cpu.events);
+      if (branch.inSlot >= 0) this.leaveSlotIfOutside(branch);
     }
-    return {
+    const expected: CoreObservation = {
       core: this.core, events, times: [], end: cpu.end ?? { kind: "unfinished" }, endTime: 0,
       regs: finalRegs(cpu), digest: memoryDigest(cpu), instructions: cpu.instructions,
     };
+    POOL.release(cpu);
+    return expected;
+  }
+
+  /** Takes the last version offered for slot k (the latest switches), returning its bytes. */
+  private takeLastChoice(branch: Branch, k: number): Uint8Array {
+    const versions = this.versions;
+    if (!versions.windowOpen(branch.sw, k, branch.n)) {
+      versions.switchDue(branch.sw, k, branch.n);
+      return versions.contentOf(branch.sw, k, -1);
+    }
+    const choices = versions.options(branch.sw, k, branch.n);
+    const last = choices[choices.length - 1]!;
+    branch.sw = last.sw;
+    return last.content;
   }
 }

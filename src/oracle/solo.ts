@@ -7,16 +7,27 @@ import { programInt3 } from "../machine/int3.js";
 // step that executes it. No buffer, no cache, no snoops; IF is ignored.
 
 /**
- * Decoded instructions that lie wholly outside every slot, by code offset: their bytes are the same
- * in every code view of one case (views differ only in slot contents), so one decode serves them all.
+ * Decoded instructions of one case, by code offset. One wholly outside every slot has the same bytes
+ * in every code view of the case (views differ only in slot contents), so one decode serves them
+ * all. One that overlaps a slot is kept with its bytes, and serves while the view holds those bytes
+ * (a slot holds one of a few versions). A decode depends only on the instruction's own bytes.
  */
-export interface InvariantDecodes {
+export interface DecodeCache {
   readonly slotAt: Int16Array;
-  readonly byOffset: (Instr | undefined)[];
+  readonly invariant: (Instr | undefined)[];
+  readonly overSlots: (SlotDecode[] | undefined)[];
 }
 
-export function invariantDecodes(slotAt: Int16Array): InvariantDecodes {
-  return { slotAt, byOffset: [] };
+interface SlotDecode {
+  readonly bytes: Uint8Array;
+  readonly ins: Instr;
+}
+
+/** Versions remembered per offset inside slots (more are decoded each time). */
+const SLOT_DECODES_PER_OFFSET = 8;
+
+export function decodeCache(slotAt: Int16Array): DecodeCache {
+  return { slotAt, invariant: [], overSlots: [] };
 }
 
 function outsideSlots(slotAt: Int16Array, off: number, len: number): boolean {
@@ -24,15 +35,38 @@ function outsideSlots(slotAt: Int16Array, off: number, len: number): boolean {
   return true;
 }
 
+function holds(code: Uint8Array, off: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (code[off + i] !== bytes[i]) return false;
+  return true;
+}
+
+function cached(cache: DecodeCache, code: Uint8Array, off: number): Instr | undefined {
+  const invariant = cache.invariant[off];
+  if (invariant) return invariant;
+  const versions = cache.overSlots[off];
+  if (versions) for (const v of versions) if (holds(code, off, v.bytes)) return v.ins;
+  return undefined;
+}
+
+function remember(cache: DecodeCache, code: Uint8Array, off: number, ins: Instr): void {
+  if (off + ins.len > code.length) return;
+  if (outsideSlots(cache.slotAt, off, ins.len)) {
+    cache.invariant[off] = ins;
+    return;
+  }
+  const versions = (cache.overSlots[off] ??= []);
+  if (versions.length < SLOT_DECODES_PER_OFFSET) versions.push({ bytes: code.slice(off, off + ins.len), ins });
+}
+
 /** Executes one instruction of a solo run from `code` (region starting at `base`). */
-export function soloStep(cpu: Cpu, code: Uint8Array, base: number, slots: readonly Slot[], cache?: InvariantDecodes): Flow {
+export function soloStep(cpu: Cpu, code: Uint8Array, base: number, slots: readonly Slot[], cache?: DecodeCache): Flow {
   const pc = cpu.pc;
   const off = pc - base;
   if (off < 0 || off >= code.length) {
     endWithFault(cpu, "#PF", pc);
     return Flow.Ended;
   }
-  let d = cache?.byOffset[off];
+  let d = cache && cached(cache, code, off);
   if (!d) {
     const r = decode(code, off, code.length);
     if ("incomplete" in r) {
@@ -40,7 +74,7 @@ export function soloStep(cpu: Cpu, code: Uint8Array, base: number, slots: readon
       return Flow.Ended;
     }
     d = r;
-    if (cache && off + r.len <= code.length && outsideSlots(cache.slotAt, off, r.len)) cache.byOffset[off] = r;
+    if (cache) remember(cache, code, off, r);
   }
   const flow = execute(cpu, d, pc);
   return flow === Flow.Trap ? programInt3(cpu, slots, pc) : flow;

@@ -8,25 +8,63 @@ export interface Windows {
   readonly widened: boolean;
 }
 
+const byBegin = (x: Passage, y: Passage) => x.begin - y.begin;
+
 /** The core's counted passages in order of beginning. */
 export function passagesOf(run: RunResult, core: number): Passage[] {
-  return run.passages.filter((p) => p.core === core).sort((x, y) => x.begin - y.begin);
+  return run.passages.filter((p) => p.core === core).sort(byBegin);
+}
+
+/**
+ * Every program core's counted passages in order of beginning (index: core - 1), in one pass over
+ * the run's passages: the same lists as passagesOf, which the oracle would otherwise build per core.
+ */
+export function passagesByCore(run: RunResult): Passage[][] {
+  const lists: Passage[][] = run.observations.map(() => []);
+  for (const p of run.passages) lists[p.core - 1]?.push(p);
+  // The run records passages as they begin, so the lists are sorted already (sorting costs even then).
+  for (const list of lists) if (!sortedByBegin(list)) list.sort(byBegin);
+  return lists;
+}
+
+function sortedByBegin(list: readonly Passage[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.begin > list[i]!.begin) return false;
+  return true;
 }
 
 export function windowsOf(run: RunResult, core: number): Windows {
-  const mine = passagesOf(run, core);
-  const endOf = (p: Passage) => (p.end < 0 ? Infinity : p.end);
-  const a = run.ops.map((op) => mine.filter((p) => endOf(p) < op.begin).length);
-  const b = run.ops.map((op) => (op.returned === Infinity ? Infinity : mine.filter((p) => p.begin < op.returned).length));
+  return windowsFrom(run, passagesOf(run, core));
+}
+
+/** The windows of the core whose counted passages are `mine` (in order of beginning). */
+export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
+  const a: number[] = [], b: number[] = [];
+  for (const op of run.ops) {
+    a.push(countCompletedBefore(mine, op.begin));
+    b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
+  }
   let widened = false;
-  mine.forEach((p, index) => {
-    if (!p.widened) return;
+  for (let index = 0; index < mine.length; index++) {
+    if (!mine[index]!.widened) continue;
     widened = true;
     // The passage began after `index` completed passages: widen every window that reaches it.
     for (let j = 0; j < a.length; j++) {
       if (b[j]! >= index) b[j] = b[j]! + 1;
       if (a[j]! > index) a[j] = a[j]! - 1;
     }
-  });
+  }
   return { a, b, widened };
+}
+
+/** Passages that had ended before `t` (one still in progress, end < 0, has not). */
+function countCompletedBefore(mine: readonly Passage[], t: number): number {
+  let count = 0;
+  for (const p of mine) if (p.end >= 0 && p.end < t) count++;
+  return count;
+}
+
+function countBegunBefore(mine: readonly Passage[], t: number): number {
+  let count = 0;
+  for (const p of mine) if (p.begin < t) count++;
+  return count;
 }

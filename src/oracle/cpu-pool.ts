@@ -1,0 +1,49 @@
+import { type Cpu, cloneCpu, newCpu } from "../machine/cpu.js";
+
+// Recycled Cpu states for the membership search. Every new Cpu costs an ArrayBuffer (data and
+// stack), and a search makes one per core and one per alternative it may backtrack to, most of
+// which it never takes: allocating them was a large share of the oracle's time.
+
+/** At most this many idle states are kept (a long hang search may use thousands, once). */
+const MAX_IDLE = 64;
+
+/** Overwrites every field of `into` with `from`'s, with no events. */
+function copyInto(into: Cpu, from: Cpu): Cpu {
+  into.pc = from.pc;
+  into.regs.set(from.regs);
+  into.zf = from.zf;
+  into.iflag = from.iflag;
+  into.data.set(from.data);
+  into.stack.set(from.stack);
+  into.events = [];
+  into.end = from.end;
+  into.instructions = from.instructions;
+  return into;
+}
+
+/** The fields copyInto copies (a test checks this is every field of a Cpu). */
+export const COPIED_CPU_FIELDS = ["pc", "regs", "zf", "iflag", "data", "stack", "events", "end", "instructions"];
+
+export class CpuPool {
+  private readonly idle: Cpu[] = [];
+  /** The state newCpu makes, at pc 0; every search copies it (one copy in cache, not one per case). */
+  private readonly pristine = newCpu(0);
+
+  /** A state as newCpu(entry) makes it, recycled when possible. */
+  atEntry(entry: number): Cpu {
+    const cpu = this.copyOf(this.pristine);
+    cpu.pc = entry;
+    return cpu;
+  }
+
+  /** A copy of `c` with no events (cloneCpu(c, false)), recycled when possible. */
+  copyOf(c: Cpu): Cpu {
+    const into = this.idle.pop();
+    return into ? copyInto(into, c) : cloneCpu(c, false);
+  }
+
+  /** Gives back a state nothing refers to any more. */
+  release(c: Cpu): void {
+    if (this.idle.length < MAX_IDLE) this.idle.push(c);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Cpu } from "../machine/cpu.js";
+import { memoryHash } from "./digest.js";
+import { sameElements } from "./same-elements.js";
+import type { SwitchState } from "./versions.js";
+
+// The membership search's memo (SPEC 6.3): the branch states already explored at a slot entry.
+// Two states are the same when their pc, registers, ZF, memory digest, position in the
+// observation, passages completed, switch state, slot and slot version are. States are found by a
+// numeric hash of everything but the memory and then compared field by field, so a collision costs
+// a comparison, never a wrong answer. The memory digest is the dear part: it is taken only when a
+// state matches a recorded one in everything else, or when the memory is about to change.
+
+/** One explored state; states with the same hash are chained through `next`. */
+interface VisitedState {
+  readonly pc: number;
+  readonly regs: readonly number[];
+  readonly zf: boolean;
+  readonly memory: EntryMemory;
+  readonly pos: number;
+  readonly n: number;
+  readonly sw: SwitchState;
+  readonly slot: number;
+  /** Slot bytes owned by the case plan (never written), so kept by reference. */
+  readonly content: Uint8Array;
+  readonly next: VisitedState | undefined;
+}
+
+/**
+ * The memory of a branch state at one slot entry, digested when first asked. Until then `holder`
+ * keeps that memory: the branch itself during the slot entry, then a copy of the state waiting on
+ * the search stack, which asks for the digest before it runs on.
+ */
+export class EntryMemory {
+  private value: number | undefined;
+  constructor(private holder: Cpu) {}
+  digest(): number {
+    return (this.value ??= memoryHash(this.holder));
+  }
+  /** Another copy of the same state keeps the memory from now on. */
+  handTo(holder: Cpu): void {
+    this.holder = holder;
+  }
+}
+
+/** A branch state at a slot entry, about to run `content` in `slot`. */
+export interface BranchState {
+  readonly cpu: Cpu;
+  readonly memory: EntryMemory;
+  readonly pos: number;
+  readonly n: number;
+  readonly sw: SwitchState;
+  readonly slot: number;
+  readonly content: Uint8Array;
+}
+
+const FNV_PRIME = 0x01000193;
+
+function mix(h: number, v: number): number {
+  return Math.imul(h ^ v, FNV_PRIME);
+}
+
+/** A hash of everything but the memory, kept in small-integer range (cheap Map keys). */
+function hashOf(s: BranchState): number {
+  const c = s.cpu;
+  let h = mix(0x811c9dc5, c.pc);
+  for (let i = 0; i < c.regs.length; i++) h = mix(h, c.regs[i]!);
+  h = mix(mix(mix(mix(h, c.zf ? 1 : 0), s.pos), s.n), s.slot);
+  for (let i = 0; i < s.sw.length; i++) h = mix(h, s.sw[i]!);
+  for (let i = 0; i < s.content.length; i++) h = mix(h, s.content[i]!);
+  return h & 0x3fffffff;
+}
+
+/** A plain array copy (Array.from on a typed array is slow, and typed arrays are dear to allocate). */
+function plainCopy(a: Uint32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]!);
+  return out;
+}
+
+function sameBeyondMemory(v: VisitedState, s: BranchState): boolean {
+  const c = s.cpu;
+  return v.pc === c.pc && v.zf === c.zf && v.pos === s.pos && v.n === s.n && v.slot === s.slot
+    && sameElements(v.regs, c.regs) && sameElements(v.sw, s.sw) && sameElements(v.content, s.content);
+}
+
+export class VisitedStates {
+  private readonly byHash = new Map<number, VisitedState>();
+
+  /**
+   * Whether the state was visited already. If not and `record` is set, records it. A search need
+   * not record a state no later branch can reach (see MembershipSearch.chooseVersion).
+   */
+  visit(s: BranchState, record: boolean): boolean {
+    const h = hashOf(s);
+    const chain = this.byHash.get(h);
+    for (let v = chain; v; v = v.next) if (sameBeyondMemory(v, s) && v.memory.digest() === s.memory.digest()) return true;
+    if (record) {
+      const c = s.cpu;
+      this.byHash.set(h, {
+        pc: c.pc, regs: plainCopy(c.regs), zf: c.zf, memory: s.memory, pos: s.pos, n: s.n,
+        sw: s.sw.slice(), slot: s.slot, content: s.content, next: chain,
+      });
+    }
+    return false;
+  }
+}
