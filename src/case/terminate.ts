@@ -4,7 +4,7 @@ import type { Case, Slot } from "../types.js";
 import { SOLO_LIMIT } from "../types.js";
 import { newCpu } from "../machine/cpu.js";
 import { type CasePlan, planCase } from "../machine/plan.js";
-import { type InvariantDecodes, invariantDecodes, soloStep } from "../oracle/solo.js";
+import { type DecodeCache, decodeCache, soloStep } from "../oracle/solo.js";
 import { CaseError } from "./error.js";
 
 /** Returns L, the largest solo instruction count; throws a CaseError for a core that runs on. */
@@ -24,7 +24,7 @@ export function planSoloBudget(plan: CasePlan, known: SoloCounts = new Map()): n
   const { kase } = plan;
   const { base, entries, slots } = kase.program;
   // Images differ only inside slots, so every run of the case shares the decodes outside them.
-  const decodes = invariantDecodes(plan.slotAt);
+  const decodes = decodeCache(plan.slotAt);
   const versions = slots.map(() => "o");
   let budget = 0;
   for (let i = 0; i < plan.images.length; i++) {
@@ -50,7 +50,7 @@ export function planSoloBudget(plan: CasePlan, known: SoloCounts = new Map()): n
 }
 
 /** soloRun(...).instructions with SOLO_LIMIT + 1 as the limit, sharing the case's decodes. */
-function soloInstructions(entry: number, image: Uint8Array, base: number, slots: readonly Slot[], decodes: InvariantDecodes): number {
+function soloInstructions(entry: number, image: Uint8Array, base: number, slots: readonly Slot[], decodes: DecodeCache): number {
   const cpu = newCpu(entry);
   while (!cpu.end && cpu.instructions <= SOLO_LIMIT) soloStep(cpu, image, base, slots, decodes);
   return cpu.instructions;

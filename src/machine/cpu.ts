@@ -48,7 +48,8 @@ export function cloneCpu(c: Cpu, withEvents = true): Cpu {
   };
 }
 
-function writableData(cpu: Cpu): number[] {
+/** The core's data, its own copy from now on (copy on write). */
+export function writableData(cpu: Cpu): number[] {
   if (!cpu.ownsData) {
     cpu.data = cpu.data.slice();
     cpu.ownsData = true;
@@ -56,7 +57,8 @@ function writableData(cpu: Cpu): number[] {
   return cpu.data as number[];
 }
 
-function writableStack(cpu: Cpu): number[] {
+/** The core's stack, its own copy from now on (copy on write). */
+export function writableStack(cpu: Cpu): number[] {
   if (!cpu.ownsStack) {
     cpu.stack = cpu.stack.slice();
     cpu.ownsStack = true;
@@ -214,23 +216,36 @@ export function endWithFault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: numbe
 
 const FNV_OFFSET = 0x811c9dc5, FNV_PRIME = 0x01000193;
 
+/** FNV_PRIME^z (mod 2^32): FNV-1a turns a zero byte into one multiplication by the prime. */
+const PRIME_POWERS = new Int32Array(Math.max(DATA_SIZE, STACK_SIZE) + 1);
+PRIME_POWERS[0] = 1;
+for (let z = 1; z < PRIME_POWERS.length; z++) PRIME_POWERS[z] = Math.imul(PRIME_POWERS[z - 1]!, FNV_PRIME);
+
+/** FNV-1a of bytes[from..] continued from h; runs of zero bytes (most of a core's memory) cost one multiplication. */
 function fnv(h: number, bytes: readonly number[], from: number): number {
-  for (let i = from; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
-  return h;
+  let zeros = 0;
+  for (let i = from; i < bytes.length; i++) {
+    const v = bytes[i]!;
+    if (v === 0) {
+      zeros++;
+    } else {
+      h = Math.imul(Math.imul(h, PRIME_POWERS[zeros]!) ^ v, FNV_PRIME);
+      zeros = 0;
+    }
+  }
+  return Math.imul(h, PRIME_POWERS[zeros]!);
 }
 
-/** The digest's state after untouched (all-zero) data: most cores never store to data. */
-const ZERO_DATA_HASH = fnv(FNV_OFFSET, ZERO_DATA, 0);
+/** FNV-1a over private data and the live stack, as a number: what the oracle compares. */
+export function memoryHash(cpu: Cpu): number {
+  const from = Math.max(0, Math.min(STACK_SIZE, cpu.regs[ESP]! - (STACK_TOP - STACK_SIZE)));
+  const h = cpu.data === ZERO_DATA ? Math.imul(FNV_OFFSET, PRIME_POWERS[DATA_SIZE]!) : fnv(FNV_OFFSET, cpu.data, 0);
+  return (cpu.stack === ZERO_STACK ? Math.imul(h, PRIME_POWERS[STACK_SIZE - from]!) : fnv(h, cpu.stack, from)) >>> 0;
+}
 
-/** FNV-1a over private data and the live stack: the observation's memory digest. */
+/** The observation's memory digest: memoryHash in eight hex digits. */
 export function memoryDigest(cpu: Cpu): string {
-  // Plain loops: the oracle keys every branch state by this digest.
-  const stack = cpu.stack;
-  let h = cpu.data === ZERO_DATA ? ZERO_DATA_HASH : fnv(FNV_OFFSET, cpu.data, 0);
-  const sp = cpu.regs[ESP]!;
-  const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
-  h = fnv(h, stack, from);
-  return (h >>> 0).toString(16).padStart(8, "0");
+  return memoryHash(cpu).toString(16).padStart(8, "0");
 }
 
 export function finalRegs(cpu: Cpu): number[] {

@@ -1,8 +1,8 @@
 import { type Cpu, cloneCpu, newCpu } from "../machine/cpu.js";
 
-// Recycled Cpu states for the membership search. Every new Cpu costs an ArrayBuffer (data and
-// stack), and a search makes one per core and one per alternative it may backtrack to, most of
-// which it never takes: allocating them was a large share of the oracle's time.
+// Recycled Cpu states for the membership search: a search makes one per core and one per
+// alternative it may backtrack to, most of which it never takes. Memory is copy on write, so a
+// copy shares its source's data and stack until either stores.
 
 /** At most this many idle states are kept (a long hang search may use thousands, once). */
 const MAX_IDLE = 64;
@@ -13,8 +13,9 @@ function copyInto(into: Cpu, from: Cpu): Cpu {
   into.regs.set(from.regs);
   into.zf = from.zf;
   into.iflag = from.iflag;
-  into.data.set(from.data);
-  into.stack.set(from.stack);
+  into.data = from.data;
+  into.stack = from.stack;
+  into.ownsData = into.ownsStack = from.ownsData = from.ownsStack = false;
   into.events = [];
   into.end = from.end;
   into.instructions = from.instructions;
@@ -22,7 +23,7 @@ function copyInto(into: Cpu, from: Cpu): Cpu {
 }
 
 /** The fields copyInto copies (a test checks this is every field of a Cpu). */
-export const COPIED_CPU_FIELDS = ["pc", "regs", "zf", "iflag", "data", "stack", "events", "end", "instructions"];
+export const COPIED_CPU_FIELDS = ["pc", "regs", "zf", "iflag", "data", "stack", "ownsData", "ownsStack", "events", "end", "instructions"];
 
 export class CpuPool {
   private readonly idle: Cpu[] = [];

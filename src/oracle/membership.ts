@@ -1,10 +1,10 @@
 import type { CoreObservation, ObsEvent, Passage, Slot } from "../types.js";
-import { type Cpu, finalRegs, Flow, memoryDigest } from "../machine/cpu.js";
+import { type Cpu, finalRegs, Flow, memoryDigest, memoryHash } from "../machine/cpu.js";
 import type { CasePlan } from "../machine/plan.js";
 import { type CaseFacts, factsOf } from "./case-facts.js";
 import type { CodeView } from "./code-view.js";
 import { CpuPool } from "./cpu-pool.js";
-import { digestValue, memoryHash } from "./digest.js";
+import { digestValue } from "./digest.js";
 import { soloStep } from "./solo.js";
 import { type Choice, SlotVersions, type SwitchState } from "./versions.js";
 import { EntryMemory, VisitedStates } from "./visited.js";

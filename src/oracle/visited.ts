@@ -1,5 +1,4 @@
-import type { Cpu } from "../machine/cpu.js";
-import { memoryHash } from "./digest.js";
+import { type Cpu, memoryHash } from "../machine/cpu.js";
 import { sameElements } from "./same-elements.js";
 import type { SwitchState } from "./versions.js";
 
