@@ -13,9 +13,11 @@ export interface Cpu {
   zf: boolean;
   iflag: boolean;
   /**
-   * Private data and stack, one number per byte. Copy on write: a new core starts on shared
-   * all-zero arrays and a clone shares its parent's, until the first store (see writable()).
-   * States are created per run, per oracle branch and per trap, and most never store.
+   * Private data, one number per byte from DATA_BASE up, and the stack, one per byte from
+   * STACK_TOP - 1 down; each only as long as the farthest byte ever stored (the rest are zero).
+   * Copy on write: a new core starts on a shared empty array and a clone shares its parent's,
+   * until the first store. States are made per run, per oracle branch and per trap, most never
+   * store, and the others store a few words near the start of their region.
    */
   data: readonly number[];
   stack: readonly number[];
@@ -26,14 +28,14 @@ export interface Cpu {
   instructions: number;
 }
 
-const ZERO_DATA: readonly number[] = new Array<number>(DATA_SIZE).fill(0);
-const ZERO_STACK: readonly number[] = new Array<number>(STACK_SIZE).fill(0);
+/** The memory of a core that never stored (shared: never written). */
+const UNTOUCHED: readonly number[] = [];
 
 export function newCpu(entry: number): Cpu {
   const regs = new Uint32Array(8);
   regs[ESP] = STACK_TOP;
   return {
-    pc: entry, regs, zf: false, iflag: true, data: ZERO_DATA, stack: ZERO_STACK, ownsData: false, ownsStack: false,
+    pc: entry, regs, zf: false, iflag: true, data: UNTOUCHED, stack: UNTOUCHED, ownsData: false, ownsStack: false,
     events: [], end: undefined, instructions: 0,
   };
 }
@@ -48,22 +50,45 @@ export function cloneCpu(c: Cpu, withEvents = true): Cpu {
   };
 }
 
-/** The core's data, its own copy from now on (copy on write). */
-export function writableData(cpu: Cpu): number[] {
-  if (!cpu.ownsData) {
-    cpu.data = cpu.data.slice();
-    cpu.ownsData = true;
-  }
-  return cpu.data as number[];
+/** `bytes` as the state's own array, at least `length` long (copy on write, zero-filled). */
+function ownedCopy(bytes: readonly number[], owned: boolean, length: number): number[] {
+  const out = (owned ? bytes : bytes.slice()) as number[];
+  while (out.length < length) out.push(0);
+  return out;
 }
 
-/** The core's stack, its own copy from now on (copy on write). */
-export function writableStack(cpu: Cpu): number[] {
-  if (!cpu.ownsStack) {
-    cpu.stack = cpu.stack.slice();
-    cpu.ownsStack = true;
+/** Stores a byte of private data (offset from DATA_BASE) or of the stack (offset down from STACK_TOP - 1). */
+export function storeByte(cpu: Cpu, region: "data" | "stack", offset: number, value: number): void {
+  if (region === "data") {
+    if (!cpu.ownsData || cpu.data.length <= offset) {
+      cpu.data = ownedCopy(cpu.data, cpu.ownsData, offset + 1);
+      cpu.ownsData = true;
+    }
+    (cpu.data as number[])[offset] = value;
+  } else {
+    if (!cpu.ownsStack || cpu.stack.length <= offset) {
+      cpu.stack = ownedCopy(cpu.stack, cpu.ownsStack, offset + 1);
+      cpu.ownsStack = true;
+    }
+    (cpu.stack as number[])[offset] = value;
   }
-  return cpu.stack as number[];
+}
+
+/** The stack byte at address `addr` (inside the stack). */
+function stackByte(cpu: Cpu, addr: number): number {
+  return cpu.stack[STACK_TOP - 1 - addr] ?? 0;
+}
+
+/** Whether two states hold the same private data and stack bytes. */
+export function sameMemory(a: Cpu, b: Cpu): boolean {
+  return sameBytes(a.data, b.data) && sameBytes(a.stack, b.stack);
+}
+
+function sameBytes(x: readonly number[], y: readonly number[]): boolean {
+  if (x === y) return true;
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return false;
+  return true;
 }
 
 /** What executing an instruction did to control flow. */
@@ -86,11 +111,12 @@ function push(cpu: Cpu, value: number): boolean {
     fault(cpu, "#PF", sp);
     return false;
   }
-  const o = sp - STACK_BASE, stack = writableStack(cpu);
-  stack[o] = value & 0xff;
-  stack[o + 1] = (value >>> 8) & 0xff;
-  stack[o + 2] = (value >>> 16) & 0xff;
-  stack[o + 3] = (value >>> 24) & 0xff;
+  // Stack offsets count down from STACK_TOP - 1: the word's lowest byte is the farthest, stored first.
+  const o = STACK_TOP - 1 - sp;
+  storeByte(cpu, "stack", o, value & 0xff);
+  storeByte(cpu, "stack", o - 1, (value >>> 8) & 0xff);
+  storeByte(cpu, "stack", o - 2, (value >>> 16) & 0xff);
+  storeByte(cpu, "stack", o - 3, (value >>> 24) & 0xff);
   cpu.regs[ESP] = sp;
   return true;
 }
@@ -101,10 +127,8 @@ function pop(cpu: Cpu): number | undefined {
     fault(cpu, "#PF", sp);
     return undefined;
   }
-  const o = sp - STACK_BASE;
-  const s = cpu.stack;
   cpu.regs[ESP] = sp + 4;
-  return (s[o]! | (s[o + 1]! << 8) | (s[o + 2]! << 16) | (s[o + 3]! << 24)) >>> 0;
+  return (stackByte(cpu, sp) | (stackByte(cpu, sp + 1) << 8) | (stackByte(cpu, sp + 2) << 16) | (stackByte(cpu, sp + 3) << 24)) >>> 0;
 }
 
 function dataOffset(cpu: Cpu, addr: number): number {
@@ -173,17 +197,18 @@ export function execute(cpu: Cpu, ins: Instr, addr: number): Flow {
       const o = dataOffset(cpu, ins.imm);
       if (o < 0) return Flow.Ended;
       const d = cpu.data;
-      r[0] = (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+      r[0] = ((d[o] ?? 0) | ((d[o + 1] ?? 0) << 8) | ((d[o + 2] ?? 0) << 16) | ((d[o + 3] ?? 0) << 24)) >>> 0;
       break;
     }
     case "storeMem": {
       const o = dataOffset(cpu, ins.imm);
       if (o < 0) return Flow.Ended;
-      const v = r[0]!, data = writableData(cpu);
-      data[o] = v & 0xff;
-      data[o + 1] = (v >>> 8) & 0xff;
-      data[o + 2] = (v >>> 16) & 0xff;
-      data[o + 3] = (v >>> 24) & 0xff;
+      const v = r[0]!;
+      // The farthest byte first: the array grows once.
+      storeByte(cpu, "data", o + 3, (v >>> 24) & 0xff);
+      storeByte(cpu, "data", o + 2, (v >>> 16) & 0xff);
+      storeByte(cpu, "data", o + 1, (v >>> 8) & 0xff);
+      storeByte(cpu, "data", o, v & 0xff);
       break;
     }
     case "out":
@@ -221,11 +246,14 @@ const PRIME_POWERS = new Int32Array(Math.max(DATA_SIZE, STACK_SIZE) + 1);
 PRIME_POWERS[0] = 1;
 for (let z = 1; z < PRIME_POWERS.length; z++) PRIME_POWERS[z] = Math.imul(PRIME_POWERS[z - 1]!, FNV_PRIME);
 
-/** FNV-1a of bytes[from..] continued from h; runs of zero bytes (most of a core's memory) cost one multiplication. */
-function fnv(h: number, bytes: readonly number[], from: number): number {
+/**
+ * FNV-1a continued from h over `count` bytes, read from bytes[first] stepping by `step` (±1);
+ * bytes past the array are zero. Runs of zero bytes (most of a core's memory) cost one multiplication.
+ */
+function fnv(h: number, bytes: readonly number[], first: number, step: 1 | -1, count: number): number {
   let zeros = 0;
-  for (let i = from; i < bytes.length; i++) {
-    const v = bytes[i]!;
+  for (let k = 0, i = first; k < count; k++, i += step) {
+    const v = bytes[i] ?? 0;
     if (v === 0) {
       zeros++;
     } else {
@@ -236,11 +264,13 @@ function fnv(h: number, bytes: readonly number[], from: number): number {
   return Math.imul(h, PRIME_POWERS[zeros]!);
 }
 
-/** FNV-1a over private data and the live stack, as a number: what the oracle compares. */
+/** FNV-1a over private data and the live stack (ascending addresses), as a number: what the oracle compares. */
 export function memoryHash(cpu: Cpu): number {
-  const from = Math.max(0, Math.min(STACK_SIZE, cpu.regs[ESP]! - (STACK_TOP - STACK_SIZE)));
-  const h = cpu.data === ZERO_DATA ? Math.imul(FNV_OFFSET, PRIME_POWERS[DATA_SIZE]!) : fnv(FNV_OFFSET, cpu.data, 0);
-  return (cpu.stack === ZERO_STACK ? Math.imul(h, PRIME_POWERS[STACK_SIZE - from]!) : fnv(h, cpu.stack, from)) >>> 0;
+  const live = STACK_SIZE - Math.max(0, Math.min(STACK_SIZE, cpu.regs[ESP]! - STACK_BASE));
+  const data = cpu.data, stack = cpu.stack;
+  // Untouched memory: only the count of its zero bytes matters.
+  const h = data.length === 0 ? Math.imul(FNV_OFFSET, PRIME_POWERS[DATA_SIZE]!) : fnv(FNV_OFFSET, data, 0, 1, DATA_SIZE);
+  return (stack.length === 0 ? Math.imul(h, PRIME_POWERS[live]!) : fnv(h, stack, live - 1, -1, live)) >>> 0;
 }
 
 /** The observation's memory digest: memoryHash in eight hex digits. */

@@ -6,7 +6,7 @@ import type {
 } from "../types.js";
 import { decode, MAX_INSTR_LEN } from "../isa/decode.js";
 import { formatInstr } from "../isa/disasm.js";
-import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
+import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu, sameMemory } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import { type CasePlan, isVersionInstrAt, originOf, slotPlanOf } from "./plan.js";
@@ -1216,8 +1216,7 @@ function removeAt<T>(a: T[], i: number): T {
 function sameArchState(trial: Cpu, b: Cpu, eventsBefore: number): boolean {
   if (trial.pc !== b.pc || trial.zf !== b.zf || trial.end?.kind !== b.end?.kind) return false;
   for (let i = 0; i < 8; i++) if (trial.regs[i] !== b.regs[i]) return false;
-  for (let i = 0; i < trial.stack.length; i++) if (trial.stack[i] !== b.stack[i]) return false;
-  for (let i = 0; i < trial.data.length; i++) if (trial.data[i] !== b.data[i]) return false;
+  if (!sameMemory(trial, b)) return false;
   if (b.events.length - eventsBefore !== trial.events.length) return false;
   for (let i = 0; i < trial.events.length; i++) if (!sameEvent(trial.events[i]!, b.events[eventsBefore + i]!)) return false;
   return true;

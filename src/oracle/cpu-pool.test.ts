@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneCpu, ESP, newCpu, writableData, writableStack } from "../machine/cpu.js";
+import { cloneCpu, ESP, newCpu, storeByte } from "../machine/cpu.js";
 import { COPIED_CPU_FIELDS, CpuPool } from "./cpu-pool.js";
 
 // Recycled states must be exactly the states cloneCpu and newCpu make, or verdicts would change.
@@ -9,8 +9,8 @@ function used() {
   cpu.regs.set([1, 2, 3, 4, 5, 6, 7, 8]);
   cpu.zf = true;
   cpu.iflag = false;
-  writableData(cpu)[5] = 9;
-  writableStack(cpu)[200] = 7;
+  storeByte(cpu, "data", 5, 9);
+  storeByte(cpu, "stack", 200, 7);
   cpu.events.push({ kind: "out", port: 1, value: 2 });
   cpu.end = { kind: "halt" };
   cpu.instructions = 42;
@@ -27,7 +27,7 @@ describe("CpuPool", () => {
     pool.release(used());
     const source = newCpu(0x40);
     source.regs[ESP] -= 4;
-    writableStack(source)[252] = 0xaa;
+    storeByte(source, "stack", 3, 0xaa); // the byte at STACK_TOP - 4
     source.instructions = 3;
     expect(pool.copyOf(source)).toEqual(cloneCpu(source, false));
   });

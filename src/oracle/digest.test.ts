@@ -1,14 +1,14 @@
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
-import { ESP, memoryDigest, memoryHash, newCpu, writableData, writableStack } from "../machine/cpu.js";
-import { STACK_SIZE, STACK_TOP } from "../types.js";
+import { ESP, memoryDigest, memoryHash, newCpu, storeByte } from "../machine/cpu.js";
+import { DATA_SIZE, STACK_SIZE, STACK_TOP } from "../types.js";
 import { digestValue } from "./digest.js";
 
 // memoryHash skips runs of zero bytes and untouched memory; observations and oracle states compare
 // by it, so it must be exactly FNV-1a over data and the live stack, for any memory and stack pointer.
 
 /** FNV-1a byte by byte over data, then the stack from the stack pointer up: the definition. */
-function plainFnv(data: readonly number[], stack: readonly number[], sp: number): number {
+function plainFnv(data: Uint8Array, stack: Uint8Array, sp: number): number {
   let h = 0x811c9dc5;
   for (const b of data) h = Math.imul(h ^ b, 0x01000193);
   const from = Math.max(0, Math.min(STACK_SIZE, sp - (STACK_TOP - STACK_SIZE)));
@@ -23,18 +23,18 @@ describe("memoryHash", () => {
     const stackPointers = [STACK_TOP, STACK_TOP - 1, STACK_TOP - 7, STACK_TOP - STACK_SIZE, STACK_TOP - STACK_SIZE - 4, 0, 0xffffffff];
     for (let t = 0; t < 2000; t++) {
       const cpu = newCpu(0);
+      // The same memory by address offset (stack offset 0 = its lowest address), written alongside.
+      const data = new Uint8Array(DATA_SIZE), stack = new Uint8Array(STACK_SIZE);
       const density = t % 5 === 0 ? 0 : rng();
-      // Some states keep the shared all-zero memory a new core starts with.
+      // Some states keep the untouched memory a new core starts with.
       if (t % 7 !== 0) {
-        const data = writableData(cpu);
-        for (let i = 0; i < data.length; i++) if (rng() < density / 4) data[i] = byte();
+        for (let i = 0; i < DATA_SIZE; i++) if (rng() < density / 4) storeByte(cpu, "data", i, (data[i] = byte()));
       }
       if (t % 3 !== 0) {
-        const stack = writableStack(cpu);
-        for (let i = 0; i < stack.length; i++) if (rng() < density) stack[i] = byte();
+        for (let i = 0; i < STACK_SIZE; i++) if (rng() < density) storeByte(cpu, "stack", STACK_SIZE - 1 - i, (stack[i] = byte()));
       }
       cpu.regs[ESP] = t % 2 === 0 ? stackPointers[t % stackPointers.length]! : STACK_TOP - Math.floor(rng() * (STACK_SIZE + 8));
-      expect(memoryHash(cpu)).toBe(plainFnv(cpu.data, cpu.stack, cpu.regs[ESP]!));
+      expect(memoryHash(cpu)).toBe(plainFnv(data, stack, cpu.regs[ESP]!));
       expect(digestValue(memoryDigest(cpu))).toBe(memoryHash(cpu));
     }
   });
