@@ -1,22 +1,22 @@
 import type { Case, Model, Strategy } from "../types.js";
-import { parseCase } from "../case/load.js";
-import { caseToJson } from "../case/save.js";
-import { prepare, runOnce, type Outcome } from "../differential.js";
+import { soloBudget } from "../case/terminate.js";
+import { prepare, runOnce, type Outcome, type PreparedCase } from "../differential.js";
 import { formatReport } from "../report/text.js";
 import type { Finding } from "./engine.js";
 
 /**
- * The engine's strict replays (confirmation, minimized verdicts), made on the reproducer as it will
- * be saved (through the loader) and traced, so the same replay yields the finding's `repro` report:
- * one replay per finding instead of a confirmation and a report replay.
+ * The engine's strict replays (confirmation, minimized verdicts), traced, so the same replay yields
+ * the finding's `repro` report: one replay per finding instead of a confirmation and a report
+ * replay. They run on the prepared case the engine ran: every case it runs already passed the
+ * loader's checks (generated ones by construction, mutants and minimizer candidates checked), so
+ * the saved file loads as the same case.
  */
 export class TracedReplays {
-  private last: { reproducer: Case; kase: Case; outcome: Outcome } | undefined;
+  private last: { reproducer: Case; outcome: Outcome } | undefined;
 
-  replay(reproducer: Case, strategy: Strategy, model: Model): Outcome {
-    const loaded = parseCase(caseToJson(reproducer));
-    const outcome = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions: reproducer.runs[0]!.decisions, trace: true });
-    this.last = { reproducer, kase: loaded.kase, outcome };
+  replay(reproducer: Case, prepared: PreparedCase, strategy: Strategy, model: Model): Outcome {
+    const outcome = runOnce(prepared, { strategy, model, decisions: reproducer.runs[0]!.decisions, trace: true });
+    this.last = { reproducer, outcome };
     return outcome;
   }
 
@@ -28,9 +28,9 @@ export class TracedReplays {
       // Not the engine's last replay: replay it now.
       const strategy = strategies.find((s) => s.name === run.strategy)!;
       const model = models.find((m) => m.name === run.model)!;
-      this.replay(f.kase, strategy, model);
+      this.replay(f.kase, prepare(f.kase, soloBudget(f.kase)), strategy, model);
     }
-    const { kase, outcome } = this.last!;
-    return formatReport(kase, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`);
+    const { reproducer, outcome } = this.last!;
+    return formatReport(reproducer, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`);
   }
 }

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
     feedback: config.feedback, maxCores: config.maxCores,
-    replay: (reproducer, _prepared, strategy, model) => replays.replay(reproducer, strategy, model),
+    replay: (reproducer, prepared, strategy, model) => replays.replay(reproducer, prepared, strategy, model),
     onRun: (s, m) => {
       Atomics.store(beat, 0, s);
       Atomics.store(beat, 1, m);

@@ -24,7 +24,7 @@ async function serve(m: ToShardThread, opts: ShardThreadOptions): Promise<void> 
     const replays = new TracedReplays();
     const run = runShard(shard, strategy, model, {
       ...opts,
-      replay: (reproducer, _prepared, s, mo) => replays.replay(reproducer, s, mo),
+      replay: (reproducer, prepared, s, mo) => replays.replay(reproducer, prepared, s, mo),
       onProgress: (execs) => send({ type: "progress", id: m.id, execs }),
       onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: replays.reportOf(finding, [strategy], [model]) }),
     });
