@@ -5,7 +5,8 @@ import type { Case, Decision, Model, Strategy } from "../types.js";
 import { SOLO_LIMIT } from "../types.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
-import { prepare, runOnce } from "../differential.js";
+import { runOnce } from "../differential.js";
+import { type FuzzCase, prepareCase, prepareMutant } from "./prepare.js";
 import { planCase } from "../machine/plan.js";
 import { soloRun } from "../oracle/solo.js";
 import { ddmin } from "./ddmin.js";
@@ -50,8 +51,8 @@ export function sizeOf(kase: Case, decisions: readonly Decision[]): Size {
 }
 
 interface State {
-  readonly kase: Case;
-  readonly soloBudget: number;
+  /** The case as the loader would load it, planned, with its solo counts (shared by candidates that keep its code). */
+  readonly prepared: FuzzCase;
   readonly decisions: Decision[];
 }
 
@@ -89,12 +90,13 @@ export function minimize(
   const more = (): boolean => runs < maxRuns && !(opts.shouldStop?.() ?? false);
 
   const loaded = parseCase(caseToJson({ ...kase, runs: [] }));
-  const first = runOnce(prepare(loaded.kase, loaded.soloBudget), { strategy, model, decisions, lenient: true, seed });
+  const start = prepareCase(loaded.kase);
+  const first = runOnce(start, { strategy, model, decisions, lenient: true, seed });
   runs++;
   if (first.verdict.signature !== signature) {
     throw new Error(`minimize: the case does not reproduce "${signature}" (got ${first.verdict.signature ?? first.verdict.kind})`);
   }
-  let state: State = { kase: loaded.kase, soloBudget: loaded.soloBudget, decisions: [...first.decisions] };
+  let state: State = { prepared: start, decisions: [...first.decisions] };
   const before = sizeOf(loaded.kase, decisions);
 
   /** Tries a candidate; on success it becomes the state. `decisionsOnly` demands a simpler list. */
@@ -102,14 +104,16 @@ export function minimize(
     if (!more()) return false;
     let next: State;
     try {
-      if (!decisionsOnly && !runsShort(cand, state.soloBudget)) return false;
-      const l = decisionsOnly ? { kase: state.kase, soloBudget: state.soloBudget } : parseCase(caseToJson(cand));
+      if (!decisionsOnly && !runsShort(cand, state.prepared.soloBudget)) return false;
+      // A candidate is loaded as parseCase would load it (the loader's checks, without the round trip).
+      const prepared = decisionsOnly ? state.prepared : prepareMutant(state.prepared, cand);
+      if (!prepared) return false;
       runs++;
-      const o = runOnce(prepare(l.kase, l.soloBudget), { strategy, model, decisions: list, lenient: true, seed });
+      const o = runOnce(prepared, { strategy, model, decisions: list, lenient: true, seed });
       if (o.verdict.signature !== signature) return false;
-      next = { kase: l.kase, soloBudget: l.soloBudget, decisions: [...o.decisions] };
+      next = { prepared, decisions: [...o.decisions] };
     } catch {
-      return false; // the loader rejected it, or the harness failed on it
+      return false; // the harness failed on it
     }
     if (decisionsOnly && !simpler(next.decisions, state.decisions)) return false;
     state = next;
@@ -118,29 +122,29 @@ export function minimize(
 
   const passes: (() => boolean)[] = [
     // 1. cores (at least one program core stays)
-    () => ddmin(() => state.kase.program.entries.length, (i, c) => attempt(withoutCores(state.kase, i, c)), more, 1),
+    () => ddmin(() => state.prepared.kase.program.entries.length, (i, c) => attempt(withoutCores(state.prepared.kase, i, c)), more, 1),
     // 2. ops, then targets within each op (at least one stays)
     () => {
-      let any = ddmin(() => state.kase.ops.length, (i, c) => attempt(withoutOps(state.kase, i, c)), more);
-      for (let j = 0; j < state.kase.ops.length; j++) {
-        any = ddmin(() => state.kase.ops[j]?.targets.length ?? 0, (i, c) => attempt(withoutTargets(state.kase, j, i, c)), more, 1) || any;
+      let any = ddmin(() => state.prepared.kase.ops.length, (i, c) => attempt(withoutOps(state.prepared.kase, i, c)), more);
+      for (let j = 0; j < state.prepared.kase.ops.length; j++) {
+        any = ddmin(() => state.prepared.kase.ops[j]?.targets.length ?? 0, (i, c) => attempt(withoutTargets(state.prepared.kase, j, i, c)), more, 1) || any;
       }
       return any;
     },
     // 3. slots
-    () => ddmin(() => state.kase.program.slots.length, (i, c) => attempt(withoutSlots(state.kase, i, c)), more),
+    () => ddmin(() => state.prepared.kase.program.slots.length, (i, c) => attempt(withoutSlots(state.prepared.kase, i, c)), more),
     // 4. instructions and unreached bytes outside slots, by relocation
     () => deleteInstructions(),
     // 5. decisions: drop chunks, then lower chunks of indices to 0
     () => {
-      let any = ddmin(() => state.decisions.length, (i, c) => attempt(state.kase, [...state.decisions.slice(0, i), ...state.decisions.slice(i + c)], true), more);
+      let any = ddmin(() => state.decisions.length, (i, c) => attempt(state.prepared.kase, [...state.decisions.slice(0, i), ...state.decisions.slice(i + c)], true), more);
       any = lowerDecisions() || any;
       return any;
     },
   ];
 
   function deleteInstructions(): boolean {
-    const l = lift(state.kase.program);
+    const l = lift(state.prepared.kase.program);
     if (!l) return false;
     const alive = l.items.map(() => true);
     // Indices (into l.items) of the live items that may go; slots stay (pass 3 removes them).
@@ -150,7 +154,7 @@ export function minimize(
       const mask = alive.slice();
       for (const g of gone) mask[g] = false;
       const program = layout(l, mask);
-      if (!program || !attempt(withProgram(state.kase, program))) return false;
+      if (!program || !attempt(withProgram(state.prepared.kase, program))) return false;
       for (const g of gone) alive[g] = false;
       deletable = [...deletable.slice(0, i), ...deletable.slice(i + c)];
       return true;
@@ -162,7 +166,7 @@ export function minimize(
     for (let chunk = Math.max(1, Math.floor(state.decisions.length / 2)); ; chunk = Math.floor(chunk / 2)) {
       for (let i = 0; i < state.decisions.length && more(); i += chunk) {
         const list = state.decisions.map((d, k): Decision => (k >= i && k < i + chunk ? [0, d[1]] : d));
-        if (list.some((d, k) => d[0] !== state.decisions[k]![0]) && attempt(state.kase, list, true)) any = true;
+        if (list.some((d, k) => d[0] !== state.decisions[k]![0]) && attempt(state.prepared.kase, list, true)) any = true;
       }
       if (chunk <= 1 || !more()) return any;
     }
@@ -172,5 +176,5 @@ export function minimize(
     progress = false;
     for (const pass of passes) progress = pass() || progress;
   }
-  return { kase: state.kase, soloBudget: state.soloBudget, decisions: state.decisions, runs, before, after: sizeOf(state.kase, state.decisions) };
+  return { kase: state.prepared.kase, soloBudget: state.prepared.soloBudget, decisions: state.decisions, runs, before, after: sizeOf(state.prepared.kase, state.decisions) };
 }
