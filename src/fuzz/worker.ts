@@ -5,6 +5,7 @@ import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
 import { TracedReplays } from "./finding-report.js";
+import { MinimizeBudget } from "./minimize-budget.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
 // corpus shared by other workers can arrive between them), and ships everything to the main
@@ -72,8 +73,8 @@ async function main(): Promise<void> {
     },
   });
   const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
-  // Findings wait here for minimization, which gets at most half of the worker's time so that a
-  // burst of new signatures early in a campaign does not stop the fuzzing.
+  // Findings wait here for minimization, which gets the share of the worker's time MinimizeBudget
+  // gives it: a tenth while new signatures keep arriving, up to half once discovery slows down.
   const toMinimize: Finding[] = [];
   port.on("message", (m: ToWorker) => {
     switch (m.type) {
@@ -96,10 +97,12 @@ async function main(): Promise<void> {
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
   let harnessErrors = 0, reported = 0;
   let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
+  const budget = new MinimizeBudget();
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
+    let found = 0;
     while (performance.now() < until && Atomics.load(stop, 0) === 0) {
       let r: StepResult;
       try {
@@ -125,13 +128,16 @@ async function main(): Promise<void> {
           send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
           continue;
         }
+        found++;
         const queued = config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE;
         if (queued) toMinimize.push(f);
         send({ type: "finding", finding: f, report, queued });
       }
     }
-    fuzzMs += performance.now() - t0;
-    while (toMinimize.length > 0 && minimizeMs < fuzzMs && Atomics.load(stop, 0) === 0) {
+    const batchMs = performance.now() - t0;
+    fuzzMs += batchMs;
+    budget.fuzzed(batchMs, found);
+    while (toMinimize.length > 0 && budget.available && Atomics.load(stop, 0) === 0) {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
@@ -148,6 +154,7 @@ async function main(): Promise<void> {
         send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });
       }
       minimizeMs += performance.now() - t1;
+      budget.minimized(performance.now() - t1);
     }
     send({ type: "stats", execs: engine.execs - reported, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
     reportedFuzzMs = fuzzMs;

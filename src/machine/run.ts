@@ -429,6 +429,7 @@ class Machine {
       throw new HarnessError(`strategy ${this.strategy.name} wrote outside the code region at 0x${addr.toString(16)}`);
     }
     const made = this.mem.store(addr, piece, this.t);
+    if (made.length > 0) this.ruleEpoch++;
     if (this.tracing) this.traceEv(0, "store", () => `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
     if (made.length === 0 || this.model.crossModifySnoop === "none" || this.model.icache === "noncoherent") return;
     const lo = addr, hi = addr + piece.length;
@@ -482,6 +483,7 @@ class Machine {
     this.clearBuffer(core, true);
     core.snoops = [];
     this.ledger.serializeTimes[core.id]!.push(this.t);
+    this.ruleEpoch++;
   }
 
   /** A pc change other than falling through (SPEC 4.2). */
@@ -758,10 +760,12 @@ class Machine {
       this.finishCore(core);
       return;
     }
-    // One rule finding per (core, address): once recorded, later executions need no check. Rules
-    // only concern modified bytes, and nothing is modified before the patcher's first store.
     const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
-    const rule = this.mem.mods.size === 0 || this.ruleSeen.has(ruleKey) ? undefined : checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
+    let rule: RuleFinding["rule"] | undefined;
+    if (this.ruleToCheck(ruleKey)) {
+      rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
+      if (!rule) this.ruleClean.set(ruleKey, this.ruleEpoch);
+    }
     const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
     if (f.lazy && (rule || this.model.decodedCache || core.passage || slotByte >= 0)) {
       f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
@@ -987,6 +991,22 @@ class Machine {
 
   /** (code offset, core) pairs with a rule finding recorded. */
   private readonly ruleSeen = new Set<number>();
+  /**
+   * What a rule check reads (the code's modifications, every core's serializations, completed
+   * cleans, delivered invalidations) changes only when this counter moves; a (code offset, core)
+   * found clean at the current count is clean again.
+   */
+  private ruleEpoch = 0;
+  private readonly ruleClean = new Map<number, number>();
+
+  /**
+   * Whether executing at this (code offset, core) key needs a rule check: rules only concern
+   * modified bytes (none before the patcher's first store), there is one finding per key, and a
+   * key found clean stays clean until the rule epoch moves.
+   */
+  private ruleToCheck(key: number): boolean {
+    return this.mem.mods.size > 0 && !this.ruleSeen.has(key) && this.ruleClean.get(key) !== this.ruleEpoch;
+  }
 
   private addRule(rule: RuleFinding["rule"], key: number, core: number, addr: number, bytes: readonly number[]): void {
     this.ruleSeen.add(key);
@@ -1074,6 +1094,7 @@ class Machine {
         const v = removeAt(core.invals, idx);
         for (const l of v!.lines) core.icache[l] = -1;
         this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
+        this.ruleEpoch++;
         if (this.tracing) this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
         break;
       }
@@ -1082,6 +1103,7 @@ class Machine {
         const pou = this.mem.pou!;
         for (let i = 0; i < cl.lines.length; i++) pou[cl.lines[i]!] = Math.max(pou[cl.lines[i]!]!, cl.targets[i]!);
         this.ledger.cleansDone.push({ issued: cl!.issued, completed: this.t, lines: cl!.lines });
+        this.ruleEpoch++;
         if (this.tracing) this.traceEv(-1, "clean", () => `write-back of lines ${cl!.lines.join(",")} completed`);
         break;
       }
