@@ -18,7 +18,11 @@ export class CodeMemory {
   readonly pou: Int32Array | undefined;
   private stores = 0;
 
+  /** First address past the region. */
+  readonly end: number;
+
   constructor(readonly base: number, code: Uint8Array, trackLines: boolean) {
+    this.end = base + code.length;
     this.bytes = code.slice();
     this.initial = code; // only read
     this.modified = new Array<number>(code.length).fill(0);
@@ -32,10 +36,6 @@ export class CodeMemory {
       }
       this.pou = new Int32Array(lines);
     }
-  }
-
-  get end(): number {
-    return this.base + this.bytes.length;
   }
 
   /** One store event; returns the modifications it made (empty if every byte already held its value). */

@@ -137,6 +137,9 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
+/** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
+const RULE_FOUND = -1;
+
 /** Choices made inside an event (beside which event runs). */
 const enum ChoiceKind {
   Refill = 0,
@@ -764,7 +767,7 @@ class Machine {
     let rule: RuleFinding["rule"] | undefined;
     if (this.ruleToCheck(ruleKey)) {
       rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-      if (!rule) this.ruleClean.set(ruleKey, this.ruleEpoch);
+      this.ruleState![ruleKey] = rule ? RULE_FOUND : this.ruleEpoch + 1;
     }
     const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
     if (f.lazy && (rule || this.model.decodedCache || core.passage || slotByte >= 0)) {
@@ -774,7 +777,7 @@ class Machine {
     const fetched = this.recordFetch(core, pc, f);
     const p = core.passage;
     if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
-    if (rule) this.addRule(rule, ruleKey, core.id, pc, f.bytes);
+    if (rule) this.addRule(rule, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
@@ -989,27 +992,23 @@ class Machine {
 
   // ------------------------------------------------------------ rules and final code
 
-  /** (code offset, core) pairs with a rule finding recorded. */
-  private readonly ruleSeen = new Set<number>();
   /**
-   * What a rule check reads (the code's modifications, every core's serializations, completed
-   * cleans, delivered invalidations) changes only when this counter moves; a (code offset, core)
-   * found clean at the current count is clean again.
+   * Rule checks by (code offset, core) key: RULE_FOUND once a finding is recorded (one per key),
+   * else the rule epoch + 1 at which the key was last found clean. What a check reads (the code's
+   * modifications, every core's serializations, completed cleans, delivered invalidations)
+   * changes only when the epoch moves. Allocated at the first store: nothing is modified before.
    */
+  private ruleState: number[] | undefined;
   private ruleEpoch = 0;
-  private readonly ruleClean = new Map<number, number>();
 
-  /**
-   * Whether executing at this (code offset, core) key needs a rule check: rules only concern
-   * modified bytes (none before the patcher's first store), there is one finding per key, and a
-   * key found clean stays clean until the rule epoch moves.
-   */
+  /** Whether executing at this key needs a rule check: rules only concern modified bytes. */
   private ruleToCheck(key: number): boolean {
-    return this.mem.mods.size > 0 && !this.ruleSeen.has(key) && this.ruleClean.get(key) !== this.ruleEpoch;
+    if (this.mem.mods.size === 0) return false;
+    const state = (this.ruleState ??= new Array<number>(this.mem.bytes.length * MAX_CORES).fill(0));
+    return state[key] !== RULE_FOUND && state[key] !== this.ruleEpoch + 1;
   }
 
-  private addRule(rule: RuleFinding["rule"], key: number, core: number, addr: number, bytes: readonly number[]): void {
-    this.ruleSeen.add(key);
+  private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: readonly number[]): void {
     const k = this.plan.slotAt[addr - this.mem.base] ?? -1;
     this.rules.push({
       rule, core, addr, t: this.t, bytes, phase: this.currentPhase(),
