@@ -690,8 +690,17 @@ class Machine {
   private opForSlot(k: number): number {
     const list = this.plan.opsOfSlot[k]!;
     let j = -1;
-    for (const o of list) if (o < this.op || (o === this.op && this.opStarted)) j = o;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i]!;
+      if (o < this.op || (o === this.op && this.opStarted)) j = o;
+    }
     return j >= 0 ? j : list.length > 0 ? list[0]! : -1;
+  }
+
+  private originsOf(pc: number, bytes: readonly number[], j: number, k: number): ByteOrigin[] {
+    const out: ByteOrigin[] = [];
+    for (let i = 0; i < bytes.length; i++) out.push(this.originOf(pc + i, bytes[i]!, j, k));
+    return out;
   }
 
   private originOf(addr: number, v: number, j: number, k: number): ByteOrigin {
@@ -705,7 +714,11 @@ class Machine {
   /** A passage begins with an instruction whose bytes reach slot byte `at` (a code offset). */
   private beginPassage(core: CoreRt, at: number): void {
     const k = this.plan.slotAt[at]!;
-    const p: Passage = { core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false, badEmulation: false };
+    // Every field from the start (the optional ones undefined), so that every passage has one shape.
+    const p: Passage = {
+      core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false,
+      badEmulation: false, resolution: undefined, resolvedAs: undefined,
+    };
     this.passages.push(p);
     core.passage = p;
   }
@@ -725,7 +738,7 @@ class Machine {
     const p = core.passage;
     if (!p) return undefined;
     const origin = (this.isInitialBytes(pc, f.bytes) && this.plan.initial.originsAt(pc - this.mem.base, p.slot, p.op)) ||
-      f.bytes.map((v, i) => this.originOf(pc + i, v, p.op, p.slot));
+      this.originsOf(pc, f.bytes, p.op, p.slot);
     const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps };
     p.fetched.push(fi);
     return fi;
@@ -767,7 +780,7 @@ class Machine {
     let rule: RuleFinding["rule"] | undefined;
     if (this.ruleToCheck(ruleKey)) {
       rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-      this.ruleState![ruleKey] = rule ? RULE_FOUND : this.ruleEpoch + 1;
+      this.ruleState!.set(ruleKey, rule ? RULE_FOUND : this.ruleEpoch);
     }
     const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
     if (f.lazy && (rule || this.model.decodedCache || core.passage || slotByte >= 0)) {
@@ -994,18 +1007,19 @@ class Machine {
 
   /**
    * Rule checks by (code offset, core) key: RULE_FOUND once a finding is recorded (one per key),
-   * else the rule epoch + 1 at which the key was last found clean. What a check reads (the code's
+   * else the rule epoch at which the key was last found clean. What a check reads (the code's
    * modifications, every core's serializations, completed cleans, delivered invalidations)
-   * changes only when the epoch moves. Allocated at the first store: nothing is modified before.
+   * changes only when the epoch moves. Made at the first check: nothing is modified before the
+   * patcher's first store, and then only slot bytes, so it holds a few keys.
    */
-  private ruleState: number[] | undefined;
+  private ruleState: Map<number, number> | undefined;
   private ruleEpoch = 0;
 
   /** Whether executing at this key needs a rule check: rules only concern modified bytes. */
   private ruleToCheck(key: number): boolean {
     if (this.mem.mods.size === 0) return false;
-    const state = (this.ruleState ??= new Array<number>(this.mem.bytes.length * MAX_CORES).fill(0));
-    return state[key] !== RULE_FOUND && state[key] !== this.ruleEpoch + 1;
+    const state = (this.ruleState ??= new Map()).get(key);
+    return state !== RULE_FOUND && state !== this.ruleEpoch;
   }
 
   private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: readonly number[]): void {
