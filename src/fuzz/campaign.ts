@@ -352,9 +352,11 @@ export class Campaign {
 
   /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
   async run(): Promise<CampaignStats> {
-    this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    // What a restart resumes from is logged before the start line, so that a log with a start line
+    // (the process may be killed at any moment) also says what it resumed.
     const resumed = this.store.ownCorpus().length;
     if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
+    this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
     this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
