@@ -1,8 +1,12 @@
+import type { ObsEvent } from "../types.js";
 import { type Cpu, cloneCpu, newCpu } from "../machine/cpu.js";
 
 // Recycled Cpu states for the membership search: a search makes one per core and one per
 // alternative it may backtrack to, most of which it never takes. Memory is copy on write, so a
 // copy shares its source's data and stack until either stores.
+
+/** The events of an idle state (copyInto gives a reused state a fresh list). */
+const NO_EVENTS: ObsEvent[] = [];
 
 /** At most this many idle states are kept (a long hang search may use thousands, once). */
 const MAX_IDLE = 64;
@@ -43,8 +47,17 @@ export class CpuPool {
     return into ? copyInto(into, c) : cloneCpu(c, false);
   }
 
-  /** Gives back a state nothing refers to any more. */
+  /**
+   * Gives back a state nothing refers to any more. It lets go of what it referred to: an idle
+   * state soon lives in the old generation, and young objects it still reached (its memory, its
+   * events) would survive every young-generation collection until it is reused.
+   */
   release(c: Cpu): void {
-    if (this.idle.length < MAX_IDLE) this.idle.push(c);
+    if (this.idle.length >= MAX_IDLE) return;
+    c.data = this.pristine.data;
+    c.stack = this.pristine.stack;
+    c.events = NO_EVENTS;
+    c.end = undefined;
+    this.idle.push(c);
   }
 }

@@ -17,16 +17,20 @@ export class DriftError extends Error {
 export class RecordingChooser implements Chooser {
   private readonly flat: number[] = [];
   private pairs: Decision[] | undefined;
-  /** Present only when the policy weighs actors, so the machine lists them only for such policies. */
+  /**
+   * Present only when the policy weighs actors, so the machine lists them only for such policies.
+   * One shared function, not a closure per chooser: a closure made per run has been seen to keep
+   * the run's decisions alive into the old generation.
+   */
   readonly chooseEvent?: (actors: readonly number[], n: number) => number;
   constructor(private readonly policy: Chooser) {
-    if (policy.chooseEvent) {
-      this.chooseEvent = (actors, n) => {
-        const chosen = policy.chooseEvent!(actors, n);
-        this.flat.push(chosen, n);
-        return chosen;
-      };
-    }
+    if (policy.chooseEvent) this.chooseEvent = recordEvent;
+  }
+  /** chooseEvent, recorded (see recordEvent). */
+  recordEvent(actors: readonly number[], n: number): number {
+    const chosen = this.policy.chooseEvent!(actors, n);
+    this.flat.push(chosen, n);
+    return chosen;
   }
   /** Every decision so far (the same array on every read; later decisions are appended to it). */
   get decisions(): Decision[] {
@@ -39,6 +43,10 @@ export class RecordingChooser implements Chooser {
     this.flat.push(chosen, options);
     return chosen;
   }
+}
+
+function recordEvent(this: RecordingChooser, actors: readonly number[], n: number): number {
+  return this.recordEvent(actors, n);
 }
 
 /** `random`: uniform choices from a seeded alea generator (fast, and its state is restorable). */
