@@ -41,10 +41,11 @@ interface Fetch {
   readonly ins: Instr;
   /** Unmodified code: the initial image's shared array (see InitialImage.bytesAt). */
   readonly bytes: readonly number[];
+  /** When each byte was fetched, and after how many patcher steps: empty unless a passage needs them (see Detail). */
   readonly times: number[];
   readonly psteps: number[];
   readonly cached: boolean;
-  /** Bytes, times and steps were left out (nothing needs them for this instruction). */
+  /** Bytes, times and steps were left out (nothing needs them for this instruction); see Detail. */
   readonly lazy?: boolean;
 }
 
@@ -136,6 +137,13 @@ const enum Ev {
 const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 16) | idx;
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
+
+/** What a fetch reports beside its instruction: nothing (the lazy fetch), its bytes, or also when each was fetched. */
+const enum Detail {
+  None = 0,
+  Bytes = 1,
+  Provenance = 2,
+}
 
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
@@ -608,7 +616,7 @@ class Machine {
   }
 
   /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
-  private peekInstr(core: CoreRt, detail = true): Fetch | number | null {
+  private peekInstr(core: CoreRt, detail = Detail.Provenance): Fetch | number | null {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
     const hit = core.decoded.size > 0 ? core.decoded.get(pc) : undefined;
@@ -617,18 +625,21 @@ class Machine {
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
     const d = this.bufferedInstr(core);
     if (!d) return core.hi >= end ? end : null;
-    if (!detail) {
+    if (detail === Detail.None) {
       this.lazyFetch.ins = d;
       return this.lazyFetch;
     }
     const unmodified = this.unmodifiedInstrAt(pc) === d;
-    const bytes: number[] = unmodified ? NONE : [], times: number[] = [], psteps: number[] = [];
+    const provenance = detail === Detail.Provenance;
+    const bytes: number[] = unmodified ? NONE : [], times: number[] = provenance ? [] : NONE, psteps: number[] = provenance ? [] : NONE;
     const b = this.model.fetchBlock;
     for (let a = pc; a < pc + d.len; a++) {
       const block = Math.floor((a - base) / b);
       if (!unmodified) bytes.push(this.bufferedByte(core, a));
-      times.push(core.blockT[block]!);
-      psteps.push(core.blockP[block]!);
+      if (provenance) {
+        times.push(core.blockT[block]!);
+        psteps.push(core.blockP[block]!);
+      }
     }
     return { ins: d, bytes: unmodified ? this.plan.initial.bytesAt(pc - base) : bytes, times, psteps, cached: false };
   }
@@ -637,7 +648,7 @@ class Machine {
    * fetchBlock 0: decode from memory (or the I-cache) at the executing step. Without an I-cache
    * the fetch makes no choice, so `detail: false` may return the lazy fetch (asked again if needed).
    */
-  private fetchDirect(core: CoreRt, detail = true): Fetch | number {
+  private fetchDirect(core: CoreRt, detail = Detail.Provenance): Fetch | number {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     let window: ArrayLike<number> = this.mem.bytes, off = pc - base, limit = end - base;
     if (this.mem.versions) {
@@ -656,7 +667,7 @@ class Machine {
     const initial = this.mem.versions ? undefined : this.unmodifiedInstrAt(pc);
     const d = initial === undefined ? decode(window, off, limit) : initial ?? INCOMPLETE;
     if ("incomplete" in d) return end;
-    if (!detail && !this.mem.versions) {
+    if (detail === Detail.None && !this.mem.versions) {
       this.lazyFetch.ins = d;
       return this.lazyFetch;
     }
@@ -668,6 +679,7 @@ class Machine {
       for (let i = 0; i < d.len; i++) copy.push(window[off + i]!);
       bytes = copy;
     }
+    if (detail === Detail.Bytes) return { ins: d, bytes, times: NONE, psteps: NONE, cached: false };
     const times: number[] = [], psteps: number[] = [];
     for (let i = 0; i < d.len; i++) {
       times.push(this.t);
@@ -769,7 +781,7 @@ class Machine {
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
     const direct = this.model.fetchBlock === 0 && (core.decoded.size === 0 || !core.decoded.has(pc)) && pc >= this.mem.base && pc < this.mem.end;
-    let f = direct ? this.fetchDirect(core, false) : this.peekInstr(core, false)!;
+    let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
     this.work++;
     if (typeof f === "number") {
       endWithFault(cpu, "#PF", f);
@@ -783,8 +795,13 @@ class Machine {
       this.ruleState!.set(ruleKey, rule ? RULE_FOUND : this.ruleEpoch);
     }
     const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
-    if (f.lazy && (rule || this.model.decodedCache || core.passage || slotByte >= 0)) {
-      f = (direct ? this.fetchDirect(core) : this.peekInstr(core)) as Fetch;
+    // Provenance (fetch times) only for instructions of passages; bytes for rule findings and for
+    // the decoded cache. An instruction that overlaps no slot is never part of a passage, so its
+    // decoded-cache entry needs no provenance either.
+    const provenance = core.passage !== undefined || slotByte >= 0;
+    if (f.lazy && (rule || this.model.decodedCache || provenance)) {
+      const detail = provenance ? Detail.Provenance : Detail.Bytes;
+      f = (direct ? this.fetchDirect(core, detail) : this.peekInstr(core, detail)) as Fetch;
     }
     if (slotByte >= 0) this.beginPassage(core, slotByte);
     const fetched = this.recordFetch(core, pc, f);
