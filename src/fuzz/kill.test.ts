@@ -67,7 +67,7 @@ describe("SIGKILL at random moments", () => {
       }
       // Every finding file loads, has its report, and replays to its recorded verdict.
       const stored = new Set<string>();
-      for (const slug of existsSync(crashes) ? readdirSync(crashes) : []) {
+      for (const slug of existsSync(crashes) ? readdirSync(crashes).filter((d) => !d.startsWith(".")) : []) {
         for (const n of readdirSync(join(crashes, slug)).filter((x) => /^s\d+-[0-9a-f]+\.json$/.test(x))) {
           const path = join(crashes, slug, n);
           const text = readFileSync(path, "utf8");

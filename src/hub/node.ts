@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Case, Hub, HubCorpusEntry, HubFinding, HubShardServer, Shard, ShardResult } from "../types.js";
 import { caseToJson } from "../case/save.js";
-import { reproducerSize, type CorpusText } from "../files/store.js";
+import { reproducerSize, signatureDirs, type CorpusText } from "../files/store.js";
 import { RedisHub } from "./redis.js";
 
 // A campaign's side of the hub. The node's own corpus/ and crashes/ stay the truth: everything is
@@ -19,12 +19,9 @@ const FINDING_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
 
 /** The node's crashes directory as hub findings (what a reconnecting node offers again). */
 export function localFindings(crashes: string): HubFinding[] {
-  if (!existsSync(crashes)) return [];
   const out: HubFinding[] = [];
-  for (const d of readdirSync(crashes)) {
-    const dir = join(crashes, d);
+  for (const dir of signatureDirs(crashes)) {
     try {
-      if (!statSync(dir).isDirectory()) continue;
       for (const n of readdirSync(dir).filter((x) => FINDING_FILE.test(x))) {
         const json = readFileSync(join(dir, n), "utf8");
         const m = /^(divergence|rule) (.*)$/.exec((JSON.parse(json) as { description?: string }).description ?? "");
