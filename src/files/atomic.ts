@@ -7,21 +7,26 @@ import { dirname, resolve } from "node:path";
  */
 export function writeFileAtomic(path: string, text: string, durable = true): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const fd = openSync(tmp, "w");
   try {
-    writeSync(fd, text);
-    if (durable) fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  try {
+    writeNewFile(tmp, text, durable);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Creates a file that must not exist yet and writes it whole (fsynced if `durable`). Readers must
+ * not look at it before it is complete: it is a temporary name, or in a directory published later.
+ */
+export function writeNewFile(path: string, text: string, durable: boolean): void {
+  const fd = openSync(path, "wx");
+  try {
+    writeSync(fd, text);
+    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,11 +1,11 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
-import { ensureDir, writeFileAtomic } from "./atomic.js";
+import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
 
 // Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
 // The first implementation is an AFL-style sync directory: each node writes only its own
@@ -49,6 +49,9 @@ export interface CampaignStore {
 export function hashText(text: string): string {
   return createHash("sha1").update(text).digest("hex").slice(0, 16);
 }
+
+/** A signature's reproducer file, `s<size>-<hash>.json`: its name carries its size (group 1). */
+export const REPRODUCER_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
 
 /** Size order of reproducers: fewer decisions, then fewer code bytes, cores and ops. */
 export function reproducerSize(k: Case): number {
@@ -115,17 +118,6 @@ export function readCorpusFile(path: string): CorpusText | undefined {
 /** Where a new signature's directory is built before it is renamed into place. */
 const BUILDING = ".tmp-";
 
-/** Writes a whole file in a directory no reader looks at yet (it is published by renaming the directory). */
-function writeNewFile(path: string, text: string, durable: boolean): void {
-  const fd = openSync(path, "wx");
-  try {
-    writeSync(fd, text);
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * A signature seen for the first time (the common case early in a campaign): its directory is
  * built aside, report first, then the case (fsynced), and renamed into place whole, so it needs
@@ -169,8 +161,8 @@ export function offerFinding(crashes: string, f: StoredFinding): Offer {
     const names = readdirSync(dir);
     // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
     for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
-    const existing = names.filter((n) => /^s\d+-[0-9a-f]+\.json$/.test(n));
-    const best = Math.min(Infinity, ...existing.map((n) => Number(/^s(\d+)-/.exec(n)![1])));
+    const existing = names.filter((n) => REPRODUCER_FILE.test(n));
+    const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
     if (size >= best) return "known";
     const json = caseJson();
     const base = `s${size}-${hashText(json)}`;
@@ -265,7 +257,7 @@ export class SyncDirStore implements CampaignStore {
   signatures(): Set<string> {
     const out = new Set<string>();
     for (const dir of signatureDirs(this.crashes)) {
-      for (const n of readdirSync(dir).filter((x) => /^s\d+-[0-9a-f]+\.json$/.test(x))) {
+      for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
         try {
           const desc = (JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "";
           const m = /^(divergence|rule) (.*)$/.exec(desc);

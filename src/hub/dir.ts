@@ -2,7 +2,7 @@ import { existsSync, linkSync, mkdirSync, openSync, closeSync, writeSync, readdi
 import { join } from "node:path";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { writeFileAtomic } from "../files/atomic.js";
-import { hashText, readCorpusFile, withLock } from "../files/store.js";
+import { hashText, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -12,8 +12,6 @@ import { ALIVE_MS, shardId } from "./common.js";
 // the campaign's sync directory: each node writes only `<root>/<node>/corpus/`, findings live in
 // `<root>/crashes/<slug>/s<size>-<hash>.json|.txt` swapped under a lock file. The coverage bitmap
 // and the shard queue are files too; a claim is a rename, a result an exclusive create (once).
-
-const FINDING_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
 
 export class DirHub implements Hub {
   /** Per pulling node: the entry files already delivered (the directory's cursors). */
@@ -75,8 +73,8 @@ export class DirHub implements Hub {
     const dir = join(this.root, "crashes", signatureSlug(f.signature));
     mkdirSync(dir, { recursive: true });
     return withLock(join(dir, ".lock"), () => {
-      const existing = readdirSync(dir).filter((n) => FINDING_FILE.test(n));
-      const best = Math.min(Infinity, ...existing.map((n) => Number(FINDING_FILE.exec(n)![1])));
+      const existing = readdirSync(dir).filter((n) => REPRODUCER_FILE.test(n));
+      const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
       if (f.size >= best) return "known";
       const base = `s${f.size}-${hashText(f.json)}`;
       // Report first, then the case: a case file that exists always has its report.
@@ -96,11 +94,11 @@ export class DirHub implements Hub {
     try {
       const head = readFileSync(join(dir, "signature"), "utf8").trim();
       const m = /^(divergence|rule) (.*)$/.exec(head);
-      const file = readdirSync(dir).find((n) => FINDING_FILE.test(n));
+      const file = readdirSync(dir).find((n) => REPRODUCER_FILE.test(n));
       if (!m || !file) return undefined;
       const json = readFileSync(join(dir, file), "utf8");
       const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
-      return { kind: m[1] as HubFinding["kind"], signature: m[2]!, json, report, size: Number(FINDING_FILE.exec(file)![1]) };
+      return { kind: m[1] as HubFinding["kind"], signature: m[2]!, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
     } catch {
       return undefined; // Half-written by a node that died: the next offer repairs it.
     }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Case, Hub, HubCorpusEntry, HubFinding, HubShardServer, Shard, ShardResult } from "../types.js";
 import { caseToJson } from "../case/save.js";
-import { reproducerSize, signatureDirs, type CorpusText } from "../files/store.js";
+import { REPRODUCER_FILE, reproducerSize, signatureDirs, type CorpusText } from "../files/store.js";
 import { RedisHub } from "./redis.js";
 
 // A campaign's side of the hub. The node's own corpus/ and crashes/ stay the truth: everything is
@@ -15,18 +15,16 @@ export function hubFindingOf(signature: string, kind: HubFinding["kind"], kase: 
   return { signature, kind, json, size: reproducerSize(kase), report };
 }
 
-const FINDING_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
-
 /** The node's crashes directory as hub findings (what a reconnecting node offers again). */
 export function localFindings(crashes: string): HubFinding[] {
   const out: HubFinding[] = [];
   for (const dir of signatureDirs(crashes)) {
     try {
-      for (const n of readdirSync(dir).filter((x) => FINDING_FILE.test(x))) {
+      for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
         const json = readFileSync(join(dir, n), "utf8");
         const m = /^(divergence|rule) (.*)$/.exec((JSON.parse(json) as { description?: string }).description ?? "");
         const txt = join(dir, n.replace(/\.json$/, ".txt"));
-        if (m) out.push({ kind: m[1] as HubFinding["kind"], signature: m[2]!, json, size: Number(FINDING_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
+        if (m) out.push({ kind: m[1] as HubFinding["kind"], signature: m[2]!, json, size: Number(REPRODUCER_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
       }
     } catch {
       // A directory another process is rewriting: its next offer reaches the hub anyway.

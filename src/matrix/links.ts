@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { REPRODUCER_FILE } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 
 // Where a signature's saved reproducer report lives (crashes/<slug>/s<size>-<hash>.txt, or an
@@ -9,7 +10,7 @@ export function reportPath(crashes: string, signature: string): string | undefin
   const dir = join(crashes, signatureSlug(signature));
   if (!existsSync(dir)) return undefined;
   const files = readdirSync(dir);
-  const json = files.find((f) => /^s\d+-[0-9a-f]+\.json$/.test(f));
+  const json = files.find((f) => REPRODUCER_FILE.test(f));
   if (!json) return undefined;
   const base = json.replace(/\.json$/, "");
   const report = [`${base}.html`, `${base}.txt`].find((f) => files.includes(f));
