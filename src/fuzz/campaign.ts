@@ -250,7 +250,8 @@ export class Campaign {
           this.corpus++;
           this.store.publishCorpus(m.entry);
           this.hubNode?.publish(m.entry);
-          for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: [m.entry] } satisfies ToWorker);
+          // The worker that found it has it already.
+          for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "adopt", entries: [m.entry] } satisfies ToWorker);
         }
         break;
       case "finding":
