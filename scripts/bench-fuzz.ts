@@ -1,6 +1,7 @@
 // `npm run bench:fuzz`: the fuzzer's figures, as ratios measured in one run.
 //   1. execs/s of the built-in engine (`xmcfuzz fuzz`, 1 worker) vs jsfuzz driving the same harness,
-//      each run as users run it, for the same wall time;
+//      each run as users run it, for the same wall time, in --rounds rounds (ratios read per round),
+//      and jsfuzz on an empty target beside it (its cost per exec outside the harness);
 //   2. time to the first divergence in each known-unsafe (strategy, model) cell, median of 5 seeds:
 //      guided vs the same engine with feedback off, and PCT vs random;
 //   3. execs/s with 2 workers vs 1, with the CPU the process actually got (a loaded machine shows
@@ -10,12 +11,12 @@
 //      called directly (same ESM build, no instrumentation), both in this process;
 //   5. the steady state: execs/s over the last third of one longer campaign (--steady seconds,
 //      0 skips it), past the first burst of new signatures that each get confirmed, reported and
-//      minimized.
+//      minimized, against jsfuzz over the last third of as long a run.
 // Every campaign figure is a whole `xmcfuzz fuzz` process as users run it, minimization included
 // unless the line says --no-minimize. The load average is printed: on a shared machine other
 // processes take cores, and wall-time rates fall with them.
-// Usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--seeds 5] [--cap 3] [--steady 120] [--warm 120]
-//                                        [--skip-jsfuzz] [--skip-cells]
+// Usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--rounds 2] [--seeds 5] [--cap 3] [--steady 120]
+//                                        [--warm 120] [--skip-jsfuzz] [--skip-cells]
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -34,7 +35,7 @@ const arg = (name: string, dflt: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const seconds = arg("--seconds", 20), seeds = arg("--seeds", 5), capSeconds = arg("--cap", 3), steadySeconds = arg("--steady", 120);
-const warmSeconds = arg("--warm", 120);
+const warmSeconds = arg("--warm", 120), rounds = arg("--rounds", 2);
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "src", "cli", "main.js");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -70,31 +71,63 @@ function campaignRate(workers: number, extra: string[] = [], secs = seconds, fro
   fuzzCampaign(dir, workers, secs, extra);
   const h = (JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: Point[] }).history;
   // A resumed campaign's history goes on from the earlier run's: the window is this run's own.
-  const last = h[h.length - 1]!, mid = h.find((p) => p.t >= last.t - secs * 1000 * (1 - from)) ?? h[0]!;
+  // Points come every 5 s: the window starts at the last one at least `secs * (1 - from)` before
+  // the end, so that it is never shorter than asked.
+  const intended = secs * 1000 * (1 - from), last = h[h.length - 1]!;
+  const mid = [...h].reverse().find((p) => p.t <= last.t - intended) ?? h[0]!;
   const wall = last.t - mid.t, busy = last.fuzzMs - mid.fuzzMs + last.minimizeMs - mid.minimizeMs;
   rmSync(dir, { recursive: true, force: true });
+  // A main thread that fell behind its messages writes its points late, and the execs it counts
+  // in a window were run before it: no rate can be read from such a window.
+  const points = h.filter((p) => p.t >= mid.t);
+  const gap = Math.max(...points.slice(1).map((p, i) => p.t - points[i]!.t));
+  const late = gap > 7500;
+  if (late) console.log(`   (a ${workers}-worker campaign wrote no stats for ${(gap / 1000).toFixed(1)} s: main thread backlog; no rate)`);
   return {
-    rate: (last.execs - mid.execs) / (wall / 1000), cores: (last.cpuMs - mid.cpuMs) / wall,
+    rate: late ? NaN : (last.execs - mid.execs) / (wall / 1000), cores: (last.cpuMs - mid.cpuMs) / wall,
     minimizeShare: busy > 0 ? (last.minimizeMs - mid.minimizeMs) / busy : 0, signatures: last.signatures, load: `${before} -> ${load()}`,
   };
 }
 
 const describe = (r: Rate) => `${r.rate.toFixed(0)} execs/s (process got ${r.cores.toFixed(2)} cores, ${(100 * r.minimizeShare).toFixed(0)}% of worker time minimizing, ${r.signatures} signatures; load ${r.load})`;
 
-function jsfuzzRate(): number | undefined {
-  const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(seconds)], { cwd: root, encoding: "utf8" });
-  const m = /steady execs\/s[^0-9]*([\d.]+)/.exec(r.stdout);
+/**
+ * jsfuzz's execs/s over `secs`: steady (past its start-up) or over the last third only. `target`:
+ * a file under harness/ (default: the jsfuzz target).
+ */
+function jsfuzzRate(secs = seconds, window: "steady" | "last-third" = "steady", target?: string): number | undefined {
+  const env = target ? { ...process.env, JSFUZZ_TARGET: target } : process.env;
+  const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(secs)], { cwd: root, encoding: "utf8", env });
+  const m = new RegExp(`${window} execs/s[^0-9]*([\\d.]+)`).exec(r.stdout);
   return m ? Number(m[1]) : undefined;
 }
 
 if (!process.argv.includes("--skip-jsfuzz")) {
-  const ours = campaignRate(1);
-  const raw = campaignRate(1, ["--no-minimize"]);
-  const theirs = jsfuzzRate();
-  const x = (r: Rate) => (theirs ? `${(r.rate / theirs).toFixed(1)}x` : "?");
-  console.log(`1. jsfuzz ${theirs?.toFixed(0) ?? "?"} execs/s (steady, ${seconds} s; load ${load()}) vs xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
-  console.log(`   as users run it: ${describe(ours)}: ${x(ours)}`);
-  console.log(`   --no-minimize:   ${describe(raw)}: ${x(raw)}`);
+  // The host's speed drifts by 2x over minutes here: each round runs both engines back to back,
+  // and the ratios are read per round.
+  const ratios: number[] = [], rawRatios: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const ours = campaignRate(1);
+    const theirs = jsfuzzRate();
+    const raw = campaignRate(1, ["--no-minimize"]);
+    const x = (r: Rate, list: number[]) => {
+      if (!theirs || !Number.isFinite(r.rate)) return "?";
+      list.push(r.rate / theirs);
+      return `${(r.rate / theirs).toFixed(1)}x`;
+    };
+    console.log(`1. round ${round}: jsfuzz ${theirs?.toFixed(0) ?? "?"} execs/s (steady, ${seconds} s; load ${load()}) vs xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
+    console.log(`   as users run it: ${describe(ours)}: ${x(ours, ratios)}`);
+    console.log(`   --no-minimize:   ${describe(raw)}: ${x(raw, rawRatios)}`);
+  }
+  const range = (xs: number[]) => (xs.length ? `median ${median(xs).toFixed(1)}x (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}x)` : "?");
+  console.log(`1. over ${rounds} rounds: as users run it ${range(ratios)}; --no-minimize ${range(rawRatios)}`);
+  // What jsfuzz spends per exec outside the harness: an xmcfuzz speed-up raises the ratio by as
+  // much as that share of jsfuzz's exec time.
+  const ceiling = jsfuzzRate(seconds, "steady", "jsfuzz-empty-target.cjs"), target = jsfuzzRate();
+  if (ceiling && target) {
+    console.log(`1. control: jsfuzz on the same modules with an empty fuzz(): ${ceiling.toFixed(0)} execs/s, next to ${target.toFixed(0)} on the target: ` +
+      `${(100 * (1000 / ceiling) / (1000 / target)).toFixed(0)}% of its exec time (${(1000 / ceiling).toFixed(2)} of ${(1000 / target).toFixed(2)} ms) is its own`);
+  }
 }
 
 if (!process.argv.includes("--skip-cells")) cells();
@@ -191,6 +224,10 @@ if (warmSeconds > 0) {
 if (steadySeconds > 0) {
   const steady = campaignRate(1, [], steadySeconds, 2 / 3);
   console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
+  if (!process.argv.includes("--skip-jsfuzz")) {
+    const theirs = jsfuzzRate(steadySeconds, "last-third");
+    console.log(`   jsfuzz, last third of ${steadySeconds} s: ${theirs?.toFixed(0) ?? "?"} execs/s: ${theirs ? `${(steady.rate / theirs).toFixed(1)}x` : "?"}`);
+  }
 }
 
 /** Execs of two `engine-rate` processes at once over one alone, each for `seconds` / 2. */

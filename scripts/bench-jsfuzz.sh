@@ -10,7 +10,10 @@
 #   steady execs/s = execs between the first and last line with execs > 0 / time between them
 #                    (excludes jsfuzz's start-up: forking the worker, instrumenting modules);
 #   wall execs/s   = total execs / whole wall time;
-#   mean PULSE exec/s = mean of jsfuzz's own PULSE rates (those after the first exec).
+#   mean PULSE exec/s = mean of jsfuzz's own PULSE rates (those after the first exec);
+#   last-third execs/s = execs over the last third of the time between the first and last line
+#                    (past start-up and the first burst of new coverage, as a campaign runs most
+#                    of a night: compare with xmcfuzz's own last third).
 # jsfuzz runs in a temporary directory so its crash-* and .nyc_output files land there.
 # Its per-input timeout is the whole budget: on a loaded machine the first input (loading and
 # instrumenting the modules) can take longer than jsfuzz's default 30 s, which it reports as a crash.
@@ -25,7 +28,8 @@ mkdir -p "$corpus"
 [ -f "$root/dist-cjs/src/fuzz/bytes.js" ] || (cd "$root" && npm run --silent build:cjs)
 
 # jsfuzz resolves the target as path.join(cwd, target): it must be relative to the cwd.
-target="$(realpath --relative-to="$work" "$root/harness/jsfuzz-target.cjs")"
+# JSFUZZ_TARGET: another target under harness/ (e.g. jsfuzz-empty-target.cjs, jsfuzz's own ceiling).
+target="$(realpath --relative-to="$work" "$root/harness/${JSFUZZ_TARGET:-jsfuzz-target.cjs}")"
 
 echo "jsfuzz $(node -p "require('$root/node_modules/jsfuzz/package.json').version") for ${secs}s, corpus $corpus, work dir $work"
 cd "$work"
@@ -34,6 +38,7 @@ cd "$work"
 const start = Date.now();
 const secs = Number(process.argv[1]);
 let buf = "", first = null, last = null, pulses = [], lastLine = "";
+const points = [];
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (d) => {
   buf += d;
@@ -49,6 +54,7 @@ process.stdin.on("data", (d) => {
       if (n > 0) {
         if (!first) first = { n, t: now };
         last = { n, t: now };
+        points.push(last);
         if (m[2] === "PULSE") pulses.push(Number(m[3]));
       }
     } else if (line.trim() !== "") console.log(line);
@@ -64,5 +70,8 @@ process.stdin.on("end", () => {
   console.log(`steady execs/s: ${steady.toFixed(1)}`);
   console.log(`wall execs/s: ${(last.n / wall).toFixed(1)}`);
   console.log(`mean PULSE exec/s: ${mean.toFixed(1)} (${pulses.length} pulses)`);
+  const from = points.find((p) => p.t >= first.t + (last.t - first.t) * 2 / 3);
+  const third = from && last.t > from.t ? (last.n - from.n) / ((last.t - from.t) / 1000) : NaN;
+  console.log(`last-third execs/s: ${third.toFixed(1)}`);
 });
 ' "$secs"
