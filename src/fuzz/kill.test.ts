@@ -6,6 +6,7 @@ import seedrandom from "seedrandom";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseCase } from "../case/load.js";
 import { expectationOf, prepare, runOnce, sameExpectation } from "../differential.js";
+import { REPRODUCER_FILE, signatureDirs } from "../files/store.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 
@@ -67,13 +68,13 @@ describe("SIGKILL at random moments", () => {
       }
       // Every finding file loads, has its report, and replays to its recorded verdict.
       const stored = new Set<string>();
-      for (const slug of existsSync(crashes) ? readdirSync(crashes).filter((d) => !d.startsWith(".")) : []) {
-        for (const n of readdirSync(join(crashes, slug)).filter((x) => /^s\d+-[0-9a-f]+\.json$/.test(x))) {
-          const path = join(crashes, slug, n);
+      for (const sigDir of signatureDirs(crashes)) {
+        for (const n of readdirSync(sigDir).filter((x) => REPRODUCER_FILE.test(x))) {
+          const path = join(sigDir, n);
           const text = readFileSync(path, "utf8");
           const desc = (JSON.parse(text) as { description: string }).description;
           stored.add(desc.replace(/^(divergence|rule) /, ""));
-          const report = join(crashes, slug, n.replace(/\.json$/, ".txt"));
+          const report = join(sigDir, n.replace(/\.json$/, ".txt"));
           expect(existsSync(report) && statSync(report).size > 0, `${path}: report`).toBe(true);
           if (replayed.has(n)) continue;
           replayed.add(n);
