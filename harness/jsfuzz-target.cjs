@@ -23,14 +23,23 @@ const { prepare, runOnce } = require("../dist-cjs/src/differential.js");
 
 const throwOnAny = process.env.XMCFUZZ_THROW === "1";
 
-/** @param {Buffer} buf */
-function fuzz(buf) {
+/** The one differential run a buffer decodes to, with its schedule seed. @param {Buffer} buf */
+function runBytes(buf) {
   const { kase, soloBudget, strategy, model, seed } = caseFromBytes(buf);
-  const { verdict } = runOnce(prepare(kase, soloBudget), { strategy, model, seed });
+  return { seed, outcome: runOnce(prepare(kase, soloBudget), { strategy, model, seed }) };
+}
+
+/** Throws on a run that must stop jsfuzz (see above). */
+function throwIfBug({ seed, outcome: { verdict } }) {
   if (verdict.kind !== "diverges") return; // "clean" or "harness-error"
-  if (throwOnAny || strategy.name === "stop_machine") {
-    throw new Error(`${strategy.name}/${model.name}/seed ${seed}: ${verdict.signature ?? "diverges"}`);
+  if (throwOnAny || verdict.strategy === "stop_machine") {
+    throw new Error(`${verdict.strategy}/${verdict.model}/seed ${seed}: ${verdict.signature ?? "diverges"}`);
   }
 }
 
-module.exports = { fuzz };
+/** @param {Buffer} buf */
+function fuzz(buf) {
+  throwIfBug(runBytes(buf));
+}
+
+module.exports = { fuzz, runBytes, throwIfBug };

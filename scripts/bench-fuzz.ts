@@ -1,7 +1,9 @@
 // `npm run bench:fuzz`: the fuzzer's figures, as ratios measured in one run.
 //   1. execs/s of the built-in engine (`xmcfuzz fuzz`, 1 worker) vs jsfuzz driving the same harness,
-//      each run as users run it, for the same wall time, in --rounds rounds (ratios read per round),
-//      and jsfuzz on an empty target beside it (its cost per exec outside the harness);
+//      each run as users run it, for the same wall time, in --rounds rounds (ratios read per round);
+//      jsfuzz from a cold start and from seeds that decode to cases as large as the engine's (its
+//      cold cases are the smallest the generator makes; each side's scheduler events per exec are
+//      printed), and jsfuzz on an empty target (its cost per exec outside the harness);
 //   2. time to the first divergence in each known-unsafe (strategy, model) cell, median of 5 seeds:
 //      guided vs the same engine with feedback off, and PCT vs random;
 //   3. execs/s with 2 workers vs 1, with the CPU the process actually got (a loaded machine shows
@@ -18,7 +20,7 @@
 // Usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--rounds 2] [--seeds 5] [--cap 3] [--steady 120]
 //                                        [--warm 120] [--skip-jsfuzz] [--skip-cells]
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCaseFile } from "../src/case/load.js";
@@ -40,10 +42,12 @@ const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "src", "cli", "main.js");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Point { t: number; execs: number; cpuMs: number; fuzzMs: number; minimizeMs: number; signatures: number }
+interface Point { t: number; execs: number; events?: number; cpuMs: number; fuzzMs: number; minimizeMs: number; signatures: number }
 interface Rate {
   /** execs/s over the measured window. */
   readonly rate: number;
+  /** Scheduler events emulated per exec over the window. */
+  readonly eventsPerExec: number;
   /** Cores the process got over the window (CPU time / wall time). */
   readonly cores: number;
   /** Share of the workers' time spent minimizing findings over the window. */
@@ -91,46 +95,80 @@ function campaignRate(workers: number, extra: string[] = [], secs = seconds, fro
   const late = gap > 7500;
   if (late) console.log(`   (a ${workers}-worker campaign wrote no stats for ${(gap / 1000).toFixed(1)} s: main thread backlog; no rate)`);
   return {
-    rate: late ? NaN : (last.execs - mid.execs) / (wall / 1000), cores: (last.cpuMs - mid.cpuMs) / wall,
+    rate: late ? NaN : (last.execs - mid.execs) / (wall / 1000), eventsPerExec: ((last.events ?? NaN) - (mid.events ?? NaN)) / (last.execs - mid.execs), cores: (last.cpuMs - mid.cpuMs) / wall,
     minimizeShare: busy > 0 ? (last.minimizeMs - mid.minimizeMs) / busy : 0, signatures: last.signatures, load: `${before} -> ${load()}`,
   };
 }
 
-const describe = (r: Rate) => `${r.rate.toFixed(0)} execs/s (process got ${r.cores.toFixed(2)} cores, ${(100 * r.minimizeShare).toFixed(0)}% of worker time minimizing, ${r.signatures} signatures; load ${r.load})`;
+const describe = (r: Rate) => `${r.rate.toFixed(0)} execs/s of ${r.eventsPerExec.toFixed(0)} events (process got ${r.cores.toFixed(2)} cores, ${(100 * r.minimizeShare).toFixed(0)}% of worker time minimizing, ${r.signatures} signatures; load ${r.load})`;
+
+interface JsfuzzRun {
+  /** execs/s: steady (past its start-up) or over the last third, as asked. */
+  readonly rate: number | undefined;
+  /** Scheduler events emulated per exec (the counting target's tally; NaN on other targets). */
+  readonly eventsPerExec: number;
+}
 
 /**
- * jsfuzz's execs/s over `secs`: steady (past its start-up) or over the last third only. `target`:
- * a file under harness/ (default: the jsfuzz target).
+ * One jsfuzz run of `secs` on `target` (a file under harness/; default the counting target: the
+ * jsfuzz target plus a tally of its runs' work, a few additions per exec). `seeds`: a corpus
+ * directory to start from (copied first: jsfuzz adds to it); default an empty one, a cold start.
  */
-function jsfuzzRate(secs = seconds, window: "steady" | "last-third" = "steady", target?: string): number | undefined {
-  const env = target ? { ...process.env, JSFUZZ_TARGET: target } : process.env;
-  const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(secs)], { cwd: root, encoding: "utf8", env });
+function jsfuzzRun(opts: { secs?: number; window?: "steady" | "last-third"; target?: string; seeds?: string } = {}): JsfuzzRun {
+  const { secs = seconds, window = "steady", target = "jsfuzz-counting-target.cjs" } = opts;
+  const work = mkdtempSync(join(scratch, "jsfuzz-")), corpus = join(work, "corpus"), tally = join(work, "tally.json");
+  if (opts.seeds) cpSync(opts.seeds, corpus, { recursive: true });
+  const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(secs), corpus],
+    { cwd: root, encoding: "utf8", env: { ...process.env, JSFUZZ_TARGET: target, XMCFUZZ_TALLY_FILE: tally } });
   const m = new RegExp(`${window} execs/s[^0-9]*([\\d.]+)`).exec(r.stdout);
-  return m ? Number(m[1]) : undefined;
+  const t = existsSync(tally) ? (JSON.parse(readFileSync(tally, "utf8")) as { execs: number; events: number }) : undefined;
+  return { rate: m ? Number(m[1]) : undefined, eventsPerExec: t ? t.events / t.execs : NaN };
 }
+
+/**
+ * A seed corpus for jsfuzz: random buffers of 64-511 bytes. From an empty corpus jsfuzz's buffers
+ * stay a few dozen bytes long, and the byte reader reads zeros past their end, so its cases are
+ * the smallest the generator makes; these decode to cases as large as the engine generates.
+ */
+function jsfuzzSeeds(): string {
+  const dir = mkdtempSync(join(scratch, "jsfuzz-seeds-"));
+  const rng = seedrandom.alea("bench-bytes");
+  for (let i = 0; i < 200; i++) writeFileSync(join(dir, `seed-${i}`), randomBuffer(rng));
+  return dir;
+}
+
+const randomBuffer = (rng: () => number) => Uint8Array.from({ length: 64 + Math.floor(rng() * 448) }, () => Math.floor(rng() * 256));
 
 if (!process.argv.includes("--skip-jsfuzz")) {
   // The host's speed drifts by 2x over minutes here: each round runs both engines back to back,
-  // and the ratios are read per round.
-  const ratios: number[] = [], rawRatios: number[] = [];
+  // and the ratios are read per round. The same harness does not mean the same work per exec:
+  // jsfuzz runs from a cold start (its cases the smallest) and from seeds that decode to cases as
+  // large as the engine's. (Its time per exec follows its own overhead more than the case: a
+  // ratio per emulated event would flatter the engine against small cases.)
+  const seeds = jsfuzzSeeds();
+  const ratios = { cold: [] as number[], seeded: [] as number[], rawCold: [] as number[], rawSeeded: [] as number[] };
+  const x = (q: number | undefined) => (q === undefined || !Number.isFinite(q) ? "?" : `${q.toFixed(1)}x`);
   for (let round = 1; round <= rounds; round++) {
     const ours = campaignRate(1);
-    const theirs = jsfuzzRate();
+    const cold = jsfuzzRun();
     const raw = campaignRate(1, ["--no-minimize"]);
-    const ratio = (r: Rate) => (theirs && Number.isFinite(r.rate) ? r.rate / theirs : undefined);
-    const asRun = ratio(ours), noMin = ratio(raw);
-    if (asRun !== undefined) ratios.push(asRun);
-    if (noMin !== undefined) rawRatios.push(noMin);
-    const x = (q: number | undefined) => (q === undefined ? "?" : `${q.toFixed(1)}x`);
-    console.log(`1. round ${round}: jsfuzz ${theirs?.toFixed(0) ?? "?"} execs/s (steady, ${seconds} s; load ${load()}) vs xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
-    console.log(`   as users run it: ${describe(ours)}: ${x(asRun)}`);
-    console.log(`   --no-minimize:   ${describe(raw)}: ${x(noMin)}`);
+    const seeded = jsfuzzRun({ seeds });
+    const perExec = (r: Rate, j: JsfuzzRun) => (j.rate && Number.isFinite(r.rate) ? r.rate / j.rate : undefined);
+    const add = (list: number[], q: number | undefined) => q !== undefined && Number.isFinite(q) && list.push(q);
+    add(ratios.cold, perExec(ours, cold));
+    add(ratios.rawCold, perExec(raw, cold));
+    add(ratios.seeded, perExec(ours, seeded));
+    add(ratios.rawSeeded, perExec(raw, seeded));
+    const js = (j: JsfuzzRun) => `${j.rate?.toFixed(0) ?? "?"} execs/s of ${j.eventsPerExec.toFixed(0)} events`;
+    console.log(`1. round ${round} (load ${load()}): jsfuzz (steady, ${seconds} s) cold ${js(cold)}, seeded ${js(seeded)}; xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
+    console.log(`   as users run it: ${describe(ours)}: ${x(perExec(ours, cold))} cold, ${x(perExec(ours, seeded))} seeded`);
+    console.log(`   --no-minimize:   ${describe(raw)}: ${x(perExec(raw, cold))} cold, ${x(perExec(raw, seeded))} seeded`);
   }
   const range = (xs: number[]) => (xs.length ? `median ${median(xs).toFixed(1)}x (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}x)` : "?");
-  console.log(`1. over ${rounds} rounds: as users run it ${range(ratios)}; --no-minimize ${range(rawRatios)}`);
-  // What jsfuzz spends per exec outside the harness: an xmcfuzz speed-up raises the ratio by as
-  // much as that share of jsfuzz's exec time.
-  const ceiling = jsfuzzRate(seconds, "steady", "jsfuzz-empty-target.cjs"), target = jsfuzzRate();
+  console.log(`1. over ${rounds} rounds, execs/s of xmcfuzz as users run it against jsfuzz cold ${range(ratios.cold)}, seeded ${range(ratios.seeded)}; ` +
+    `--no-minimize against cold ${range(ratios.rawCold)}, seeded ${range(ratios.rawSeeded)}`);
+  // What jsfuzz spends per exec outside the harness, from a cold start.
+  const ceiling = jsfuzzRun({ target: "jsfuzz-empty-target.cjs" }).rate, target = jsfuzzRun({ target: "jsfuzz-target.cjs" }).rate;
   if (ceiling && target) {
     console.log(`1. control: jsfuzz on the same modules with an empty fuzz(): ${ceiling.toFixed(0)} execs/s, next to ${target.toFixed(0)} on the target: ` +
       `${(100 * target / ceiling).toFixed(0)}% of its exec time (${(1000 / ceiling).toFixed(2)} of ${(1000 / target).toFixed(2)} ms) is its own`);
@@ -217,7 +255,7 @@ if (warmSeconds > 0) {
   for (let i = 0; i < 2000; i++) engine.step();
   const engineMs = (cpu() - c0) / 2000;
   const rng = seedrandom.alea("bench-bytes");
-  const bufs = Array.from({ length: 2200 }, () => Uint8Array.from({ length: 64 + Math.floor(rng() * 448) }, () => Math.floor(rng() * 256)));
+  const bufs = Array.from({ length: 2200 }, () => randomBuffer(rng));
   for (let i = 0; i < 200; i++) jsfuzzTarget(bufs[i]!);
   c0 = cpu();
   for (let i = 200; i < 2200; i++) jsfuzzTarget(bufs[i]!);
@@ -231,8 +269,10 @@ if (steadySeconds > 0) {
   const steady = campaignRate(1, [], steadySeconds, 2 / 3);
   console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
   if (!process.argv.includes("--skip-jsfuzz")) {
-    const theirs = jsfuzzRate(steadySeconds, "last-third");
-    console.log(`   jsfuzz, last third of ${steadySeconds} s: ${theirs?.toFixed(0) ?? "?"} execs/s: ${theirs ? `${(steady.rate / theirs).toFixed(1)}x` : "?"}`);
+    const theirs = jsfuzzRun({ secs: steadySeconds, window: "last-third" });
+    const ratio = theirs.rate ? steady.rate / theirs.rate : NaN;
+    console.log(`   jsfuzz (cold start), last third of ${steadySeconds} s: ${theirs.rate?.toFixed(0) ?? "?"} execs/s of ${theirs.eventsPerExec.toFixed(0)} events: ` +
+      `${ratio.toFixed(1)}x`);
   }
 }
 

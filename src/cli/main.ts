@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
+import { DEFAULT_MAX_CORES } from "../fuzz/generate.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
 import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
@@ -96,7 +97,7 @@ export function buildProgram(): Command {
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), DEFAULT_MAX_CORES)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
@@ -205,7 +206,7 @@ export function buildProgram(): Command {
     .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
     .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), 5)
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), DEFAULT_MAX_CORES)
     .option("--no-minimize", "keep findings unminimized")
     .option("--minimize-time <time>", "wall time per minimization", durationOf("--minimize-time"), parseDuration("2s"))
     .option("--no-verify", "skip the exhaustive check of cells without a divergence")

@@ -5,6 +5,7 @@ import { caseToJson } from "../case/save.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { ByteReader, caseFromBytes } from "./bytes.js";
+import { DEFAULT_MAX_CORES } from "./generate.js";
 
 const u8 = (...xs: number[]) => new Uint8Array(xs);
 
@@ -24,7 +25,7 @@ function checkValid(bytes: Uint8Array): string {
   expect(NAMED_MODELS).toContain(d.model);
   expect(Number.isInteger(d.seed) && d.seed >= 0 && d.seed < 2 ** 32).toBe(true);
   expect(d.kase.cores).toBeGreaterThanOrEqual(2);
-  expect(d.kase.cores).toBeLessThanOrEqual(4);
+  expect(d.kase.cores).toBeLessThanOrEqual(DEFAULT_MAX_CORES);
   return JSON.stringify({ json, strategy: d.strategy.name, model: d.model.name, seed: d.seed, solo: d.soloBudget });
 }
 
@@ -110,6 +111,6 @@ describe("caseFromBytes", () => {
       const d = caseFromBytes(bytes);
       kinds.add(d.kase.cores);
     }
-    expect([...kinds].sort()).toEqual([2, 3, 4]);
+    expect([...kinds].sort()).toEqual([2, 3, 4, 5]);
   });
 });

@@ -3,7 +3,7 @@ import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { generateCase } from "./generate.js";
+import { DEFAULT_MAX_CORES, generateCase } from "./generate.js";
 
 // Byte buffers -> cases (SPEC 9, last bullet): lets byte-oriented fuzzers such as jsfuzz drive
 // the same harness. The bytes are consumed like libFuzzer's FuzzedDataProvider: front to back,
@@ -75,7 +75,7 @@ export function caseFromBytes(bytes: Uint8Array): BytesCase {
   const strategy = BUILTIN_STRATEGIES[r.u8() % BUILTIN_STRATEGIES.length]!;
   const model = NAMED_MODELS[r.u8() % NAMED_MODELS.length]!;
   const seed = r.u32();
-  const generated = generateCase(() => r.float(), { maxCores: 4 });
+  const generated = generateCase(() => r.float(), { maxCores: DEFAULT_MAX_CORES });
   const { kase, soloBudget } = parseCase(caseToJson(generated));
   return { kase, soloBudget, strategy, model, seed };
 }

@@ -55,6 +55,8 @@ export interface CampaignStats {
   readonly elapsedMs: number;
   readonly execs: number;
   readonly execsPerSec: number;
+  /** Scheduler events emulated by the fuzzing workers' runs (the work of an exec varies with its case). */
+  readonly events: number;
   readonly corpus: number;
   readonly coverageBits: number;
   readonly signatures: number;
@@ -75,6 +77,7 @@ export interface CampaignStats {
 interface HistoryPoint {
   readonly t: number;
   readonly execs: number;
+  readonly events: number;
   readonly execsPerSec: number;
   readonly coverageBits: number;
   readonly corpus: number;
@@ -139,9 +142,10 @@ export class Campaign {
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];
   /** Where the earlier sessions' history ended: this session's points go on from there. */
-  private readonly historyBase: { t: number; execs: number };
+  private readonly historyBase: { t: number; execs: number; events: number };
   private readonly start = Date.now();
   private execs = 0;
+  private events = 0;
   private fuzzMs = 0;
   private minimizeMs = 0;
   private readonly cpuStart = process.cpuUsage();
@@ -168,7 +172,8 @@ export class Campaign {
     for (const s of this.store.signatures()) this.signatures.add(s);
     this.history = earlierHistory(join(opts.out, "stats.json"));
     const last = this.history.at(-1);
-    this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0 };
+    // Histories written before events were counted have none: this run's count starts from 0.
+    this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0, events: last?.events ?? 0 };
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
@@ -185,7 +190,7 @@ export class Campaign {
       this.lastRate = { t: now, execs: this.execs, rate: ((this.execs - this.lastRate.execs) * 1000) / (now - this.lastRate.t) };
     }
     return {
-      elapsedMs: now - this.start, execs: this.execs, execsPerSec: this.lastRate.rate || (this.execs * 1000) / Math.max(1, now - this.start),
+      elapsedMs: now - this.start, execs: this.execs, execsPerSec: this.lastRate.rate || (this.execs * 1000) / Math.max(1, now - this.start), events: this.events,
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
       divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
@@ -201,7 +206,7 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: this.historyBase.t + s.elapsedMs, execs: this.historyBase.execs + s.execs, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
+    this.history.push({ t: this.historyBase.t + s.elapsedMs, execs: this.historyBase.execs + s.execs, events: this.historyBase.events + s.events, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
     this.history = thinHistory(this.history);
     // One history point per line: the file is rewritten every few seconds all night long.
     const head = JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s }, null, 2);
@@ -241,6 +246,7 @@ export class Campaign {
     switch (m.type) {
       case "stats":
         this.execs += m.execs;
+        this.events += m.events;
         this.fuzzMs += m.fuzzMs;
         this.minimizeMs += m.minimizeMs;
         if (m.heapUsed !== undefined) this.workerHeap.set(from, m.heapUsed);

@@ -6,7 +6,7 @@ import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
-import { generateCase, type Rng } from "./generate.js";
+import { DEFAULT_MAX_CORES, generateCase, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
 import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
@@ -97,8 +97,9 @@ export class FuzzEngine {
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
+  /** Scheduler events emulated by those execs' runs (their mean is the PCT length). */
+  events = 0;
   private readonly rng: Rng;
-  private readonly pctLength = { sum: 0, n: 0 };
   private current: FuzzCase | undefined;
   private energy = 0;
 
@@ -146,7 +147,7 @@ export class FuzzEngine {
     for (;;) {
       const parent = this.opts.feedback && this.parents.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
       // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them).
-      if (!parent) return prepareCase(generateCase(this.rng, { maxCores: this.opts.maxCores ?? 5 }));
+      if (!parent) return prepareCase(generateCase(this.rng, { maxCores: this.opts.maxCores ?? DEFAULT_MAX_CORES }));
       const kase = mutateCase(this.rng, parent.kase);
       // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
       const prepared = kase && prepareMutant(parent, kase);
@@ -156,7 +157,7 @@ export class FuzzEngine {
 
   private scheduler(): SchedulerKind {
     if (this.opts.scheduler === "random") return { kind: "random" };
-    const length = this.pctLength.n > 0 ? Math.max(8, Math.round(this.pctLength.sum / this.pctLength.n)) : 200;
+    const length = this.execs > 0 ? Math.max(8, Math.round(this.events / this.execs)) : 200;
     return { kind: "pct", depth: 1 + Math.floor(this.rng() * 3), length, inPatchWindow: this.rng() < 0.7 };
   }
 
@@ -176,8 +177,7 @@ export class FuzzEngine {
     const scheduler = this.scheduler();
     const outcome = runOnce(prepared, { strategy, model, seed, scheduler });
     this.execs++;
-    this.pctLength.sum += outcome.run.events;
-    this.pctLength.n++;
+    this.events += outcome.run.events;
     const v = outcome.verdict;
     if (v.kind === "harness-error") return { outcome, findings: [], harnessError: v.harnessError };
     const bits = coverageOf(outcome.run, v, kase.program.slots);

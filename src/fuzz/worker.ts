@@ -29,7 +29,7 @@ export interface WorkerConfig {
 }
 
 export type ToMain =
-  | { readonly type: "stats"; readonly execs: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
+  | { readonly type: "stats"; readonly execs: number; readonly events: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   /** `queued`: this worker will minimize it (a raw finding past a full queue stays as it is). */
   | { readonly type: "finding"; readonly finding: Finding; readonly report: string; readonly queued?: boolean }
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
-  let harnessErrors = 0, reported = 0;
+  let harnessErrors = 0, reported = 0, reportedEvents = 0;
   let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
   const budget = new MinimizeBudget();
   while (Atomics.load(stop, 0) === 0) {
@@ -171,10 +171,11 @@ async function main(): Promise<void> {
       minimizeMs += ms;
       budget.minimized(ms);
     }
-    send({ type: "stats", execs: engine.execs - reported, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
+    send({ type: "stats", execs: engine.execs - reported, events: engine.events - reportedEvents, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
     reportedFuzzMs = fuzzMs;
     reportedMinimizeMs = minimizeMs;
     reported = engine.execs;
+    reportedEvents = engine.events;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));
   }
