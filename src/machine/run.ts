@@ -44,7 +44,8 @@ interface Fetch {
   /** When each byte was fetched, and after how many patcher steps: empty unless a passage needs them (see Detail). */
   readonly times: number[];
   readonly psteps: number[];
-  readonly cached: boolean;
+  /** Returned by the decoded cache (set when the fetch is put there). */
+  cached: boolean;
   /** Bytes, times and steps were left out (nothing needs them for this instruction); see Detail. */
   readonly lazy?: boolean;
 }
@@ -55,8 +56,51 @@ const NONE: number[] = [];
 const SCRATCH: number[] = new Array<number>(MAX_INSTR_LEN).fill(0);
 const INCOMPLETE = { incomplete: true, need: 1 } as const;
 
+/**
+ * A core's decoded-instruction cache, by code offset. An array with the list of offsets filled,
+ * not a Map: it is asked on every step of such a core, and serializations clear it, which a Map
+ * does by allocating a new table.
+ */
+class DecodedCache {
+  private readonly at: (Fetch | undefined)[];
+  private readonly filled: number[] = [];
+
+  constructor(private readonly base: number, length: number) {
+    this.at = new Array<Fetch | undefined>(length).fill(undefined);
+  }
+
+  get size(): number {
+    return this.filled.length;
+  }
+
+  get(pc: number): Fetch | undefined {
+    const o = pc - this.base;
+    return o >= 0 && o < this.at.length ? this.at[o] : undefined;
+  }
+
+  /** pc lies in the code region (only fetches from it are cached). */
+  set(pc: number, f: Fetch): void {
+    const o = pc - this.base;
+    if (this.at[o] === undefined) this.filled.push(o);
+    this.at[o] = f;
+  }
+
+  clear(): void {
+    while (this.filled.length > 0) this.at[this.filled.pop()!] = undefined;
+  }
+
+  /** Whether a cached instruction overlaps [lo, hi). */
+  overlaps(lo: number, hi: number): boolean {
+    for (const o of this.filled) {
+      const a = this.base + o;
+      if (a < hi && lo < a + this.at[o]!.ins.len) return true;
+    }
+    return false;
+  }
+}
+
 /** The decoded-instruction cache of cores whose model has none: shared, so never written. */
-const NO_DECODED = new Map<number, Fetch>();
+const NO_DECODED = new DecodedCache(0, 0);
 
 interface HandlerRt {
   readonly kind: "int3" | "ipi";
@@ -89,7 +133,7 @@ interface CoreRt {
   /** Non-coherent models: the line version each block was read from. */
   readonly blockV: Uint8Array[] | undefined;
   /** Decoded-instruction cache (models with one): the fetch as first made, returned as is on hits. */
-  readonly decoded: Map<number, Fetch>;
+  readonly decoded: DecodedCache;
   /**
    * The complete decode of the buffered bytes at `memoPc`: each scheduler step asks whether every
    * core's next instruction is ready, and the buffer's bytes at a pc only change when it is cleared
@@ -231,7 +275,7 @@ class Machine {
         id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
         blockT: new Array<number>(blocks).fill(0), blockP: new Array<number>(blocks).fill(0),
         blockV: this.mem.versions ? new Array<Uint8Array>(blocks) : undefined,
-        decoded: model.decodedCache ? new Map() : NO_DECODED, memoPc: -1, memoIns: undefined, own: 0, ownStale: true, snoops: [],
+        decoded: model.decodedCache ? new DecodedCache(program.base, program.code.length) : NO_DECODED, memoPc: -1, memoIns: undefined, own: 0, ownStale: true, snoops: [],
         icache: new Array<number>(lines).fill(-1), invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
@@ -454,7 +498,7 @@ class Machine {
 
   private deliverSnoop(core: CoreRt, lo: number, hi: number): void {
     let hit = core.lo < hi && lo < core.hi;
-    if (!hit) for (const [a, e] of core.decoded) if (a < hi && lo < a + e.ins.len) { hit = true; break; }
+    if (!hit) hit = core.decoded.overlaps(lo, hi);
     if (hit) this.clearBuffer(core, true);
   }
 
@@ -487,7 +531,7 @@ class Machine {
     const b = this.model.fetchBlock;
     if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
     core.memoIns = undefined;
-    if (decodedToo && core.decoded.size > 0) core.decoded.clear(); // clearing an empty Map still reallocates it
+    if (decodedToo) core.decoded.clear();
   }
 
   private serializeCore(core: CoreRt): void {
@@ -569,7 +613,7 @@ class Machine {
   private instrReady(core: CoreRt): boolean {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
-    if (core.decoded.size > 0 && core.decoded.has(pc)) return true;
+    if (core.decoded.size > 0 && core.decoded.get(pc) !== undefined) return true;
     if (pc < core.lo || pc >= core.hi) return false;
     return core.hi >= end || this.bufferedInstr(core) !== undefined;
   }
@@ -780,7 +824,7 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    const direct = this.model.fetchBlock === 0 && (core.decoded.size === 0 || !core.decoded.has(pc)) && pc >= this.mem.base && pc < this.mem.end;
+    const direct = this.model.fetchBlock === 0 && (core.decoded.size === 0 || core.decoded.get(pc) === undefined) && pc >= this.mem.base && pc < this.mem.end;
     let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
     this.work++;
     if (typeof f === "number") {
@@ -812,7 +856,9 @@ class Machine {
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
     if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
-      core.decoded.set(pc, { ins: f.ins, bytes: f.bytes, times: f.times, psteps: f.psteps, cached: true });
+      // f is this fetch's own object (with a decoded cache the lazy one was replaced above): kept as is.
+      f.cached = true;
+      core.decoded.set(pc, f);
     }
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
