@@ -13,7 +13,7 @@
 //      called directly (same ESM build, no instrumentation), both in this process;
 //   5. the steady state: execs/s over the last third of one longer campaign (--steady seconds,
 //      0 skips it), past the first burst of new signatures that each get confirmed, reported and
-//      minimized, against jsfuzz over the last third of as long a run.
+//      minimized, against jsfuzz (cold and seeded) over the last third of as long a run.
 // Every campaign figure is a whole `xmcfuzz fuzz` process as users run it, minimization included
 // unless the line says --no-minimize. The load average is printed: on a shared machine other
 // processes take cores, and wall-time rates fall with them.
@@ -165,7 +165,7 @@ if (!process.argv.includes("--skip-jsfuzz")) {
     console.log(`   --no-minimize:   ${describe(raw)}: ${x(perExec(raw, cold))} cold, ${x(perExec(raw, seeded))} seeded`);
   }
   const range = (xs: number[]) => (xs.length ? `median ${median(xs).toFixed(1)}x (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}x)` : "?");
-  console.log(`1. over ${rounds} rounds, execs/s of xmcfuzz as users run it against jsfuzz cold ${range(ratios.cold)}, seeded ${range(ratios.seeded)}; ` +
+  if (rounds > 0) console.log(`1. over ${rounds} rounds, execs/s of xmcfuzz as users run it against jsfuzz cold ${range(ratios.cold)}, seeded ${range(ratios.seeded)}; ` +
     `--no-minimize against cold ${range(ratios.rawCold)}, seeded ${range(ratios.rawSeeded)}`);
   // What jsfuzz spends per exec outside the harness, from a cold start.
   const ceiling = jsfuzzRun({ target: "jsfuzz-empty-target.cjs" }).rate, target = jsfuzzRun({ target: "jsfuzz-target.cjs" }).rate;
@@ -269,10 +269,11 @@ if (steadySeconds > 0) {
   const steady = campaignRate(1, [], steadySeconds, 2 / 3);
   console.log(`5. steady state, last third of a ${steadySeconds} s campaign, 1 worker: ${describe(steady)}`);
   if (!process.argv.includes("--skip-jsfuzz")) {
-    const theirs = jsfuzzRun({ secs: steadySeconds, window: "last-third" });
-    const ratio = theirs.rate ? steady.rate / theirs.rate : NaN;
-    console.log(`   jsfuzz (cold start), last third of ${steadySeconds} s: ${theirs.rate?.toFixed(0) ?? "?"} execs/s of ${theirs.eventsPerExec.toFixed(0)} events: ` +
-      `${ratio.toFixed(1)}x`);
+    for (const seeds of [undefined, jsfuzzSeeds()]) {
+      const theirs = jsfuzzRun({ secs: steadySeconds, window: "last-third", seeds });
+      console.log(`   jsfuzz ${seeds ? "seeded" : "cold"}, last third of ${steadySeconds} s: ${theirs.rate?.toFixed(0) ?? "?"} execs/s of ${theirs.eventsPerExec.toFixed(0)} events: ` +
+        `${theirs.rate ? (steady.rate / theirs.rate).toFixed(1) : "?"}x`);
+    }
   }
 }
 
