@@ -51,7 +51,7 @@ describe("fuzz campaigns", () => {
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
-    type Stats = { signatures: number; history: { t: number; execs: number }[] };
+    type Stats = { signatures: number; events: number; execs: number; history: { t: number; execs: number; events: number }[] };
     const first = fuzz(args);
     expect(first.status, first.stderr).toBe(0);
     const before = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
@@ -66,6 +66,9 @@ describe("fuzz campaigns", () => {
     expect(fresh2.length).toBeGreaterThan(0);
     expect(fresh2[0]!.t).toBeGreaterThanOrEqual(before.history.at(-1)!.t);
     expect(after.history.at(-1)!.execs).toBeGreaterThanOrEqual(before.history.at(-1)!.execs + 300);
+    // Every run emulates at least one scheduler event; the history's event axis goes on too.
+    expect(before.events).toBeGreaterThanOrEqual(before.execs);
+    expect(after.history.at(-1)!.events).toBeGreaterThanOrEqual(before.history.at(-1)!.events + after.execs);
   }, 60_000);
 
   it("a worker that dies mid-run loses no finding, and the campaign goes on", () => {
