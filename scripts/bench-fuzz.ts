@@ -126,15 +126,18 @@ function jsfuzzRun(opts: { secs?: number; window?: "steady" | "last-third"; targ
 }
 
 /**
- * A seed corpus for jsfuzz: random buffers of 64-511 bytes. From an empty corpus jsfuzz's buffers
- * stay a few dozen bytes long, and the byte reader reads zeros past their end, so its cases are
- * the smallest the generator makes; these decode to cases as large as the engine generates.
+ * A seed corpus for jsfuzz (made on first use): random buffers of 64-511 bytes. From an empty
+ * corpus jsfuzz's buffers stay a few dozen bytes long, and the byte reader reads zeros past their
+ * end, so its cases are the smallest the generator makes; these decode to cases as large as the
+ * engine generates.
  */
+let seedDir: string | undefined;
 function jsfuzzSeeds(): string {
-  const dir = mkdtempSync(join(scratch, "jsfuzz-seeds-"));
+  if (seedDir) return seedDir;
+  seedDir = mkdtempSync(join(scratch, "jsfuzz-seeds-"));
   const rng = seedrandom.alea("bench-bytes");
-  for (let i = 0; i < 200; i++) writeFileSync(join(dir, `seed-${i}`), randomBuffer(rng));
-  return dir;
+  for (let i = 0; i < 200; i++) writeFileSync(join(seedDir, `seed-${i}`), randomBuffer(rng));
+  return seedDir;
 }
 
 const randomBuffer = (rng: () => number) => Uint8Array.from({ length: 64 + Math.floor(rng() * 448) }, () => Math.floor(rng() * 256));
@@ -148,13 +151,13 @@ if (!process.argv.includes("--skip-jsfuzz")) {
   const seeds = jsfuzzSeeds();
   const ratios = { cold: [] as number[], seeded: [] as number[], rawCold: [] as number[], rawSeeded: [] as number[] };
   const x = (q: number | undefined) => (q === undefined || !Number.isFinite(q) ? "?" : `${q.toFixed(1)}x`);
+  const perExec = (r: Rate, j: JsfuzzRun) => (j.rate && Number.isFinite(r.rate) ? r.rate / j.rate : undefined);
+  const add = (list: number[], q: number | undefined) => q !== undefined && Number.isFinite(q) && list.push(q);
   for (let round = 1; round <= rounds; round++) {
     const ours = campaignRate(1);
     const cold = jsfuzzRun();
     const raw = campaignRate(1, ["--no-minimize"]);
     const seeded = jsfuzzRun({ seeds });
-    const perExec = (r: Rate, j: JsfuzzRun) => (j.rate && Number.isFinite(r.rate) ? r.rate / j.rate : undefined);
-    const add = (list: number[], q: number | undefined) => q !== undefined && Number.isFinite(q) && list.push(q);
     add(ratios.cold, perExec(ours, cold));
     add(ratios.rawCold, perExec(raw, cold));
     add(ratios.seeded, perExec(ours, seeded));

@@ -37,6 +37,8 @@ export const STACK_SIZE = 0x100;
 export const MAX_CODE_SIZE = 0x10000;
 export const MIN_CORES = 2;
 export const MAX_CORES = 8;
+/** The largest core count the fuzzer generates unless asked otherwise (the patcher's core included). */
+export const DEFAULT_MAX_CORES = 5;
 /** SPEC 6.4: a solo run longer than this is a non-terminating case (loader rejects it). */
 export const SOLO_LIMIT = 1_000_000;
 

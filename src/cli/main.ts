@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
-import { DEFAULT_MAX_CORES } from "../fuzz/generate.js";
+import { DEFAULT_MAX_CORES } from "../types.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
 import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";

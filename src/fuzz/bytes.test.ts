@@ -5,7 +5,7 @@ import { caseToJson } from "../case/save.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { ByteReader, caseFromBytes } from "./bytes.js";
-import { DEFAULT_MAX_CORES } from "./generate.js";
+import { DEFAULT_MAX_CORES } from "../types.js";
 
 const u8 = (...xs: number[]) => new Uint8Array(xs);
 

@@ -1,9 +1,10 @@
 import type { Case, Model, Strategy } from "../types.js";
+import { DEFAULT_MAX_CORES } from "../types.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { DEFAULT_MAX_CORES, generateCase } from "./generate.js";
+import { generateCase } from "./generate.js";
 
 // Byte buffers -> cases (SPEC 9, last bullet): lets byte-oriented fuzzers such as jsfuzz drive
 // the same harness. The bytes are consumed like libFuzzer's FuzzedDataProvider: front to back,

@@ -1,12 +1,13 @@
 import seedrandom from "seedrandom";
 import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
+import { DEFAULT_MAX_CORES } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
-import { DEFAULT_MAX_CORES, generateCase, type Rng } from "./generate.js";
+import { generateCase, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
 import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";

@@ -10,9 +10,6 @@ import { DATA_BASE } from "../types.js";
 
 export type Rng = () => number;
 
-/** The largest core count generated unless asked otherwise (the patcher's core included). */
-export const DEFAULT_MAX_CORES = 5;
-
 export interface GenerateOptions {
   readonly minCores?: number;
   readonly maxCores?: number;

@@ -109,8 +109,10 @@ async function main(): Promise<void> {
   // Test hook: the first incarnation of worker 0 dies after this many ms (a crash mid-campaign).
   const dieAfter = Number(process.env["XMCFUZZ_TEST_WORKER_DIES_MS"] ?? NaN);
   const dieAt = config.index === 0 && config.seed.endsWith(":0") ? performance.now() + dieAfter : Infinity;
-  let harnessErrors = 0, reported = 0, reportedEvents = 0;
-  let fuzzMs = 0, minimizeMs = 0, reportedFuzzMs = 0, reportedMinimizeMs = 0;
+  let harnessErrors = 0, fuzzMs = 0, minimizeMs = 0;
+  // Stats go out as increments since the last message: the totals then are kept here.
+  const totals = () => ({ execs: engine.execs, events: engine.events, fuzzMs, minimizeMs });
+  let reported = totals();
   const budget = new MinimizeBudget();
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
@@ -171,11 +173,12 @@ async function main(): Promise<void> {
       minimizeMs += ms;
       budget.minimized(ms);
     }
-    send({ type: "stats", execs: engine.execs - reported, events: engine.events - reportedEvents, harnessErrors, fuzzMs: fuzzMs - reportedFuzzMs, minimizeMs: minimizeMs - reportedMinimizeMs, heapUsed: getHeapStatistics().used_heap_size });
-    reportedFuzzMs = fuzzMs;
-    reportedMinimizeMs = minimizeMs;
-    reported = engine.execs;
-    reportedEvents = engine.events;
+    const now = totals();
+    send({
+      type: "stats", execs: now.execs - reported.execs, events: now.events - reported.events, harnessErrors,
+      fuzzMs: now.fuzzMs - reported.fuzzMs, minimizeMs: now.minimizeMs - reported.minimizeMs, heapUsed: getHeapStatistics().used_heap_size,
+    });
+    reported = now;
     harnessErrors = 0;
     await new Promise((resolve) => setImmediate(resolve));
   }
