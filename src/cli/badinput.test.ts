@@ -120,6 +120,7 @@ describe("malformed inputs: one line, never a crash, never a hang", () => {
       const argv = malformedArgv(rng, files);
       // A defect that slipped through must not start a long job.
       if (argv[0] === "fuzz") argv.push("--out", join(dir, "fuzz-out"), "--max-execs", "5", "--duration", "2s");
+      if (argv[0] === "matrix") argv.push("--crashes", join(dir, "matrix-crashes"), "--max-execs", "5", "--no-verify");
       let err = "";
       process.stdout.write = () => true;
       process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;

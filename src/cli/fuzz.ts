@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { InputError } from "../errors.js";
-import { MAX_CORES } from "../types.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
@@ -50,7 +49,6 @@ export function parseDuration(text: string): number {
 
 /** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
 export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
-  if (opts.maxCores > MAX_CORES) throw new InputError(`--max-cores: at most ${MAX_CORES} cores, got ${opts.maxCores}`);
   const strategyArgs = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
-import { DEFAULT_MAX_CORES } from "../types.js";
+import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
 import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
@@ -28,10 +28,11 @@ import { matrixCommand } from "./matrix.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function intArg(name: string, min: number) {
+function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = v.trim() === "" ? NaN : Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name}: expected an integer >= ${min}, got "${v}"`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InputError(`${name}: expected an integer ${range}, got "${v}"`);
     return n;
   };
 }
@@ -97,7 +98,7 @@ export function buildProgram(): Command {
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), DEFAULT_MAX_CORES)
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
@@ -191,30 +192,24 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(corpusAddCommand);
 
-  const durationOf = (name: string) => (v: string): number => {
-    try {
-      return parseDuration(v);
-    } catch {
-      throw new InputError(`${name}: expected a duration like 30s, 10m or 1h30m, got "${v}"`);
-    }
-  };
+
   cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
     .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
-    .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationOf("--budget"))
+    .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationArg("--budget"))
     .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
     .option("--workers <n>", "worker threads shared by all cells", intArg("--workers", 1), 1)
     .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
     .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", 2), DEFAULT_MAX_CORES)
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)
     .option("--no-minimize", "keep findings unminimized")
-    .option("--minimize-time <time>", "wall time per minimization", durationOf("--minimize-time"), parseDuration("2s"))
+    .option("--minimize-time <time>", "wall time per minimization", durationArg("--minimize-time"), parseDuration("2s"))
     .option("--no-verify", "skip the exhaustive check of cells without a divergence")
     .option("--verify-bound <n>", "largest delay bound of the exhaustive check", intArg("--verify-bound", 0), 1)
     .option("--verify-max-schedules <n>", "schedules per (cell, corpus case, bound) before a bound counts as not exhausted", intArg("--verify-max-schedules", 1), 2000)
     .option("--verify-corpus <dir>", "corpus cases of the exhaustive check", "corpus")
     .option("--crashes <dir>", "where findings (reproducers and reports) go", "crashes")
-    .option("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", durationOf("--stall-timeout"), parseDuration("60s"))
+    .option("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--md", "Markdown output", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")

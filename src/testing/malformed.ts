@@ -125,7 +125,7 @@ export function malformedModel(rng: Rng): Json {
 
 /** Command lines with at least one defect that must be caught before any work starts. */
 export function malformedArgv(rng: Rng, files: { badCase: string; goodCase: string; badModel: string; missing: string; dirAsFile: string }): string[] {
-  const cmd = pick(rng, ["run", "repro", "verify", "minimize", "fuzz", "strategies", "models", "frob", "", "--frob", "-s"]);
+  const cmd = pick(rng, ["run", "repro", "verify", "minimize", "fuzz", "matrix", "strategies", "models", "frob", "", "--frob", "-s"]);
   const args: string[] = cmd === "" ? [] : [cmd];
   const caseArg = pick(rng, [files.badCase, files.missing, files.dirAsFile]);
   if (["run", "repro", "verify", "minimize"].includes(cmd) && rng() < 0.9) args.push(rng() < 0.7 ? caseArg : files.goodCase);
