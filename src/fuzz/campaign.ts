@@ -8,6 +8,8 @@ import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
+import { FindingTally } from "./tally.js";
+import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
 import type { Hub } from "../types.js";
 import { HubNode, hubFindingOf } from "../hub/node.js";
@@ -137,6 +139,8 @@ export class Campaign {
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
+  /** This run's new signatures and harness errors per cell, printed and logged at the end. */
+  private readonly tally = new FindingTally();
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: Finding }>();
   private readonly claimed = new Set<string>();
@@ -279,6 +283,7 @@ export class Campaign {
    */
   private onHarnessError(strategy: string, model: string, message: string): void {
     this.harnessErrors++;
+    this.tally.harnessError(strategy, model);
     const key = `${strategy}\u0000${model}\u0000${message}`;
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
@@ -310,6 +315,7 @@ export class Campaign {
     this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.signatures.add(f.signature);
+      this.tally.add(f);
       if (f.kind === "divergence") this.divergences++;
       else this.ruleFindings++;
       this.lastFind = Date.now();
@@ -350,6 +356,7 @@ export class Campaign {
       if (!w || now - b.since < stallMs) continue;
       const strategy = this.opts.strategies[Atomics.load(beat, 0)]?.name ?? "?", model = this.opts.models[Atomics.load(beat, 1)]?.name ?? "?";
       this.harnessErrors++;
+      this.tally.harnessError(strategy, model);
       this.log.error({ strategy, model, worker: index, error: `no progress for ${stallMs} ms: a step that never yields` }, "harness error");
       this.human(`harness error: ${strategy} under ${model} made no progress for ${stallMs} ms; worker ${index} replaced`);
       b.since = now;
@@ -413,8 +420,13 @@ export class Campaign {
       this.log.error({ strategy, model, error, count }, "harness error summary");
     }
     const final = this.stats();
+    const cells = this.tally.byCell(this.opts.strategies.map((s) => s.name), this.opts.models.map((m) => m.name));
+    this.log.info({ cells }, "new signatures by cell");
     this.log.info(final, "campaign end");
-    if (!this.opts.quiet) process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
+    if (!this.opts.quiet) {
+      process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
+      for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
+    }
     return final;
   }
 

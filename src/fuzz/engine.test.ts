@@ -35,6 +35,9 @@ describe("engine: confirming findings", () => {
         seen.add(f.signature);
         const v = r.outcome.verdict;
         expect(f.kind === "divergence" ? v.signature : ruleSignatures(v).find((s) => s === f.signature)).toBe(f.signature);
+        // Its class: the cause named in a divergence's signature, the rule named in a rule finding's.
+        if (f.kind === "divergence") expect(f.signature.split(" ")[2]).toBe(f.cause);
+        else expect(f.signature.split(" ")[3]).toBe(f.rule);
       }
     }
     expect(stepsWithFindings).toBeGreaterThan(10);

@@ -1,5 +1,5 @@
 import seedrandom from "seedrandom";
-import type { Case, Decision, Model, RecordedRun, Strategy, Verdict } from "../types.js";
+import type { Case, Cause, Decision, Model, RecordedRun, RuleName, Strategy, Verdict } from "../types.js";
 import { DEFAULT_MAX_CORES } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
@@ -44,6 +44,10 @@ export interface CorpusEntry {
 export interface Finding {
   readonly kind: "divergence" | "rule";
   readonly signature: string;
+  /** A divergence's cause (SPEC 7.1). */
+  readonly cause?: Cause;
+  /** The rule a rule finding breaks (SPEC 7.3). */
+  readonly rule?: RuleName;
   /** The reproducer: the case with exactly one recorded run (strategy, model, decisions, verdict). */
   readonly kase: Case;
   readonly minimized: boolean;
@@ -58,10 +62,17 @@ export interface StepResult {
   readonly harnessError?: string;
 }
 
-/** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3). */
-export function ruleSignatures(v: Verdict): string[] {
-  return [...new Set(v.rules.map((r) => `rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`))];
+/** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */
+export function ruleFindingsOf(v: Verdict): Map<string, RuleName> {
+  return new Map(v.rules.map((r) => [`rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`, r.rule]));
 }
+
+export function ruleSignatures(v: Verdict): string[] {
+  return [...ruleFindingsOf(v).keys()];
+}
+
+/** A signature a run produced that this engine had not reported yet. */
+type Fresh = Pick<Finding, "kind" | "signature" | "cause" | "rule">;
 
 /** The case with one recorded run; without a verdict the run has no expectation yet. */
 function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, decisions: readonly Decision[], verdict?: Verdict): Case {
@@ -190,9 +201,9 @@ export class FuzzEngine {
       this.keepParsed(parent, kase, prepared.soloCounts);
       corpusEntry = { kase: entry, bits };
     }
-    const fresh: [Finding["kind"], string][] = [];
-    if (v.signature && !this.known.has(v.signature)) fresh.push(["divergence", v.signature]);
-    for (const s of ruleSignatures(v)) if (!this.known.has(s)) fresh.push(["rule", s]);
+    const fresh: Fresh[] = [];
+    if (v.signature && !this.known.has(v.signature)) fresh.push({ kind: "divergence", signature: v.signature, cause: v.divergences[0]!.cause });
+    for (const [signature, rule] of ruleFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "rule", signature, rule });
     const findings = fresh.length > 0 ? this.confirm(fresh, prepared, strategy, model, seed, outcome) : [];
     return { outcome, corpusEntry, findings };
   }
@@ -206,15 +217,15 @@ export class FuzzEngine {
    * Strict replay confirms findings before anyone sees them (SPEC 9): one replay of the run
    * confirms every new signature it produced (a divergence and its rule findings).
    */
-  private confirm(fresh: [Finding["kind"], string][], prepared: PreparedCase, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding[] {
+  private confirm(fresh: readonly Fresh[], prepared: PreparedCase, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding[] {
     const kase = recorded(prepared.kase, strategy, model, seed, outcome.decisions, outcome.verdict);
     const replay = this.replay(kase, prepared, strategy, model).verdict;
     const replayed = new Set(ruleSignatures(replay));
     if (replay.signature) replayed.add(replay.signature);
-    return fresh.map(([kind, signature]) => {
-      if (!replayed.has(signature)) throw new Error(`finding did not replay: ${signature}`);
-      this.known.add(signature);
-      return { kind, signature, kase, minimized: false };
+    return fresh.map((f) => {
+      if (!replayed.has(f.signature)) throw new Error(`finding did not replay: ${f.signature}`);
+      this.known.add(f.signature);
+      return { ...f, kase, minimized: false };
     });
   }
 

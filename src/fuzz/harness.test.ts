@@ -38,6 +38,15 @@ describe("misbehaving strategies in a campaign", () => {
     expect(summary.reduce((a, l) => a + l.count!, 0)).toBe(stats.harnessErrors);
     expect(readdirSync(join(dir, "crashes")).filter((d) => d.startsWith("thrower"))).toEqual([]);
     expect(readdirSync(join(dir, "crashes")).some((d) => d.startsWith("direct_write"))).toBe(true);
+    // The closing summary: every cell asked for, the thrower's with nothing but harness errors,
+    // direct_write's divergences by cause.
+    const cells = r.stderr.slice(r.stderr.indexOf("new signatures by cell")).trim().split("\n").slice(1);
+    expect(cells).toHaveLength(10);
+    const thrower = cells.map((l) => /^ {2}thrower +\S+ +none {2}\[([\d,]+) harness errors?: /.exec(l)?.[1]).filter((n) => n !== undefined);
+    expect(thrower).toHaveLength(5);
+    expect(thrower.reduce((a, n) => a + Number(n.replace(/,/g, "")), 0)).toBe(stats.harnessErrors);
+    const counted = cells.map((l) => /^ {2}direct_write +\S+ +([\d,]+) divergences? \(/.exec(l)?.[1]).filter((n) => n !== undefined);
+    expect(counted.reduce((a, n) => a + Number(n.replace(/,/g, "")), 0)).toBe(stats.divergences);
   }, 60_000);
 });
 
