@@ -192,7 +192,6 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(corpusAddCommand);
 
-
   cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
     .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
     .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationArg("--budget"))

@@ -1,7 +1,7 @@
 import { MAX_CORES } from "../types.js";
 import type {
   ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, ObsEvent, PatcherCtx,
-  Passage, PatcherPhase, PhaseKind, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
+  Passage, PatcherPhase, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
 import { decode, MAX_INSTR_LEN } from "../isa/decode.js";
@@ -12,6 +12,8 @@ import { CodeMemory, LINE } from "./memory.js";
 import { type CasePlan, isVersionInstrAt, originOf, slotPlanOf } from "./plan.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
+import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
+import { DecodedCache, type Fetch, NO_DECODED } from "./decoded-cache.js";
 
 // The multi-core machine of SPEC 3-4 driven by a scheduler (SPEC 8). Core 0 runs the strategy;
 // cores 1..N-1 execute the program through the model's fetch unit. Every scheduler event is one
@@ -27,80 +29,11 @@ export interface RunOptions {
   readonly stepWallMs?: number;
 }
 
-// Every kind of Step, checked by the compiler both ways (a new kind must be listed here).
-const STEP_KIND_TABLE: Record<Step["k"], true> = {
-  add: true, await: true, awaitParked: true, barrier: true, cas: true, clean: true, dstore: true, inval: true, ipi: true,
-  load: true, nop: true, release: true, serialize: true, stop: true, store: true, waitAcks: true, waitOutside: true,
-};
-const STEP_KINDS: ReadonlySet<string> = new Set(Object.keys(STEP_KIND_TABLE));
-
-/** A strategy that throws or misbehaves: reported as a harness error, never a divergence. */
-export class HarnessError extends Error {}
-
-interface Fetch {
-  readonly ins: Instr;
-  /** Unmodified code: the initial image's shared array (see InitialImage.bytesAt). */
-  readonly bytes: readonly number[];
-  /** When each byte was fetched, and after how many patcher steps: empty unless a passage needs them (see Detail). */
-  readonly times: number[];
-  readonly psteps: number[];
-  /** Returned by the decoded cache (set when the fetch is put there). */
-  cached: boolean;
-  /** Bytes, times and steps were left out (nothing needs them for this instruction); see Detail. */
-  readonly lazy?: boolean;
-}
-
 const NONE: number[] = [];
 
 /** Bytes of an instruction being decoded from a buffer whose bytes were modified (reused). */
 const SCRATCH: number[] = new Array<number>(MAX_INSTR_LEN).fill(0);
 const INCOMPLETE = { incomplete: true, need: 1 } as const;
-
-/**
- * A core's decoded-instruction cache, by code offset. An array with the list of offsets filled,
- * not a Map: it is asked on every step of such a core, and serializations clear it, which a Map
- * does by allocating a new table.
- */
-class DecodedCache {
-  private readonly at: (Fetch | undefined)[];
-  private readonly filled: number[] = [];
-
-  constructor(private readonly base: number, length: number) {
-    this.at = new Array<Fetch | undefined>(length).fill(undefined);
-  }
-
-  get size(): number {
-    return this.filled.length;
-  }
-
-  get(pc: number): Fetch | undefined {
-    const o = pc - this.base;
-    return o >= 0 && o < this.at.length ? this.at[o] : undefined;
-  }
-
-  /** pc lies in the code region (only fetches from it are cached). */
-  set(pc: number, f: Fetch): void {
-    const o = pc - this.base;
-    if (this.at[o] === undefined) this.filled.push(o);
-    this.at[o] = f;
-  }
-
-  clear(): void {
-    while (this.filled.length > 0) this.at[this.filled.pop()!] = undefined;
-  }
-
-  /** Whether a cached instruction overlaps [lo, hi). */
-  overlaps(lo: number, hi: number): boolean {
-    for (const o of this.filled) {
-      const a = this.base + o;
-      if (a < hi && lo < a + this.at[o]!.ins.len) return true;
-    }
-    return false;
-  }
-}
-
-/** The decoded-instruction cache of cores whose model has none: shared, so never written. */
-const NO_DECODED = new DecodedCache(0, 0);
 
 interface HandlerRt {
   readonly kind: "int3" | "ipi";
@@ -212,23 +145,6 @@ function choiceText(kind: ChoiceKind, core: number, line: number): string {
   return text;
 }
 
-/** Steps enabled only while their condition holds (SPEC 5.1); every other step is always enabled. */
-function mayBlock(step: Step): boolean {
-  switch (step.k) {
-    case "await": case "waitAcks": case "awaitParked": case "waitOutside": case "barrier": return true;
-    default: return false;
-  }
-}
-
-function phaseOf(k: Step["k"]): PhaseKind {
-  switch (k) {
-    case "store": return "write";
-    case "clean": case "inval": case "barrier": return "maintenance";
-    case "load": case "dstore": case "add": case "cas": case "await": case "nop": return "data";
-    default: return "sync";
-  }
-}
-
 class Machine {
   readonly mem: CodeMemory;
   readonly cores: CoreRt[] = [];
@@ -259,6 +175,7 @@ class Machine {
   fair = false;
   wrongFinalCode: RunResult["wrongFinalCode"];
   private readonly env: CtxEnv;
+  private readonly driver: StrategyDriver;
   private readonly nCores: number;
   private readonly tracing: boolean;
 
@@ -266,6 +183,7 @@ class Machine {
     const { program } = plan.kase;
     this.nCores = plan.kase.cores;
     this.tracing = opts.trace === true;
+    this.driver = new StrategyDriver(strategy.name, opts.stepWallMs);
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
     const lines = Math.ceil(program.code.length / LINE);
     const blocks = Math.ceil(program.code.length / Math.max(1, model.fetchBlock));
@@ -292,53 +210,12 @@ class Machine {
 
   // ------------------------------------------------------------ strategy plumbing
 
-  private guard<T>(what: string, f: () => T): T {
-    const t0 = this.opts.stepWallMs ? performance.now() : 0;
-    let r: T;
-    try {
-      r = f();
-    } catch (e) {
-      if (e instanceof HarnessError) throw e;
-      throw new HarnessError(`strategy ${this.strategy.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (this.opts.stepWallMs && performance.now() - t0 > this.opts.stepWallMs) {
-      throw new HarnessError(`strategy ${this.strategy.name}: one step of ${what} ran past ${this.opts.stepWallMs} ms without yielding`);
-    }
-    return r;
-  }
-
-  /** `guard(what, () => gen.next(value))` without a closure per scheduler event. */
-  private guardNext<T, R>(what: string, gen: Generator<T, R, unknown>, value: unknown): IteratorResult<T, R> {
-    if (this.opts.stepWallMs) return this.guard(what, () => gen.next(value));
-    try {
-      return gen.next(value);
-    } catch (e) {
-      if (e instanceof HarnessError) throw e;
-      throw new HarnessError(`strategy ${this.strategy.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-
   private pctx: PatcherCtx | undefined;
   private readonly hctxs: HandlerCtx[] = [];
 
   /** One handler ctx per core and run (it closes over the env and the core id only). */
   private handlerCtxOf(core: number): HandlerCtx {
     return (this.hctxs[core] ??= handlerCtx(this.env, core));
-  }
-
-  /** A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`) misuses the API. */
-  private checked(value: unknown, what: string): Step {
-    const k = (value as { k?: unknown } | null)?.k;
-    if (typeof value !== "object" || value === null || typeof k !== "string" || !STEP_KINDS.has(k)) {
-      let shown: string;
-      try {
-        shown = String(value).slice(0, 40);
-      } catch {
-        shown = typeof value;
-      }
-      throw new HarnessError(`strategy ${this.strategy.name}: ${what} yielded ${shown}, not a ctx step (use yield* ctx.<call>())`);
-    }
-    return value as Step;
   }
 
   private slotPatches(j: number): SlotPatch[] {
@@ -363,11 +240,11 @@ class Machine {
     // One ctx per run: it only closes over the machine's read-only env.
     const ctx = (this.pctx ??= patcherCtx(this.env, this.model.storeAtomicity));
     const patches = this.slotPatches(this.op);
-    this.gen = this.guard("patch", () => this.strategy.patch(ctx, patches));
-    const first = this.guardNext("patch", this.gen, undefined);
+    this.gen = this.driver.guard("patch", () => this.strategy.patch(ctx, patches));
+    const first = this.driver.next("patch", this.gen, undefined);
     this.opStarted = false;
     this.syncs = 0;
-    this.setPatcherStep(first.done ? { k: "nop" } : this.checked(first.value, "patch"));
+    this.setPatcherStep(first.done ? { k: "nop" } : this.driver.checked(first.value, "patch"));
   }
 
   private setPatcherStep(step: Step): void {
@@ -391,9 +268,9 @@ class Machine {
     if (step.k === "waitAcks" || step.k === "release" || step.k === "waitOutside") this.syncs++;
     if (this.tracing && step.k !== "store") this.traceEv(0, "step", () => (step.k === "ipi" ? "IPI to every running core" : "key" in step ? `${step.k} ${step.key}` : step.k));
     this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
-    const next = this.guardNext("patch", this.gen!, result);
+    const next = this.driver.next("patch", this.gen!, result);
     if (!next.done) {
-      this.setPatcherStep(this.checked(next.value, "patch"));
+      this.setPatcherStep(this.driver.checked(next.value, "patch"));
       return;
     }
     this.opReturn[this.op] = this.t;
@@ -405,7 +282,7 @@ class Machine {
 
   private stepEnabled(actor: number, step: Step): boolean {
     switch (step.k) {
-      case "await": return this.guard("await predicate", step.pred);
+      case "await": return this.driver.guard("await predicate", step.pred);
       case "waitAcks":
         for (const c of this.awaitingAck) if (!this.cores[c]!.ended) return false;
         return true;
@@ -425,7 +302,7 @@ class Machine {
   }
 
   private patcherOnly(actor: number, step: Step): void {
-    if (actor !== 0) throw new HarnessError(`strategy ${this.strategy.name}: step "${step.k}" is only allowed on the patcher`);
+    if (actor !== 0) throw this.driver.misuse(`step "${step.k}" is only allowed on the patcher`);
   }
 
   private execStep(actor: number, step: Step): unknown {
@@ -892,13 +769,13 @@ class Machine {
       return;
     }
     const hctx = this.handlerCtxOf(core.id);
-    const gen = this.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
-    const first = this.guardNext("onInt3", gen, undefined);
+    const gen = this.driver.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
+    const first = this.driver.next("onInt3", gen, undefined);
     if (first.done) {
       this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    core.handler = { kind: "int3", gen, step: this.checked(first.value, "onInt3"), savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
+    core.handler = { kind: "int3", gen, step: this.driver.checked(first.value, "onInt3"), savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
   }
 
   private resolve(
@@ -906,7 +783,7 @@ class Machine {
     h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number; eventsBefore: number },
   ): void {
     if (!res || typeof res !== "object" || !("kind" in res)) {
-      throw new HarnessError(`strategy ${this.strategy.name}: onInt3 must end with resume(), emulate() or notMine()`);
+      throw this.driver.misuse(`onInt3 must end with resume(), emulate() or notMine()`);
     }
     const cpu = core.cpu, addr = h.addr, p = core.passage;
     core.handler = undefined;
@@ -992,10 +869,10 @@ class Machine {
     const fn = ipi.fn;
     if (fn) {
       const hctx = this.handlerCtxOf(core.id);
-      const gen = this.guard("IPI function", () => fn(hctx));
-      const first = this.guardNext("IPI function", gen, undefined);
+      const gen = this.driver.guard("IPI function", () => fn(hctx));
+      const first = this.driver.next("IPI function", gen, undefined);
       if (!first.done) {
-        core.handler = { kind: "ipi", gen, step: this.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
+        core.handler = { kind: "ipi", gen, step: this.driver.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
       }
     }
@@ -1016,9 +893,9 @@ class Machine {
     const result = this.execStep(core.id, h.step);
     this.work++;
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
-    const next = this.guardNext(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
+    const next = this.driver.next(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
     if (!next.done) {
-      h.step = this.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
+      h.step = this.driver.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
       return;
     }
     if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
