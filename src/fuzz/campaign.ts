@@ -420,7 +420,9 @@ export class Campaign {
       this.log.error({ strategy, model, error, count }, "harness error summary");
     }
     const final = this.stats();
-    const cells = this.tally.byCell(this.opts.strategies.map((s) => s.name), this.opts.models.map((m) => m.name));
+    // A node that only serves a hub's shards fuzzed no cell of its own: it lists the cells it found in.
+    const own = this.opts.workers > 0;
+    const cells = this.tally.byCell(own ? this.opts.strategies.map((s) => s.name) : [], this.opts.models.map((m) => m.name));
     this.log.info({ cells }, "new signatures by cell");
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) {

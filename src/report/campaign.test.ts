@@ -17,4 +17,8 @@ describe("findingsByCellLines", () => {
       "  x             m                   2 rule findings (unsynchronized-xmc 2)",
     ]);
   });
+
+  it("says none when no cell is listed (a node that only served shards and found nothing)", () => {
+    expect(findingsByCellLines([])).toEqual(["new signatures by cell: none"]);
+  });
 });

@@ -7,6 +7,7 @@ const listed = (counts: readonly (readonly [string, number])[]) => counts.map(([
 
 /** A heading and one line per cell: "none" where the campaign found nothing new; harness errors flagged. */
 export function findingsByCellLines(cells: readonly CellFindings[]): string[] {
+  if (cells.length === 0) return ["new signatures by cell: none"];
   const sw = Math.max(0, ...cells.map((c) => c.strategy.length)), mw = Math.max(0, ...cells.map((c) => c.model.length));
   const lines = cells.map((c) => {
     const parts: string[] = [];
