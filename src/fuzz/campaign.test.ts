@@ -34,8 +34,14 @@ describe("fuzz campaigns", () => {
     const dir = fresh();
     const r = fuzz(["-s", "direct_write", "-s", "stop_machine", "--duration", "15s", "--seed", "7", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
     expect(r.status).toBe(0);
-    const stats = JSON.parse(r.stdout) as { execs: number; signatures: number };
+    type Cell = { strategy: string; model: string; divergences: number; ruleFindings: number };
+    const stats = JSON.parse(r.stdout) as { execs: number; signatures: number; divergences: number; ruleFindings: number; cells: Cell[] };
     expect(stats.execs).toBeGreaterThan(100);
+    // The run's new signatures per cell: all ten cells, stop_machine's empty, summing to the totals.
+    expect(stats.cells).toHaveLength(10);
+    expect(stats.cells.filter((c) => c.strategy === "stop_machine").every((c) => c.divergences + c.ruleFindings === 0)).toBe(true);
+    expect(stats.cells.reduce((a, c) => a + c.divergences, 0)).toBe(stats.divergences);
+    expect(stats.cells.reduce((a, c) => a + c.ruleFindings, 0)).toBe(stats.ruleFindings);
     const dirs = findings(join(dir, "crashes")).map((f) => f.dir);
     expect(dirs.some((d) => d.startsWith("direct_write_"))).toBe(true);
     expect(dirs.filter((d) => d.includes("stop_machine"))).toEqual([]);
@@ -44,8 +50,9 @@ describe("fuzz campaigns", () => {
       expect(f.files).toHaveLength(2);
       expect(f.files[0]!.replace(/\.json$/, "")).toBe(f.files[1]!.replace(/\.txt$/, ""));
     }
-    const saved = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: unknown[] };
+    const saved = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: unknown[]; cells: Cell[] };
     expect(saved.history.length).toBeGreaterThan(1);
+    expect(saved.cells).toEqual(stats.cells);
   }, 60_000);
 
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {

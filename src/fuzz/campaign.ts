@@ -8,7 +8,7 @@ import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
-import { FindingTally } from "./tally.js";
+import { type CellFindings, FindingTally } from "./tally.js";
 import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
 import type { Hub } from "../types.js";
@@ -214,8 +214,17 @@ export class Campaign {
     this.history = thinHistory(this.history);
     // One history point per line: the file is rewritten every few seconds all night long.
     const head = JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s }, null, 2);
-    const points = this.history.map((p) => `    ${JSON.stringify(p)}`).join(",\n");
-    writeFileAtomic(join(this.opts.out, "stats.json"), `${head.slice(0, -2)},\n  "history": [\n${points}\n  ]\n}\n`);
+    const lines = (rows: readonly object[]) => rows.map((r) => `    ${JSON.stringify(r)}`).join(",\n");
+    writeFileAtomic(join(this.opts.out, "stats.json"), `${head.slice(0, -2)},\n  "cells": [\n${lines(this.cells())}\n  ],\n  "history": [\n${lines(this.history)}\n  ]\n}\n`);
+  }
+
+  /**
+   * This run's new signatures and harness errors per cell. A node that only serves a hub's shards
+   * fuzzed no cell of its own: it lists the cells it found in.
+   */
+  private cells(): CellFindings[] {
+    const own = this.opts.workers > 0 ? this.opts.strategies.map((s) => s.name) : [];
+    return this.tally.byCell(own, this.opts.models.map((m) => m.name));
   }
 
   private spawn(index: number): void {
@@ -364,8 +373,8 @@ export class Campaign {
     }
   }
 
-  /** Runs until the budget is spent or a stop is requested; resolves with the final stats. */
-  async run(): Promise<CampaignStats> {
+  /** Runs until the budget is spent or a stop is requested; resolves with the final stats and the run's new signatures per cell. */
+  async run(): Promise<CampaignStats & { readonly cells: CellFindings[] }> {
     // What a restart resumes from is logged before the start line, so that a log with a start line
     // (the process may be killed at any moment) also says what it resumed.
     const resumed = this.store.ownCorpus().length;
@@ -419,17 +428,14 @@ export class Campaign {
       const [strategy, model, error] = key.split("\u0000");
       this.log.error({ strategy, model, error, count }, "harness error summary");
     }
-    const final = this.stats();
-    // A node that only serves a hub's shards fuzzed no cell of its own: it lists the cells it found in.
-    const own = this.opts.workers > 0;
-    const cells = this.tally.byCell(own ? this.opts.strategies.map((s) => s.name) : [], this.opts.models.map((m) => m.name));
+    const final = this.stats(), cells = this.cells();
     this.log.info({ cells }, "new signatures by cell");
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) {
       process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
-    return final;
+    return { ...final, cells };
   }
 
   /** Hub exchange, off the loop's critical path: foreign corpus in, node stats out, idleness. */
