@@ -441,6 +441,20 @@ export interface MatrixCell {
   };
 }
 
+/** A campaign's new signatures in one (strategy, model) cell (the end of `fuzz`, stats.json `cells`). */
+export interface CellFindings {
+  readonly strategy: string;
+  readonly model: string;
+  readonly divergences: number;
+  /** Divergence signatures per cause, most first. */
+  readonly causes: readonly (readonly [string, number])[];
+  readonly ruleFindings: number;
+  /** Rule-finding signatures per rule, most first. */
+  readonly rules: readonly (readonly [string, number])[];
+  /** Runs that ended in a harness error: the cell's verdicts are not to be trusted. */
+  readonly harnessErrors: number;
+}
+
 // ---------------------------------------------------------------- regression corpus (issue 9)
 
 /** How a replayed recorded run differs from the expectation stored in its case. */

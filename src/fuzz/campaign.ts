@@ -8,10 +8,10 @@ import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
-import { type CellFindings, FindingTally } from "./tally.js";
+import { FindingTally } from "./tally.js";
 import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
-import type { Hub } from "../types.js";
+import type { CellFindings, Hub } from "../types.js";
 import { HubNode, hubFindingOf } from "../hub/node.js";
 import { ShardPool } from "../hub/shards.js";
 
@@ -139,7 +139,7 @@ export class Campaign {
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
-  /** This run's new signatures and harness errors per cell, printed and logged at the end. */
+  /** This run's new signatures and harness errors per cell: in stats.json as it runs, printed and logged at the end. */
   private readonly tally = new FindingTally();
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: Finding }>();

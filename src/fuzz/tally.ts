@@ -1,20 +1,8 @@
+import type { CellFindings } from "../types.js";
 import type { Finding } from "./engine.js";
 
 // A campaign's new signatures counted per (strategy, model) cell and per class, with its harness
 // errors: what a night found, at a glance, beside the thousands of signatures it lists one by one.
-
-export interface CellFindings {
-  readonly strategy: string;
-  readonly model: string;
-  readonly divergences: number;
-  /** Divergence signatures per cause, most first. */
-  readonly causes: readonly (readonly [string, number])[];
-  readonly ruleFindings: number;
-  /** Rule-finding signatures per rule, most first. */
-  readonly rules: readonly (readonly [string, number])[];
-  /** Runs that ended in a harness error: the cell's verdicts are not to be trusted. */
-  readonly harnessErrors: number;
-}
 
 interface Counts {
   readonly strategy: string;

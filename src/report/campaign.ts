@@ -1,4 +1,4 @@
-import type { CellFindings } from "../fuzz/tally.js";
+import type { CellFindings } from "../types.js";
 
 // The end of a campaign as text: its new signatures per cell. Formatting only.
 
