@@ -7,7 +7,8 @@ import { NAMED_MODELS, namedModel } from "./named.js";
 // A user's model file (SPEC 4): the same parameters as the named models, validated on load.
 
 const modelSchema = z.strictObject({
-  name: z.string().min(1),
+  // One word: names are words of every finding's signature, which is read back word by word.
+  name: z.string().min(1).regex(/^\S+$/, { error: "expected one word, no whitespace (a name is one word of every signature)" }),
   fetchBlock: z.union([z.literal(0), z.literal(1), z.literal(16), z.literal(64)]),
   prefetchDepth: z.number().int().min(0).max(64),
   crossModifySnoop: z.enum(["immediate", "eventual", "none"]),

@@ -12,6 +12,7 @@ function checkShape(value: unknown, path: string): Strategy {
   const s = value as Partial<Strategy> | undefined;
   if (!s || typeof s !== "object") throw new InputError(`${path}: must export \`strategy\` (an object with name and patch)`);
   if (typeof s.name !== "string" || s.name.length === 0) throw new InputError(`${path}: strategy.name: expected a non-empty string`);
+  if (/\s/.test(s.name)) throw new InputError(`${path}: strategy.name: "${s.name}" holds whitespace; a name is one word of every signature (e.g. "${s.name.trim().replace(/\s+/g, "_")}")`);
   if (typeof s.patch !== "function") throw new InputError(`${path}: strategy.patch: expected a generator function`);
   if (s.onInt3 !== undefined && typeof s.onInt3 !== "function") throw new InputError(`${path}: strategy.onInt3: expected a generator function`);
   if (builtinStrategy(s.name)) throw new InputError(`${path}: strategy.name: "${s.name}" is a built-in strategy; choose another name`);
