@@ -139,7 +139,7 @@ export class Campaign {
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
-  /** This run's new signatures and harness errors per cell: in stats.json as it runs, printed and logged at the end. */
+  /** This run's new signatures and harness errors, per cell and in all: the status line, stats.json, the summary at the end. */
   private readonly tally = new FindingTally();
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: Finding }>();
@@ -154,9 +154,6 @@ export class Campaign {
   private minimizeMs = 0;
   private readonly cpuStart = process.cpuUsage();
   private corpus = 0;
-  private divergences = 0;
-  private ruleFindings = 0;
-  private harnessErrors = 0;
   private restarts = 0;
   private lastFind: number | null = null;
   private stopping = false;
@@ -196,7 +193,7 @@ export class Campaign {
     return {
       elapsedMs: now - this.start, execs: this.execs, execsPerSec: this.lastRate.rate || (this.execs * 1000) / Math.max(1, now - this.start), events: this.events,
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
-      divergences: this.divergences, ruleFindings: this.ruleFindings, harnessErrors: this.harnessErrors,
+      divergences: this.tally.divergences, ruleFindings: this.tally.ruleFindings, harnessErrors: this.tally.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
       workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
       cpuMs: cpuMs(process.cpuUsage(this.cpuStart)), fuzzMs: Math.round(this.fuzzMs), minimizeMs: Math.round(this.minimizeMs),
@@ -291,7 +288,6 @@ export class Campaign {
    * 100th... time it happens (with its count), and one summary line at the end.
    */
   private onHarnessError(strategy: string, model: string, message: string): void {
-    this.harnessErrors++;
     this.tally.harnessError(strategy, model);
     const key = `${strategy}\u0000${model}\u0000${message}`;
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
@@ -325,8 +321,6 @@ export class Campaign {
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.signatures.add(f.signature);
       this.tally.add(f);
-      if (f.kind === "divergence") this.divergences++;
-      else this.ruleFindings++;
       this.lastFind = Date.now();
       // Rule findings are many and apart from divergences: counted on the status line, listed in the log.
       if (f.kind === "divergence") this.human(`new divergence: ${f.signature}`);
@@ -364,7 +358,6 @@ export class Campaign {
       const w = this.workers.get(index);
       if (!w || now - b.since < stallMs) continue;
       const strategy = this.opts.strategies[Atomics.load(beat, 0)]?.name ?? "?", model = this.opts.models[Atomics.load(beat, 1)]?.name ?? "?";
-      this.harnessErrors++;
       this.tally.harnessError(strategy, model);
       this.log.error({ strategy, model, worker: index, error: `no progress for ${stallMs} ms: a step that never yields` }, "harness error");
       this.human(`harness error: ${strategy} under ${model} made no progress for ${stallMs} ms; worker ${index} replaced`);

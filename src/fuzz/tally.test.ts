@@ -12,6 +12,7 @@ describe("FindingTally", () => {
     t.add({ kind: "divergence", cause: "spurious-int3", kase: kase("b", "m2") });
     t.harnessError("a", "m2");
     t.harnessError("a", "m2");
+    expect([t.divergences, t.ruleFindings, t.harnessErrors]).toEqual([4, 1, 2]);
     expect(t.byCell(["a", "b"], ["m1", "m2"])).toEqual([
       { strategy: "a", model: "m1", divergences: 3, causes: [["torn-fetch", 2], ["bad-emulation", 1]], ruleFindings: 1, rules: [["unsynchronized-xmc", 1]], harnessErrors: 0 },
       { strategy: "a", model: "m2", divergences: 0, causes: [], ruleFindings: 0, rules: [], harnessErrors: 2 },

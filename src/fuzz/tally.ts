@@ -27,6 +27,10 @@ function ranked(m: ReadonlyMap<string, number>): [string, number][] {
 
 export class FindingTally {
   private readonly cells = new Map<string, Counts>();
+  /** Totals over every cell (the status line reads them several times a second). */
+  divergences = 0;
+  ruleFindings = 0;
+  harnessErrors = 0;
 
   private cell(strategy: string, model: string): Counts {
     const key = cellKey(strategy, model);
@@ -41,15 +45,18 @@ export class FindingTally {
     const c = this.cell(strategy, model);
     if (f.kind === "divergence") {
       c.divergences++;
+      this.divergences++;
       bump(c.causes, f.cause ?? "?");
     } else {
       c.ruleFindings++;
+      this.ruleFindings++;
       bump(c.rules, f.rule ?? "?");
     }
   }
 
   harnessError(strategy: string, model: string): void {
     this.cell(strategy, model).harnessErrors++;
+    this.harnessErrors++;
   }
 
   /**
