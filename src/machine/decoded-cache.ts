@@ -30,10 +30,6 @@ export class DecodedCache {
     this.at = new Array<Fetch | undefined>(length).fill(undefined);
   }
 
-  get size(): number {
-    return this.filled.length;
-  }
-
   get(pc: number): Fetch | undefined {
     const o = pc - this.base;
     return o >= 0 && o < this.at.length ? this.at[o] : undefined;

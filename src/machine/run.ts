@@ -490,7 +490,7 @@ class Machine {
   private instrReady(core: CoreRt): boolean {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
-    if (core.decoded.size > 0 && core.decoded.get(pc) !== undefined) return true;
+    if (core.decoded.get(pc) !== undefined) return true;
     if (pc < core.lo || pc >= core.hi) return false;
     return core.hi >= end || this.bufferedInstr(core) !== undefined;
   }
@@ -540,7 +540,7 @@ class Machine {
   private peekInstr(core: CoreRt, detail = Detail.Provenance): Fetch | number | null {
     const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
     if (pc < base || pc >= end) return pc;
-    const hit = core.decoded.size > 0 ? core.decoded.get(pc) : undefined;
+    const hit = core.decoded.get(pc);
     if (hit) return hit;
     if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
     if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
@@ -701,7 +701,7 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    const direct = this.model.fetchBlock === 0 && (core.decoded.size === 0 || core.decoded.get(pc) === undefined) && pc >= this.mem.base && pc < this.mem.end;
+    const direct = this.model.fetchBlock === 0 && core.decoded.get(pc) === undefined && pc >= this.mem.base && pc < this.mem.end;
     let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
     this.work++;
     if (typeof f === "number") {
