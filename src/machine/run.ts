@@ -240,11 +240,11 @@ class Machine {
     // One ctx per run: it only closes over the machine's read-only env.
     const ctx = (this.pctx ??= patcherCtx(this.env, this.model.storeAtomicity));
     const patches = this.slotPatches(this.op);
-    this.gen = this.driver.guard("patch", () => this.strategy.patch(ctx, patches));
-    const first = this.driver.next("patch", this.gen, undefined);
+    const started = this.driver.start("patch", () => this.strategy.patch(ctx, patches));
+    this.gen = started.gen;
     this.opStarted = false;
     this.syncs = 0;
-    this.setPatcherStep(first.done ? { k: "nop" } : this.driver.checked(first.value, "patch"));
+    this.setPatcherStep(started.step ?? { k: "nop" });
   }
 
   private setPatcherStep(step: Step): void {
@@ -769,13 +769,12 @@ class Machine {
       return;
     }
     const hctx = this.handlerCtxOf(core.id);
-    const gen = this.driver.guard("onInt3", () => onInt3.call(this.strategy, hctx, addr));
-    const first = this.driver.next("onInt3", gen, undefined);
-    if (first.done) {
-      this.resolve(core, first.value, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
+    const { gen, step, returned } = this.driver.start("onInt3", () => onInt3.call(this.strategy, hctx, addr));
+    if (!step) {
+      this.resolve(core, returned, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
       return;
     }
-    core.handler = { kind: "int3", gen, step: this.driver.checked(first.value, "onInt3"), savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
+    core.handler = { kind: "int3", gen, step, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
   }
 
   private resolve(
@@ -869,10 +868,9 @@ class Machine {
     const fn = ipi.fn;
     if (fn) {
       const hctx = this.handlerCtxOf(core.id);
-      const gen = this.driver.guard("IPI function", () => fn(hctx));
-      const first = this.driver.next("IPI function", gen, undefined);
-      if (!first.done) {
-        core.handler = { kind: "ipi", gen, step: this.driver.checked(first.value, "IPI function"), savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
+      const { gen, step } = this.driver.start("IPI function", () => fn(hctx));
+      if (step) {
+        core.handler = { kind: "ipi", gen, step, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
       }
     }

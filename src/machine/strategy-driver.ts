@@ -32,6 +32,11 @@ export function phaseOf(k: Step["k"]): PhaseKind {
   }
 }
 
+/** A started generator: at its first step, or returned before taking one. */
+export type Started<R> =
+  | { readonly gen: Generator<Step, R, unknown>; readonly step: Step; readonly returned?: undefined }
+  | { readonly gen: Generator<Step, R, unknown>; readonly step?: undefined; readonly returned: R };
+
 export class StrategyDriver {
   /** `stepWallMs`: wall-time limit of one strategy step (a harness error past it). */
   constructor(private readonly name: string, private readonly stepWallMs: number | undefined) {}
@@ -54,6 +59,16 @@ export class StrategyDriver {
       throw this.misuse(`one step of ${what} ran past ${this.stepWallMs} ms without yielding`);
     }
     return r;
+  }
+
+  /**
+   * Starts strategy code's generator (`make` calls it) and runs it to its first step: the step,
+   * checked, or with no step the value it returned.
+   */
+  start<R>(what: string, make: () => Generator<Step, R, unknown>): Started<R> {
+    const gen = this.guard(what, make);
+    const first = this.next(what, gen, undefined);
+    return first.done ? { gen, returned: first.value } : { gen, step: this.checked(first.value, what) };
   }
 
   /** `guard(what, () => gen.next(value))` without a closure per scheduler event. */
