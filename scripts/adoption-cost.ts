@@ -15,7 +15,7 @@ const cpuMs = () => {
 };
 
 function pair(exchange: boolean) {
-  const engines = [1, 2].map((seed) => new FuzzEngine({ seed, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, maxCores: 5 }));
+  const engines = [1, 2].map((seed) => new FuzzEngine({ seed, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, scope: { maxCores: 5 } }));
   let ms = 0, events = 0;
   for (let i = 0; i < steps; i++) {
     for (const [k, engine] of engines.entries()) {

@@ -191,7 +191,7 @@ for (const f of readdirSync(join(root, "corpus")).filter((x) => x.endsWith(".jso
 
 /** Seconds until the first divergence in one cell, or undefined past the cap. */
 function timeToFirst(cell: { strategy: string; model: string }, seed: number, scheduler: "pct" | "random", feedback: boolean): number | undefined {
-  const engine = new FuzzEngine({ seed, strategies: [builtinStrategy(cell.strategy)!], models: [namedModel(cell.model)!], scheduler, feedback, maxCores: 4 });
+  const engine = new FuzzEngine({ seed, strategies: [builtinStrategy(cell.strategy)!], models: [namedModel(cell.model)!], scheduler, feedback, scope: { maxCores: 4 } });
   const t0 = performance.now();
   while (performance.now() - t0 < capSeconds * 1000) {
     if (engine.step().findings.some((x) => x.kind === "divergence")) return (performance.now() - t0) / 1000;

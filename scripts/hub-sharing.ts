@@ -32,7 +32,7 @@ type Mode = "never" | "tenth" | "continuous";
 /** Total execs until any node finds a divergence, or Infinity within `budget` execs per node. */
 function execsToFirst(cell: { strategy: string; model: string }, seed: number, mode: Mode): number {
   const engines = Array.from({ length: K }, (_, i) => new FuzzEngine({
-    seed: `share:${seed}:${i}`, strategies: [builtinStrategy(cell.strategy)!], models: [namedModel(cell.model)!], scheduler: "pct", feedback: true, maxCores: 4,
+    seed: `share:${seed}:${i}`, strategies: [builtinStrategy(cell.strategy)!], models: [namedModel(cell.model)!], scheduler: "pct", feedback: true, scope: { maxCores: 4 },
   }));
   const outbox: { from: number; json: string; bits: number[] }[] = [];
   for (let t = 0; t < budget; t++) {

@@ -17,7 +17,7 @@ const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 const campaign = new Campaign({
   strategies: BUILTIN_STRATEGIES, strategyArgs: BUILTIN_STRATEGIES.map((s) => s.name), models: NAMED_MODELS,
   durationMs: minutes * 60_000, maxExecs: Number.MAX_SAFE_INTEGER, workers, seed: "soak",
-  scheduler: "pct", feedback: true, minimize: true, maxCores: 5,
+  scheduler: "pct", feedback: true, minimize: true, scope: { maxCores: 5 },
   out: dir, crashes: join(dir, "crashes"), syncDir: join(dir, "sync"), node: "soak", log: join(dir, "fuzz.log"),
   tty: false, quiet: true,
 });

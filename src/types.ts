@@ -39,6 +39,21 @@ export const MIN_CORES = 2;
 export const MAX_CORES = 8;
 /** The largest core count the fuzzer generates unless asked otherwise (the patcher's core included). */
 export const DEFAULT_MAX_CORES = 5;
+
+/**
+ * What the fuzzer's generated cases may hold: a campaign drawn within it tests a strategy on the
+ * patches it claims to handle (an int3 protocol on single-instruction sites, say). Unset: all.
+ */
+export interface CaseScope {
+  readonly minCores?: number;
+  readonly maxCores?: number;
+  readonly maxOps?: number;
+  /** The patch kinds slots are drawn from (GENERATED_KINDS; `rewrite` is every random same-length rewrite). */
+  readonly slotKinds?: readonly string[];
+  /** False: no atomic batches, every op patches its slots per site. */
+  readonly atomicBatches?: boolean;
+}
+
 /** SPEC 6.4: a solo run longer than this is a non-terminating case (loader rejects it). */
 export const SOLO_LIMIT = 1_000_000;
 

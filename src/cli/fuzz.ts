@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
 import { openHub } from "../hub/open.js";
 
 export interface FuzzOptions {
@@ -22,6 +22,8 @@ export interface FuzzOptions {
   feedback: boolean;
   minimize: boolean;
   maxCores: number;
+  slotKind?: string[];
+  atomicBatches: boolean;
   stallTimeout: number;
   json: boolean;
   hub?: string;
@@ -60,7 +62,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const campaign = new Campaign({
     strategies, strategyArgs, models,
     durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers, seed: String(opts.seed),
-    scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, maxCores: opts.maxCores,
+    scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, scope: scopeFrom(opts),
     out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
     syncDir, node: opts.node ?? (opts.syncDir || hub ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,

@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
+import { GENERATED_KINDS } from "../fuzz/generate.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
 import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
@@ -48,6 +49,20 @@ function durationArg(name: string) {
   };
 }
 
+/** A repeated `--slot-kind`: one of the generator's patch kinds. */
+function slotKindArg(v: string, previous: string[] = []): string[] {
+  if (!GENERATED_KINDS.includes(v)) throw new InputError(`--slot-kind: unknown patch kind "${v}"; the generator makes ${GENERATED_KINDS.join(", ")}`);
+  return [...previous, v];
+}
+
+/** What generated cases may hold, on the commands that generate them (`fuzz`, `matrix`). */
+function scopeOptions(cmd: Command): Command {
+  return cmd
+    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)
+    .option("--slot-kind <kind>", `generate only these patch kinds (repeatable; default all): ${GENERATED_KINDS.join(", ")}`, slotKindArg)
+    .option("--no-atomic-batches", "generate per-site ops only (no atomic multi-slot batches)");
+}
+
 /** -s/--strategy and -m/--model, repeatable, on every command that runs cells. */
 function cellOptions(cmd: Command, what = "default: all built-ins"): Command {
   return cmd
@@ -83,7 +98,7 @@ export function buildProgram(): Command {
     .option("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
     .action(reproCommand);
 
-  cellOptions(program.command("fuzz"))
+  scopeOptions(cellOptions(program.command("fuzz")))
     .description("fuzz campaign: generated and mutated cases x strategies x models x schedules; keeps going after findings")
     .option("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", parseDuration, parseDuration("8h"))
     .option("--max-execs <n>", "stop after this many runs", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
@@ -98,7 +113,6 @@ export function buildProgram(): Command {
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)
     .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
@@ -192,7 +206,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .action(corpusAddCommand);
 
-  cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path")
+  scopeOptions(cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path"))
     .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
     .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationArg("--budget"))
     .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
@@ -200,7 +214,6 @@ export function buildProgram(): Command {
     .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
     .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
-    .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)
     .option("--no-minimize", "keep findings unminimized")
     .option("--minimize-time <time>", "wall time per minimization", durationArg("--minimize-time"), parseDuration("2s"))
     .option("--no-verify", "skip the exhaustive check of cells without a divergence")

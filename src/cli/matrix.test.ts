@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadCaseFile } from "../case/load.js";
+import { corpusFiles } from "../corpus/files.js";
 import { reportHrefFrom } from "../matrix/links.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { NAMED_MODELS } from "../models/named.js";
@@ -99,11 +101,35 @@ describe("matrix on a tiny budget", () => {
     expect(strip(one.stdout).map((c) => c.execs)).toEqual([40, 40, 40, 40]);
   }, 120_000);
 
+  it("within a scope: the header says so, and only the corpus cases within it are checked exhaustively", () => {
+    const kinds = ["nop5->jmp32", "nop2->jmp8"];
+    const r = xmcfuzz("matrix", "-s", "stop_machine", "-s", "direct_write", "-m", "x86-realistic", "--slot-kind", kinds[0]!, "--slot-kind", kinds[1]!,
+      "--no-atomic-batches", "--max-execs", "30", "--no-minimize", "--verify-bound", "0", "--json", "--crashes", join(fresh(), "c"));
+    expect(r.status, r.stderr).toBe(0);
+    const { meta, cells } = JSON.parse(r.stdout) as { meta: { corpusCases: number; scope: object }; cells: JsonCell[] };
+    expect(meta.scope).toEqual({ maxCores: 5, slotKinds: kinds, atomicBatches: false });
+    // Jump labels alone, no atomic batch: counted here from the corpus files themselves.
+    const within = corpusFiles(join(root, "corpus")).filter((f) => {
+      const k = loadCaseFile(f).kase;
+      return k.program.slots.every((s) => kinds.includes(s.kind)) && k.ops.every((o) => o.batch === "per-site");
+    });
+    expect(within.length).toBeGreaterThanOrEqual(3);
+    expect(meta.corpusCases).toBe(within.length);
+    const clean = cells.find((c) => c.strategy === "stop_machine")!;
+    expect(clean.status).toBe("no-divergence");
+    expect(clean.verified).toMatchObject({ bound: 0, cases: within.length });
+    // Multi-byte jump-label patches tear under a plain write.
+    expect(cells.find((c) => c.strategy === "direct_write")!.status).toBe("diverges");
+    const text = xmcfuzz("matrix", "-s", "stop_machine", "-m", "x86-realistic", "--slot-kind", kinds[0]!, "--no-atomic-batches", "--max-execs", "5", "--no-verify", "--crashes", join(fresh(), "c"));
+    expect(text.stdout.split("\n")[0]).toMatch(/; generated cases: slot kinds nop5->jmp32; per-site ops only; /);
+  }, 120_000);
+
   it("bad input: one line, exit 2", () => {
     for (const [args, message] of [
       [["--md", "--json"], /--md and --json: choose one/],
       [["-s", "nope"], /unknown strategy "nope"/],
       [["--budget", "soon"], /--budget: expected a duration/],
+      [["--slot-kind", "rewrite3"], /--slot-kind: unknown patch kind "rewrite3"; the generator makes nop5->jmp32, /],
       [["--verify-corpus", join(fresh(), "absent")], /no such file or directory/],
     ] as [string[], RegExp][]) {
       const r = xmcfuzz("matrix", "--max-execs", "1", ...args);

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import type { Cause, Effect, MatrixCell } from "../types.js";
+import type { CaseScope, Cause, Effect, MatrixCell } from "../types.js";
 import { dirname } from "node:path";
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
@@ -12,6 +12,7 @@ import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
 import { serveMatrixThroughHub } from "../hub/matrix.js";
 import type { Finding } from "../fuzz/engine.js";
+import { inScope } from "../fuzz/generate.js";
 import { serveVerifyJobs } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
@@ -19,7 +20,7 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
-import { modelsFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
 
 export interface MatrixOptions {
@@ -33,6 +34,8 @@ export interface MatrixOptions {
   shardsPerCell: number;
   scheduler: "random" | "pct";
   maxCores: number;
+  slotKind?: string[];
+  atomicBatches: boolean;
   minimize: boolean;
   minimizeTime: number;
   verify: boolean;
@@ -61,12 +64,13 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   // Resolve here first: bad names and files are bad input (exit 2) before any thread starts.
   await strategiesFrom(strategies);
   modelsFrom(models);
-  const cases = opts.verify ? verifyCases(opts.verifyCorpus) : [];
+  const scope = scopeFrom(opts);
+  const cases = opts.verify ? verifyCases(opts.verifyCorpus, scope) : [];
   const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
   const t0 = performance.now();
   const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell });
   const progress = process.stderr.isTTY === true;
-  const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
+  const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, scope, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
   const onFinding = (f: Finding, report: string) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report });
   const show = (line: string) => process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
   let shown = -1;
@@ -99,7 +103,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   const meta: MatrixMeta = {
     strategies, models, budgetMs: budget, maxExecs: opts.maxExecs, seed: opts.seed, workers: opts.workers,
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
-    corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0),
+    corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0), scope,
   };
   if (opts.html) mkdirSync(dirname(opts.html), { recursive: true });
   if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
@@ -109,11 +113,13 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
 }
 
-/** The corpus cases the exhaustive check runs on (each must load: bad input otherwise). */
-function verifyCases(dir: string): string[] {
-  const files = corpusFiles(dir);
-  for (const f of files) withFile(f, () => loadCaseFile(f));
-  return files;
+/**
+ * The corpus cases the exhaustive check runs on: each must load (bad input otherwise), and only
+ * those within the scope the cells were fuzzed in count (a cell is not judged on patches it was
+ * not asked about).
+ */
+function verifyCases(dir: string, scope: CaseScope): string[] {
+  return corpusFiles(dir).filter((f) => inScope(withFile(f, () => loadCaseFile(f)).kase, scope));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Model, RecordedRun, Strategy } from "../types.js";
+import type { CaseScope, Model, RecordedRun, Strategy } from "../types.js";
 import { InputError } from "../errors.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { resolveModel } from "../models/load.js";
@@ -6,6 +6,15 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { resolveStrategy } from "../strategies/load.js";
 
 // Turning command-line names and paths into strategies and models.
+
+/** The generator's scope from `--max-cores`, `--slot-kind` (repeatable) and `--no-atomic-batches`. */
+export function scopeFrom(opts: { readonly maxCores: number; readonly slotKind?: readonly string[]; readonly atomicBatches: boolean }): CaseScope {
+  return {
+    maxCores: opts.maxCores,
+    ...(opts.slotKind && opts.slotKind.length > 0 ? { slotKinds: [...new Set(opts.slotKind)] } : {}),
+    ...(opts.atomicBatches ? {} : { atomicBatches: false }),
+  };
+}
 
 export async function strategiesFrom(args: readonly string[] | undefined): Promise<Strategy[]> {
   if (!args || args.length === 0) return [...BUILTIN_STRATEGIES];

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Case } from "../types.js";
+import { loadCaseFile, parseCaseShape } from "../case/load.js";
 import { thinHistory } from "./campaign.js";
 
 // Campaigns as users run them: the built CLI in child processes, on fixed seeds.
@@ -53,6 +55,24 @@ describe("fuzz campaigns", () => {
     const saved = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: unknown[]; cells: Cell[] };
     expect(saved.history.length).toBeGreaterThan(1);
     expect(saved.cells).toEqual(stats.cells);
+  }, 60_000);
+
+  it("within a scope, every worker keeps its corpus and findings to the slot kinds and per-site ops asked for", () => {
+    const dir = fresh();
+    const kinds = ["nop5->jmp32", "call->call", "rewrite"];
+    const r = fuzz(["-s", "direct_write", "-s", "text_poke_bp", "-m", "sdm-strict", ...kinds.flatMap((k) => ["--slot-kind", k]), "--no-atomic-batches",
+      "--workers", "2", "--max-execs", "4000", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split("\n")[0]).toBe("generated cases: slot kinds nop5->jmp32, call->call, rewrite; per-site ops only");
+    const within = (k: Case) => k.program.slots.every((s) => kinds.includes(s.kind.replace(/^rewrite\d+$/, "rewrite"))) && k.ops.every((o) => o.batch === "per-site");
+    const corpus = join(dir, "sync", "local", "corpus");
+    const entries = readdirSync(corpus).map((f) => join(corpus, f));
+    expect(entries.length).toBeGreaterThan(10);
+    // Corpus entries are a case beside its coverage bits.
+    for (const f of entries) expect(within(parseCaseShape((JSON.parse(readFileSync(f, "utf8")) as { case: unknown }).case)), f).toBe(true);
+    const reproducers = findings(join(dir, "crashes")).map((f) => join(dir, "crashes", f.dir, f.files[0]!));
+    expect(reproducers.length).toBeGreaterThan(0);
+    for (const f of reproducers) expect(within(loadCaseFile(f).kase), f).toBe(true);
   }, 60_000);
 
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {

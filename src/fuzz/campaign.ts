@@ -2,16 +2,16 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
-import type { Model, Strategy } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store.js";
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import { FindingTally } from "./tally.js";
+import { scopeText } from "../report/scope.js";
 import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
-import type { CellFindings, Hub } from "../types.js";
+import type { CaseScope, CellFindings, Hub, Model, Strategy } from "../types.js";
 import { HubNode, hubFindingOf } from "../hub/node.js";
 import { ShardPool } from "../hub/shards.js";
 
@@ -30,7 +30,7 @@ export interface CampaignOptions {
   readonly scheduler: "random" | "pct";
   readonly feedback: boolean;
   readonly minimize: boolean;
-  readonly maxCores: number;
+  readonly scope: CaseScope;
   /** Campaign directory: stats.json, fuzz.log, and the sync directory's default. */
   readonly out: string;
   readonly crashes: string;
@@ -175,7 +175,7 @@ export class Campaign {
     const last = this.history.at(-1);
     // Histories written before events were counted have none: this run's count starts from 0.
     this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0, events: last?.events ?? 0 };
-    this.shardPool = new ShardPool({ scheduler: opts.scheduler, maxCores: opts.maxCores, minimize: opts.minimize, stallMs: opts.stallMs });
+    this.shardPool = new ShardPool({ scheduler: opts.scheduler, scope: opts.scope, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
         hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
@@ -229,7 +229,7 @@ export class Campaign {
     this.beats.set(index, { buf: heartbeat, last: -1, since: Date.now() });
     const config: WorkerConfig = {
       index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
-      scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, maxCores: this.opts.maxCores,
+      scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, scope: this.opts.scope,
       stop: this.stopFlag, heartbeat,
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
@@ -373,6 +373,8 @@ export class Campaign {
     const resumed = this.store.ownCorpus().length;
     if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    const scope = scopeText(this.opts.scope);
+    if (scope) this.human(scope);
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
     this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);

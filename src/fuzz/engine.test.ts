@@ -3,7 +3,11 @@ import type { Case } from "../types.js";
 import { runOnce, type Outcome, type PreparedCase } from "../differential.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { parseCaseShape } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
 import { FuzzEngine, ruleSignatures } from "./engine.js";
+import { generateCase, inScope } from "./generate.js";
+import seedrandom from "seedrandom";
 
 describe("engine: confirming findings", () => {
   it("confirms every new signature of a run with one strict replay of that run, and reports a signature once", () => {
@@ -54,5 +58,41 @@ describe("engine: confirming findings", () => {
     const b = new FuzzEngine({ seed: 9, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
     for (const s of first) b.known.add(s);
     for (let i = 0; i < 200; i++) expect(b.step().findings).toEqual([]);
+  });
+});
+
+describe("engine: a scope", () => {
+  const scope = { maxCores: 4, slotKinds: ["nop5->jmp32", "nop2->jmp8", "call->call"], atomicBatches: false };
+  const caseOf = (json: string) => parseCaseShape((JSON.parse(json) as { case: unknown }).case);
+
+  it("keeps generated cases, mutants and findings within it", () => {
+    const engine = new FuzzEngine({ seed: 3, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, scope });
+    const findings: Case[] = [];
+    for (let i = 0; i < 1500; i++) findings.push(...engine.step().findings.map((f) => f.kase));
+    // Mutants are half the cases once the corpus grows; batch toggles among them would make atomic ones.
+    expect(engine.corpus.length).toBeGreaterThan(20);
+    for (const json of engine.corpus) expect(inScope(caseOf(json), scope)).toBe(true);
+    expect(findings.length).toBeGreaterThan(0);
+    for (const k of findings) expect(inScope(k, scope)).toBe(true);
+  });
+
+  it("adopts only entries within it (another process may fuzz everything)", () => {
+    const engine = new FuzzEngine({ seed: 3, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, scope });
+    const rng = seedrandom.alea("adopt");
+    let inside = 0, outside = 0;
+    for (let i = 0; i < 60; i++) {
+      const kase = generateCase(rng, { maxCores: 4 });
+      const before = engine.corpus.length, bits = engine.coverage.count;
+      engine.adopt(JSON.stringify({ case: caseToJson(kase) }), [10_000 + i]);
+      const adopted = engine.corpus.length > before;
+      expect(adopted).toBe(inScope(kase, scope));
+      expect(engine.coverage.count > bits).toBe(adopted);
+      if (adopted) inside++;
+      else outside++;
+    }
+    expect(inside).toBeGreaterThan(0);
+    expect(outside).toBeGreaterThan(0);
+    engine.adopt("not json", [20_000]);
+    expect(engine.coverage.count).toBe(inside);
   });
 });

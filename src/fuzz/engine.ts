@@ -1,5 +1,5 @@
 import seedrandom from "seedrandom";
-import type { Case, Cause, Decision, Model, RecordedRun, RuleName, Strategy, Verdict } from "../types.js";
+import type { Case, CaseScope, Cause, Decision, Model, RecordedRun, RuleName, Strategy, Verdict } from "../types.js";
 import { DEFAULT_MAX_CORES } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
@@ -7,7 +7,7 @@ import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
-import { generateCase, type Rng } from "./generate.js";
+import { generateCase, inScope, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
 import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
@@ -23,7 +23,8 @@ export interface EngineOptions {
   readonly scheduler: "random" | "pct";
   /** Coverage feedback (off: every case is freshly generated, for comparison). */
   readonly feedback: boolean;
-  readonly maxCores?: number;
+  /** What generated cases may hold (default: all, up to DEFAULT_MAX_CORES cores); mutants and adopted entries outside it are dropped. */
+  readonly scope?: CaseScope;
   /** Told which cell runs next (a watchdog names the strategy if the run never returns). */
   readonly onRun?: (strategy: number, model: number) => void;
   /**
@@ -112,11 +113,16 @@ export class FuzzEngine {
   /** Scheduler events emulated by those execs' runs (their mean is the PCT length). */
   events = 0;
   private readonly rng: Rng;
+  private readonly scope: CaseScope;
+  /** Whether the scope leaves out anything mutants or adopted entries could hold. */
+  private readonly restricted: boolean;
   private current: FuzzCase | undefined;
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
+    this.scope = { ...opts.scope, maxCores: opts.scope?.maxCores ?? DEFAULT_MAX_CORES };
+    this.restricted = this.scope.slotKinds !== undefined || this.scope.atomicBatches === false;
   }
 
   /** The corpus: every parent's JSON text. */
@@ -126,7 +132,17 @@ export class FuzzEngine {
 
   /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent. */
   adopt(json: string, bits: readonly number[]): void {
+    if (this.restricted && !this.inScope(json)) return;
     if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
+  }
+
+  /** Whether a corpus entry's case (its file text) lies within the scope; unreadable text does not. */
+  private inScope(json: string): boolean {
+    try {
+      return inScope(parseCaseShape((JSON.parse(json) as { case: unknown }).case), this.scope);
+    } catch {
+      return false;
+    }
   }
 
   /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */
@@ -159,10 +175,10 @@ export class FuzzEngine {
     for (;;) {
       const parent = this.opts.feedback && this.parents.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
       // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them).
-      if (!parent) return prepareCase(generateCase(this.rng, { maxCores: this.opts.maxCores ?? DEFAULT_MAX_CORES }));
+      if (!parent) return prepareCase(generateCase(this.rng, this.scope));
       const kase = mutateCase(this.rng, parent.kase);
-      // A mutant the loader rejects (e.g. it no longer terminates) is simply dropped.
-      const prepared = kase && prepareMutant(parent, kase);
+      // A mutant the loader rejects (e.g. it no longer terminates) or out of scope is simply dropped.
+      const prepared = kase && (!this.restricted || inScope(kase, this.scope)) && prepareMutant(parent, kase);
       if (prepared) return prepared;
     }
   }

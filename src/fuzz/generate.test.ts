@@ -6,7 +6,7 @@ import { caseToJson } from "../case/save.js";
 import { planCase } from "../machine/plan.js";
 import { soloRun } from "../oracle/solo.js";
 import { SOLO_LIMIT } from "../types.js";
-import { generateCase } from "./generate.js";
+import { GENERATED_KINDS, generateCase, generatedKindOf, inScope } from "./generate.js";
 
 // Every generated case is one the loader accepts, so a `hang` verdict always means the strategy hung.
 
@@ -25,15 +25,14 @@ describe("generateCase", () => {
         for (const e of kase.program.entries) expect(soloRun(e, image, kase.program.base, kase.program.slots, SOLO_LIMIT + 1).end).toBeDefined();
       }
       cores.add(kase.cores);
-      for (const s of kase.program.slots) kinds.add(s.kind.startsWith("rewrite") ? "rewrite" : s.kind);
+      for (const s of kase.program.slots) kinds.add(generatedKindOf(s.kind));
       if (kase.ops.some((o) => o.targets.length > 1)) batches++;
       if (kase.ops.some((o) => o.batch === "atomic")) atomic++;
       if (kase.ops.some((o) => o.targets.some((t) => t.to === "old"))) reverts++;
     }
     expect([...cores].sort()).toEqual([2, 3, 4, 5, 6, 7, 8]);
-    for (const k of ["nop5->jmp32", "nop2->jmp8", "call->call", "nop5->call", "movr8->movr8", "nop->int3", "movr32->int3", "jmp32->ret", "nop2;nop3->call", "rewrite"]) {
-      expect(kinds).toContain(k);
-    }
+    expect([...kinds].sort()).toEqual([...GENERATED_KINDS].sort());
+    expect(GENERATED_KINDS).toEqual(["nop5->jmp32", "nop2->jmp8", "call->call", "nop5->call", "movr8->movr8", "nop->int3", "movr32->int3", "jmp32->ret", "nop2;nop3->call", "rewrite"]);
     expect(batches).toBeGreaterThan(1000);
     expect(atomic).toBeGreaterThan(100);
     expect(reverts).toBeGreaterThan(1000);
@@ -50,5 +49,44 @@ describe("generateCase", () => {
   it("is reproducible from one seed", () => {
     const a = generateCase(seedrandom.alea("same"), {}), b = generateCase(seedrandom.alea("same"), {});
     expect(caseToJson(a)).toEqual(caseToJson(b));
+  });
+
+  it("draws within a scope: only its slot kinds, per-site ops when atomic batches are left out, and as varied within it", () => {
+    const rng = seedrandom.alea("scoped");
+    const scope = { maxCores: 6, slotKinds: ["call->call", "rewrite"], atomicBatches: false };
+    const kinds = new Set<string>();
+    let batches = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const kase = generateCase(rng, scope);
+      parseCase(caseToJson(kase));
+      expect(inScope(kase, scope)).toBe(true);
+      expect(kase.cores).toBeLessThanOrEqual(6);
+      for (const s of kase.program.slots) kinds.add(s.kind);
+      for (const o of kase.ops) {
+        expect(o.batch).toBe("per-site");
+        if (o.targets.length > 1) batches++;
+      }
+    }
+    // Every rewrite length, the static call, and multi-slot per-site ops still come out.
+    expect([...kinds].sort()).toEqual(["call->call", "rewrite1", "rewrite2", "rewrite3", "rewrite4", "rewrite5", "rewrite6"]);
+    expect(batches).toBeGreaterThan(200);
+  });
+
+  it("tells a case outside a scope: a slot of another kind, or an atomic batch", () => {
+    const rng = seedrandom.alea("outside");
+    let outsideKind = 0, outsideBatch = 0;
+    for (let i = 0; i < 300; i++) {
+      const kase = generateCase(rng, { maxCores: 4 });
+      const kinds = kase.program.slots.map((s) => generatedKindOf(s.kind));
+      const jumpLabelsOnly = kinds.every((k) => k === "nop5->jmp32");
+      expect(inScope(kase, { slotKinds: ["nop5->jmp32"] })).toBe(jumpLabelsOnly);
+      if (!jumpLabelsOnly) outsideKind++;
+      const atomic = kase.ops.some((o) => o.batch === "atomic");
+      expect(inScope(kase, { atomicBatches: false })).toBe(!atomic);
+      if (atomic) outsideBatch++;
+      expect(inScope(kase, {})).toBe(true);
+    }
+    expect(outsideKind).toBeGreaterThan(100);
+    expect(outsideBatch).toBeGreaterThan(10);
   });
 });

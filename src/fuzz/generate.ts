@@ -1,4 +1,4 @@
-import type { Case, PatchOp, Slot } from "../types.js";
+import type { Case, CaseScope, PatchOp, Slot } from "../types.js";
 import { arith, assembleStmts, branch, data, dec, END_SLOT, fixed, inc, movR32, movR8, out, type Stmt, store } from "../isa/asm.js";
 import { DATA_BASE } from "../types.js";
 
@@ -10,11 +10,6 @@ import { DATA_BASE } from "../types.js";
 
 export type Rng = () => number;
 
-export interface GenerateOptions {
-  readonly minCores?: number;
-  readonly maxCores?: number;
-  readonly maxOps?: number;
-}
 
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
@@ -144,12 +139,30 @@ const rewrite: SiteMaker = (rng, id, port) => {
   };
 };
 
-const MAKERS: readonly SiteMaker[] = [
-  jumpLabel(5), jumpLabel(2), staticCall, ftrace, imm8, kprobeNop, kprobeLong, retInsertion, multiInstruction, rewrite,
-];
+/** Every patch kind the generator draws, by the kind its slots get (`rewrite`: `rewrite1`..`rewrite6`). */
+const MAKERS: ReadonlyMap<string, SiteMaker> = new Map([
+  ["nop5->jmp32", jumpLabel(5)], ["nop2->jmp8", jumpLabel(2)], ["call->call", staticCall], ["nop5->call", ftrace],
+  ["movr8->movr8", imm8], ["nop->int3", kprobeNop], ["movr32->int3", kprobeLong], ["jmp32->ret", retInsertion],
+  ["nop2;nop3->call", multiInstruction], ["rewrite", rewrite],
+]);
+
+export const GENERATED_KINDS: readonly string[] = [...MAKERS.keys()];
+
+/** The generated kind a slot kind belongs to (`rewrite3` is a `rewrite`). */
+export function generatedKindOf(slotKind: string): string {
+  return /^rewrite\d+$/.test(slotKind) ? "rewrite" : slotKind;
+}
+
+/** Whether a case lies within the scope's slot kinds and batching (a mutant or a shared entry may not). */
+export function inScope(kase: Case, scope: CaseScope): boolean {
+  const kinds = scope.slotKinds;
+  if (kinds && !kase.program.slots.every((s) => kinds.includes(generatedKindOf(s.kind)))) return false;
+  return scope.atomicBatches !== false || kase.ops.every((op) => op.batch !== "atomic");
+}
 
 /** A generated case: every program core terminates whatever the patches do. */
-export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
+export function generateCase(rng: Rng, opts: CaseScope = {}): Case {
+  const makers = opts.slotKinds ? opts.slotKinds.map((k) => MAKERS.get(k)!) : [...MAKERS.values()];
   const cores = int(rng, opts.minCores ?? 2, opts.maxCores ?? 8);
   const nBlocks = int(rng, 1, 3);
   const blocks: Stmt[][] = [];
@@ -159,7 +172,7 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
     const lines = [label(`block${b}`)];
     for (let i = 0, n = int(rng, 1, 2); i < n; i++) {
       const id = `s${sites.length}`;
-      const site = pick(rng, MAKERS)(rng, id, 0x10 + sites.length);
+      const site = pick(rng, makers)(rng, id, 0x10 + sites.length);
       sites.push({ id, site });
       lines.push(...site.lines);
       functions.push(...site.functions);
@@ -193,12 +206,12 @@ export function generateCase(rng: Rng, opts: GenerateOptions = {}): Case {
     name: "generated",
     cores,
     program: { base, code: a.bytes, entries: entryLabels.map((l) => a.labels.get(l)!), slots },
-    ops: generateOps(rng, slots.length, opts.maxOps ?? 3),
+    ops: generateOps(rng, slots.length, opts.maxOps ?? 3, opts.atomicBatches !== false),
     runs: [],
   };
 }
 
-function generateOps(rng: Rng, nSlots: number, maxOps: number): PatchOp[] {
+function generateOps(rng: Rng, nSlots: number, maxOps: number, atomicBatches: boolean): PatchOp[] {
   const state = new Array<"old" | "new">(nSlots).fill("old");
   const ops: PatchOp[] = [];
   for (let j = 0, n = int(rng, 1, maxOps); j < n; j++) {
@@ -212,7 +225,7 @@ function generateOps(rng: Rng, nSlots: number, maxOps: number): PatchOp[] {
     });
     ops.push({
       targets,
-      batch: targets.length > 1 && rng() < 0.3 ? "atomic" : "per-site",
+      batch: targets.length > 1 && rng() < 0.3 && atomicBatches ? "atomic" : "per-site",
       monotonic: rng() < 0.85,
     });
   }

@@ -1,7 +1,7 @@
 import { setPriority } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Model } from "../types.js";
+import type { CaseScope, Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
 import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
@@ -21,7 +21,7 @@ export interface WorkerConfig {
   readonly scheduler: "random" | "pct";
   readonly feedback: boolean;
   readonly minimize: boolean;
-  readonly maxCores: number;
+  readonly scope: CaseScope;
   /** Int32 flag set to 1 by the main thread to stop. */
   readonly stop: SharedArrayBuffer;
   /** Int32 [strategy index, model index, runs started]: read by the main thread's watchdog. */
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const replays = new TracedReplays();
   const engine = new FuzzEngine({
     seed: config.seed, strategies, models: config.models, scheduler: config.scheduler,
-    feedback: config.feedback, maxCores: config.maxCores,
+    feedback: config.feedback, scope: config.scope,
     replay: (reproducer, prepared, strategy, model) => replays.replay(reproducer, prepared, strategy, model),
     onRun: (s, m) => {
       Atomics.store(beat, 0, s);

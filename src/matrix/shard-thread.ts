@@ -1,4 +1,4 @@
-import type { Shard, ShardResult } from "../types.js";
+import type { CaseScope, Shard, ShardResult } from "../types.js";
 import type { Finding } from "../fuzz/engine.js";
 import type { ShardRun } from "./shard.js";
 import { WatchedThread } from "./watched-thread.js";
@@ -10,7 +10,7 @@ import { WatchedThread } from "./watched-thread.js";
 
 export interface ShardThreadOptions {
   readonly scheduler?: "random" | "pct";
-  readonly maxCores?: number;
+  readonly scope?: CaseScope;
   readonly minimize?: boolean;
   readonly minimizeMs?: number;
 }

@@ -1,4 +1,4 @@
-import type { Model, Shard, ShardResult, Strategy } from "../types.js";
+import type { CaseScope, Model, Shard, ShardResult, Strategy } from "../types.js";
 import { FuzzEngine, ruleSignatures, type EngineOptions, type Finding } from "../fuzz/engine.js";
 
 // One shard of a matrix cell: a fuzzing engine on one (strategy, model) from one seed until its
@@ -7,7 +7,7 @@ import { FuzzEngine, ruleSignatures, type EngineOptions, type Finding } from "..
 
 export interface ShardOptions {
   readonly scheduler?: "random" | "pct";
-  readonly maxCores?: number;
+  readonly scope?: CaseScope;
   /** Minimize new divergences after the budget (which counts fuzzing only), for at most as long again. */
   readonly minimize?: boolean;
   /** Wall-time cap of one minimization. */
@@ -33,7 +33,7 @@ const PROGRESS_EVERY = 64;
 export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: ShardOptions = {}): ShardRun {
   const engine = new FuzzEngine({
     seed: `shard:${shard.seed}`, strategies: [strategy], models: [model],
-    scheduler: opts.scheduler ?? "pct", feedback: true, maxCores: opts.maxCores, replay: opts.replay,
+    scheduler: opts.scheduler ?? "pct", feedback: true, scope: opts.scope, replay: opts.replay,
   });
   const signatures = new Set<string>(), rules = new Set<string>();
   const findings: Finding[] = [];

@@ -1,5 +1,6 @@
-import type { MatrixCell } from "../types.js";
+import type { CaseScope, MatrixCell } from "../types.js";
 import { cellStatus, ruleNames } from "../matrix/cells.js";
+import { scopeText } from "./scope.js";
 
 // The safety matrix as text: a terminal grid with one line per cell, Markdown, and JSON.
 // Formatting only; the cells come folded (matrix/cells.ts).
@@ -17,6 +18,8 @@ export interface MatrixMeta {
   readonly verifyMaxSchedules: number;
   readonly corpusCases: number;
   readonly elapsedMs: number;
+  /** What the cells' generated cases were drawn from. */
+  readonly scope: CaseScope;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -70,7 +73,8 @@ function grid(meta: MatrixMeta, cells: readonly MatrixCell[]): string[][] {
 }
 
 export function headerLine(meta: MatrixMeta): string {
-  return `safety matrix: ${meta.strategies.length} strategies x ${meta.models.length} models, ${budgetText(meta)}, seed ${meta.seed}, ${meta.workers} worker${meta.workers === 1 ? "" : "s"}; ${secs(meta.elapsedMs)} in all`;
+  const scope = scopeText(meta.scope);
+  return `safety matrix: ${meta.strategies.length} strategies x ${meta.models.length} models, ${budgetText(meta)}, seed ${meta.seed}, ${meta.workers} worker${meta.workers === 1 ? "" : "s"}${scope ? `; ${scope}` : ""}; ${secs(meta.elapsedMs)} in all`;
 }
 
 export function matrixText(cells: readonly MatrixCell[], meta: MatrixMeta): string {

@@ -136,6 +136,7 @@ export function malformedArgv(rng: Rng, files: { badCase: string; goodCase: stri
     () => ["--duration", pick(rng, ["forever", "10q", "", "1m1"])],
     () => ["--workers", pick(rng, ["0", "two", "-1"])],
     () => ["--max-cores", pick(rng, ["1", "9", "100"])],
+    () => ["--slot-kind", pick(rng, ["nop5", "", "rewrite3", "NOP5->JMP32"])],
     () => ["--stall-timeout", pick(rng, ["x", "1.2.3s"])],
     () => ["--scheduler", pick(rng, ["dfs", "", "PCT"])],
     () => ["--bound", pick(rng, ["-1", "b"])],
