@@ -4,7 +4,7 @@ import { cellLine, cellShort, matrixJson, matrixMarkdown, matrixText, type Matri
 
 const meta: MatrixMeta = {
   strategies: ["direct_write", "stop_machine"], models: ["x86-realistic"], budgetMs: 15_000, maxExecs: Number.MAX_SAFE_INTEGER,
-  seed: 1, workers: 2, shardsPerCell: 1, verifyBound: 1, verifyMaxSchedules: 2000, corpusCases: 11, elapsedMs: 31_000,
+  seed: 1, workers: 2, shardsPerCell: 1, verifyBound: 1, verifyMaxSchedules: 2000, corpusCases: 11, elapsedMs: 31_000, scope: { maxCores: 5 },
 };
 const sig = "direct_write x86-realistic torn-fetch wild-jump nop5->jmp32 write/0";
 const diverging: MatrixCell = {
@@ -32,6 +32,11 @@ describe("matrix formats", () => {
     expect(t[2]).toMatch(/^\s+x86-realistic$/);
     expect(t[3]).toMatch(/^direct_write\s+DIVERGES 2$/);
     expect(t[4]).toMatch(/^stop_machine\s+none \(bound 1\)$/);
+  });
+  it("a header that names a restricted scope", () => {
+    const scoped = { ...meta, scope: { maxCores: 5, slotKinds: ["nop5->jmp32", "call->call"], atomicBatches: false } };
+    expect(matrixText([clean], scoped).split("\n")[0]).toBe("safety matrix: 2 strategies x 1 models, 15.0 s per cell, seed 1, 2 workers; generated cases: slot kinds nop5->jmp32, call->call; per-site ops only; 31.0 s in all");
+    expect(matrixText([clean], { ...meta, scope: { maxCores: 5, atomicBatches: false } }).split("\n")[0]).toMatch(/workers; generated cases: per-site ops only; 31\.0 s/);
   });
   it("Markdown: the grid and a detail row per cell", () => {
     const md = matrixMarkdown([diverging, clean], meta);
