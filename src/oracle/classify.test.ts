@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { ByteOrigin, FetchedInstr, Passage, RunResult } from "../types.js";
+import { causeOf, passageVersion } from "./classify.js";
+
+// Naming causes from provenance (SPEC 6.5, 7.1), on hand-built passages whose version is known.
+
+const fetch = (addr: number, bytes: number[], origin: ByteOrigin[]): FetchedInstr =>
+  ({ addr, bytes, origin, fetchedAt: bytes.map(() => 0), patcherStepAt: bytes.map(() => 0) });
+
+function passage(fetched: FetchedInstr[], trap: Partial<Pick<Passage, "resolution" | "resolvedAs">> = {}, slot = 0, begin = 10): Passage {
+  return { core: 1, slot, op: 0, begin, end: begin, fetched, widened: false, badEmulation: false, ...trap };
+}
+
+const int3Trap = (origin: ByteOrigin) => fetch(0x1000, [0xcc], [origin]);
+
+describe("passageVersion", () => {
+  it("reads the bytes: old, new, invariant-only, mixed, intermediate", () => {
+    expect(passageVersion(passage([fetch(0x1000, [0x0f, 0x1f, 0x44, 0, 0], ["old", "old", "old", "invariant", "invariant"])]))).toBe("old");
+    expect(passageVersion(passage([fetch(0x1000, [0xe9, 0x10, 0, 0, 0], ["new", "new", "invariant", "invariant", "invariant"])]))).toBe("new");
+    expect(passageVersion(passage([fetch(0x1000, [0xe8, 0, 0, 0, 0], ["invariant", "invariant", "invariant", "invariant", "invariant"])]))).toBe("none");
+    // A plain multi-byte write caught half way: byte 0 new, the rest old.
+    expect(passageVersion(passage([fetch(0x1000, [0xe9, 0x1f, 0x44, 0, 0], ["new", "old", "old", "invariant", "invariant"])]))).toBe("mixed");
+    expect(passageVersion(passage([fetch(0x1000, [0xe9, 0x77], ["new", "intermediate"])]))).toBe("mixed");
+  });
+
+  it("counts a resolved trap as the version whose effect the handler reproduced", () => {
+    expect(passageVersion(passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new" }))).toBe("new");
+    expect(passageVersion(passage([int3Trap("int3")], { resolution: "resume", resolvedAs: "old" }))).toBe("old");
+    // Emulating a multi-instruction slot's first new instruction, then running its old tail: torn.
+    const tail = fetch(0x1002, [0x0f, 0x1f, 0x00], ["old", "old", "old"]);
+    expect(passageVersion(passage([int3Trap("int3"), tail], { resolution: "emulate", resolvedAs: "new" }))).toBe("mixed");
+  });
+
+  it("lets a kprobe slot's own CC say nothing once a handler resolved the trap on it", () => {
+    // Patching a probe in: the strategy's CC equals the new byte; the handler resumed as the old mov.
+    expect(passageVersion(passage([int3Trap("new")], { resolution: "resume", resolvedAs: "old" }))).toBe("old");
+    // Patching it out: the old byte is the CC; the handler emulated the new nop.
+    expect(passageVersion(passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new" }))).toBe("new");
+    // Handed to the program (notMine), the CC is the probe: the version it belongs to.
+    expect(passageVersion(passage([int3Trap("new")], { resolution: "notMine" }))).toBe("new");
+    expect(passageVersion(passage([int3Trap("old")], { resolution: "notMine" }))).toBe("old");
+  });
+});
+
+describe("causeOf", () => {
+  const run = { ops: [{ began: 5, returned: 100 }] } as unknown as RunResult;
+
+  it("names non-monotonic a core that ran a slot's new version, then its old one, past a probe-out trap (not torn-fetch)", () => {
+    const callNew = passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new" }, 0, 20);
+    const probeOut = passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new" }, 1, 30);
+    const callOld = passage([fetch(0x1033, [0xe8, 0x09, 0, 0, 0], ["invariant", "old", "invariant", "invariant", "invariant"])], {}, 0, 40);
+    const c = causeOf([callNew, probeOut, callOld], undefined, run, 40);
+    expect(c.cause).toBe("non-monotonic");
+    expect(c.passage).toBe(callOld);
+  });
+
+  it("keeps SPEC 7.1's order: torn-fetch before non-monotonic, stale-after-completion last", () => {
+    const torn = passage([fetch(0x1000, [0xe9, 0x1f], ["new", "old"])], {}, 0, 15);
+    const neu = passage([fetch(0x1000, [0xe9, 0x10], ["new", "new"])], {}, 0, 20);
+    const old = passage([fetch(0x1000, [0x0f, 0x1f], ["old", "old"])], {}, 0, 30);
+    expect(causeOf([neu, old, torn], undefined, run, 40).cause).toBe("torn-fetch");
+    expect(causeOf([neu, old], undefined, run, 40).cause).toBe("non-monotonic");
+    const late = passage([fetch(0x1000, [0x0f, 0x1f], ["old", "old"])], {}, 0, 120);
+    expect(causeOf([late], undefined, run, 130).cause).toBe("stale-after-completion");
+    expect(causeOf([old], undefined, run, 40).cause).toBe("unexplained");
+  });
+});
