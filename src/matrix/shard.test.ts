@@ -8,7 +8,8 @@ import { builtinStrategy } from "../strategies/registry.js";
 import { foldCell } from "./fold.js";
 import { runShard } from "./shard.js";
 // Worker threads run compiled code: the thread shell is taken from the build (`npm test` builds first).
-const { ShardThread } = (await import("../../dist/src/matrix/shard-thread.js")) as typeof import("./shard-thread.js");
+const built: string = "../../dist/src/matrix/shard-thread.js";
+const { ShardThread } = (await import(built)) as typeof import("./shard-thread.js");
 
 const shard = (strategy: string, model: string, seed: number, maxExecs: number): Shard =>
   ({ strategy, model, seed, maxExecs, maxMs: Number.MAX_SAFE_INTEGER });
