@@ -7,7 +7,7 @@ import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
-import { generateCase, inScope, type Rng } from "./generate.js";
+import { generateCase, inScope, isRestricted, type Rng } from "./generate.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
 import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
@@ -122,7 +122,7 @@ export class FuzzEngine {
   constructor(private readonly opts: EngineOptions) {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
     this.scope = { ...opts.scope, maxCores: opts.scope?.maxCores ?? DEFAULT_MAX_CORES };
-    this.restricted = this.scope.slotKinds !== undefined || this.scope.atomicBatches === false;
+    this.restricted = isRestricted(this.scope);
   }
 
   /** The corpus: every parent's JSON text. */

@@ -85,7 +85,9 @@ describe("generateCase", () => {
       expect(inScope(kase, { atomicBatches: false })).toBe(!atomic);
       if (atomic) outsideBatch++;
       expect(inScope(kase, {})).toBe(true);
+      expect(inScope(kase, { slotKinds: [] })).toBe(true);
     }
+    expect(() => generateCase(rng, { slotKinds: ["nop5->jmp32", "bogus"] })).toThrow(/unknown patch kind "bogus"/);
     expect(outsideKind).toBeGreaterThan(100);
     expect(outsideBatch).toBeGreaterThan(10);
   });

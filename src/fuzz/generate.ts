@@ -10,7 +10,6 @@ import { DATA_BASE } from "../types.js";
 
 export type Rng = () => number;
 
-
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 const byte = (rng: Rng) => int(rng, 0, 255);
@@ -153,16 +152,31 @@ export function generatedKindOf(slotKind: string): string {
   return /^rewrite\d+$/.test(slotKind) ? "rewrite" : slotKind;
 }
 
+/** Whether a scope leaves out any slot kind or batching (an empty kind list leaves out none). */
+export function isRestricted(scope: CaseScope): boolean {
+  return (scope.slotKinds?.length ?? 0) > 0 || scope.atomicBatches === false;
+}
+
 /** Whether a case lies within the scope's slot kinds and batching (a mutant or a shared entry may not). */
 export function inScope(kase: Case, scope: CaseScope): boolean {
   const kinds = scope.slotKinds;
-  if (kinds && !kase.program.slots.every((s) => kinds.includes(generatedKindOf(s.kind)))) return false;
+  if (kinds?.length && !kase.program.slots.every((s) => kinds.includes(generatedKindOf(s.kind)))) return false;
   return scope.atomicBatches !== false || kase.ops.every((op) => op.batch !== "atomic");
+}
+
+/** The site makers a scope draws from. */
+function makersOf(scope: CaseScope): SiteMaker[] {
+  if (!scope.slotKinds?.length) return [...MAKERS.values()];
+  return scope.slotKinds.map((k) => {
+    const maker = MAKERS.get(k);
+    if (!maker) throw new Error(`unknown patch kind "${k}" (the generator makes ${GENERATED_KINDS.join(", ")})`);
+    return maker;
+  });
 }
 
 /** A generated case: every program core terminates whatever the patches do. */
 export function generateCase(rng: Rng, opts: CaseScope = {}): Case {
-  const makers = opts.slotKinds ? opts.slotKinds.map((k) => MAKERS.get(k)!) : [...MAKERS.values()];
+  const makers = makersOf(opts);
   const cores = int(rng, opts.minCores ?? 2, opts.maxCores ?? 8);
   const nBlocks = int(rng, 1, 3);
   const blocks: Stmt[][] = [];
