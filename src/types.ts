@@ -418,6 +418,11 @@ export interface Shard {
   readonly seed: number;
   readonly maxExecs: number;
   readonly maxMs: number;
+  /**
+   * What its generated cases may hold, when the matrix asked for other than the default; absent,
+   * the serving node's own scope applies (`fuzz --max-cores` and the like).
+   */
+  readonly scope?: CaseScope;
 }
 
 /** What one shard found. Cells are folded from these, in any order (see matrix/fold.ts). */

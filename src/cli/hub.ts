@@ -4,7 +4,7 @@ import { isRedisUrl, openHub } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
 
 // `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
 
@@ -17,6 +17,9 @@ export interface EnqueueOptions {
   seeds: number;
   maxExecs?: number;
   duration?: number;
+  maxCores: number;
+  slotKind?: string[];
+  atomicBatches: boolean;
   json: boolean;
 }
 
@@ -32,7 +35,7 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   const perCell = (perShard: number) => Math.min(Number.MAX_SAFE_INTEGER, perShard * opts.seeds);
   const shards = planShards({
     strategies, models, seed: opts.seed, shardsPerCell: opts.seeds,
-    maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? 3_600_000),
+    maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? 3_600_000), scope: scopeFrom(opts),
   });
   const hub = openHub(where);
   try {

@@ -144,7 +144,7 @@ export function buildProgram(): Command {
     .action(minimizeCommand);
 
   const hub = program.command("hub").description("a hub shared by campaigns on several machines (Redis, or a shared directory)");
-  cellOptions(hub.command("enqueue"))
+  scopeOptions(cellOptions(hub.command("enqueue")))
     .description("split work into (strategy, model, seed, budget) shards on the hub's queue; served by `fuzz --hub`")
     .argument("<hub>", "redis://[user:password@]host:port, rediss://..., unix:///socket, or a shared directory")
     .option("--matrix", "exec-bounded shards for the safety matrix (needs --max-execs)", false)

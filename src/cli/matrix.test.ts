@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -123,6 +123,36 @@ describe("matrix on a tiny budget", () => {
     const text = xmcfuzz("matrix", "-s", "stop_machine", "-m", "x86-realistic", "--slot-kind", kinds[0]!, "--no-atomic-batches", "--max-execs", "5", "--no-verify", "--crashes", join(fresh(), "c"));
     expect(text.stdout.split("\n")[0]).toMatch(/; generated cases: slot kinds nop5->jmp32; per-site ops only; /);
   }, 120_000);
+
+  it("through a hub, a node started without the scope still fuzzes the shards within the matrix's", () => {
+    const hub = join(fresh(), "hub"), scratch = fresh();
+    const cells = ["-s", "direct_write", "-s", "int3_flush", "-m", "sdm-strict"];
+    const scope = ["--slot-kind", "nop5->jmp32", "--slot-kind", "call->call", "--no-atomic-batches", "--max-cores", "3"];
+    const enqueued = xmcfuzz("hub", "enqueue", hub, "--matrix", ...cells, ...scope, "--seed", "1", "--max-execs", "60", "--duration", "1h");
+    expect(enqueued.status, enqueued.stderr).toBe(0);
+    expect(enqueued.stdout).toMatch(/^2 shards added/);
+    const node = xmcfuzz("fuzz", "--hub", hub, "--shards-only", "--until-idle", "--shard-workers", "1", "--max-cores", "8", "--no-minimize",
+      "--out", join(scratch, "node"), "--crashes", join(scratch, "node-crashes"));
+    expect(node.status, node.stderr).toBe(0);
+    for (const f of readdirSync(join(scratch, "node-crashes"), { recursive: true, encoding: "utf8" }).filter((x) => x.endsWith(".json"))) {
+      const k = loadCaseFile(join(scratch, "node-crashes", f)).kase;
+      expect(k.cores, f).toBeLessThanOrEqual(3);
+      expect(k.program.slots.every((sl) => sl.kind === "nop5->jmp32" || sl.kind === "call->call"), f).toBe(true);
+    }
+    const matrix = (...more: string[]) => xmcfuzz("matrix", ...cells, ...scope, "--max-execs", "60", "--budget", "1h", "--no-minimize", "--no-verify", "--json", ...more);
+    const strip = (out: string) => (JSON.parse(out) as { cells: (JsonCell & { ms: number; firstDivergence?: { ms: number } })[] }).cells
+      .map((c) => ({ ...c, ms: 0, firstDivergence: c.firstDivergence && { ...c.firstDivergence, ms: 0 } }));
+    const viaHub = matrix("--hub", hub, "--crashes", join(scratch, "c1"));
+    expect(viaHub.status, viaHub.stderr).toBe(0);
+    const local = matrix("--crashes", join(scratch, "c2"));
+    expect(strip(viaHub.stdout)).toEqual(strip(local.stdout));
+    expect(strip(local.stdout).find((c) => c.strategy === "direct_write")!.status).toBe("diverges");
+    // The same cells unscoped are other shards: the hub's scoped results are not folded into them.
+    const unscoped = xmcfuzz("matrix", ...cells, "--max-execs", "60", "--budget", "1h", "--no-minimize", "--no-verify", "--json", "--hub", hub, "--crashes", join(scratch, "c3"));
+    expect(unscoped.status, unscoped.stderr).toBe(0);
+    expect(unscoped.stderr).toMatch(/\[2\/2\] shards done through the hub/);
+    expect(strip(unscoped.stdout)).toEqual(strip(xmcfuzz("matrix", ...cells, "--max-execs", "60", "--budget", "1h", "--no-minimize", "--no-verify", "--json", "--crashes", join(scratch, "c4")).stdout));
+  }, 180_000);
 
   it("bad input: one line, exit 2", () => {
     for (const [args, message] of [

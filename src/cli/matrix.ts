@@ -68,7 +68,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   const cases = opts.verify ? verifyCases(opts.verifyCorpus, scope) : [];
   const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
   const t0 = performance.now();
-  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell });
+  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell, scope });
   const progress = process.stderr.isTTY === true;
   const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, scope, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
   const onFinding = (f: Finding, report: string) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report });

@@ -1,4 +1,4 @@
-import type { Cause, Effect, MatrixCell, ShardResult } from "../types.js";
+import type { Cause, Effect, MatrixCell, Shard, ShardResult } from "../types.js";
 
 // Folding shard results into matrix cells. Pure and order-independent, so a matrix served by one
 // process's workers and one served by many machines through the hub come out the same.
@@ -43,7 +43,13 @@ export function foldCell(strategy: string, model: string, results: readonly Shar
   };
 }
 
-/** A shard's identity: a retried shard has the same key, so its result is counted once. */
-export function shardKey(s: { strategy: string; model: string; seed: number; maxExecs: number; maxMs: number }): string {
-  return `${s.strategy}|${s.model}|${s.seed}|${s.maxExecs}|${s.maxMs}`;
+/**
+ * A shard's identity: a retried shard has the same key, so its result is counted once. Its scope is
+ * part of it, so a scoped matrix never folds in a hub's results of an unscoped one.
+ */
+export function shardKey(s: Shard): string {
+  const key = `${s.strategy}|${s.model}|${s.seed}|${s.maxExecs}|${s.maxMs}`;
+  if (!s.scope) return key;
+  const { minCores, maxCores, maxOps, slotKinds, atomicBatches } = s.scope;
+  return `${key}|${JSON.stringify({ minCores, maxCores, maxOps, slotKinds, atomicBatches })}`;
 }

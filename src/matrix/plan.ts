@@ -1,4 +1,4 @@
-import type { Shard } from "../types.js";
+import type { CaseScope, Shard } from "../types.js";
 
 // Making the shard list of a matrix: every (strategy, model) cell split into shards. Kept apart
 // from serving shards (local worker threads, or the hub) and from folding and formatting results.
@@ -15,6 +15,11 @@ export interface MatrixPlan {
   readonly maxMs: number;
   /** Shards per cell (default 1): more lets more workers or machines share one cell. */
   readonly shardsPerCell?: number;
+  /**
+   * What the cells' cases may hold. Every shard carries it, so a cell means the same whichever
+   * node serves it; without one a node fuzzes the shard within its own scope.
+   */
+  readonly scope?: CaseScope;
 }
 
 /**
@@ -26,11 +31,12 @@ export function planShards(plan: MatrixPlan): Shard[] {
   const k = Math.max(1, Math.floor(plan.shardsPerCell ?? 1));
   const share = (total: number, i: number) =>
     total >= Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : Math.floor(total / k) + (i < total % k ? 1 : 0);
+  const scope = plan.scope;
   const out: Shard[] = [];
   for (const strategy of plan.strategies) {
     for (const model of plan.models) {
       for (let i = 0; i < k; i++) {
-        out.push({ strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i) });
+        out.push({ strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i), ...(scope ? { scope } : {}) });
       }
     }
   }

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
-import { foldCell } from "./fold.js";
+import { inScope } from "../fuzz/generate.js";
+import { foldCell, shardKey } from "./fold.js";
 import { runShard } from "./shard.js";
 // Worker threads run compiled code: the thread shell is taken from the build (`npm test` builds first).
 const built: string = "../../dist/src/matrix/shard-thread.js";
@@ -41,6 +42,29 @@ describe("shards", () => {
     } finally {
       await thread.close();
     }
+  });
+
+  it("a shard carries its scope: it rules over the serving side's, and it is part of the shard's key", async () => {
+    const scope = { maxCores: 3, slotKinds: ["nop5->jmp32"], atomicBatches: false };
+    const s: Shard = { ...shard("direct_write", "x86-realistic", 4, 300), scope };
+    // Served by a thread told to fuzz everything, with up to 8 cores.
+    const thread = new ShardThread({ scope: { maxCores: 8 } });
+    try {
+      const run = await thread.run(s);
+      expect(run.failed).toBeUndefined();
+      expect(run.findings.length).toBeGreaterThan(0);
+      for (const f of run.findings) {
+        expect(inScope(f.kase, scope)).toBe(true);
+        expect(f.kase.cores).toBeLessThanOrEqual(3);
+      }
+      expect(deterministic(run.result)).toEqual(deterministic(runShard(s, builtinStrategy(s.strategy)!, namedModel(s.model)!).result));
+    } finally {
+      await thread.close();
+    }
+    const plain = shard("direct_write", "x86-realistic", 4, 300);
+    expect(shardKey(s)).not.toBe(shardKey(plain));
+    expect(shardKey({ ...s, scope: { ...scope } })).toBe(shardKey(s));
+    expect(shardKey({ ...s, scope: { ...scope, atomicBatches: undefined } })).not.toBe(shardKey(s));
   });
 
   it("folding is order-independent and counts a retried shard once", () => {
