@@ -32,10 +32,11 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   const models = modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name);
   // The matrix's own plan, so `hub enqueue --matrix` and `matrix --hub` make the same shards: a
   // cell's budget is split over its shards, here `--seeds` shards of the per-shard budget each.
+  // Matrix shards have no time cap unless asked (as `matrix --max-execs` alone: deterministic cells).
   const perCell = (perShard: number) => Math.min(Number.MAX_SAFE_INTEGER, perShard * opts.seeds);
   const shards = planShards({
     strategies, models, seed: opts.seed, shardsPerCell: opts.seeds,
-    maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? 3_600_000), scope: scopeFrom(opts),
+    maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? Number.MAX_SAFE_INTEGER), scope: scopeFrom(opts),
   });
   const hub = openHub(where);
   try {

@@ -152,7 +152,7 @@ export function buildProgram(): Command {
     .option("--seed <n>", "first seed", intArg("--seed", 0), 0)
     .option("--seeds <n>", "shards (consecutive seeds) per (strategy, model)", intArg("--seeds", 1), 1)
     .option("--max-execs <n>", "execs per shard", intArg("--max-execs", 1))
-    .option("--duration <time>", "time per shard (the cap of matrix shards; default 1h)", parseDuration)
+    .option("--duration <time>", "time per shard (with --matrix an optional cap, none by default, as matrix --max-execs alone)", parseDuration)
     .option("--json", "machine-readable output", false)
     .action(hubEnqueueCommand);
   hub.command("status")
