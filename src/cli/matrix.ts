@@ -12,7 +12,7 @@ import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
 import { serveMatrixThroughHub } from "../hub/matrix.js";
 import type { Finding } from "../fuzz/engine.js";
-import { inScope } from "../fuzz/generate.js";
+import { inScope } from "../fuzz/scope.js";
 import { serveVerifyJobs } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../types.js";
 import { loadCaseFile, parseCaseShape } from "../case/load.js";
 import { thinHistory } from "./campaign.js";
+import { inScope } from "./scope.js";
 
 // Campaigns as users run them: the built CLI in child processes, on fixed seeds.
 
@@ -73,6 +74,27 @@ describe("fuzz campaigns", () => {
     const reproducers = findings(join(dir, "crashes")).map((f) => join(dir, "crashes", f.dir, f.files[0]!));
     expect(reproducers.length).toBeGreaterThan(0);
     for (const f of reproducers) expect(within(loadCaseFile(f).kase), f).toBe(true);
+  }, 60_000);
+
+  it("within a scope, another node's entries outside it are not taken in: neither passed on nor counted as coverage", () => {
+    const sync = fresh();
+    const wide = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "1500", "--no-minimize", "--sync-dir", sync, "--node", "wide", "--out", join(sync, "out-wide")]);
+    expect(wide.status, wide.stderr).toBe(0);
+    const scope = { slotKinds: ["call->call", "nop5->jmp32"] };
+    const narrow = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--slot-kind", "call->call", "--slot-kind", "nop5->jmp32", "--duration", "4s", "--no-minimize",
+      "--sync-dir", sync, "--node", "narrow", "--out", join(sync, "out-narrow"), "--json"]);
+    expect(narrow.status, narrow.stderr).toBe(0);
+    const entries = (node: string) => readdirSync(join(sync, node, "corpus")).map((f) =>
+      JSON.parse(readFileSync(join(sync, node, "corpus", f), "utf8")) as { case: unknown; bits: number[] });
+    const within = (e: { case: unknown }) => inScope(parseCaseShape(e.case), scope);
+    const wideEntries = entries("wide");
+    expect(wideEntries.filter((e) => !within(e)).length).toBeGreaterThan(20);
+    // The narrow node's coverage is its own entries' bits and the wide node's entries within its scope, nothing else.
+    const union = (es: { bits: number[] }[]) => new Set(es.flatMap((e) => e.bits));
+    const expected = union([...wideEntries.filter(within), ...entries("narrow")]);
+    const stats = JSON.parse(narrow.stdout) as { coverageBits: number };
+    expect(stats.coverageBits).toBe(expected.size);
+    expect(union(wideEntries).size).toBeGreaterThan(expected.size);
   }, 60_000);
 
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {

@@ -8,6 +8,7 @@ import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
 import { FindingTally } from "./tally.js";
+import { entryInScope } from "./scope.js";
 import { scopeText } from "../report/scope.js";
 import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
@@ -389,7 +390,7 @@ export class Campaign {
       this.watch(now);
       if (now - lastPull >= 2000) {
         lastPull = now;
-        const entries = this.store.pullCorpus().filter((e) => this.coverage.merge(e.bits) > 0);
+        const entries = this.store.pullCorpus().filter((e) => this.admits(e.json) && this.coverage.merge(e.bits) > 0);
         if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries } satisfies ToWorker);
         if (this.hubNode) void this.tickHub(now);
       }
@@ -433,12 +434,20 @@ export class Campaign {
     return { ...final, cells };
   }
 
+  /**
+   * Whether another node's corpus entry counts here: within this campaign's scope. Its bits, merged,
+   * would otherwise mark in-scope entries of the same bits as known, and they would not be shared.
+   */
+  private admits(json: string): boolean {
+    return entryInScope(json, this.opts.scope);
+  }
+
   /** Hub exchange, off the loop's critical path: foreign corpus in, node stats out, idleness. */
   private async tickHub(now: number): Promise<void> {
     const node = this.hubNode!;
     const s = this.stats();
     node.post(s.execs, s.execsPerSec);
-    const entries = (await node.pull()).filter((e) => this.coverage.merge(e.bits) > 0);
+    const entries = (await node.pull()).filter((e) => this.admits(e.json) && this.coverage.merge(e.bits) > 0);
     if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries: entries.map((e) => ({ json: e.json, bits: [...e.bits] })) } satisfies ToWorker);
     if (this.opts.untilIdle && now - this.start > 3000 && (await node.idle().catch(() => false))) this.requestStop("hub idle");
   }

@@ -6,7 +6,8 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { parseCaseShape } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { FuzzEngine, ruleSignatures } from "./engine.js";
-import { generateCase, inScope } from "./generate.js";
+import { generateCase } from "./generate.js";
+import { inScope } from "./scope.js";
 import seedrandom from "seedrandom";
 
 describe("engine: confirming findings", () => {

@@ -7,7 +7,8 @@ import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { formatPhase } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
-import { generateCase, inScope, isRestricted, type Rng } from "./generate.js";
+import { generateCase, type Rng } from "./generate.js";
+import { entryInScope, inScope } from "./scope.js";
 import { minimize, type Size } from "./minimize.js";
 import { mutateCase } from "./mutate.js";
 import { type FuzzCase, type MutationParent, prepareCase, prepareMutant } from "./prepare.js";
@@ -114,15 +115,12 @@ export class FuzzEngine {
   events = 0;
   private readonly rng: Rng;
   private readonly scope: CaseScope;
-  /** Whether the scope leaves out anything mutants or adopted entries could hold. */
-  private readonly restricted: boolean;
   private current: FuzzCase | undefined;
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.rng = seedrandom.alea(`engine:${opts.seed}`);
     this.scope = { ...opts.scope, maxCores: opts.scope?.maxCores ?? DEFAULT_MAX_CORES };
-    this.restricted = isRestricted(this.scope);
   }
 
   /** The corpus: every parent's JSON text. */
@@ -132,17 +130,8 @@ export class FuzzEngine {
 
   /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent. */
   adopt(json: string, bits: readonly number[]): void {
-    if (this.restricted && !this.inScope(json)) return;
+    if (!entryInScope(json, this.scope)) return;
     if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
-  }
-
-  /** Whether a corpus entry's case (its file text) lies within the scope; unreadable text does not. */
-  private inScope(json: string): boolean {
-    try {
-      return inScope(parseCaseShape((JSON.parse(json) as { case: unknown }).case), this.scope);
-    } catch {
-      return false;
-    }
   }
 
   /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */
@@ -178,7 +167,7 @@ export class FuzzEngine {
       if (!parent) return prepareCase(generateCase(this.rng, this.scope));
       const kase = mutateCase(this.rng, parent.kase);
       // A mutant the loader rejects (e.g. it no longer terminates) or out of scope is simply dropped.
-      const prepared = kase && (!this.restricted || inScope(kase, this.scope)) && prepareMutant(parent, kase);
+      const prepared = kase && inScope(kase, this.scope) && prepareMutant(parent, kase);
       if (prepared) return prepared;
     }
   }

@@ -6,7 +6,8 @@ import { caseToJson } from "../case/save.js";
 import { planCase } from "../machine/plan.js";
 import { soloRun } from "../oracle/solo.js";
 import { SOLO_LIMIT } from "../types.js";
-import { GENERATED_KINDS, generateCase, generatedKindOf, inScope } from "./generate.js";
+import { GENERATED_KINDS, generateCase } from "./generate.js";
+import { generatedKindOf, inScope } from "./scope.js";
 
 // Every generated case is one the loader accepts, so a `hang` verdict always means the strategy hung.
 

@@ -147,23 +147,6 @@ const MAKERS: ReadonlyMap<string, SiteMaker> = new Map([
 
 export const GENERATED_KINDS: readonly string[] = [...MAKERS.keys()];
 
-/** The generated kind a slot kind belongs to (`rewrite3` is a `rewrite`). */
-export function generatedKindOf(slotKind: string): string {
-  return /^rewrite\d+$/.test(slotKind) ? "rewrite" : slotKind;
-}
-
-/** Whether a scope leaves out any slot kind or batching (an empty kind list leaves out none). */
-export function isRestricted(scope: CaseScope): boolean {
-  return (scope.slotKinds?.length ?? 0) > 0 || scope.atomicBatches === false;
-}
-
-/** Whether a case lies within the scope's slot kinds and batching (a mutant or a shared entry may not). */
-export function inScope(kase: Case, scope: CaseScope): boolean {
-  const kinds = scope.slotKinds;
-  if (kinds?.length && !kase.program.slots.every((s) => kinds.includes(generatedKindOf(s.kind)))) return false;
-  return scope.atomicBatches !== false || kase.ops.every((op) => op.batch !== "atomic");
-}
-
 /** The site makers a scope draws from. */
 function makersOf(scope: CaseScope): SiteMaker[] {
   if (!scope.slotKinds?.length) return [...MAKERS.values()];

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
-import { inScope } from "../fuzz/generate.js";
+import { inScope } from "../fuzz/scope.js";
 import { foldCell, shardKey } from "./fold.js";
 import { runShard } from "./shard.js";
 // Worker threads run compiled code: the thread shell is taken from the build (`npm test` builds first).
