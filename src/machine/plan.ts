@@ -21,6 +21,12 @@ export interface CasePlan {
   readonly opSlots: readonly (readonly OpSlotPlan[])[];
   /** Per slot: indices of the ops that list it, in order. */
   readonly opsOfSlot: readonly (readonly number[])[];
+  /**
+   * Per slot: the ops that change it (from differs from to), in order. A passage's provenance is
+   * judged against the latest begun of them: an op that re-patches a slot to the version it holds
+   * explains none of its bytes, and judged against it a stale byte would read as intermediate.
+   */
+  readonly changingOpsOfSlot: readonly (readonly number[])[];
   /** Code image expected after ops 0..j have returned (index 0: initial image). */
   readonly images: readonly Uint8Array[];
   /** Per slot: "offset:hex" of every instruction of either version (to detect widened passages). */
@@ -91,6 +97,7 @@ export function planCase(kase: Case): CasePlan {
   const current = program.slots.map((s) => s.old);
   const images: Uint8Array[] = [program.code.slice()];
   const opsOfSlot: number[][] = program.slots.map(() => []);
+  const changingOpsOfSlot: number[][] = program.slots.map(() => []);
   const opSlots = ops.map((op, j) => {
     const image = images[j]!.slice();
     const plans = op.targets.map((t) => {
@@ -100,6 +107,7 @@ export function planCase(kase: Case): CasePlan {
       current[t.slot] = to;
       image.set(to, s.start - base);
       opsOfSlot[t.slot]!.push(j);
+      if (plan.from.some((b, i) => b !== to[i])) changingOpsOfSlot[t.slot]!.push(j);
       return plan;
     });
     images.push(image);
@@ -107,7 +115,7 @@ export function planCase(kase: Case): CasePlan {
   });
   const versionInstrList = program.slots.map(instrList);
   return {
-    kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, images,
+    kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, changingOpsOfSlot, images,
     versionInstrs: program.slots.map(instrKeys),
     versionInstrList,
     initial: new InitialImage(base, program.code, program.slots, slotAt, versionInstrList, opSlots),

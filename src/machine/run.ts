@@ -621,7 +621,8 @@ class Machine {
   // ------------------------------------------------------------ passages and provenance
 
   private opForSlot(k: number): number {
-    const list = this.plan.opsOfSlot[k]!;
+    const changing = this.plan.changingOpsOfSlot[k]!;
+    const list = changing.length > 0 ? changing : this.plan.opsOfSlot[k]!;
     let j = -1;
     for (let i = 0; i < list.length; i++) {
       const o = list[i]!;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { prepareSketch } from "../testing/build.js";
+import { jumpLabel } from "../testing/programs.js";
+import { everyRun } from "../testing/search.js";
+
+// Provenance (SPEC 6.5) names causes: which op a passage's bytes are judged against decides
+// whether a stale byte reads as old or as intermediate.
+
+describe("provenance", () => {
+  it("is judged against the op that changed the slot, not one that re-patched it to the version it holds", () => {
+    // Op 0 patches the jump label in; op 1 asks for the same version again, a no-op for the slot.
+    const p = prepareSketch({ ...jumpLabel(3, 12), ops: [["jl"], ["jl"]] });
+    expect(p.plan.opsOfSlot[0]).toEqual([0, 1]);
+    expect(p.plan.changingOpsOfSlot[0]).toEqual([0]);
+    let stale = 0, runs = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("sdm-strict")!, 300)) {
+      runs++;
+      for (const q of o.run.passages) {
+        expect(q.op).toBe(0);
+        // A plain write stores target bytes only: nothing a core fetches can be intermediate.
+        expect(q.fetched.flatMap((f) => f.origin)).not.toContain("intermediate");
+      }
+      if (o.verdict.divergences.some((d) => d.cause === "stale-after-completion")) stale++;
+    }
+    expect(runs).toBe(300);
+    // Prefetched nops executed after op 0 returned: stale, as named (judged against op 1 they were torn).
+    expect(stale).toBeGreaterThan(0);
+  });
+});
