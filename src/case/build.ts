@@ -5,6 +5,7 @@ import { DATA_BASE, MAX_CODE_SIZE } from "../types.js";
 import { AsmError, assemble, assembleAt } from "../isa/asm.js";
 import { decodeAll, decodeVersion } from "../isa/decode.js";
 import { hex } from "../isa/disasm.js";
+import { sameBytes } from "../isa/bytes.js";
 import { parseDecisions } from "../schedule/choosers.js";
 import { CaseError } from "./error.js";
 import { defaultKind, isProbeSlot } from "./kind.js";
@@ -128,12 +129,6 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
 /** A slot's declared old version must be the code bytes it covers. */
 export function checkOldMatches(k: number, old: Uint8Array, held: Uint8Array): void {
   if (!sameBytes(old, held)) throw new CaseError(`slots[${k}].old`, `"${hex(old)}" does not match the code bytes "${hex(held)}"`);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function checkVersion(bytes: Uint8Array, field: string, probe: boolean): void {

@@ -1,5 +1,6 @@
 import type { ByteOrigin, Case, Instr, Slot } from "../types.js";
 import { decode } from "../isa/decode.js";
+import { sameBytes } from "../isa/bytes.js";
 
 // Static facts derived once per case, shared by the real machine and the oracle.
 
@@ -107,7 +108,7 @@ export function planCase(kase: Case): CasePlan {
       current[t.slot] = to;
       image.set(to, s.start - base);
       opsOfSlot[t.slot]!.push(j);
-      if (plan.from.some((b, i) => b !== to[i])) changingOpsOfSlot[t.slot]!.push(j);
+      if (!sameBytes(plan.from, to)) changingOpsOfSlot[t.slot]!.push(j);
       return plan;
     });
     images.push(image);

@@ -28,4 +28,21 @@ describe("provenance", () => {
     // Prefetched nops executed after op 0 returned: stale, as named (judged against op 1 they were torn).
     expect(stale).toBeGreaterThan(0);
   });
+
+  it("judges a handler against the op whose patching it met: skipping a re-patched jump is bad emulation, not stale code", () => {
+    // The 2013 text_poke_bp handler resumes at the slot end: right for a nop, wrong for the jmp that
+    // op 1 re-patches over. Judged against op 0 (nop5 -> jmp) skipping would read as its old nop.
+    const p = prepareSketch({ ...jumpLabel(3, 12), ops: [["jl"], ["jl"]] });
+    let trappedInOp1 = 0;
+    for (const o of everyRun(p, builtinStrategy("text_poke_bp")!, namedModel("coherent-atomic-byte")!, 300)) {
+      for (const q of o.run.passages) {
+        if (q.resolution !== "resume" || q.begin < o.run.ops[1]!.begin) continue;
+        trappedInOp1++;
+        expect(q.op).toBe(0);
+        expect(q.badEmulation).toBe(true);
+      }
+      for (const d of o.verdict.divergences) expect(d.cause).toBe("bad-emulation");
+    }
+    expect(trappedInOp1).toBeGreaterThan(0);
+  });
 });

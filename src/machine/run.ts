@@ -10,6 +10,7 @@ import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDiges
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import { type CasePlan, isVersionInstrAt, originOf, slotPlanOf } from "./plan.js";
+import { sameBytes } from "../isa/bytes.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
@@ -47,6 +48,8 @@ interface HandlerRt {
   readonly snapshot?: Cpu;
   /** Events the core had at the trap (the snapshot carries none). */
   readonly eventsBefore: number;
+  /** The op whose patching the trap met (the latest begun op listing the slot), -1 outside a passage. */
+  readonly trapOp?: number;
 }
 
 interface CoreRt {
@@ -620,15 +623,20 @@ class Machine {
 
   // ------------------------------------------------------------ passages and provenance
 
+  /** The op a passage through slot k is judged against: the latest begun op that changes it. */
   private opForSlot(k: number): number {
     const changing = this.plan.changingOpsOfSlot[k]!;
-    const list = changing.length > 0 ? changing : this.plan.opsOfSlot[k]!;
+    return this.latestBegun(changing.length > 0 ? changing : this.plan.opsOfSlot[k]!);
+  }
+
+  /** The latest begun op of `ops` (in order); before any has begun, the first; -1 if none. */
+  private latestBegun(ops: readonly number[]): number {
     let j = -1;
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i]!;
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i]!;
       if (o < this.op || (o === this.op && this.opStarted)) j = o;
     }
-    return j >= 0 ? j : list.length > 0 ? list[0]! : -1;
+    return j >= 0 ? j : ops.length > 0 ? ops[0]! : -1;
   }
 
   private originsOf(pc: number, bytes: readonly number[], j: number, k: number): ByteOrigin[] {
@@ -759,6 +767,7 @@ class Machine {
   private trapEntry(core: CoreRt, addr: number, fetched: FetchedInstr | undefined): void {
     const cpu = core.cpu;
     const snapshot = core.passage ? cloneCpu(cpu, false) : undefined;
+    const trapOp = core.passage ? this.latestBegun(this.plan.opsOfSlot[core.passage.slot]!) : -1;
     const eventsBefore = cpu.events.length;
     const savedIF = cpu.iflag;
     cpu.iflag = false;
@@ -766,21 +775,21 @@ class Machine {
     if (this.tracing) this.traceEv(core.id, "trap", () => `int3 trap at 0x${addr.toString(16)}`);
     const onInt3 = this.strategy.onInt3;
     if (!onInt3) {
-      this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
+      this.resolve(core, { kind: "notMine" }, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore, trapOp });
       return;
     }
     const hctx = this.handlerCtxOf(core.id);
     const { gen, step, returned } = this.driver.start("onInt3", () => onInt3.call(this.strategy, hctx, addr));
     if (!step) {
-      this.resolve(core, returned, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore });
+      this.resolve(core, returned, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore, trapOp });
       return;
     }
-    core.handler = { kind: "int3", gen, step, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore };
+    core.handler = { kind: "int3", gen, step, savedIF, addr, t: this.t, serialize: true, fetched, snapshot, eventsBefore, trapOp };
   }
 
   private resolve(
     core: CoreRt, res: Resolution | void,
-    h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number; eventsBefore: number },
+    h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number; eventsBefore: number; trapOp?: number },
   ): void {
     if (!res || typeof res !== "object" || !("kind" in res)) {
       throw this.driver.misuse(`onInt3 must end with resume(), emulate() or notMine()`);
@@ -835,8 +844,8 @@ class Machine {
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
       if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
-      if (res.kind !== "notMine" && h.snapshot && p.op >= 0) {
-        p.resolvedAs = this.versionEffect(p, h.snapshot, cpu, h.eventsBefore);
+      if (res.kind !== "notMine" && h.snapshot && p.op >= 0 && h.trapOp !== undefined && h.trapOp >= 0) {
+        p.resolvedAs = this.versionEffect(p, h.trapOp, h.snapshot, cpu, h.eventsBefore);
         p.badEmulation = p.resolvedAs === undefined;
       }
     }
@@ -845,18 +854,23 @@ class Machine {
     else this.endPassageIfOutside(core);
   }
 
-  /** Whether the handler's effect equals executing the op's from or to first instruction (SPEC 7.1). */
-  private versionEffect(p: Passage, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
-    const plan = slotPlanOf(this.plan.opSlots[p.op]!, p.slot);
+  /**
+   * Whether the handler's effect equals executing the from or to first instruction of the op whose
+   * patching the trap met (SPEC 7.1), as a version of the op the passage is judged against. The
+   * two differ when that op re-patches the slot to the version it holds: then its one version is
+   * the judged op's new one.
+   */
+  private versionEffect(p: Passage, trapOp: number, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
+    const trapped = slotPlanOf(this.plan.opSlots[trapOp]!, p.slot), judged = slotPlanOf(this.plan.opSlots[p.op]!, p.slot);
     const s = this.plan.kase.program.slots[p.slot]!;
-    for (const [name, version] of [["old", plan.from], ["new", plan.to]] as const) {
+    for (const version of [trapped.from, trapped.to]) {
       const trial = cloneCpu(before, false);
       trial.iflag = after.iflag;
       const d = decode(version, 0, version.length);
       if ("incomplete" in d) continue;
       const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
       if (flow === Flow.Trap) continue;
-      if (sameArchState(trial, after, eventsBefore)) return name;
+      if (sameArchState(trial, after, eventsBefore)) return sameBytes(version, judged.from) ? "old" : sameBytes(version, judged.to) ? "new" : undefined;
     }
     return undefined;
   }
