@@ -292,6 +292,8 @@ export interface Passage {
   badEmulation: boolean;
   /** Whose effect the handler's resolution had: the op's from (old) or to (new) instruction. */
   resolvedAs?: "old" | "new";
+  /** Index in `fetched` of the trap that resolution resolved (its `CC` says nothing of the version). */
+  resolvedAt?: number;
 }
 
 export type PhaseKind = "before" | "write" | "sync" | "maintenance" | "data" | "after";

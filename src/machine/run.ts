@@ -659,7 +659,7 @@ class Machine {
     // Every field from the start (the optional ones undefined), so that every passage has one shape.
     const p: Passage = {
       core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false,
-      badEmulation: false, resolution: undefined, resolvedAs: undefined,
+      badEmulation: false, resolution: undefined, resolvedAs: undefined, resolvedAt: undefined,
     };
     this.passages.push(p);
     core.passage = p;
@@ -846,6 +846,7 @@ class Machine {
       if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
       if (res.kind !== "notMine" && h.snapshot && p.op >= 0 && h.trapOp !== undefined && h.trapOp >= 0) {
         p.resolvedAs = this.versionEffect(p, h.trapOp, h.snapshot, cpu, h.eventsBefore);
+        p.resolvedAt = p.fetched.lastIndexOf(h.fetched);
         p.badEmulation = p.resolvedAs === undefined;
       }
     }

@@ -7,7 +7,7 @@ import { causeOf, passageVersion } from "./classify.js";
 const fetch = (addr: number, bytes: number[], origin: ByteOrigin[]): FetchedInstr =>
   ({ addr, bytes, origin, fetchedAt: bytes.map(() => 0), patcherStepAt: bytes.map(() => 0) });
 
-function passage(fetched: FetchedInstr[], trap: Partial<Pick<Passage, "resolution" | "resolvedAs">> = {}, slot = 0, begin = 10): Passage {
+function passage(fetched: FetchedInstr[], trap: Partial<Pick<Passage, "resolution" | "resolvedAs" | "resolvedAt">> = {}, slot = 0, begin = 10): Passage {
   return { core: 1, slot, op: 0, begin, end: begin, fetched, widened: false, badEmulation: false, ...trap };
 }
 
@@ -24,18 +24,22 @@ describe("passageVersion", () => {
   });
 
   it("counts a resolved trap as the version whose effect the handler reproduced", () => {
-    expect(passageVersion(passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new" }))).toBe("new");
-    expect(passageVersion(passage([int3Trap("int3")], { resolution: "resume", resolvedAs: "old" }))).toBe("old");
+    expect(passageVersion(passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }))).toBe("new");
+    expect(passageVersion(passage([int3Trap("int3")], { resolution: "resume", resolvedAs: "old", resolvedAt: 0 }))).toBe("old");
     // Emulating a multi-instruction slot's first new instruction, then running its old tail: torn.
     const tail = fetch(0x1002, [0x0f, 0x1f, 0x00], ["old", "old", "old"]);
-    expect(passageVersion(passage([int3Trap("int3"), tail], { resolution: "emulate", resolvedAs: "new" }))).toBe("mixed");
+    expect(passageVersion(passage([int3Trap("int3"), tail], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }))).toBe("mixed");
   });
 
   it("lets a kprobe slot's own CC say nothing once a handler resolved the trap on it", () => {
     // Patching a probe in: the strategy's CC equals the new byte; the handler resumed as the old mov.
-    expect(passageVersion(passage([int3Trap("new")], { resolution: "resume", resolvedAs: "old" }))).toBe("old");
+    expect(passageVersion(passage([int3Trap("new")], { resolution: "resume", resolvedAs: "old", resolvedAt: 0 }))).toBe("old");
     // Patching it out: the old byte is the CC; the handler emulated the new nop.
-    expect(passageVersion(passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new" }))).toBe("new");
+    expect(passageVersion(passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }))).toBe("new");
+    // Another CC the core ran after the handler (an old `mov al, 0xcc` immediate, trapped on and
+    // handed to the program) is a byte like any other: new first instruction, then old bytes.
+    const oldImmediate = fetch(0x1002, [0xcc], ["old"]);
+    expect(passageVersion(passage([int3Trap("int3"), oldImmediate], { resolution: "notMine", resolvedAs: "new", resolvedAt: 0 }))).toBe("mixed");
     // Handed to the program (notMine), the CC is the probe: the version it belongs to.
     expect(passageVersion(passage([int3Trap("new")], { resolution: "notMine" }))).toBe("new");
     expect(passageVersion(passage([int3Trap("old")], { resolution: "notMine" }))).toBe("old");
@@ -46,8 +50,8 @@ describe("causeOf", () => {
   const run = { ops: [{ began: 5, returned: 100 }] } as unknown as RunResult;
 
   it("names non-monotonic a core that ran a slot's new version, then its old one, past a probe-out trap (not torn-fetch)", () => {
-    const callNew = passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new" }, 0, 20);
-    const probeOut = passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new" }, 1, 30);
+    const callNew = passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }, 0, 20);
+    const probeOut = passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }, 1, 30);
     const callOld = passage([fetch(0x1033, [0xe8, 0x09, 0, 0, 0], ["invariant", "old", "invariant", "invariant", "invariant"])], {}, 0, 40);
     const c = causeOf([callNew, probeOut, callOld], undefined, run, 40);
     expect(c.cause).toBe("non-monotonic");

@@ -9,13 +9,14 @@ import type { Cause, CoreObservation, Effect, Passage, PatcherPhase, RunResult }
  * as the version whose effect its handler reproduced (the int3 byte itself says nothing), so an
  * emulated first instruction followed by old bytes is a torn passage. The CC a handler resolved
  * says nothing even when it is one version's own byte (a kprobe slot's `CC`, patched in or out):
- * its provenance is `old` or `new` by value, but the core ran what the handler did.
+ * its provenance is `old` or `new` by value, but the core ran what the handler did. Any other CC
+ * the core ran (an old immediate byte it trapped on after the handler) still counts.
  */
 export function passageVersion(p: Passage): "old" | "new" | "mixed" | "none" {
   let old = p.resolvedAs === "old", neu = p.resolvedAs === "new", other = false;
-  for (const f of p.fetched) {
-    if (p.resolvedAs !== undefined && f.bytes.length === 1 && f.bytes[0] === 0xcc) continue;
-    for (const o of f.origin) {
+  for (let i = 0; i < p.fetched.length; i++) {
+    if (i === p.resolvedAt && p.resolvedAs !== undefined) continue;
+    for (const o of p.fetched[i]!.origin) {
       if (o === "old") old = true;
       else if (o === "new") neu = true;
       else if (o === "intermediate") other = true;
