@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
-import { jumpLabel } from "../testing/programs.js";
+import { jumpLabel, kprobeNop } from "../testing/programs.js";
 import { everyRun } from "../testing/search.js";
 
 // Provenance (SPEC 6.5) names causes: which op a passage's bytes are judged against decides
@@ -44,5 +44,37 @@ describe("provenance", () => {
       for (const d of o.verdict.divergences) expect(d.cause).toBe("bad-emulation");
     }
     expect(trappedInOp1).toBeGreaterThan(0);
+  });
+
+  it("judges notMine on the strategy's own CC like any resolution: a bogus probe is bad emulation, not unexplained", () => {
+    // Re-patching a kprobe slot to its nop (a no-op), int3_nosync still writes its CC; a core that
+    // traps on it after the descriptor was retired is handed to the program, which sees a probe.
+    const p = prepareSketch({ ...kprobeNop(3, 10), ops: [["!kp"]] });
+    let diverged = 0;
+    for (const o of everyRun(p, builtinStrategy("int3_nosync")!, namedModel("coherent-atomic-byte")!, 300)) {
+      if (o.verdict.kind !== "diverges") continue;
+      diverged++;
+      for (const d of o.verdict.divergences) expect(d.cause).toBe("bad-emulation");
+    }
+    expect(diverged).toBeGreaterThan(0);
+  });
+
+  it("judges a passage against the latest begun op listing the slot while none that changes it has begun", () => {
+    // Op 0 re-patches the probe slot to its nop; op 1 puts the probe in. During op 0 a CC there is
+    // the strategy's, not op 1's new version (op 1 has not begun).
+    const p = prepareSketch({ ...kprobeNop(3, 10), ops: [["!kp"], ["kp"]] });
+    let during = 0;
+    for (const o of everyRun(p, builtinStrategy("text_poke_bp_batch")!, namedModel("coherent-atomic-byte")!, 200)) {
+      const [op0, op1] = o.run.ops;
+      for (const q of o.run.passages) {
+        if (q.begin < op0!.begin) expect(q.op).toBe(1);
+        else if (q.begin < op1!.begin) {
+          during++;
+          expect(q.op).toBe(0);
+          for (const f of q.fetched) if (f.bytes[0] === 0xcc) expect(f.origin[0]).toBe("int3");
+        } else expect(q.op).toBe(1);
+      }
+    }
+    expect(during).toBeGreaterThan(0);
   });
 });

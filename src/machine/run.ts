@@ -623,20 +623,34 @@ class Machine {
 
   // ------------------------------------------------------------ passages and provenance
 
-  /** The op a passage through slot k is judged against: the latest begun op that changes it. */
+  /**
+   * The op a passage through slot k is judged against: the latest begun op that changes it; while
+   * none has, the latest begun op listing it (a byte it wrote is no later op's version yet); before
+   * any op listing it, the first that changes it (its from bytes are the slot's initial ones).
+   */
   private opForSlot(k: number): number {
-    const changing = this.plan.changingOpsOfSlot[k]!;
-    return this.latestBegun(changing.length > 0 ? changing : this.plan.opsOfSlot[k]!);
+    const changing = this.plan.changingOpsOfSlot[k]!, listing = this.plan.opsOfSlot[k]!;
+    const j = this.latestBegun(changing);
+    if (j >= 0) return j;
+    const l = this.latestBegun(listing);
+    return l >= 0 ? l : changing[0] ?? listing[0] ?? -1;
   }
 
-  /** The latest begun op of `ops` (in order); before any has begun, the first; -1 if none. */
+  /** The op whose patching a trap in slot k meets: the latest begun op listing it (before any, the first). */
+  private trapOpForSlot(k: number): number {
+    const listing = this.plan.opsOfSlot[k]!;
+    const j = this.latestBegun(listing);
+    return j >= 0 ? j : listing[0] ?? -1;
+  }
+
+  /** The latest begun op of `ops` (in order), -1 if none has begun. */
   private latestBegun(ops: readonly number[]): number {
     let j = -1;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
       if (o < this.op || (o === this.op && this.opStarted)) j = o;
     }
-    return j >= 0 ? j : ops.length > 0 ? ops[0]! : -1;
+    return j;
   }
 
   private originsOf(pc: number, bytes: readonly number[], j: number, k: number): ByteOrigin[] {
@@ -767,7 +781,7 @@ class Machine {
   private trapEntry(core: CoreRt, addr: number, fetched: FetchedInstr | undefined): void {
     const cpu = core.cpu;
     const snapshot = core.passage ? cloneCpu(cpu, false) : undefined;
-    const trapOp = core.passage ? this.latestBegun(this.plan.opsOfSlot[core.passage.slot]!) : -1;
+    const trapOp = core.passage ? this.trapOpForSlot(core.passage.slot) : -1;
     const eventsBefore = cpu.events.length;
     const savedIF = cpu.iflag;
     cpu.iflag = false;
@@ -844,7 +858,9 @@ class Machine {
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
       if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
-      if (res.kind !== "notMine" && h.snapshot && p.op >= 0 && h.trapOp !== undefined && h.trapOp >= 0) {
+      // notMine is a resolution too: on the strategy's own CC, handing the trap to the program is
+      // judged like resume and emulate (on a version's CC, a probe, it is that version running).
+      if ((res.kind !== "notMine" || strategyInt3) && h.snapshot && p.op >= 0 && h.trapOp !== undefined && h.trapOp >= 0) {
         p.resolvedAs = this.versionEffect(p, h.trapOp, h.snapshot, cpu, h.eventsBefore);
         p.resolvedAt = p.fetched.lastIndexOf(h.fetched);
         p.badEmulation = p.resolvedAs === undefined;
