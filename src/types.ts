@@ -421,8 +421,8 @@ export interface Shard {
   readonly maxExecs: number;
   readonly maxMs: number;
   /**
-   * What its generated cases may hold, when the matrix asked for other than the default; absent,
-   * the serving node's own scope applies (`fuzz --max-cores` and the like).
+   * What its generated cases may hold: the scope of the matrix or `hub enqueue` that planned it.
+   * Absent (shards planned before shards carried one), the serving node's own scope applies.
    */
   readonly scope?: CaseScope;
 }

@@ -3,10 +3,10 @@ import { hostname } from "node:os";
 import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { openHub } from "../hub/open.js";
 
-export interface FuzzOptions {
+export interface FuzzOptions extends ScopeArgs {
   strategy?: string[];
   model?: string[];
   duration: number;
@@ -21,9 +21,6 @@ export interface FuzzOptions {
   log?: string;
   feedback: boolean;
   minimize: boolean;
-  maxCores: number;
-  slotKind?: string[];
-  atomicBatches: boolean;
   stallTimeout: number;
   json: boolean;
   hub?: string;

@@ -4,11 +4,11 @@ import { isRedisUrl, openHub } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 
 // `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
 
-export interface EnqueueOptions {
+export interface EnqueueOptions extends ScopeArgs {
   strategy?: string[];
   model?: string[];
   matrix: boolean;
@@ -17,9 +17,6 @@ export interface EnqueueOptions {
   seeds: number;
   maxExecs?: number;
   duration?: number;
-  maxCores: number;
-  slotKind?: string[];
-  atomicBatches: boolean;
   json: boolean;
 }
 

@@ -55,7 +55,7 @@ function slotKindArg(v: string, previous: string[] = []): string[] {
   return [...previous, v];
 }
 
-/** What generated cases may hold, on the commands that generate them (`fuzz`, `matrix`). */
+/** What generated cases may hold, on the commands that generate them or plan shards (`fuzz`, `matrix`, `hub enqueue`). */
 function scopeOptions(cmd: Command): Command {
   return cmd
     .option("--max-cores <n>", "largest generated core count (2..8)", intArg("--max-cores", MIN_CORES, MAX_CORES), DEFAULT_MAX_CORES)

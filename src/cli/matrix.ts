@@ -20,10 +20,10 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
-import { modelsFrom, scopeFrom, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
 
-export interface MatrixOptions {
+export interface MatrixOptions extends ScopeArgs {
   strategy?: string[];
   model?: string[];
   /** Per cell; undefined: 30 s, or no time limit when --max-execs is given (a deterministic matrix). */
@@ -33,9 +33,6 @@ export interface MatrixOptions {
   seed: number;
   shardsPerCell: number;
   scheduler: "random" | "pct";
-  maxCores: number;
-  slotKind?: string[];
-  atomicBatches: boolean;
   minimize: boolean;
   minimizeTime: number;
   verify: boolean;

@@ -7,8 +7,15 @@ import { resolveStrategy } from "../strategies/load.js";
 
 // Turning command-line names and paths into strategies and models.
 
-/** The generator's scope from `--max-cores`, `--slot-kind` (repeatable) and `--no-atomic-batches`. */
-export function scopeFrom(opts: { readonly maxCores: number; readonly slotKind?: readonly string[]; readonly atomicBatches: boolean }): CaseScope {
+/** `--max-cores`, `--slot-kind` (repeatable) and `--no-atomic-batches`, on the commands that generate cases. */
+export interface ScopeArgs {
+  maxCores: number;
+  slotKind?: string[];
+  atomicBatches: boolean;
+}
+
+/** The generator's scope from its command-line options. */
+export function scopeFrom(opts: ScopeArgs): CaseScope {
   return {
     maxCores: opts.maxCores,
     ...(opts.slotKind && opts.slotKind.length > 0 ? { slotKinds: [...new Set(opts.slotKind)] } : {}),

@@ -31,12 +31,11 @@ export function planShards(plan: MatrixPlan): Shard[] {
   const k = Math.max(1, Math.floor(plan.shardsPerCell ?? 1));
   const share = (total: number, i: number) =>
     total >= Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : Math.floor(total / k) + (i < total % k ? 1 : 0);
-  const scope = plan.scope;
   const out: Shard[] = [];
   for (const strategy of plan.strategies) {
     for (const model of plan.models) {
       for (let i = 0; i < k; i++) {
-        out.push({ strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i), ...(scope ? { scope } : {}) });
+        out.push({ strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i), ...(plan.scope ? { scope: plan.scope } : {}) });
       }
     }
   }
