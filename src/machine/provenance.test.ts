@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { namedModel } from "../models/named.js";
+import type { Model } from "../types.js";
+import { NAMED_MODELS, namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
 import { jumpLabel, kprobeNop } from "../testing/programs.js";
@@ -76,5 +77,34 @@ describe("provenance", () => {
       }
     }
     expect(during).toBeGreaterThan(0);
+  });
+
+  it("records a passage's fetch that runs into the code end: the #PF names its torn bytes, not unexplained", () => {
+    // The slot ends one byte before the code: after the new first nop (run or emulated), the old
+    // `b9` starts a five-byte instruction that the code end cuts off. The faulting fetch is
+    // provenance only. Every fetch path: direct, buffered, line versions, and direct from line
+    // versions (a user's model).
+    const p = prepareSketch({
+      asm: ["core1: call tail", "hlt", "tail:", ".slot s", "mov al, 0xb9", ".endslot", "ret"],
+      entries: ["core1"],
+      slots: { s: { new: ["nop", "nop"] } },
+      ops: [["s"]],
+    });
+    const end = 0x1000 + p.plan.kase.program.code.length;
+    const directFromLines: Model = { ...namedModel("noncoherent-icache")!, name: "direct-lines", fetchBlock: 0, prefetchDepth: 0 };
+    for (const model of [...NAMED_MODELS, directFromLines]) {
+      let faulted = 0;
+      for (const o of everyRun(p, builtinStrategy("int3_flush")!, model, 200)) {
+        for (const d of o.verdict.divergences) {
+          if (d.effect !== "wild-jump") continue;
+          faulted++;
+          expect(d.cause).toBe("torn-fetch");
+          const last = d.passage!.fetched.at(-1)!;
+          expect(last).toMatchObject({ addr: end - 2, bytes: [0xb9, 0xc3], origin: ["old", "invariant"] });
+          expect(d.passage!.widened).toBe(false);
+        }
+      }
+      expect(faulted, model.name).toBeGreaterThan(0);
+    }
   });
 });

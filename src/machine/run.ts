@@ -568,6 +568,9 @@ class Machine {
     return { ins: d, bytes: unmodified ? this.plan.initial.bytesAt(pc - base) : bytes, times, psteps, cached: false };
   }
 
+  /** The bytes an incomplete direct fetch from line versions read (see recordPartialFetch). */
+  private partialWindow: number[] = NONE;
+
   /**
    * fetchBlock 0: decode from memory (or the I-cache) at the executing step. Without an I-cache
    * the fetch makes no choice, so `detail: false` may return the lazy fetch (asked again if needed).
@@ -590,7 +593,11 @@ class Machine {
     }
     const initial = this.mem.versions ? undefined : this.unmodifiedInstrAt(pc);
     const d = initial === undefined ? decode(window, off, limit) : initial ?? INCOMPLETE;
-    if ("incomplete" in d) return end;
+    if ("incomplete" in d) {
+      // The line versions this fetch read (its choices made): a partial fetch's record reads them.
+      if (this.mem.versions) this.partialWindow = window as number[];
+      return end;
+    }
     if (detail === Detail.None && !this.mem.versions) {
       this.lazyFetch.ins = d;
       return this.lazyFetch;
@@ -700,6 +707,28 @@ class Machine {
     return fi;
   }
 
+  /**
+   * A passage's last fetch ran into the region end: the bytes [pc, end) the fetch unit held, an
+   * incomplete instruction. Recorded for provenance only (its old or new bytes name the cause of
+   * the #PF): it is never executed, so it neither widens the passage nor begins one.
+   */
+  private recordPartialFetch(core: CoreRt, p: Passage, pc: number, direct: boolean): void {
+    const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
+    for (let a = pc; a < this.mem.end; a++) {
+      if (direct) {
+        bytes.push(this.mem.versions ? this.partialWindow[a - pc]! : this.mem.bytes[a - this.mem.base]!);
+        times.push(this.t);
+        psteps.push(this.patcherSteps);
+      } else {
+        const block = Math.floor((a - this.mem.base) / this.model.fetchBlock);
+        bytes.push(this.bufferedByte(core, a));
+        times.push(core.blockT[block]!);
+        psteps.push(core.blockP[block]!);
+      }
+    }
+    p.fetched.push({ addr: pc, bytes, origin: this.originsOf(pc, bytes, p.op, p.slot), fetchedAt: times, patcherStepAt: psteps });
+  }
+
   private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
     if (this.isInitialBytes(pc, bytes)) return this.plan.initial.isVersionInstr(pc - this.mem.base, p.slot);
     const s = this.plan.kase.program.slots[p.slot]!;
@@ -728,6 +757,7 @@ class Machine {
     let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
     this.work++;
     if (typeof f === "number") {
+      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.recordPartialFetch(core, core.passage, pc, direct);
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;

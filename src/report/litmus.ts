@@ -1,4 +1,5 @@
 import type { ByteOrigin, Case, CoreObservation, RunResult, Verdict } from "../types.js";
+import { decode } from "../isa/decode.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { formatPhase } from "../oracle/classify.js";
 import { windowsOf } from "../oracle/windows.js";
@@ -98,7 +99,9 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
     out.push(`  P${o.core}: ${outcome(o)}`);
     out.push(`      ${d ? `FORBIDDEN: ${d.cause} -> ${d.effect} (phase ${formatPhase(d.phase)}, t=${d.t})` : "allowed"}`);
     for (const f of d?.passage?.fetched ?? []) {
-      out.push(`      executed ${hex(f.bytes)} (${disassemble(f.bytes, f.addr)[0]?.text ?? "?"}) at ${h(f.addr)}: ${origins(f.origin)}`);
+      // A fetch cut off by the code end (the core's #PF) was never executed.
+      const verb = "incomplete" in decode(f.bytes, 0, f.bytes.length) ? "fetched (cut off by the code end)" : "executed";
+      out.push(`      ${verb} ${hex(f.bytes)} (${disassemble(f.bytes, f.addr)[0]?.text ?? "?"}) at ${h(f.addr)}: ${origins(f.origin)}`);
     }
   });
   const patcher = byCore.get(0);
