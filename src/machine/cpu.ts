@@ -81,10 +81,11 @@ function stackByte(cpu: Cpu, addr: number): number {
 
 /** Whether two states hold the same private data and stack bytes. */
 export function sameMemory(a: Cpu, b: Cpu): boolean {
-  return sameBytes(a.data, b.data) && sameBytes(a.stack, b.stack);
+  return sameZeroExtended(a.data, b.data) && sameZeroExtended(a.stack, b.stack);
 }
 
-function sameBytes(x: readonly number[], y: readonly number[]): boolean {
+/** Whether two byte arrays are equal once the shorter is extended with zeros (unwritten memory reads 0). */
+function sameZeroExtended(x: readonly number[], y: readonly number[]): boolean {
   if (x === y) return true;
   const n = Math.max(x.length, y.length);
   for (let i = 0; i < n; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return false;
