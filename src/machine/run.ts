@@ -1,16 +1,16 @@
 import { MAX_CORES } from "../types.js";
 import type {
-  ByteOrigin, Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, ObsEvent, PatcherCtx,
+  Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, PatcherCtx,
   Passage, PatcherPhase, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
 import { decode, MAX_INSTR_LEN } from "../isa/decode.js";
 import { formatInstr } from "../isa/disasm.js";
-import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu, sameMemory } from "./cpu.js";
+import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
-import { type CasePlan, isVersionInstrAt, originOf, slotPlanOf } from "./plan.js";
-import { sameBytes } from "../isa/bytes.js";
+import type { CasePlan } from "./plan.js";
+import { type FetchRecord, PassageLog } from "./passages.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
@@ -152,7 +152,7 @@ class Machine {
   readonly mem: CodeMemory;
   readonly cores: CoreRt[] = [];
   readonly data = new Map<string, unknown>();
-  readonly passages: Passage[] = [];
+  readonly log: PassageLog;
   readonly rules: RuleFinding[] = [];
   readonly trace: TraceEvent[] = [];
   readonly phases: { t: number; phase: PatcherPhase }[] = [];
@@ -188,6 +188,7 @@ class Machine {
     this.tracing = opts.trace === true;
     this.driver = new StrategyDriver(strategy.name, opts.stepWallMs);
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
+    this.log = new PassageLog(plan, this);
     const lines = Math.ceil(program.code.length / LINE);
     const blocks = Math.ceil(program.code.length / Math.max(1, model.fetchBlock));
     this.cores.push(undefined as unknown as CoreRt); // core 0 is the patcher
@@ -628,91 +629,16 @@ class Machine {
     return core.snoops.length > 0 && core.retired - core.snoops[0]!.retiredAt >= this.model.snoopBound - 1;
   }
 
-  // ------------------------------------------------------------ passages and provenance
-
-  /**
-   * The op a passage through slot k is judged against: the latest begun op that changes it; while
-   * none has, the latest begun op listing it (a byte it wrote is no later op's version yet); before
-   * any op listing it, the first that changes it (its from bytes are the slot's initial ones).
-   */
-  private opForSlot(k: number): number {
-    const changing = this.plan.changingOpsOfSlot[k]!, listing = this.plan.opsOfSlot[k]!;
-    const j = this.latestBegun(changing);
-    if (j >= 0) return j;
-    const l = this.latestBegun(listing);
-    return l >= 0 ? l : changing[0] ?? listing[0] ?? -1;
-  }
-
-  /** The op whose patching a trap in slot k meets: the latest begun op listing it (before any, the first). */
-  private trapOpForSlot(k: number): number {
-    const listing = this.plan.opsOfSlot[k]!;
-    const j = this.latestBegun(listing);
-    return j >= 0 ? j : listing[0] ?? -1;
-  }
-
-  /** The latest begun op of `ops` (in order), -1 if none has begun. */
-  private latestBegun(ops: readonly number[]): number {
-    let j = -1;
-    for (let i = 0; i < ops.length; i++) {
-      const o = ops[i]!;
-      if (o < this.op || (o === this.op && this.opStarted)) j = o;
-    }
-    return j;
-  }
-
-  private originsOf(pc: number, bytes: readonly number[], j: number, k: number): ByteOrigin[] {
-    const out: ByteOrigin[] = [];
-    for (let i = 0; i < bytes.length; i++) out.push(this.originOf(pc + i, bytes[i]!, j, k));
-    return out;
-  }
-
-  private originOf(addr: number, v: number, j: number, k: number): ByteOrigin {
-    const kk = this.plan.slotAt[addr - this.mem.base] ?? -1;
-    if (kk < 0) return "invariant";
-    const op = kk === k ? j : this.opForSlot(kk);
-    if (op < 0) return "invariant";
-    return originOf(v, addr - this.plan.kase.program.slots[kk]!.start, slotPlanOf(this.plan.opSlots[op]!, kk));
-  }
-
-  /** A passage begins with an instruction whose bytes reach slot byte `at` (a code offset). */
-  private beginPassage(core: CoreRt, at: number): void {
-    const k = this.plan.slotAt[at]!;
-    // Every field from the start (the optional ones undefined), so that every passage has one shape.
-    const p: Passage = {
-      core: core.id, slot: k, op: this.opForSlot(k), begin: this.t, end: -1, fetched: [], widened: false,
-      badEmulation: false, resolution: undefined, resolvedAs: undefined, resolvedAt: undefined,
-    };
-    this.passages.push(p);
-    core.passage = p;
-  }
-
   private endPassageIfOutside(core: CoreRt): void {
     const p = core.passage;
-    if (!p) return;
-    const s = this.plan.kase.program.slots[p.slot]!;
-    const pc = core.cpu.pc;
-    if (core.ended || !(pc > s.start && pc < s.start + s.len)) {
+    if (p && this.log.isOver(p, core.cpu.pc, core.ended)) {
       p.end = this.t;
       core.passage = undefined;
     }
   }
 
-  private recordFetch(core: CoreRt, pc: number, f: Fetch): FetchedInstr | undefined {
-    const p = core.passage;
-    if (!p) return undefined;
-    const origin = (this.isInitialBytes(pc, f.bytes) && this.plan.initial.originsAt(pc - this.mem.base, p.slot, p.op)) ||
-      this.originsOf(pc, f.bytes, p.op, p.slot);
-    const fi: FetchedInstr = { addr: pc, bytes: f.bytes, origin, fetchedAt: f.times, patcherStepAt: f.psteps };
-    p.fetched.push(fi);
-    return fi;
-  }
-
-  /**
-   * A passage's last fetch ran into the region end: the bytes [pc, end) the fetch unit held, an
-   * incomplete instruction. Recorded for provenance only (its old or new bytes name the cause of
-   * the #PF): it is never executed, so it neither widens the passage nor begins one.
-   */
-  private recordPartialFetch(core: CoreRt, p: Passage, pc: number, direct: boolean): void {
+  /** The bytes [pc, end) a fetch that ran into the region end read, and when (see PassageLog.cutOff). */
+  private cutOffFetch(core: CoreRt, pc: number, direct: boolean): FetchRecord {
     const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
     for (let a = pc; a < this.mem.end; a++) {
       if (direct) {
@@ -726,19 +652,7 @@ class Machine {
         psteps.push(core.blockP[block]!);
       }
     }
-    p.fetched.push({ addr: pc, bytes, origin: this.originsOf(pc, bytes, p.op, p.slot), fetchedAt: times, patcherStepAt: psteps });
-  }
-
-  private isVersionInstr(p: Passage, pc: number, bytes: readonly number[]): boolean {
-    if (this.isInitialBytes(pc, bytes)) return this.plan.initial.isVersionInstr(pc - this.mem.base, p.slot);
-    const s = this.plan.kase.program.slots[p.slot]!;
-    return pc >= s.start && isVersionInstrAt(this.plan.versionInstrList[p.slot]!, pc - s.start, bytes);
-  }
-
-  /** Whether `bytes` is the shared array of the initial image's instruction at pc (see fetch details). */
-  private isInitialBytes(pc: number, bytes: readonly number[]): boolean {
-    const off = pc - this.mem.base;
-    return off >= 0 && off < this.plan.slotAt.length && this.plan.initial.instrAt(off) !== null && bytes === this.plan.initial.bytesAt(off);
+    return { bytes, times, psteps };
   }
 
   // ------------------------------------------------------------ core events
@@ -757,7 +671,7 @@ class Machine {
     let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
     this.work++;
     if (typeof f === "number") {
-      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.recordPartialFetch(core, core.passage, pc, direct);
+      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.log.cutOff(core.passage, pc, this.cutOffFetch(core, pc, direct));
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;
@@ -777,10 +691,10 @@ class Machine {
       const detail = provenance ? Detail.Provenance : Detail.Bytes;
       f = (direct ? this.fetchDirect(core, detail) : this.peekInstr(core, detail)) as Fetch;
     }
-    if (slotByte >= 0) this.beginPassage(core, slotByte);
-    const fetched = this.recordFetch(core, pc, f);
+    if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
     const p = core.passage;
-    if (p && f.ins.op !== "int3" && !this.isVersionInstr(p, pc, f.bytes)) p.widened = true;
+    const fetched = p && this.log.fetched(p, pc, f);
+    if (p && f.ins.op !== "int3" && !this.log.isVersionInstr(p, pc, f.bytes)) p.widened = true;
     if (rule) this.addRule(rule, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
@@ -811,7 +725,7 @@ class Machine {
   private trapEntry(core: CoreRt, addr: number, fetched: FetchedInstr | undefined): void {
     const cpu = core.cpu;
     const snapshot = core.passage ? cloneCpu(cpu, false) : undefined;
-    const trapOp = core.passage ? this.trapOpForSlot(core.passage.slot) : -1;
+    const trapOp = core.passage ? this.log.trapOpForSlot(core.passage.slot) : -1;
     const eventsBefore = cpu.events.length;
     const savedIF = cpu.iflag;
     cpu.iflag = false;
@@ -850,7 +764,7 @@ class Machine {
         if (res.pc === addr) {
           // A retry: the passage did nothing and is not counted (SPEC 6.1).
           if (p && p.begin === h.t) {
-            this.passages.splice(this.passages.lastIndexOf(p), 1);
+            this.log.drop(p);
             core.passage = undefined;
           }
           this.controlTransfer(core);
@@ -887,11 +801,11 @@ class Machine {
     core.retired++;
     if (p && h.fetched) {
       const strategyInt3 = h.fetched.origin[0] === "int3";
-      if (!(strategyInt3 && res.kind !== "notMine") && !this.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
+      if (!(strategyInt3 && res.kind !== "notMine") && !this.log.isVersionInstr(p, addr, h.fetched.bytes)) p.widened = true;
       // notMine is a resolution too: on the strategy's own CC, handing the trap to the program is
       // judged like resume and emulate (on a version's CC, a probe, it is that version running).
       if ((res.kind !== "notMine" || strategyInt3) && h.snapshot && p.op >= 0 && h.trapOp !== undefined && h.trapOp >= 0) {
-        p.resolvedAs = this.versionEffect(p, h.trapOp, h.snapshot, cpu, h.eventsBefore);
+        p.resolvedAs = this.log.versionEffect(p, h.trapOp, h.snapshot, cpu, h.eventsBefore);
         p.resolvedAt = p.fetched.lastIndexOf(h.fetched);
         p.badEmulation = p.resolvedAs === undefined;
       }
@@ -899,27 +813,6 @@ class Machine {
     for (let i = nEvents; i < cpu.events.length; i++) core.times.push(this.t);
     if (flow === Flow.Ended) this.finishCore(core);
     else this.endPassageIfOutside(core);
-  }
-
-  /**
-   * Whether the handler's effect equals executing the from or to first instruction of the op whose
-   * patching the trap met (SPEC 7.1), as a version of the op the passage is judged against. The
-   * two differ when that op re-patches the slot to the version it holds: then its one version is
-   * the judged op's new one.
-   */
-  private versionEffect(p: Passage, trapOp: number, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
-    const trapped = slotPlanOf(this.plan.opSlots[trapOp]!, p.slot), judged = slotPlanOf(this.plan.opSlots[p.op]!, p.slot);
-    const s = this.plan.kase.program.slots[p.slot]!;
-    for (const version of [trapped.from, trapped.to]) {
-      const trial = cloneCpu(before, false);
-      trial.iflag = after.iflag;
-      const d = decode(version, 0, version.length);
-      if ("incomplete" in d) continue;
-      const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
-      if (flow === Flow.Trap) continue;
-      if (sameArchState(trial, after, eventsBefore)) return sameBytes(version, judged.from) ? "old" : sameBytes(version, judged.to) ? "new" : undefined;
-    }
-    return undefined;
   }
 
   private deliverIpi(core: CoreRt): void {
@@ -1219,7 +1112,7 @@ class Machine {
       strategy: this.strategy.name,
       model: this.model.name,
       observations,
-      passages: this.passages,
+      passages: this.log.passages,
       ops: Array.from({ length: nOps }, (_, j) => ({
         begin: this.opBegin[j] ?? Infinity,
         returned: this.opReturn[j] ?? Infinity,
@@ -1245,20 +1138,6 @@ function removeAt<T>(a: T[], i: number): T {
   for (let j = i; j < a.length - 1; j++) a[j] = a[j + 1]!;
   a.pop();
   return v;
-}
-
-/** `trial` started from an event-less snapshot taken when b had `eventsBefore` events. */
-function sameArchState(trial: Cpu, b: Cpu, eventsBefore: number): boolean {
-  if (trial.pc !== b.pc || trial.zf !== b.zf || trial.end?.kind !== b.end?.kind) return false;
-  for (let i = 0; i < 8; i++) if (trial.regs[i] !== b.regs[i]) return false;
-  if (!sameMemory(trial, b)) return false;
-  if (b.events.length - eventsBefore !== trial.events.length) return false;
-  for (let i = 0; i < trial.events.length; i++) if (!sameEvent(trial.events[i]!, b.events[eventsBefore + i]!)) return false;
-  return true;
-}
-
-function sameEvent(a: ObsEvent, b: ObsEvent): boolean {
-  return a.kind === "out" ? b.kind === "out" && a.port === b.port && a.value === b.value : b.kind === "probe" && a.addr === b.addr;
 }
 
 function describeEnd(cpu: Cpu): string {
