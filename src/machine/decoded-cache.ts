@@ -8,12 +8,12 @@ export interface Fetch {
   readonly ins: Instr;
   /** Unmodified code: the initial image's shared array (see InitialImage.bytesAt). */
   readonly bytes: readonly number[];
-  /** When each byte was fetched, and after how many patcher steps: empty unless a passage needs them (see Detail in run.ts). */
+  /** When each byte was fetched, and after how many patcher steps: empty unless a passage needs them (see Detail in fetch-unit.ts). */
   readonly times: number[];
   readonly psteps: number[];
   /** Returned by the decoded cache (set when the fetch is put there). */
   cached: boolean;
-  /** Bytes, times and steps were left out (nothing needs them for this instruction); see Detail in run.ts. */
+  /** Bytes, times and steps were left out (nothing needs them for this instruction); see Detail in fetch-unit.ts. */
   readonly lazy?: boolean;
 }
 

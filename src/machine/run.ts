@@ -1,25 +1,26 @@
 import { MAX_CORES } from "../types.js";
 import type {
-  Chooser, CoreObservation, FetchedInstr, HandlerCtx, Instr, IpiFn, Model, PatcherCtx,
+  Chooser, CoreObservation, FetchedInstr, HandlerCtx, IpiFn, Model, PatcherCtx,
   Passage, PatcherPhase, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
   Strategy, TraceEvent,
 } from "../types.js";
-import { decode, MAX_INSTR_LEN } from "../isa/decode.js";
+import { decode } from "../isa/decode.js";
 import { formatInstr } from "../isa/disasm.js";
 import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDigest, newCpu } from "./cpu.js";
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import type { CasePlan } from "./plan.js";
-import { type FetchRecord, PassageLog } from "./passages.js";
+import { PassageLog } from "./passages.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
-import { DecodedCache, type Fetch, NO_DECODED } from "./decoded-cache.js";
+import type { Fetch } from "./decoded-cache.js";
+import { Detail, FetchUnit } from "./fetch-unit.js";
 
 // The multi-core machine of SPEC 3-4 driven by a scheduler (SPEC 8). Core 0 runs the strategy;
-// cores 1..N-1 execute the program through the model's fetch unit. Every scheduler event is one
-// call of `step()`; the run records everything the oracle needs (observations, passages with
-// provenance, op timings, phases, rule findings).
+// cores 1..N-1 execute the program, each through its fetch unit (fetch-unit.ts). Every scheduler
+// event is one call of `apply()`; the run records everything the oracle needs (observations,
+// passages with provenance (passages.ts), op timings, phases, rule findings).
 
 export interface RunOptions {
   readonly chooser: Chooser;
@@ -29,12 +30,6 @@ export interface RunOptions {
   /** Wall-time limit of one strategy step (harness error past it). */
   readonly stepWallMs?: number;
 }
-
-const NONE: number[] = [];
-
-/** Bytes of an instruction being decoded from a buffer whose bytes were modified (reused). */
-const SCRATCH: number[] = new Array<number>(MAX_INSTR_LEN).fill(0);
-const INCOMPLETE = { incomplete: true, need: 1 } as const;
 
 interface HandlerRt {
   readonly kind: "int3" | "ipi";
@@ -57,26 +52,7 @@ interface CoreRt {
   readonly cpu: Cpu;
   ended: boolean;
   parked: boolean;
-  lo: number;
-  hi: number;
-  // The buffer keeps, per fetch block, when it was fetched (event time and patcher steps) rather than
-  // a copy of its bytes: a buffered byte is memory as of that time (or, with a non-coherent I-cache,
-  // the line version read), and code bytes rarely change, so decoding reads memory directly.
-  // Plain arrays, not typed: a typed array over 64 bytes has an off-heap backing store, several
-  // times dearer to allocate, and these are allocated per core per run.
-  readonly blockT: number[];
-  readonly blockP: number[];
-  /** Non-coherent models: the line version each block was read from. */
-  readonly blockV: Uint8Array[] | undefined;
-  /** Decoded-instruction cache (models with one): the fetch as first made, returned as is on hits. */
-  readonly decoded: DecodedCache;
-  /**
-   * The complete decode of the buffered bytes at `memoPc`: each scheduler step asks whether every
-   * core's next instruction is ready, and the buffer's bytes at a pc only change when it is cleared
-   * (refills append past `hi`), so one decode serves until the pc moves or the buffer is cleared.
-   */
-  memoPc: number;
-  memoIns: Instr | undefined;
+  readonly fetch: FetchUnit;
   /**
    * Which of the core's own events (OWN_IPI, OWN_EXEC, OWN_REFILL) are enabled, recomputed only
    * when `ownStale`: they change only with the core's own events and the patcher's (see apply).
@@ -84,7 +60,6 @@ interface CoreRt {
   own: number;
   ownStale: boolean;
   snoops: { lo: number; hi: number; retiredAt: number }[];
-  readonly icache: number[];
   invals: { lines: number[]; issuer: number }[];
   retired: number;
   handler: HandlerRt | undefined;
@@ -118,35 +93,8 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
-/** What a fetch reports beside its instruction: nothing (the lazy fetch), its bytes, or also when each was fetched. */
-const enum Detail {
-  None = 0,
-  Bytes = 1,
-  Provenance = 2,
-}
-
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
-
-/** Choices made inside an event (beside which event runs). */
-const enum ChoiceKind {
-  Refill = 0,
-  Fill = 1,
-  Fetch = 2,
-}
-
-const CHOICE_TEXTS = new Map<number, string>();
-
-/** The drift-message name of a choice, built once per (kind, core, line): choices are per event. */
-function choiceText(kind: ChoiceKind, core: number, line: number): string {
-  const key = (line << 8) | (core << 2) | kind;
-  let text = CHOICE_TEXTS.get(key);
-  if (text === undefined) {
-    text = kind === ChoiceKind.Refill ? `refill on core ${core}` : `${kind === ChoiceKind.Fill ? "fill" : "fetch"} line ${line} on core ${core}`;
-    CHOICE_TEXTS.set(key, text);
-  }
-  return text;
-}
 
 class Machine {
   readonly mem: CodeMemory;
@@ -189,19 +137,14 @@ class Machine {
     this.driver = new StrategyDriver(strategy.name, opts.stepWallMs);
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
     this.log = new PassageLog(plan, this);
-    const lines = Math.ceil(program.code.length / LINE);
-    const blocks = Math.ceil(program.code.length / Math.max(1, model.fetchBlock));
     this.cores.push(undefined as unknown as CoreRt); // core 0 is the patcher
     for (let c = 1; c < this.nCores; c++) {
+      const cpu = newCpu(program.entries[c - 1]!);
       this.cores.push({
-        id: c, cpu: newCpu(program.entries[c - 1]!), ended: false, parked: false, lo: 0, hi: 0,
-        blockT: new Array<number>(blocks).fill(0), blockP: new Array<number>(blocks).fill(0),
-        blockV: this.mem.versions ? new Array<Uint8Array>(blocks) : undefined,
-        decoded: model.decodedCache ? new DecodedCache(program.base, program.code.length) : NO_DECODED, memoPc: -1, memoIns: undefined, own: 0, ownStale: true, snoops: [],
-        icache: new Array<number>(lines).fill(-1), invals: [],
+        id: c, cpu, ended: false, parked: false, fetch: new FetchUnit(c, cpu, model, this.mem, plan.initial, this),
+        own: 0, ownStale: true, snoops: [], invals: [],
         retired: 0, handler: undefined, ipis: [], passage: undefined, times: [], endTime: -1,
       });
-      this.clearBuffer(this.cores[c]!);
     }
     this.ledger = { serializeTimes: this.cores.map(() => [0]), invalDeliveries: this.cores.map(() => []), cleansDone: [] };
     this.env = {
@@ -372,15 +315,9 @@ class Machine {
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
       if (core.ended) continue;
-      if (this.model.crossModifySnoop === "immediate") this.deliverSnoop(core, lo, hi);
+      if (this.model.crossModifySnoop === "immediate") core.fetch.snoop(lo, hi);
       else core.snoops.push({ lo, hi, retiredAt: core.retired });
     }
-  }
-
-  private deliverSnoop(core: CoreRt, lo: number, hi: number): void {
-    let hit = core.lo < hi && lo < core.hi;
-    if (!hit) hit = core.decoded.overlaps(lo, hi);
-    if (hit) this.clearBuffer(core, true);
   }
 
   private linesOf(range: Range): number[] {
@@ -406,35 +343,18 @@ class Machine {
     }
   }
 
-  // ------------------------------------------------------------ fetch unit
-
-  private clearBuffer(core: CoreRt, decodedToo = false): void {
-    const b = this.model.fetchBlock;
-    if (b > 0) core.lo = core.hi = core.cpu.pc - (core.cpu.pc % b);
-    core.memoIns = undefined;
-    if (decodedToo) core.decoded.clear();
-  }
-
   private serializeCore(core: CoreRt): void {
-    this.clearBuffer(core, true);
+    core.fetch.clear(true);
     core.snoops = [];
     this.ledger.serializeTimes[core.id]!.push(this.t);
     this.ruleEpoch++;
   }
 
-  /** A pc change other than falling through (SPEC 4.2). */
-  private controlTransfer(core: CoreRt): void {
-    if (this.model.fetchBlock === 0) return;
-    const pc = core.cpu.pc;
-    if (this.model.branchRefetch || pc < core.lo || pc >= core.hi) this.clearBuffer(core);
-  }
-
-  /** A choice inside an event (SPEC 8); `what` names it in drift messages. */
-  private choose(options: number, what: ChoiceKind, core: number, line = 0): number {
-    if (options <= 1) return 0;
+  /** A choice inside an event (SPEC 8), made by a fetch unit (FetchHost); `what` names it in drift messages. */
+  choose(options: number, what: string): number {
     if (this.fair) return options - 1;
     this.decisionCount++;
-    return this.opts.chooser.choose(options, choiceText(what, core, line));
+    return this.opts.chooser.choose(options, what);
   }
 
   /** Reused by chooseEvent (choosers read its first n entries during the call only). */
@@ -456,170 +376,6 @@ class Machine {
     return (ev >>> 20) === Ev.Clean ? this.nCores : (ev >>> 16) & 0xf;
   }
 
-  /** Reads one line through the non-coherent I-cache (fill, then a version in [lo, W]). */
-  private readLine(core: CoreRt, line: number): Uint8Array {
-    const w = this.mem.newest(line);
-    if (core.icache[line]! < 0) {
-      const p = this.mem.pou![line]!;
-      core.icache[line] = p + this.choose(w - p + 1, ChoiceKind.Fill, core.id, line);
-    }
-    const lo = core.icache[line]!;
-    return this.mem.versions![line]![lo + this.choose(w - lo + 1, ChoiceKind.Fetch, core.id, line)]!;
-  }
-
-  /** Blocks a refill may append: those starting below both pc + prefetchDepth + 15 and the region end. */
-  private refillBlocks(core: CoreRt): number {
-    const b = this.model.fetchBlock, pc = core.cpu.pc, end = this.mem.end;
-    if (b === 0 || pc < this.mem.base || pc >= end) return 0;
-    const room = Math.min(pc + this.model.prefetchDepth + 15, end) - core.hi;
-    return room > 0 ? Math.ceil(room / b) : 0;
-  }
-
-  private refill(core: CoreRt): void {
-    const n = this.refillBlocks(core);
-    const k = 1 + this.choose(n, ChoiceKind.Refill, core.id);
-    const b = this.model.fetchBlock, base = this.mem.base;
-    for (let i = 0; i < k; i++) {
-      // Blocks are aligned and the base is line-aligned: a block lies within one line.
-      const block = (core.hi - base) / b;
-      core.blockT[block] = this.t;
-      core.blockP[block] = this.patcherSteps;
-      if (core.blockV) core.blockV[block] = this.readLine(core, Math.floor((core.hi - base) / LINE));
-      core.hi = Math.min(core.hi + b, this.mem.end);
-    }
-    if (this.tracing) this.traceEv(core.id, "refill", () => `refill [0x${(core.hi - k * b).toString(16)}, 0x${core.hi.toString(16)})`);
-  }
-
-  /** Whether the execute event is enabled: the fetch unit can supply the instruction (or a #PF) now. */
-  private instrReady(core: CoreRt): boolean {
-    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
-    if (pc < base || pc >= end || this.model.fetchBlock === 0) return true;
-    if (core.decoded.get(pc) !== undefined) return true;
-    if (pc < core.lo || pc >= core.hi) return false;
-    return core.hi >= end || this.bufferedInstr(core) !== undefined;
-  }
-
-  /** The one lazy fetch: execCore reads only its instruction, or asks again with detail. */
-  private readonly lazyFetch: { ins: Instr; bytes: number[]; times: number[]; psteps: number[]; cached: boolean; lazy: boolean } =
-    { ins: undefined as unknown as Instr, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
-
-  /** The instruction the fetch buffer holds complete at pc (memoized, see `memoIns`), else undefined. */
-  private bufferedInstr(core: CoreRt): Instr | undefined {
-    const pc = core.cpu.pc;
-    if (core.memoIns !== undefined && core.memoPc === pc) return core.memoIns;
-    const initial = this.unmodifiedInstrAt(pc);
-    let d: Instr | undefined;
-    if (initial !== undefined) {
-      // Never-modified bytes are the same in memory, in every line version and in the buffer.
-      d = initial !== null && initial.len <= core.hi - pc ? initial : undefined;
-    } else {
-      const n = Math.min(MAX_INSTR_LEN, core.hi - pc);
-      for (let i = 0; i < n; i++) SCRATCH[i] = this.bufferedByte(core, pc + i);
-      const r = decode(SCRATCH, 0, n);
-      d = "incomplete" in r ? undefined : r;
-    }
-    if (d === undefined) return undefined;
-    core.memoPc = pc;
-    core.memoIns = d;
-    return d;
-  }
-
-  /** The byte at a buffered address: memory as of its block's fetch, or the line version it read. */
-  private bufferedByte(core: CoreRt, addr: number): number {
-    const off = addr - this.mem.base, block = Math.floor(off / this.model.fetchBlock);
-    return core.blockV ? core.blockV[block]![off % LINE]! : this.mem.byteAt(addr, core.blockT[block]!);
-  }
-
-  /**
-   * The instruction at pc in the initial image if none of its bytes was ever modified (null: it
-   * runs past the region end), else undefined. Decodes are cached per case: most instructions
-   * executed lie outside slots and every run of the case decodes them the same way.
-   */
-  private unmodifiedInstrAt(pc: number): Instr | null | undefined {
-    const initial = this.plan.initial.instrAt(pc - this.mem.base);
-    return this.mem.modifiedIn(pc, initial ? initial.len : this.mem.end - pc) ? undefined : initial;
-  }
-
-  /** The instruction at pc if the fetch unit can supply it now; a number is a #PF address; null: wait. */
-  private peekInstr(core: CoreRt, detail = Detail.Provenance): Fetch | number | null {
-    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
-    if (pc < base || pc >= end) return pc;
-    const hit = core.decoded.get(pc);
-    if (hit) return hit;
-    if (this.model.fetchBlock === 0) return null; // decoded at the step that executes it
-    if (pc < core.lo || pc >= core.hi) return core.hi >= end && pc >= core.hi ? pc : null;
-    const d = this.bufferedInstr(core);
-    if (!d) return core.hi >= end ? end : null;
-    if (detail === Detail.None) {
-      this.lazyFetch.ins = d;
-      return this.lazyFetch;
-    }
-    const unmodified = this.unmodifiedInstrAt(pc) === d;
-    const provenance = detail === Detail.Provenance;
-    const bytes: number[] = unmodified ? NONE : [], times: number[] = provenance ? [] : NONE, psteps: number[] = provenance ? [] : NONE;
-    const b = this.model.fetchBlock;
-    for (let a = pc; a < pc + d.len; a++) {
-      const block = Math.floor((a - base) / b);
-      if (!unmodified) bytes.push(this.bufferedByte(core, a));
-      if (provenance) {
-        times.push(core.blockT[block]!);
-        psteps.push(core.blockP[block]!);
-      }
-    }
-    return { ins: d, bytes: unmodified ? this.plan.initial.bytesAt(pc - base) : bytes, times, psteps, cached: false };
-  }
-
-  /** The bytes an incomplete direct fetch from line versions read (see recordPartialFetch). */
-  private partialWindow: number[] = NONE;
-
-  /**
-   * fetchBlock 0: decode from memory (or the I-cache) at the executing step. Without an I-cache
-   * the fetch makes no choice, so `detail: false` may return the lazy fetch (asked again if needed).
-   */
-  private fetchDirect(core: CoreRt, detail = Detail.Provenance): Fetch | number {
-    const pc = core.cpu.pc, base = this.mem.base, end = this.mem.end;
-    let window: ArrayLike<number> = this.mem.bytes, off = pc - base, limit = end - base;
-    if (this.mem.versions) {
-      const line = Math.floor(off / LINE);
-      const first = this.readLine(core, line);
-      const tmp: number[] = [...first.subarray(off - line * LINE, Math.min(LINE, limit - line * LINE))];
-      let d = decode(tmp, 0, tmp.length);
-      if ("incomplete" in d && (line + 1) * LINE < limit) {
-        const second = this.readLine(core, line + 1);
-        tmp.push(...second.subarray(0, Math.min(LINE, limit - (line + 1) * LINE)));
-      }
-      window = tmp;
-      off = 0;
-      limit = tmp.length;
-    }
-    const initial = this.mem.versions ? undefined : this.unmodifiedInstrAt(pc);
-    const d = initial === undefined ? decode(window, off, limit) : initial ?? INCOMPLETE;
-    if ("incomplete" in d) {
-      // The line versions this fetch read (its choices made): a partial fetch's record reads them.
-      if (this.mem.versions) this.partialWindow = window as number[];
-      return end;
-    }
-    if (detail === Detail.None && !this.mem.versions) {
-      this.lazyFetch.ins = d;
-      return this.lazyFetch;
-    }
-    let bytes: readonly number[];
-    if (initial) {
-      bytes = this.plan.initial.bytesAt(pc - base);
-    } else {
-      const copy: number[] = [];
-      for (let i = 0; i < d.len; i++) copy.push(window[off + i]!);
-      bytes = copy;
-    }
-    if (detail === Detail.Bytes) return { ins: d, bytes, times: NONE, psteps: NONE, cached: false };
-    const times: number[] = [], psteps: number[] = [];
-    for (let i = 0; i < d.len; i++) {
-      times.push(this.t);
-      psteps.push(this.patcherSteps);
-    }
-    return { ins: d, bytes, times, psteps, cached: false };
-  }
-
   /**
    * A pending snoop must be delivered before the core retires its snoopBound-th instruction since
    * the store. Snoops queue in store order, when `retired` only grows, and delivery removes without
@@ -637,24 +393,6 @@ class Machine {
     }
   }
 
-  /** The bytes [pc, end) a fetch that ran into the region end read, and when (see PassageLog.cutOff). */
-  private cutOffFetch(core: CoreRt, pc: number, direct: boolean): FetchRecord {
-    const bytes: number[] = [], times: number[] = [], psteps: number[] = [];
-    for (let a = pc; a < this.mem.end; a++) {
-      if (direct) {
-        bytes.push(this.mem.versions ? this.partialWindow[a - pc]! : this.mem.bytes[a - this.mem.base]!);
-        times.push(this.t);
-        psteps.push(this.patcherSteps);
-      } else {
-        const block = Math.floor((a - this.mem.base) / this.model.fetchBlock);
-        bytes.push(this.bufferedByte(core, a));
-        times.push(core.blockT[block]!);
-        psteps.push(core.blockP[block]!);
-      }
-    }
-    return { bytes, times, psteps };
-  }
-
   // ------------------------------------------------------------ core events
 
   /** The code offset of the first slot byte in [pc, pc+len), or -1: only then do passages and provenance need the bytes. */
@@ -667,11 +405,10 @@ class Machine {
 
   private execCore(core: CoreRt): void {
     const cpu = core.cpu, pc = cpu.pc;
-    const direct = this.model.fetchBlock === 0 && core.decoded.get(pc) === undefined && pc >= this.mem.base && pc < this.mem.end;
-    let f = direct ? this.fetchDirect(core, Detail.None) : this.peekInstr(core, Detail.None)!;
+    let f = core.fetch.fetch(Detail.None);
     this.work++;
     if (typeof f === "number") {
-      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.log.cutOff(core.passage, pc, this.cutOffFetch(core, pc, direct));
+      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.log.cutOff(core.passage, pc, core.fetch.cutOff(pc));
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;
@@ -689,7 +426,7 @@ class Machine {
     const provenance = core.passage !== undefined || slotByte >= 0;
     if (f.lazy && (rule || this.model.decodedCache || provenance)) {
       const detail = provenance ? Detail.Provenance : Detail.Bytes;
-      f = (direct ? this.fetchDirect(core, detail) : this.peekInstr(core, detail)) as Fetch;
+      f = core.fetch.fetch(detail) as Fetch;
     }
     if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
     const p = core.passage;
@@ -699,11 +436,8 @@ class Machine {
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
     core.retired++;
-    if (this.model.decodedCache && !f.cached && flow !== Flow.Trap) {
-      // f is this fetch's own object (with a decoded cache the lazy one was replaced above): kept as is.
-      f.cached = true;
-      core.decoded.set(pc, f);
-    }
+    // With a decoded cache, f is this fetch's own object (the lazy one was replaced above).
+    if (flow !== Flow.Trap) core.fetch.keep(pc, f);
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
     if (flow === Flow.Trap) this.trapEntry(core, pc, fetched);
@@ -714,7 +448,7 @@ class Machine {
     for (let i = nEvents; i < cpu.events.length; i++) core.times.push(this.t);
     switch (flow) {
       case Flow.Ended: this.finishCore(core); return;
-      case Flow.Branch: this.controlTransfer(core); break;
+      case Flow.Branch: core.fetch.controlTransfer(); break;
       case Flow.Serialize: this.serializeCore(core); break;
       case Flow.Trap: return;
       case Flow.Next: break;
@@ -767,13 +501,13 @@ class Machine {
             this.log.drop(p);
             core.passage = undefined;
           }
-          this.controlTransfer(core);
+          core.fetch.controlTransfer();
           if (res.serialize) this.serializeCore(core);
           if (this.tracing) this.traceEv(core.id, "resume", () => `handler retries 0x${addr.toString(16)}`);
           return;
         }
         cpu.instructions++;
-        this.controlTransfer(core);
+        core.fetch.controlTransfer();
         if (res.serialize) this.serializeCore(core);
         break;
       case "emulate": {
@@ -784,7 +518,7 @@ class Machine {
           flow = Flow.Ended;
         }
         if (flow !== Flow.Ended) {
-          this.controlTransfer(core);
+          core.fetch.controlTransfer();
           this.serializeCore(core);
         }
         break;
@@ -792,7 +526,7 @@ class Machine {
       case "notMine":
         flow = programInt3(cpu, this.plan.kase.program.slots, addr);
         if (flow !== Flow.Ended) {
-          this.controlTransfer(core);
+          core.fetch.controlTransfer();
           this.serializeCore(core);
         }
         break;
@@ -836,7 +570,7 @@ class Machine {
     core.handler = undefined;
     core.cpu.iflag = savedIF;
     this.awaitingAck.delete(core.id);
-    this.controlTransfer(core);
+    core.fetch.controlTransfer();
     if (serialize) this.serializeCore(core);
     if (this.tracing) this.traceEv(core.id, "ack", () => `IPI acked${serialize ? " (serializing return)" : ""}`);
   }
@@ -976,8 +710,8 @@ class Machine {
   private ownEvents(core: CoreRt): number {
     let own = 0;
     if (core.cpu.iflag && core.ipis.length > 0) own |= OWN_IPI;
-    if (!this.execBlockedBySnoop(core) && this.instrReady(core)) own |= OWN_EXEC;
-    if (this.refillBlocks(core) > 0) own |= OWN_REFILL;
+    if (!this.execBlockedBySnoop(core) && core.fetch.ready()) own |= OWN_EXEC;
+    if (core.fetch.refillBlocks() > 0) own |= OWN_REFILL;
     return own;
   }
 
@@ -987,18 +721,22 @@ class Machine {
     switch (kind) {
       case Ev.Patcher: this.runPatcherStep(); break;
       case Ev.Exec: this.execCore(core); break;
-      case Ev.Refill: this.refill(core); break;
+      case Ev.Refill: {
+        const k = core.fetch.refill(), hi = core.fetch.hi, b = this.model.fetchBlock;
+        if (this.tracing) this.traceEv(c, "refill", () => `refill [0x${(hi - k * b).toString(16)}, 0x${hi.toString(16)})`);
+        break;
+      }
       case Ev.Ipi: this.deliverIpi(core); break;
       case Ev.Handler: this.runHandlerStep(core); break;
       case Ev.Snoop: {
         const s = removeAt(core.snoops, idx);
-        this.deliverSnoop(core, s!.lo, s!.hi);
+        core.fetch.snoop(s!.lo, s!.hi);
         if (this.tracing) this.traceEv(c, "snoop", () => `snoop [0x${s!.lo.toString(16)}, 0x${s!.hi.toString(16)}) delivered`);
         break;
       }
       case Ev.Inval: {
         const v = removeAt(core.invals, idx);
-        for (const l of v!.lines) core.icache[l] = -1;
+        core.fetch.invalidate(v!.lines);
         this.ledger.invalDeliveries[c]!.push({ t: this.t, lines: v!.lines });
         this.ruleEpoch++;
         if (this.tracing) this.traceEv(c, "inval", () => `I-cache invalidation of lines ${v!.lines.join(",")} delivered`);
