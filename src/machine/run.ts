@@ -10,12 +10,12 @@ import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDiges
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import type { CasePlan } from "./plan.js";
-import { PassageLog } from "./passages.js";
+import { type OpProgress, PassageLog } from "./passages.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
 import type { Fetch } from "./decoded-cache.js";
-import { Detail, FetchUnit } from "./fetch-unit.js";
+import { Detail, type FetchHost, FetchUnit } from "./fetch-unit.js";
 
 // The multi-core machine of SPEC 3-4 driven by a scheduler (SPEC 8). Core 0 runs the strategy;
 // cores 1..N-1 execute the program, each through its fetch unit (fetch-unit.ts). Every scheduler
@@ -96,7 +96,8 @@ const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
 
-class Machine {
+/** The passage log reads its op progress; each fetch unit reads its clock and makes its choices through it. */
+class Machine implements OpProgress, FetchHost {
   readonly mem: CodeMemory;
   readonly cores: CoreRt[] = [];
   readonly data = new Map<string, unknown>();
