@@ -1,9 +1,12 @@
 import seedrandom from "seedrandom";
-import type { Chooser } from "../types.js";
+import { type Chooser, MAX_CORES } from "../types.js";
 
 // PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): actors get random priorities,
 // the highest-priority enabled actor runs, and d-1 change points lower the running actor's
 // priority. A bug of depth d is found with probability >= 1/(n k^(d-1)) per run.
+
+/** Actors: the patcher (0), the program cores and the memory system (nCores <= MAX_CORES). */
+const MAX_ACTORS = MAX_CORES + 1;
 
 export interface PctOptions {
   /** Bug depth d: d-1 priority change points. */
@@ -16,7 +19,8 @@ export interface PctOptions {
 
 export class PctChooser implements Chooser {
   private readonly rng: () => number;
-  private readonly priority = new Map<number, number>();
+  /** Priority by actor; NaN until first seen (a typed array: one lookup per enabled event). */
+  private readonly priority = new Float64Array(MAX_ACTORS).fill(NaN);
   private readonly changePoints: number[];
   private steps = 0;
   private changed = 0;
@@ -31,11 +35,11 @@ export class PctChooser implements Chooser {
   }
 
   private priorityOf(actor: number): number {
-    let p = this.priority.get(actor);
-    if (p === undefined) {
+    let p = this.priority[actor]!;
+    if (p !== p) {
       // Initial priorities lie above every change-point priority (1..d-1); random among actors.
       p = this.opts.depth + this.rng();
-      this.priority.set(actor, p);
+      this.priority[actor] = p;
     }
     return p;
   }
@@ -48,7 +52,7 @@ export class PctChooser implements Chooser {
     if (counts) {
       while (this.changed < this.changePoints.length && this.changePoints[this.changed] === this.steps) {
         // Change point i: the actor about to run drops below everyone (priority d - 1 - i).
-        this.priority.set(top, this.opts.depth - 1 - this.changed - this.rng() * 0.5);
+        this.priority[top] = this.opts.depth - 1 - this.changed - this.rng() * 0.5;
         this.changed++;
         top = this.highest(actors, n);
       }
