@@ -19,8 +19,12 @@ export interface PctOptions {
 
 export class PctChooser implements Chooser {
   private readonly rng: () => number;
-  /** Priority by actor; NaN until first seen (a typed array: one lookup per enabled event). */
-  private readonly priority = new Float64Array(MAX_ACTORS).fill(NaN);
+  /**
+   * Priority by actor, NaN until first seen: an array, not a Map (a lookup per enabled event per
+   * decision), and not a typed array (one of 72 bytes has its store outside the heap, allocated
+   * per run).
+   */
+  private readonly priority: number[] = Array.from({ length: MAX_ACTORS }, () => NaN);
   private readonly changePoints: number[];
   private steps = 0;
   private changed = 0;
@@ -36,7 +40,7 @@ export class PctChooser implements Chooser {
 
   private priorityOf(actor: number): number {
     let p = this.priority[actor]!;
-    if (p !== p) {
+    if (Number.isNaN(p)) {
       // Initial priorities lie above every change-point priority (1..d-1); random among actors.
       p = this.opts.depth + this.rng();
       this.priority[actor] = p;
