@@ -8,8 +8,8 @@
 //      guided vs the same engine with feedback off, and PCT vs random;
 //   3. execs/s with 2 workers vs 1, with the CPU the process actually got (a loaded machine shows
 //      up there, not as a scaling defect): from a cold start (median of --scaling-rounds pairs run
-//      in turn), and resumed from a directory that
-//      one campaign warmed for --warm seconds (0 skips it), past the first burst of findings;
+//      in turn), and resumed from a directory that one campaign warmed for --warm seconds (0
+//      skips it), past the first burst of findings;
 //   4. where an exec's time goes: the engine's fuzzing step alone vs the jsfuzz target's fuzz()
 //      called directly (same ESM build, no instrumentation), both in this process;
 //   5. the steady state: execs/s over the last third of one longer campaign (--steady seconds,
