@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../types.js";
+import { DriftError, formatDecisions, parseDecisions, RandomChooser, RecordingChooser, ReplayChooser } from "./choosers.js";
+import { PctChooser } from "./pct.js";
+
+describe("RecordingChooser", () => {
+  it("records every choice as (chosen, options), and replaying the record makes the same choices", () => {
+    const rec = new RecordingChooser(new RandomChooser(3));
+    const made = [5, 2, 7, 3, 2].map((n, i) => rec.choose(n, `choice ${i}`));
+    expect(rec.decisions).toEqual(made.map((c, i) => [c, [5, 2, 7, 3, 2][i]]));
+    const replay = new ReplayChooser(rec.decisions);
+    expect([5, 2, 7, 3, 2].map((n) => replay.choose(n, "again"))).toEqual(made);
+    replay.assertConsumed();
+  });
+
+  it("records a policy's event choices too, and offers chooseEvent only when the policy has it", () => {
+    expect(new RecordingChooser(new RandomChooser(1)).chooseEvent).toBeUndefined();
+    const rec = new RecordingChooser(new PctChooser(4, { depth: 2, length: 10 }));
+    const chosen = rec.chooseEvent!([0, 1, 2], 3);
+    const fetched = rec.choose(4, "fetch");
+    expect(rec.decisions).toEqual([[chosen, 3], [fetched, 4]]);
+  });
+});
+
+describe("ReplayChooser, strict", () => {
+  const list: Decision[] = [[1, 3], [0, 2]];
+
+  it("fails on a different option count, a missing decision, an index out of range, and a list not used up", () => {
+    expect(() => new ReplayChooser(list).choose(4, "event")).toThrow(/recorded 3 options, run has 4/);
+    const short = new ReplayChooser(list);
+    short.choose(3, "a");
+    short.choose(2, "b");
+    expect(() => short.choose(2, "c")).toThrow(/decision 2 \(c\) is missing/);
+    expect(() => new ReplayChooser([[5, 3]]).choose(3, "x")).toThrow(/index 5 out of range/);
+    const unused = new ReplayChooser(list);
+    unused.choose(3, "a");
+    expect(() => unused.assertConsumed()).toThrow(DriftError);
+  });
+});
+
+describe("ReplayChooser, lenient (the minimizer's)", () => {
+  it("wraps indices into range and draws what the list lacks from a generator seeded as asked", () => {
+    const lenient = new ReplayChooser([[5, 3]], 9);
+    expect(lenient.choose(2, "wrapped")).toBe(1); // 5 mod 2
+    // Past the list, the choices are those of a fresh RandomChooser(9): the listed one drew nothing.
+    const drawn = Array.from({ length: 5 }, () => lenient.choose(6, "drawn"));
+    const reference = new RandomChooser(9);
+    expect(drawn).toEqual(Array.from({ length: 5 }, () => reference.choose(6)));
+    expect(() => lenient.assertConsumed()).not.toThrow();
+  });
+});
+
+describe("decision lists in case files", () => {
+  it("round-trip through their text form", () => {
+    const list: Decision[] = [[0, 2], [4, 7], [1, 3]];
+    expect(formatDecisions(list)).toBe("0/2 4/7 1/3");
+    expect(parseDecisions(` ${formatDecisions(list)}\n`)).toEqual(list);
+    expect(parseDecisions("")).toEqual([]);
+  });
+
+  it("reject tokens that are not chosen/options with chosen < options and options >= 2", () => {
+    expect(() => parseDecisions("1/2 x")).toThrow(/bad decision token "x"/);
+    expect(() => parseDecisions("2/2")).toThrow(/index must be below/);
+    expect(() => parseDecisions("0/1")).toThrow(/at least 2/);
+  });
+});
