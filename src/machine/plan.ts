@@ -30,9 +30,7 @@ export interface CasePlan {
   readonly changingOpsOfSlot: readonly (readonly number[])[];
   /** Code image expected after ops 0..j have returned (index 0: initial image). */
   readonly images: readonly Uint8Array[];
-  /** Per slot: "offset:hex" of every instruction of either version (to detect widened passages). */
-  readonly versionInstrs: readonly ReadonlySet<string>[];
-  /** The same instructions as (offset, bytes), checked per executed instruction without building keys. */
+  /** Per slot: every instruction of either version as (offset, bytes), to detect widened passages. */
   readonly versionInstrList: readonly (readonly VersionInstr[])[];
   /** What fetches of never-modified code see (decodes, bytes, provenance), filled as runs ask. */
   readonly initial: InitialImage;
@@ -57,7 +55,7 @@ function instrList(s: Slot): VersionInstr[] {
   return out;
 }
 
-/** Whether `bytes` at `offset` in the slot is an instruction of either version (versionInstrs.has(instrKey(...))). */
+/** Whether `bytes` at `offset` in the slot is an instruction of either version. */
 export function isVersionInstrAt(list: readonly VersionInstr[], offset: number, bytes: readonly number[]): boolean {
   for (const v of list) {
     if (v.offset !== offset || v.bytes.length !== bytes.length) continue;
@@ -66,26 +64,6 @@ export function isVersionInstrAt(list: readonly VersionInstr[], offset: number, 
     if (same) return true;
   }
   return false;
-}
-
-function instrKeys(s: Slot): Set<string> {
-  const keys = new Set<string>();
-  for (const bytes of [s.old, s.new]) {
-    let o = 0;
-    while (o < bytes.length) {
-      const d = decode(bytes, o, bytes.length);
-      if ("incomplete" in d) break;
-      keys.add(instrKey(o, bytes.subarray(o, o + d.len)));
-      o += d.len;
-    }
-  }
-  return keys;
-}
-
-export function instrKey(offset: number, bytes: ArrayLike<number>): string {
-  let s = `${offset}:`;
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! | 0x100).toString(16).slice(1);
-  return s;
 }
 
 export function planCase(kase: Case): CasePlan {
@@ -117,7 +95,6 @@ export function planCase(kase: Case): CasePlan {
   const versionInstrList = program.slots.map(instrList);
   return {
     kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, changingOpsOfSlot, images,
-    versionInstrs: program.slots.map(instrKeys),
     versionInstrList,
     initial: new InitialImage(base, program.code, program.slots, slotAt, versionInstrList, opSlots),
   };
