@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sameBytes } from "../isa/bytes.js";
 import { planCase } from "../machine/plan.js";
 import { type CaseSketch, sketchCase } from "../testing/build.js";
 import { twoJumpLabels } from "../testing/programs.js";
@@ -16,9 +17,9 @@ function versions(sketch: CaseSketch, a: number[], b: number[]) {
   const plan = planCase(sketchCase(sketch));
   const v = new SlotVersions(plan, factsOf(plan), { a, b, widened: false }, []);
   const slot = (k: number) => plan.kase.program.slots[k]!;
-  /** Each choice as [version name of slot k's bytes, switch state]. */
-  const named = (k: number, choices: Choice[]) =>
-    choices.map((c) => [Buffer.from(c.content).equals(Buffer.from(slot(k).old)) ? "old" : "new", c.sw.join("")]);
+  /** Each choice as [version of slot k its bytes are, switch state]. */
+  const version = (k: number, bytes: Uint8Array) => (sameBytes(bytes, slot(k).old) ? "old" : sameBytes(bytes, slot(k).new) ? "new" : "neither");
+  const named = (k: number, choices: Choice[]) => choices.map((c) => [version(k, c.content), c.sw.join("")]);
   return { v, named, slot };
 }
 
