@@ -265,7 +265,7 @@ export class MembershipSearch {
   private unexplored(branch: Branch, k: number, choices: readonly Choice[], memory: EntryMemory, record: boolean): Choice[] {
     const { cpu, pos, n } = branch;
     const live: Choice[] = [];
-    const visited = (this.visited ??= new VisitedStates());
+    const visited = (this.visited ??= new VisitedStates(this.hang));
     for (const c of choices) if (!visited.visit({ cpu, memory, pos, n, sw: c.sw, slot: k, content: c.content }, record)) live.push(c);
     return live;
   }

@@ -6,7 +6,8 @@ import { type BranchState, EntryMemory, VisitedStates } from "./visited.js";
 
 // The membership search's memo (SPEC 6.3): a state counts as visited only when it equals a
 // recorded one in pc, registers, ZF, memory, observation position, passages, switch state, slot
-// and slot version. Anything else would prune a branch the reference family still needs.
+// and slot version, and the recorded one's failure implies its own given the instruction counts.
+// Anything else would prune a branch the reference family still needs.
 
 const OLD = Uint8Array.from([0x0f, 0x1f, 0x44, 0x00, 0x00]), NEW = Uint8Array.from([0xe9, 0x10, 0x00, 0x00, 0x00]);
 
@@ -20,15 +21,37 @@ function state(edit: (s: { cpu: Cpu; pos: number; n: number; sw: number[]; slot:
 
 describe("VisitedStates", () => {
   it("knows a state it recorded, by value", () => {
-    const visited = new VisitedStates();
+    const visited = new VisitedStates(false);
     expect(visited.visit(state(), true)).toBe(false);
     expect(visited.visit(state(), true)).toBe(true);
-    // The instruction count is not part of a state: the same state reached later is the same.
+  });
+
+  it("for an ended core, covers a twin that has run as many instructions or more, never fewer", () => {
+    // The twin with more instructions meets the search's limit no sooner than the explored state
+    // did; one with fewer might end before the limit the explored one ran into.
+    const visited = new VisitedStates(false);
+    visited.visit(state((s) => { s.cpu.instructions = 40; }), true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 40; }), false)).toBe(true);
     expect(visited.visit(state((s) => { s.cpu.instructions = 99; }), false)).toBe(true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 39; }), false)).toBe(false);
+  });
+
+  it("for a hung core, covers only a twin with the same count", () => {
+    // A twin with more instructions reaches the hung core's count sooner (it may do so before the
+    // shared future ends); one with fewer meets the limit later.
+    const visited = new VisitedStates(true);
+    visited.visit(state((s) => { s.cpu.instructions = 40; }), true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 40; }), false)).toBe(true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 41; }), false)).toBe(false);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 39; }), false)).toBe(false);
+    // Both twins recorded, both known.
+    visited.visit(state((s) => { s.cpu.instructions = 41; }), true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 41; }), false)).toBe(true);
+    expect(visited.visit(state((s) => { s.cpu.instructions = 40; }), false)).toBe(true);
   });
 
   it("tells apart states that differ in any one field, memory included", () => {
-    const visited = new VisitedStates();
+    const visited = new VisitedStates(false);
     visited.visit(state(), true);
     const variants: [string, BranchState][] = [
       ["pc", state((s) => { s.cpu.pc = 0x1005; })],
@@ -55,7 +78,7 @@ describe("VisitedStates", () => {
     const bytes = () => Uint8Array.from({ length: 5 }, () => Math.floor(rng() * 256));
     const key = (b: Uint8Array) => b.join();
     const recorded = new Set<string>(), positions = new Set<number>();
-    const byContent = new VisitedStates(), byPosition = new VisitedStates();
+    const byContent = new VisitedStates(false), byPosition = new VisitedStates(false);
     for (let i = 0; i < 100_000; i++) {
       const content = bytes();
       recorded.add(key(content));
@@ -75,7 +98,7 @@ describe("VisitedStates", () => {
   });
 
   it("records only when asked, and keeps a copy, not the live state", () => {
-    const visited = new VisitedStates();
+    const visited = new VisitedStates(false);
     expect(visited.visit(state(), false)).toBe(false);
     expect(visited.visit(state(), false)).toBe(false);
     const live = state();

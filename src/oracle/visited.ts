@@ -8,6 +8,14 @@ import type { SwitchState } from "./versions.js";
 // numeric hash of everything but the memory and then compared field by field, so a collision costs
 // a comparison, never a wrong answer. The memory digest is the dear part: it is taken only when a
 // state matches a recorded one in everything else, or when the memory is about to change.
+//
+// Twin states (the same state reached by paths of different lengths, e.g. through a nop5 and
+// through nop2; nop3) run the same future, but a branch's instruction count still decides two
+// things: the search's per-branch limit, and for a hung core (SPEC 6.4) whether it "executes as
+// many instructions as c did without ending". So an explored state stands for a twin only where
+// its failure implies the twin's: for an ended core, a twin that has run at least as many
+// instructions (it meets the limit no later); for a hung core, a twin with the same count (more
+// would reach the observed count sooner, fewer would meet the limit later).
 
 /** One explored state; states with the same hash are chained through `next`. */
 interface VisitedState {
@@ -21,6 +29,8 @@ interface VisitedState {
   readonly slot: number;
   /** Slot bytes owned by the case plan (never written), so kept by reference. */
   readonly content: Uint8Array;
+  /** Instructions the branch had executed (see the twin rule above). */
+  readonly instructions: number;
   readonly next: VisitedState | undefined;
 }
 
@@ -58,10 +68,11 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ v, FNV_PRIME);
 }
 
-/** A hash of everything but the memory, kept in small-integer range (cheap Map keys). */
-function hashOf(s: BranchState): number {
+/** A hash of everything but the memory (and the count, unless `hang`), kept in small-integer range (cheap Map keys). */
+function hashOf(s: BranchState, hang: boolean): number {
   const c = s.cpu;
   let h = mix(0x811c9dc5, c.pc);
+  if (hang) h = mix(h, c.instructions);
   for (let i = 0; i < c.regs.length; i++) h = mix(h, c.regs[i]!);
   h = mix(mix(mix(mix(h, c.zf ? 1 : 0), s.pos), s.n), s.slot);
   for (let i = 0; i < s.sw.length; i++) h = mix(h, s.sw[i]!);
@@ -85,19 +96,29 @@ function sameBeyondMemory(v: VisitedState, s: BranchState): boolean {
 export class VisitedStates {
   private readonly byHash = new Map<number, VisitedState>();
 
+  /** `hang`: the search is for a hung core's observation (twins must match in count). */
+  constructor(private readonly hang: boolean) {}
+
+  /** Whether the explored state v's failure implies that of s, a twin in everything but the count. */
+  private covers(v: VisitedState, s: BranchState): boolean {
+    return this.hang ? v.instructions === s.cpu.instructions : v.instructions <= s.cpu.instructions;
+  }
+
   /**
    * Whether the state was visited already. If not and `record` is set, records it. A search need
    * not record a state no later branch can reach (see MembershipSearch.chooseVersion).
    */
   visit(s: BranchState, record: boolean): boolean {
-    const h = hashOf(s);
+    const h = hashOf(s, this.hang);
     const chain = this.byHash.get(h);
-    for (let v = chain; v; v = v.next) if (sameBeyondMemory(v, s) && v.memory.digest() === s.memory.digest()) return true;
+    for (let v = chain; v; v = v.next) {
+      if (sameBeyondMemory(v, s) && this.covers(v, s) && v.memory.digest() === s.memory.digest()) return true;
+    }
     if (record) {
       const c = s.cpu;
       this.byHash.set(h, {
         pc: c.pc, regs: plainCopy(c.regs), zf: c.zf, memory: s.memory, pos: s.pos, n: s.n,
-        sw: s.sw.slice(), slot: s.slot, content: s.content, next: chain,
+        sw: s.sw.slice(), slot: s.slot, content: s.content, instructions: c.instructions, next: chain,
       });
     }
     return false;
