@@ -11,11 +11,13 @@ import type { SwitchState } from "./versions.js";
 //
 // Twin states (the same state reached by paths of different lengths, e.g. through a nop5 and
 // through nop2; nop3) run the same future, but a branch's instruction count still decides two
-// things: the search's per-branch limit, and for a hung core (SPEC 6.4) whether it "executes as
-// many instructions as c did without ending". So an explored state stands for a twin only where
-// its failure implies the twin's: for an ended core, a twin that has run at least as many
-// instructions (it meets the limit no later); for a hung core, a twin with the same count (more
-// would reach the observed count sooner, fewer would meet the limit later).
+// things: where the search cuts the branch (its per-branch instruction limit), and for a hung
+// core (SPEC 6.4) whether it "executes as many instructions as c did without ending". So an
+// explored state stands for a twin only where its failure implies the twin's: for an ended core,
+// a twin that has run at least as many instructions (it meets the limit no later); for a hung
+// core, a twin that has run at most as many (it reaches the observed count no sooner). The hung
+// case is exact up to the cut: the twin meets the limit later, so a future that matches the
+// observation only past the explored state's limit is lost, as the cut loses it on any branch.
 
 /** One explored state; states with the same hash are chained through `next`. */
 interface VisitedState {
@@ -68,11 +70,10 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ v, FNV_PRIME);
 }
 
-/** A hash of everything but the memory (and the count, unless `hang`), kept in small-integer range (cheap Map keys). */
-function hashOf(s: BranchState, hang: boolean): number {
+/** A hash of everything but the memory and the count, kept in small-integer range (cheap Map keys). */
+function hashOf(s: BranchState): number {
   const c = s.cpu;
   let h = mix(0x811c9dc5, c.pc);
-  if (hang) h = mix(h, c.instructions);
   for (let i = 0; i < c.regs.length; i++) h = mix(h, c.regs[i]!);
   h = mix(mix(mix(mix(h, c.zf ? 1 : 0), s.pos), s.n), s.slot);
   for (let i = 0; i < s.sw.length; i++) h = mix(h, s.sw[i]!);
@@ -96,12 +97,12 @@ function sameBeyondMemory(v: VisitedState, s: BranchState): boolean {
 export class VisitedStates {
   private readonly byHash = new Map<number, VisitedState>();
 
-  /** `hang`: the search is for a hung core's observation (twins must match in count). */
+  /** `hang`: the search is for a hung core's observation (see the twin rule above). */
   constructor(private readonly hang: boolean) {}
 
   /** Whether the explored state v's failure implies that of s, a twin in everything but the count. */
   private covers(v: VisitedState, s: BranchState): boolean {
-    return this.hang ? v.instructions === s.cpu.instructions : v.instructions <= s.cpu.instructions;
+    return this.hang ? v.instructions >= s.cpu.instructions : v.instructions <= s.cpu.instructions;
   }
 
   /**
@@ -109,7 +110,7 @@ export class VisitedStates {
    * not record a state no later branch can reach (see MembershipSearch.chooseVersion).
    */
   visit(s: BranchState, record: boolean): boolean {
-    const h = hashOf(s, this.hang);
+    const h = hashOf(s);
     const chain = this.byHash.get(h);
     for (let v = chain; v; v = v.next) {
       if (sameBeyondMemory(v, s) && this.covers(v, s) && v.memory.digest() === s.memory.digest()) return true;
