@@ -19,18 +19,29 @@ import type { SwitchState } from "./versions.js";
 // case is exact up to the cut: the twin meets the limit later, so a future that matches the
 // observation only past the explored state's limit is lost, as the cut loses it on any branch.
 
-/** One explored state; states with the same hash are chained through `next`. */
-interface VisitedState {
-  readonly pc: number;
-  readonly regs: readonly number[];
-  readonly zf: boolean;
+/** Where a branch stands at a slot entry, beside its cpu: the memory, and what it is about to run. */
+interface EntryPoint {
   readonly memory: EntryMemory;
+  /** Observed events matched. */
   readonly pos: number;
+  /** Passages completed. */
   readonly n: number;
   readonly sw: SwitchState;
   readonly slot: number;
   /** Slot bytes owned by the case plan (never written), so kept by reference. */
   readonly content: Uint8Array;
+}
+
+/** A branch state at a slot entry, about to run `content` in `slot`. */
+export interface BranchState extends EntryPoint {
+  readonly cpu: Cpu;
+}
+
+/** One explored state (the cpu fields it is compared on, copied); states with the same hash are chained through `next`. */
+interface VisitedState extends EntryPoint {
+  readonly pc: number;
+  readonly regs: readonly number[];
+  readonly zf: boolean;
   /** Instructions the branch had executed (see the twin rule above). */
   readonly instructions: number;
   readonly next: VisitedState | undefined;
@@ -51,17 +62,6 @@ export class EntryMemory {
   handTo(holder: Cpu): void {
     this.holder = holder;
   }
-}
-
-/** A branch state at a slot entry, about to run `content` in `slot`. */
-export interface BranchState {
-  readonly cpu: Cpu;
-  readonly memory: EntryMemory;
-  readonly pos: number;
-  readonly n: number;
-  readonly sw: SwitchState;
-  readonly slot: number;
-  readonly content: Uint8Array;
 }
 
 const FNV_PRIME = 0x01000193;
