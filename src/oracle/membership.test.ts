@@ -1,15 +1,15 @@
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
-import type { CoreObservation, Passage, RunResult } from "../types.js";
-import { type PreparedCase, runOnce } from "../differential.js";
+import type { CoreObservation, ObsEvent, Passage, RunResult, Strategy } from "../types.js";
+import { prepare, type PreparedCase, runOnce } from "../differential.js";
 import { generateCase } from "../fuzz/generate.js";
 import { prepareCase } from "../fuzz/prepare.js";
 import { finalRegs, memoryDigest, newCpu } from "../machine/cpu.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
-import { prepareSketch } from "../testing/build.js";
+import { prepareSketch, sketchCase } from "../testing/build.js";
 import { jumpLabel } from "../testing/programs.js";
-import { type Family, observationKey, referenceFamily } from "../testing/reference-family.js";
+import { admitsHung, type Family, observationKey, referenceFamily } from "../testing/reference-family.js";
 import { MembershipSearch } from "./membership.js";
 import { passagesOf, type Windows, windowsFrom } from "./windows.js";
 
@@ -33,11 +33,11 @@ const loop = prepareSketch({
   ops: [{ slots: ["s"], monotonic: false }],
 });
 
-/** Core 1 seen still running, no event, after `instructions` (as a hung run reports it). */
-function hungAfter(instructions: number): CoreObservation {
+/** Core 1 seen still running after `instructions`, with these events (as a hung run reports it). */
+function hungAfter(instructions: number, events: ObsEvent[] = []): CoreObservation {
   const cpu = newCpu(0);
   return {
-    core: 1, events: [], times: [], end: { kind: "unfinished" }, endTime: 0,
+    core: 1, events, times: events.map(() => 0), end: { kind: "unfinished" }, endTime: 0,
     regs: finalRegs(cpu), digest: memoryDigest(cpu), instructions,
   };
 }
@@ -52,13 +52,28 @@ function passagesFetchingNew(): Passage[] {
 }
 
 /** Whether the hung observation is admitted (SPEC 6.4): some branch runs as long without ending. */
-function admitted(instructions: number, real: readonly Passage[]): boolean {
+function admitted(instructions: number, real: readonly Passage[], events: ObsEvent[] = [], prepared = loop): boolean {
   // The op began before the first passage and never returned: every passage may see either version.
   const windows = { a: [0], b: [Infinity], widened: false };
-  return new MembershipSearch(loop.plan, 1, hungAfter(instructions), windows, real, loop.soloBudget).run().member;
+  return new MembershipSearch(prepared.plan, 1, hungAfter(instructions, events), windows, real, prepared.soloBudget).run().member;
 }
 
 describe("MembershipSearch on a hung core", () => {
+  it("admits a core slower than the reference: a branch may have gone past the core's events by its count", () => {
+    // The loop with an `out` on each turn (5 or 6 instructions a turn). A core seen after 30
+    // instructions with only two outs ran slower than any branch, which has made four or five
+    // outs by then; its two match them so far, and it has not ended.
+    const withOut = prepareSketch({
+      asm: ["start: mov ecx, " + K, "loop:", ".slot s", "nop2", "nop3", ".endslot", "mov al, 1", "out 0x10", "dec ecx", "jne loop", "hlt"],
+      entries: ["start"],
+      slots: { s: { new: "nop5" } },
+      ops: [{ slots: ["s"], monotonic: false }],
+    });
+    const out = (value: number): ObsEvent => ({ kind: "out", port: 0x10, value });
+    expect(admitted(30, [], [out(1), out(1)], withOut)).toBe(true);
+    expect(admitted(30, [], [out(1), out(2)], withOut)).toBe(false);
+  });
+
   it("admits exactly the counts some branch reaches without ending", () => {
     // Branches end at their hlt, so counts up to the longest branch's last step are admitted.
     for (const real of [[], passagesFetchingNew()]) {
@@ -145,5 +160,61 @@ describe("MembershipSearch against the reference family enumerated by brute forc
       }
     }
     expect(newThenOld).toBeGreaterThan(0);
+  });
+});
+
+describe("MembershipSearch on hung cores against the family enumerated by brute force", () => {
+  // A core that loops until patched: it outputs 1 on every turn, and after the patch jumps through
+  // `other`, which outputs 2 on its way back. The patchers below never return, so the window stays
+  // open and the cores run until the run's budget ends: hung, and still running.
+  const never = () => false;
+  const stallers: Strategy[] = [
+    { name: "stall", description: "never writes", *patch(ctx) { yield* ctx.await(never); } },
+    { name: "patch_then_stall", description: "writes the new version", *patch(ctx, slots) {
+      for (const s of slots) yield* ctx.write(s.start, s.to);
+      yield* ctx.await(never);
+    } },
+    { name: "patch_revert_stall", description: "writes the new version, then the old one again", *patch(ctx, slots) {
+      for (const s of slots) yield* ctx.write(s.start, s.to);
+      for (const s of slots) yield* ctx.write(s.start, s.from);
+      yield* ctx.await(never);
+    } },
+  ];
+  const spin = (monotonic: boolean) => sketchCase({
+    asm: ["spin: mov al, 1", "out 0x10", ".slot s", "jmp short spin", ".endslot", "hlt", "other: mov al, 2", "out 0x10", "jmp spin"],
+    entries: ["spin", "spin"],
+    slots: { s: { new: "jmp short other" } },
+    ops: [{ slots: ["s"], monotonic }],
+  });
+
+  it("admits a hung core's observation exactly when some path matches it and runs as long without ending", () => {
+    let admitted = 0, refused = 0;
+    for (const monotonic of [true, false]) {
+      // The loader refuses a case that never ends; its budget is set by hand (a short one keeps the
+      // enumeration small).
+      const prepared = prepare(spin(monotonic), 24);
+      for (const strategy of stallers) {
+        for (const model of NAMED_MODELS) {
+          for (let seed = 0; seed < 4; seed++) {
+            const { run } = runOnce(prepared, { strategy, model, seed });
+            expect(run.hung, `${strategy.name} on ${model.name}`).toBeDefined();
+            for (const c of run.hung!.stuckCores) {
+              if (run.hung!.blockedCores.includes(c)) continue;
+              const obs = run.observations[c - 1]!;
+              const mine = passagesOf(run, c);
+              const win = windowsFrom(run, mine);
+              const limit = 2 * Math.max(obs.instructions, prepared.soloBudget) + 1000;
+              const expected = admitsHung(prepared.plan, c, win, obs, 100_000, limit)!;
+              const found = new MembershipSearch(prepared.plan, c, obs, win, mine, prepared.soloBudget).run().member;
+              expect(found, `${strategy.name} on ${model.name}, seed ${seed}, core ${c}, monotonic ${monotonic}`).toBe(expected);
+              if (expected) admitted++;
+              else refused++;
+            }
+          }
+        }
+      }
+    }
+    expect(admitted).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(5);
   });
 });

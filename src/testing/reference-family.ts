@@ -45,7 +45,16 @@ export interface Family {
   readonly unfinished: boolean;
 }
 
-export function referenceFamily(plan: CasePlan, core: number, win: Windows, maxBranches: number, maxInstructions: number): Family | undefined {
+/**
+ * Walks every path of the family, calling `afterStep` after each instruction with the count of the
+ * core's events before it; a path ends when the core ends, when it has run `maxInstructions`, or
+ * when `afterStep` returns true (then `atEnd` is not called for it). Returns false past
+ * `maxBranches` paths.
+ */
+function walkFamily(
+  plan: CasePlan, core: number, win: Windows, maxBranches: number, maxInstructions: number,
+  afterStep: (cpu: Cpu, eventsBefore: number) => boolean, atEnd: (cpu: Cpu) => void,
+): boolean {
   const { kase } = plan;
   const slots = kase.program.slots, base = kase.program.base, nSlots = slots.length;
   const opsOf = slots.map((_, k) => kase.ops.flatMap((op, j) => op.targets.some((t) => t.slot === k) ? [j] : []));
@@ -88,10 +97,9 @@ export function referenceFamily(plan: CasePlan, core: number, win: Windows, maxB
   const slotStartingAt = (pc: number) => slots.findIndex((s) => s.start === pc);
   const strictlyInside = (s: Slot, pc: number) => pc > s.start && pc < s.start + s.len;
 
-  const ended = new Set<string>();
-  let unfinished = false, branches = 1;
+  let branches = 1;
   const pending: Branch[] = [{ cpu: newCpu(kase.program.entries[core - 1]!), code: plan.images[0]!.slice(), switched: new Set(), n: 0, inSlot: -1 }];
-  while (pending.length > 0) {
+  paths: while (pending.length > 0) {
     const b = pending.pop()!;
     const cpu = b.cpu;
     while (!cpu.end && cpu.instructions < maxInstructions) {
@@ -100,7 +108,7 @@ export function referenceFamily(plan: CasePlan, core: number, win: Windows, maxB
         if (k >= 0) {
           const [first, ...others] = choices(b.switched, k, b.n);
           branches += others.length;
-          if (branches > maxBranches) return undefined;
+          if (branches > maxBranches) return false;
           for (const c of others) {
             const code = b.code.slice();
             code.set(c.content, slots[k]!.start - base);
@@ -111,14 +119,49 @@ export function referenceFamily(plan: CasePlan, core: number, win: Windows, maxB
           b.inSlot = k;
         }
       }
+      const eventsBefore = cpu.events.length;
       soloStep(cpu, b.code, base, slots);
       if (b.inSlot >= 0 && (cpu.end || !strictlyInside(slots[b.inSlot]!, cpu.pc))) {
         b.inSlot = -1;
         b.n++;
       }
+      if (afterStep(cpu, eventsBefore)) continue paths;
     }
+    atEnd(cpu);
+  }
+  return true;
+}
+
+/** The observations the family's paths end with; undefined past `maxBranches` paths. */
+export function referenceFamily(plan: CasePlan, core: number, win: Windows, maxBranches: number, maxInstructions: number): Family | undefined {
+  const ended = new Set<string>();
+  let unfinished = false;
+  const walked = walkFamily(plan, core, win, maxBranches, maxInstructions, () => false, (cpu) => {
     if (!cpu.end) unfinished = true;
     else ended.add(observationKey({ events: cpu.events, end: cpu.end, regs: finalRegs(cpu), digest: memoryDigest(cpu) }));
-  }
-  return { ended, unfinished };
+  });
+  return walked ? { ended, unfinished } : undefined;
+}
+
+/**
+ * Whether the family admits a hung core's observation (SPEC 6.4): some path whose events match the
+ * observation's as far as both go has produced them all and run as many instructions as the core
+ * did, without ending. A path cut at `limit` instructions admits it if it has produced them all (the
+ * membership search's own cut). Undefined past `maxBranches` paths.
+ */
+export function admitsHung(plan: CasePlan, core: number, win: Windows, obs: CoreObservation, maxBranches: number, limit: number): boolean | undefined {
+  const observed = obs.events;
+  let admitted = false;
+  const matched = (cpu: Cpu) => cpu.events.length >= observed.length;
+  const walked = walkFamily(plan, core, win, maxBranches, limit, (cpu, eventsBefore) => {
+    if (admitted) return true;
+    for (let i = eventsBefore; i < Math.min(cpu.events.length, observed.length); i++) {
+      if (JSON.stringify(cpu.events[i]) !== JSON.stringify(observed[i])) return true;
+    }
+    if (matched(cpu) && cpu.instructions >= obs.instructions && !cpu.end) admitted = true;
+    return admitted || cpu.end !== undefined;
+  }, (cpu) => {
+    if (!cpu.end && matched(cpu)) admitted = true;
+  });
+  return walked ? admitted : undefined;
 }
