@@ -174,9 +174,10 @@ export class MembershipSearch {
         const k = off >= 0 && off < slotStartAt.length ? slotStartAt[off]! : -1;
         if (k >= 0 && !this.chooseVersion(branch, k)) return false;
       }
-      if (cpu.instructions >= limit || this.work >= cap) {
-        return (hang && branch.pos === observed) || this.fail(branch, []);
-      }
+      // A branch cut here fails, hung core or not: one that matched every event by the core's count
+      // was admitted at that step already (the limit lies past it), and the search past its work
+      // cap proves nothing (run() reports it exhausted).
+      if (cpu.instructions >= limit || this.work >= cap) return this.fail(branch, []);
       this.work++;
       const flow = soloStep(cpu, code, base, slots, decodes);
       if (cpu.events.length > 0 && !this.matchEvents(branch)) return false;
