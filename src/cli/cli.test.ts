@@ -114,3 +114,12 @@ describe("verdicts and exit statuses", () => {
     }
   });
 });
+
+describe("the bin", () => {
+  it("runs as a program, as npx runs it (executable, through its shebang)", () => {
+    const r = spawnSync(cli, ["strategies"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("stop_machine");
+  });
+});
