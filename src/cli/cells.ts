@@ -13,8 +13,8 @@ import { WatchedThread } from "../matrix/watched-thread.js";
 // the cell reported as a harness error (exit 3), never as a divergence. The next cell gets a
 // fresh thread (matrix/watched-thread.ts, with a startup check: loading plugins is not a cell's time).
 
-/** Default wall budget of one (strategy, model) cell of `run` or `repro`. */
-export const DEFAULT_CELL_TIMEOUT_MS = 60_000;
+/** Default wall budget of one (strategy, model) cell of `run` or `repro`, as `--timeout` takes it. */
+export const DEFAULT_CELL_TIMEOUT = "60s";
 /** A fresh thread loads modules, the case and plugins (already tried by the main thread): not the cell's budget. */
 const STARTUP_MS = 60_000;
 

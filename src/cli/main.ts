@@ -13,7 +13,7 @@ import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
 import { GENERATED_KINDS } from "../fuzz/generate.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
-import { DEFAULT_CELL_TIMEOUT_MS } from "./cells.js";
+import { DEFAULT_CELL_TIMEOUT } from "./cells.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { hubEnqueueCommand, hubStatusCommand } from "./hub.js";
 import { listModels, listStrategies } from "./list.js";
@@ -47,6 +47,16 @@ function durationArg(name: string) {
       throw e instanceof InputError ? new InputError(e.message.replace(/^--duration:/, `${name}:`)) : e;
     }
   };
+}
+
+/** A duration option whose default is shown as written ("8h", not 28800000). */
+function timeOption(flags: string, description: string, shown: string): Option {
+  return new Option(flags, description).argParser(durationArg(flags.split(" ")[0]!)).default(parseDuration(shown), shown);
+}
+
+/** A count option with no limit unless given (shown as such, not as 2^53 - 1). */
+function limitOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(intArg(flags.split(" ")[0]!, 1)).default(Number.MAX_SAFE_INTEGER, "no limit");
 }
 
 /** A repeated `--slot-kind`: one of the generator's patch kinds. */
@@ -86,7 +96,7 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
     .option("--json", "machine-readable output", false)
-    .option("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .addOption(timeOption("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", DEFAULT_CELL_TIMEOUT))
     .action(runCommand);
 
   cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
@@ -95,13 +105,13 @@ export function buildProgram(): Command {
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write a self-contained HTML report (timeline, byte provenance, observed vs expected)")
-    .option("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .addOption(timeOption("--timeout <time>", "wall budget per recorded run; past it the run is a harness error (exit 3)", DEFAULT_CELL_TIMEOUT))
     .action(reproCommand);
 
   scopeOptions(cellOptions(program.command("fuzz")))
     .description("fuzz campaign: generated and mutated cases x strategies x models x schedules; keeps going after findings")
-    .option("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", parseDuration, parseDuration("8h"))
-    .option("--max-execs <n>", "stop after this many runs", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
+    .addOption(timeOption("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", "8h"))
+    .addOption(limitOption("--max-execs <n>", "stop after this many runs"))
     .option("--workers <n>", "worker threads", intArg("--workers", 1), 1)
     .option("--seed <n>", "root seed (worker seeds derive from it)", intArg("--seed", 0), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
@@ -113,13 +123,13 @@ export function buildProgram(): Command {
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
-    .option("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", durationArg("--stall-timeout"), parseDuration("60s"))
+    .addOption(timeOption("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", "60s"))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
     .option("--shard-workers <n>", "threads serving the hub's shards (default: --workers)", intArg("--shard-workers", 0))
     .option("--shards-only", "with --hub: serve shards only, no free fuzzing", false)
     .option("--until-idle", "with --hub: stop once the hub has no pending or running shard", false)
-    .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", parseDuration)
+    .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", durationArg("--shard-lease"))
     .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
 
@@ -130,7 +140,7 @@ export function buildProgram(): Command {
     .option("--max-schedules <n>", "give up (incomplete) after this many schedules per cell", intArg("--max-schedules", 1), 200_000)
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with the divergent schedules recorded (for repro)")
-    .option("--stall-timeout <time>", "a cell whose search makes no progress this long (a step that never yields) is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a cell whose search makes no progress this long (a step that never yields) is a harness error", "60s"))
     .option("--json", "machine-readable output", false)
     .action(verifyCommand);
 
@@ -139,7 +149,7 @@ export function buildProgram(): Command {
     .argument("<case>", "case or crash file with a recorded divergent run")
     .requiredOption("-o, --out <file>", "where to write the minimized case")
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
-    .option("--stall-timeout <time>", "a replay with no progress this long (a step that never yields) is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a replay with no progress this long (a step that never yields) is a harness error", "60s"))
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
 
@@ -177,7 +187,7 @@ export function buildProgram(): Command {
   cellOptions(program.command("check-replay"), "plugins and model files the recorded runs name")
     .description("replay every recorded run under the given files and directories (corpus/, crashes/) twice and in a worker thread; exit 1 unless all are bit-identical and match their recorded verdicts")
     .argument("<paths...>", "case files or directories holding them")
-    .option("--timeout <time>", "wall budget per worker-thread replay", durationArg("--timeout"), DEFAULT_CELL_TIMEOUT_MS)
+    .addOption(timeOption("--timeout <time>", "wall budget per worker-thread replay", DEFAULT_CELL_TIMEOUT))
     .option("--json", "machine-readable output", false)
     .action(checkReplayCommand);
 
@@ -209,19 +219,19 @@ export function buildProgram(): Command {
   scopeOptions(cellOptions(program.command("matrix"), "default: all nine built-ins / all named models; plugins and model files by path"))
     .description("the safety matrix: fuzz every (strategy, model) cell for a budget, verify the cells without a divergence exhaustively on the corpus")
     .option("--budget <time>", "fuzzing time per cell (default 30s; none when only --max-execs is given)", durationArg("--budget"))
-    .option("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)", intArg("--max-execs", 1), Number.MAX_SAFE_INTEGER)
+    .addOption(limitOption("--max-execs <n>", "execs per cell (with it alone the matrix is deterministic)"))
     .option("--workers <n>", "worker threads shared by all cells", intArg("--workers", 1), 1)
     .option("--seed <n>", "root seed (shard k of a cell uses seed + k)", intArg("--seed", 0), 1)
     .option("--shards-per-cell <n>", "split each cell's budget into this many shards", intArg("--shards-per-cell", 1), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
     .option("--no-minimize", "keep findings unminimized")
-    .option("--minimize-time <time>", "wall time per minimization", durationArg("--minimize-time"), parseDuration("2s"))
+    .addOption(timeOption("--minimize-time <time>", "wall time per minimization", "2s"))
     .option("--no-verify", "skip the exhaustive check of cells without a divergence")
     .option("--verify-bound <n>", "largest delay bound of the exhaustive check", intArg("--verify-bound", 0), 1)
     .option("--verify-max-schedules <n>", "schedules per (cell, corpus case, bound) before a bound counts as not exhausted", intArg("--verify-max-schedules", 1), 2000)
     .option("--verify-corpus <dir>", "corpus cases of the exhaustive check", "corpus")
     .option("--crashes <dir>", "where findings (reproducers and reports) go", "crashes")
-    .option("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", durationArg("--stall-timeout"), parseDuration("60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", "60s"))
     .option("--md", "Markdown output", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")
