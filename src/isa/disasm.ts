@@ -3,7 +3,8 @@
 import type { Instr } from "../types.js";
 import { decode } from "./decode.js";
 
-const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
+/** The 32-bit registers by encoding (and by index in a core's registers). */
+export const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 const R8 = ["al", "cl", "dl", "bl"] as const;
 
 function h(n: number): string {

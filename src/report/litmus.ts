@@ -3,7 +3,7 @@ import { decode } from "../isa/decode.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { formatPhase } from "../oracle/classify.js";
 import { windowsOf } from "../oracle/windows.js";
-import { formatEnd, formatEvent } from "./text.js";
+import { endStateDifferences, formatEnd, formatEvent } from "./text.js";
 
 // A litmus-style export of a (minimized) case and one traced replay: the per-core code, the
 // patch, and the observed vs allowed outcomes, readable without the tool. Formatting only.
@@ -110,7 +110,11 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
   out.push("between two of its passages through the slots, at any point its op window allows:");
   for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(run, c)}`);
   for (const d of [...verdict.divergences].sort((x, y) => x.core - y.core)) {
-    if (d.core > 0 && d.expected) out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);
+    if (d.core <= 0 || !d.expected) continue;
+    out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);
+    // Outcomes the same but for the end state: say where it differs.
+    const obs = run.observations[d.core - 1]!;
+    if (d.point >= obs.events.length) for (const [o, e] of endStateDifferences(obs, d.expected)) out.push(`      observed ${o}, allowed ${e}`);
   }
   out.push("", `verdict: ${verdict.kind}${verdict.signature ? `  (${verdict.signature})` : ""}`);
   if (verdict.harnessError) out.push(`harness error: ${verdict.harnessError}`);

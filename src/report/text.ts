@@ -1,5 +1,5 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, EndState, FetchedInstr, ObsEvent, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
-import { disassemble, hex } from "../isa/disasm.js";
+import { disassemble, hex, R32 } from "../isa/disasm.js";
 import { formatPhase } from "../oracle/classify.js";
 
 // Plain-text reports: formatting only, from a finished run and its verdict.
@@ -77,7 +77,25 @@ function sideBySide(obs: CoreObservation, expected: CoreObservation | undefined,
   if (to < rows) out.push("   ...");
   const endMark = point >= obs.events.length ? "  <-- first divergence" : "";
   out.push(` end  ${formatEnd(obs.end).padEnd(24)} ${(expected ? formatEnd(expected.end) : "-").padEnd(24)}${endMark}`);
+  if (endMark && expected) for (const [o, e] of endStateDifferences(obs, expected)) out.push(`      ${o.padEnd(24)} ${e.padEnd(24)}`);
   return out;
+}
+
+/**
+ * Where two end states of the same kind differ, as (observed, expected) texts: registers, ZF
+ * (after the registers in `regs`), and memory (private data and the live stack, by digest).
+ */
+export function endStateDifferences(obs: CoreObservation, expected: CoreObservation): [string, string][] {
+  const rows: [string, string][] = [];
+  if (formatEnd(obs.end) !== formatEnd(expected.end)) return rows;
+  const reg = (v: number | undefined) => `0x${(v ?? 0).toString(16).padStart(8, "0")}`;
+  R32.forEach((name, i) => {
+    if (obs.regs[i] !== expected.regs[i]) rows.push([`${name} = ${reg(obs.regs[i])}`, `${name} = ${reg(expected.regs[i])}`]);
+  });
+  const zf = R32.length;
+  if (obs.regs[zf] !== expected.regs[zf]) rows.push([`ZF = ${obs.regs[zf]}`, `ZF = ${expected.regs[zf]}`]);
+  if (obs.digest !== expected.digest) rows.push([`memory digest ${obs.digest}`, `memory digest ${expected.digest}`]);
+  return rows;
 }
 
 function ruleLines(rules: readonly RuleFinding[]): string[] {

@@ -83,3 +83,13 @@ export function twoJumpLabels(batch: "per-site" | "atomic", cores = 2, iteration
     ops: [{ slots: ["a", "b"], batch }],
   };
 }
+
+/** A slot that only sets a register (`nop5 -> mov ebx, 7`) and no `out`: a torn mov shows in the end state alone. */
+export function setsEbx(cores = 2): CaseSketch {
+  return {
+    asm: ["c: mov ecx, 3", "top:", ".slot s", "nop5", ".endslot", "dec ecx", "jne top", "hlt"],
+    entries: Array.from({ length: cores }, () => "c"),
+    slots: { s: { new: "mov ebx, 7" } },
+    ops: [["s"]],
+  };
+}

@@ -1,7 +1,7 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, Passage, PhaseKind, RunResult, TraceEvent, Verdict } from "../../types.js";
 import { disassemble, hex } from "../../isa/disasm.js";
 import { formatPhase, passageVersion } from "../../oracle/classify.js";
-import { formatEnd, formatEvent } from "../text.js";
+import { endStateDifferences, formatEnd, formatEvent } from "../text.js";
 
 // The HTML crash report's model: everything the page shows, computed from a traced replay
 // (case, run, verdict). Pure; crash.ts only renders it.
@@ -83,8 +83,11 @@ export interface PassageDetail {
 }
 
 export interface ComparisonRow {
-  /** Event index, "end" for the end state, or "gap" for rows left out (`observed` says how many). */
-  readonly index: number | "end" | "gap";
+  /**
+   * Event index, "end" for the end state, "state" for a register or the memory where end states of
+   * the same kind differ, or "gap" for rows left out (`observed` says how many).
+   */
+  readonly index: number | "end" | "state" | "gap";
   readonly observed: string;
   readonly expected: string;
   /** The first event no stop_machine schedule matches. */
@@ -199,7 +202,9 @@ function comparison(obs: CoreObservation, expected: CoreObservation | undefined,
     });
   }
   if (to < n) rows.push(gap(n - to));
-  rows.push({ index: "end", observed: formatEnd(obs.end), expected: expected ? formatEnd(expected.end) : "-", divergent: point >= obs.events.length });
+  const atEnd = point >= obs.events.length;
+  rows.push({ index: "end", observed: formatEnd(obs.end), expected: expected ? formatEnd(expected.end) : "-", divergent: atEnd });
+  if (atEnd && expected) for (const [o, e] of endStateDifferences(obs, expected)) rows.push({ index: "state", observed: o, expected: e, divergent: false });
   return rows;
 }
 

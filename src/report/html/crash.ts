@@ -152,7 +152,7 @@ function passageHtml(m: CrashReportModel): string {
 function comparisonHtml(m: CrashReportModel): string {
   if (!m.divergence) return `<p class="muted">No divergence: nothing to compare.</p>`;
   if (m.comparison.length === 0) return `<p class="muted">No program core diverged (the patcher hung or the final code is wrong).</p>`;
-  const rows = m.comparison.map((r) => r.index === "gap" ? `<tr class="gap"><td>&hellip;</td><td colspan="3" class="muted">${esc(r.observed)}</td></tr>` : `<tr class="${r.divergent ? "divergent-row" : ""}"><td>${r.index}</td><td class="mono observed">${esc(r.observed)}</td><td class="mono expected">${esc(r.expected)}</td><td>${r.divergent ? "&larr; first divergence" : ""}</td></tr>`);
+  const rows = m.comparison.map((r) => r.index === "gap" ? `<tr class="gap"><td>&hellip;</td><td colspan="3" class="muted">${esc(r.observed)}</td></tr>` : `<tr class="${r.divergent ? "divergent-row" : ""}"><td>${r.index === "state" ? "" : r.index}</td><td class="mono observed">${esc(r.observed)}</td><td class="mono expected">${esc(r.expected)}</td><td>${r.divergent ? "&larr; first divergence" : ""}</td></tr>`);
   return `<table class="grid comparison"><tr><th>#</th><th>observed (core ${m.divergence!.core})</th><th>expected (closest stop_machine schedule)</th><th></th></tr>${rows.join("")}</table>`;
 }
 

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import type { Outcome } from "../differential.js";
+import { namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { prepareSketch } from "../testing/build.js";
+import { setsEbx } from "../testing/programs.js";
+import { findRun } from "../testing/search.js";
+import { crashReportModel } from "./html/crash-model.js";
+import { litmusText } from "./litmus.js";
+import { formatReport } from "./text.js";
+
+// Reports of a divergence in the end state alone: both columns end in `hlt`, so a report must say
+// what differs. A torn `mov ebx, 7` leaves ebx holding neither 0 nor 7, and outputs nothing.
+
+const p = prepareSketch(setsEbx());
+const torn = (x: Outcome) => x.verdict.divergences[0]?.cause === "torn-fetch" && x.verdict.divergences[0].effect === "wrong-output";
+const o = findRun(p, builtinStrategy("direct_write")!, namedModel("sdm-strict")!, torn, 500, true)!;
+/** ebx as the report shows it, observed then expected. */
+const EBX_ROW = /^ebx = 0x([0-9a-f]{8})$/;
+
+describe("reports of an end-state divergence", () => {
+  it("repro's text names the registers that differ, under the end row", () => {
+    expect(o).toBeDefined();
+    const lines = formatReport(p.kase, o.run, o.verdict, "t").split("\n");
+    const end = lines.findIndex((l) => l.startsWith(" end  hlt") && l.includes("<-- first divergence"));
+    expect(end, lines.join("\n")).toBeGreaterThan(0);
+    const [observed, expected] = lines[end + 1]!.trim().split(/ {2,}/);
+    expect(EBX_ROW.exec(observed!)?.[1]).not.toMatch(/^0000000[07]$/);
+    expect(expected).toMatch(/^ebx = 0x0000000[07]$/);
+  });
+
+  it("the HTML report's comparison has the same rows after its end row", () => {
+    const rows = crashReportModel(p.kase, o.run, o.verdict, "t").comparison;
+    const end = rows.findIndex((r) => r.index === "end");
+    expect(rows[end]!.divergent).toBe(true);
+    expect(rows.slice(end + 1).map((r) => r.index)).toEqual(["state"]);
+    expect(rows[end + 1]!.observed).toMatch(EBX_ROW);
+    expect(rows[end + 1]!.expected).toMatch(/^ebx = 0x0000000[07]$/);
+  });
+
+  it("the litmus export says where the observed outcome differs from the closest allowed one", () => {
+    const text = litmusText(p.kase, o.run, o.verdict, "seed");
+    expect(text).toMatch(/closest allowed for P\d: hlt\n {6}observed ebx = 0x[0-9a-f]{8}, allowed ebx = 0x0000000[07]\n/);
+  });
+});
