@@ -3,6 +3,7 @@
 // emits bytes with all labels known. Programs come as text (cases, reports) or as statements
 // built in code (the case generator: printing programs for the parser to read back cost more
 // than building them).
+import { R32, R8 } from "./registers.js";
 
 /** One-line error: `line N: what`. */
 export class AsmError extends Error {
@@ -34,8 +35,6 @@ export const END_SLOT = { endslot: true } as const;
 
 const LABEL = /^[A-Za-z_.][A-Za-z0-9_.]*$/;
 const LABEL_DEF = /^([A-Za-z_.][A-Za-z0-9_.]*)\s*:/;
-const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
-const R8 = ["al", "cl", "dl", "bl"] as const;
 const REGS = new Set<string>([...R32, ...R8, "ah", "ch", "dh", "bh"]);
 /** Guards `.org` against allocating absurd images. */
 const MAX_IMAGE = 1 << 24;

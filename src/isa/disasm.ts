@@ -2,10 +2,8 @@
 // can be pasted into cases.
 import type { Instr } from "../types.js";
 import { decode } from "./decode.js";
+import { R32, R8 } from "./registers.js";
 
-/** The 32-bit registers by encoding (and by index in a core's registers). */
-export const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
-const R8 = ["al", "cl", "dl", "bl"] as const;
 
 function h(n: number): string {
   return "0x" + (n >>> 0).toString(16);

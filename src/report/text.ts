@@ -1,5 +1,6 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, EndState, FetchedInstr, ObsEvent, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
-import { disassemble, hex, R32 } from "../isa/disasm.js";
+import { disassemble, hex } from "../isa/disasm.js";
+import { R32 } from "../isa/registers.js";
 import { formatPhase } from "../oracle/classify.js";
 
 // Plain-text reports: formatting only, from a finished run and its verdict.
