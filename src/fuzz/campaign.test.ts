@@ -56,6 +56,11 @@ describe("fuzz campaigns", () => {
     const saved = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { history: unknown[]; cells: Cell[] };
     expect(saved.history.length).toBeGreaterThan(1);
     expect(saved.cells).toEqual(stats.cells);
+    // Stderr names the first divergence of each (strategy, model, cause), not every signature.
+    const named = r.stderr.split("\n").filter((l) => l.startsWith("new divergence: ")).map((l) => l.split(" ").slice(2, 5).join(" "));
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named).size).toBe(named.length);
+    expect(named.length).toBeLessThan(stats.divergences);
   }, 60_000);
 
   it("within a scope, every worker keeps its corpus and findings to the slot kinds and per-site ops asked for", () => {

@@ -163,6 +163,13 @@ export class Campaign {
   private readonly shardPool: ShardPool;
   /** Size of the reproducer promoted per signature (a smaller one replaces it). */
   private readonly promoted = new Map<string, number>();
+  /**
+   * The divergences named on stderr: the first of each (strategy, model, cause) this run. Early in
+   * a campaign new signatures come by the hundred per second; the rest are counted on the status
+   * line and in the summary, and logged.
+   */
+  private readonly named = new Set<string>();
+  private readonly namedClasses = new Set<string>();
 
   constructor(private readonly opts: CampaignOptions) {
     ensureDir(opts.out);
@@ -324,10 +331,20 @@ export class Campaign {
       this.tally.add(f);
       this.lastFind = Date.now();
       // Rule findings are many and apart from divergences: counted on the status line, listed in the log.
-      if (f.kind === "divergence") this.human(`new divergence: ${f.signature}`);
-    } else if (offer === "smaller" && f.minimized && f.before && f.after) {
+      if (f.kind === "divergence" && this.firstOfClass(f)) this.human(`new divergence: ${f.signature}`);
+    } else if (offer === "smaller" && f.minimized && f.before && f.after && this.named.has(f.signature)) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
+  }
+
+  /** Whether the divergence is the first of its (strategy, model, cause) this run (then it is named). */
+  private firstOfClass(f: Finding): boolean {
+    const run = f.kase.runs[0]!;
+    const cls = `${run.strategy}\u0000${run.model}\u0000${f.cause ?? ""}`;
+    if (this.namedClasses.has(cls)) return false;
+    this.namedClasses.add(cls);
+    this.named.add(f.signature);
+    return true;
   }
 
   /** `--promote`: the finding joins the regression corpus, its recorded run as the expectation. */
