@@ -54,6 +54,9 @@ function timeOption(flags: string, description: string, shown: string): Option {
   return new Option(flags, description).argParser(durationArg(flags.split(" ")[0]!)).default(parseDuration(shown), shown);
 }
 
+/** How long a step may run without yielding before its cell or worker is cut off. */
+const STALL_TIMEOUT = "60s";
+
 /** A count option with no limit unless given (shown as such, not as 2^53 - 1). */
 function limitOption(flags: string, description: string): Option {
   return new Option(flags, description).argParser(intArg(flags.split(" ")[0]!, 1)).default(Number.MAX_SAFE_INTEGER, "no limit");
@@ -123,7 +126,7 @@ export function buildProgram(): Command {
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
-    .addOption(timeOption("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", "60s"))
+    .addOption(timeOption("--stall-timeout <time>", "replace a worker stuck this long in one step (a harness error)", STALL_TIMEOUT))
     .option("--json", "print the final statistics as JSON", false)
     .option("--hub <url|dir>", "join a hub (redis://[user:password@]host:port, rediss:// for TLS, unix:///socket, or a shared directory): corpus and findings shared, shards served")
     .option("--shard-workers <n>", "threads serving the hub's shards (default: --workers)", intArg("--shard-workers", 0))
@@ -140,7 +143,7 @@ export function buildProgram(): Command {
     .option("--max-schedules <n>", "give up (incomplete) after this many schedules per cell", intArg("--max-schedules", 1), 200_000)
     .option("--rules-fail", "count rule findings as divergences", false)
     .option("--record <file>", "write the case with the divergent schedules recorded (for repro)")
-    .addOption(timeOption("--stall-timeout <time>", "a cell whose search makes no progress this long (a step that never yields) is a harness error", "60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a cell whose search makes no progress this long (a step that never yields) is a harness error", STALL_TIMEOUT))
     .option("--json", "machine-readable output", false)
     .action(verifyCommand);
 
@@ -149,7 +152,7 @@ export function buildProgram(): Command {
     .argument("<case>", "case or crash file with a recorded divergent run")
     .requiredOption("-o, --out <file>", "where to write the minimized case")
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)
-    .addOption(timeOption("--stall-timeout <time>", "a replay with no progress this long (a step that never yields) is a harness error", "60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a replay with no progress this long (a step that never yields) is a harness error", STALL_TIMEOUT))
     .option("--json", "machine-readable output", false)
     .action(minimizeCommand);
 
@@ -231,7 +234,7 @@ export function buildProgram(): Command {
     .option("--verify-max-schedules <n>", "schedules per (cell, corpus case, bound) before a bound counts as not exhausted", intArg("--verify-max-schedules", 1), 2000)
     .option("--verify-corpus <dir>", "corpus cases of the exhaustive check", "corpus")
     .option("--crashes <dir>", "where findings (reproducers and reports) go", "crashes")
-    .addOption(timeOption("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", "60s"))
+    .addOption(timeOption("--stall-timeout <time>", "a shard stuck this long in one step is a harness error", STALL_TIMEOUT))
     .option("--md", "Markdown output", false)
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")

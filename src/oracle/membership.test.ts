@@ -10,7 +10,7 @@ import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch, sketchCase } from "../testing/build.js";
 import { jumpLabel } from "../testing/programs.js";
 import { admitsHung, type Family, observationKey, referenceFamily } from "../testing/reference-family.js";
-import { MembershipSearch } from "./membership.js";
+import { branchLimit, MembershipSearch } from "./membership.js";
 import { passagesOf, type Windows, windowsFrom } from "./windows.js";
 
 // The membership search (SPEC 6.3) against the reference family it stands for (SPEC 6.2): first
@@ -110,8 +110,7 @@ describe("MembershipSearch against the reference family enumerated by brute forc
       const mine = passagesOf(run, obs.core);
       const win = windowsFrom(run, mine);
       // The search's own per-branch limit, so that both cut a runaway branch at the same point.
-      const limit = 2 * Math.max(obs.instructions, prepared.soloBudget) + 1000;
-      const family = referenceFamily(prepared.plan, obs.core, win, 3000, limit);
+      const family = referenceFamily(prepared.plan, obs.core, win, 3000, branchLimit(obs.instructions, prepared.soloBudget));
       if (!family) continue;
       const member = new MembershipSearch(prepared.plan, obs.core, obs, win, mine, prepared.soloBudget).run().member;
       expect(member, `${what}, core ${obs.core}`).toBe(family.ended.has(observationKey(obs)));
@@ -203,8 +202,7 @@ describe("MembershipSearch on hung cores against the family enumerated by brute 
               const obs = run.observations[c - 1]!;
               const mine = passagesOf(run, c);
               const win = windowsFrom(run, mine);
-              const limit = 2 * Math.max(obs.instructions, prepared.soloBudget) + 1000;
-              const expected = admitsHung(prepared.plan, c, win, obs, 100_000, limit)!;
+              const expected = admitsHung(prepared.plan, c, win, obs, 100_000, branchLimit(obs.instructions, prepared.soloBudget))!;
               const found = new MembershipSearch(prepared.plan, c, obs, win, mine, prepared.soloBudget).run().member;
               expect(found, `${strategy.name} on ${model.name}, seed ${seed}, core ${c}, monotonic ${monotonic}`).toBe(expected);
               if (expected) admitted++;

@@ -54,6 +54,14 @@ interface BestBranch {
   readonly pending: readonly ObsEvent[];
 }
 
+/**
+ * Instructions a branch may run before the search cuts it: past twice the core's count and the
+ * case's L, a branch is taken to run away.
+ */
+export function branchLimit(instructions: number, soloBudget: number): number {
+  return Math.max(instructions, soloBudget) * 2 + 1000;
+}
+
 /** Branch states are recycled across searches: see cpu-pool.ts. */
 const POOL = new CpuPool();
 
@@ -113,7 +121,7 @@ export class MembershipSearch {
     this.code = this.facts.code;
     this.versions = new SlotVersions(plan, this.facts, win, real);
     this.hang = obs.end.kind === "unfinished";
-    this.limit = Math.max(obs.instructions, soloBudget) * 2 + 1000;
+    this.limit = branchLimit(obs.instructions, soloBudget);
     this.cap = 64 * this.limit + 100_000;
   }
 

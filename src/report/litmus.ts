@@ -113,8 +113,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
     if (d.core <= 0 || !d.expected) continue;
     out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);
     // Outcomes the same but for the end state: say where it differs.
-    const obs = run.observations[d.core - 1]!;
-    if (d.point >= obs.events.length) for (const [o, e] of endStateDifferences(obs, d.expected)) out.push(`      observed ${o}, allowed ${e}`);
+    for (const [o, e] of endStateDifferences(run.observations[d.core - 1]!, d.expected, d.point)) out.push(`      observed ${o}, allowed ${e}`);
   }
   out.push("", `verdict: ${verdict.kind}${verdict.signature ? `  (${verdict.signature})` : ""}`);
   if (verdict.harnessError) out.push(`harness error: ${verdict.harnessError}`);

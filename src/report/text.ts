@@ -78,17 +78,18 @@ function sideBySide(obs: CoreObservation, expected: CoreObservation | undefined,
   if (to < rows) out.push("   ...");
   const endMark = point >= obs.events.length ? "  <-- first divergence" : "";
   out.push(` end  ${formatEnd(obs.end).padEnd(24)} ${(expected ? formatEnd(expected.end) : "-").padEnd(24)}${endMark}`);
-  if (endMark && expected) for (const [o, e] of endStateDifferences(obs, expected)) out.push(`      ${o.padEnd(24)} ${e.padEnd(24)}`);
+  for (const [o, e] of endStateDifferences(obs, expected, point)) out.push(`      ${o.padEnd(24)} ${e.padEnd(24)}`);
   return out;
 }
 
 /**
- * Where two end states of the same kind differ, as (observed, expected) texts: registers, ZF
- * (after the registers in `regs`), and memory (private data and the live stack, by digest).
+ * For a divergence in the end state (`point` past the events) where both end the same way: where
+ * the observed and expected end states differ, as (observed, expected) texts: registers, ZF (after
+ * the registers in `regs`), and memory (private data and the live stack, by digest).
  */
-export function endStateDifferences(obs: CoreObservation, expected: CoreObservation): [string, string][] {
+export function endStateDifferences(obs: CoreObservation, expected: CoreObservation | undefined, point: number): [string, string][] {
   const rows: [string, string][] = [];
-  if (formatEnd(obs.end) !== formatEnd(expected.end)) return rows;
+  if (!expected || point < obs.events.length || formatEnd(obs.end) !== formatEnd(expected.end)) return rows;
   const reg = (v: number | undefined) => `0x${(v ?? 0).toString(16).padStart(8, "0")}`;
   R32.forEach((name, i) => {
     if (obs.regs[i] !== expected.regs[i]) rows.push([`${name} = ${reg(obs.regs[i])}`, `${name} = ${reg(expected.regs[i])}`]);

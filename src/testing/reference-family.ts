@@ -1,6 +1,6 @@
 import type { CoreObservation, Slot } from "../types.js";
 import { cloneCpu, type Cpu, finalRegs, memoryDigest, newCpu } from "../machine/cpu.js";
-import type { CasePlan } from "../machine/plan.js";
+import { type CasePlan, slotPlanOf } from "../machine/plan.js";
 import { soloStep } from "../oracle/solo.js";
 import type { Windows } from "../oracle/windows.js";
 
@@ -57,11 +57,8 @@ function walkFamily(
 ): boolean {
   const { kase } = plan;
   const slots = kase.program.slots, base = kase.program.base, nSlots = slots.length;
-  const opsOf = slots.map((_, k) => kase.ops.flatMap((op, j) => op.targets.some((t) => t.slot === k) ? [j] : []));
-  const target = (j: number, k: number): Uint8Array => {
-    const t = kase.ops[j]!.targets.find((x) => x.slot === k)!;
-    return t.to === "new" ? slots[k]!.new : slots[k]!.old;
-  };
+  const opsOf = plan.opsOfSlot;
+  const target = (j: number, k: number): Uint8Array => slotPlanOf(plan.opSlots[j]!, k).to;
   const isSwitched = (sw: Set<number>, j: number, k: number) => sw.has(j * nSlots + k);
   const shown = (sw: Set<number>, k: number): Uint8Array => {
     let content = slots[k]!.old;

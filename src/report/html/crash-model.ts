@@ -202,9 +202,8 @@ function comparison(obs: CoreObservation, expected: CoreObservation | undefined,
     });
   }
   if (to < n) rows.push(gap(n - to));
-  const atEnd = point >= obs.events.length;
-  rows.push({ index: "end", observed: formatEnd(obs.end), expected: expected ? formatEnd(expected.end) : "-", divergent: atEnd });
-  if (atEnd && expected) for (const [o, e] of endStateDifferences(obs, expected)) rows.push({ index: "state", observed: o, expected: e, divergent: false });
+  rows.push({ index: "end", observed: formatEnd(obs.end), expected: expected ? formatEnd(expected.end) : "-", divergent: point >= obs.events.length });
+  for (const [o, e] of endStateDifferences(obs, expected, point)) rows.push({ index: "state", observed: o, expected: e, divergent: false });
   return rows;
 }
 
