@@ -48,7 +48,7 @@ export const strategy = {
     yield* ctx.await(() => ctx.peek("refs") === 0);
     yield* ctx.store("vec", undefined);
   },
-  *onInt3(ctx, addr) {
+  *onInt3(ctx, core, addr) {
     for (;;) {
       const refs = yield* ctx.load("refs");
       if (!refs) return ctx.notMine();

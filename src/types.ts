@@ -233,7 +233,8 @@ export interface Strategy {
   /** One paragraph: what it does and where it comes from (commit, manual section, thread). */
   readonly description: string;
   patch(ctx: PatcherCtx, slots: readonly SlotPatch[]): Steps;
-  onInt3?(ctx: HandlerCtx, addr: number): Generator<Step, Resolution, unknown>;
+  /** SPEC 5.3: runs on the trapping core (`core`, also ctx.core) with IF=0 for a trap at `addr`. */
+  onInt3?(ctx: HandlerCtx, core: number, addr: number): Generator<Step, Resolution, unknown>;
 }
 
 // ---------------------------------------------------------------- observations (SPEC 1, 6)

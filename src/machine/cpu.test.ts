@@ -88,7 +88,7 @@ describe("execute", () => {
     expect(trap.cpu.instructions).toBe(1);
     expect(trap.cpu.end).toBeUndefined();
     expect(run("cpuid\nhlt").flows[0]).toBe(Flow.Serialize);
-    expect(run("mfence\nhlt").flows[0]).toBe(Flow.Next); // serializes fetch only where a model says so
+    expect(run("mfence\nhlt").flows[0]).toBe(Flow.Fence); // serializes fetch only where a model says so (run.ts)
   });
 
   it("cli and sti set IF", () => {

@@ -99,6 +99,8 @@ export const enum Flow {
   Trap = 2,
   Ended = 3,
   Serialize = 4,
+  /** mfence: serializes instruction fetch only where the model says so (mfenceSerializesFetch). */
+  Fence = 5,
 }
 
 function fault(cpu: Cpu, kind: "#UD" | "#PF" | "int3", addr: number): Flow {
@@ -149,9 +151,12 @@ export function execute(cpu: Cpu, ins: Instr, addr: number): Flow {
   const r = cpu.regs;
   cpu.instructions++;
   switch (ins.op) {
-    case "nop": case "nop2": case "nopN": case "pause": case "mfence":
+    case "nop": case "nop2": case "nopN": case "pause":
       cpu.pc = next;
       return Flow.Next;
+    case "mfence":
+      cpu.pc = next;
+      return Flow.Fence;
     case "cpuid": case "serialize":
       cpu.pc = next;
       return Flow.Serialize;

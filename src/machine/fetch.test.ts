@@ -88,6 +88,17 @@ describe("coherent fetch unit", () => {
     }
   });
 
+  it("mfence serializes fetch exactly where the model says so (mfenceSerializesFetch)", () => {
+    const withMfence = prepareSketch(imm8(2, 20, ["mfence"]));
+    const plain = { ...model("sdm-strict"), name: "mfence-plain" };
+    const fencing = { ...plain, name: "mfence-fencing", mfenceSerializesFetch: true };
+    expect(findRun(withMfence, directSingleByte, plain, (o) => staleAfterReturn(o, 1) >= 3)).toBeDefined();
+    for (const o of everyRun(withMfence, directSingleByte, fencing, 300)) {
+      expect(staleAfterReturn(o, 1)).toBeLessThanOrEqual(1);
+      expect(staleAfterReturn(o, 2)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it("a decoded cache keeps stale instructions across refetching branches; without it they refetch", () => {
     const p = prepareSketch(jumpLabel(2, 20));
     const refetching = { ...model("superscalar-stale"), name: "decoded-refetch", branchRefetch: true };
@@ -121,6 +132,20 @@ describe("non-coherent instruction cache", () => {
     });
     expect(back).toBeDefined();
     expect(back!.verdict.divergences.map((d) => d.cause)).toContain("non-monotonic");
+  });
+
+  it("snoops clear the fetch buffer in front of the I-cache too (crossModifySnoop is its own parameter)", () => {
+    const p = prepareSketch(jumpLabel(2, 20));
+    const keeping = { ...m, name: "nc-keep-buffer", branchRefetch: false };
+    const snooping = { ...keeping, name: "nc-snoop", crossModifySnoop: "immediate" as const };
+    const oldThenNew = (o: Outcome) => [1, 2].some((c) => {
+      const mine = o.run.passages.filter((q) => q.core === c).map(passageVersion);
+      const firstOld = mine.indexOf("old");
+      return firstOld >= 0 && mine.slice(firstOld).includes("new");
+    });
+    // Without snoops and without a serializing event, the buffered loop keeps the bytes it first read.
+    for (const o of everyRun(p, directWrite, keeping, 300)) expect(oldThenNew(o)).toBe(false);
+    expect(findRun(p, directWrite, snooping, oldThenNew)).toBeDefined();
   });
 
   it("an invalidate delivered before the clean completed leaves stale code after serialization", () => {

@@ -120,7 +120,8 @@ class Machine implements OpProgress, FetchHost {
   pstepMayBlock = false;
   opStarted = false;
   syncs = 0;
-  awaitingAck = new Set<number>();
+  /** Per core, IPIs sent and not yet acked (waitAcks waits for every one, SPEC 5.1). */
+  pendingAcks: number[];
   stop: { outsideSlots: boolean; slots: number[] } | undefined;
   outside: { range: Range; seen: Set<number> } | undefined;
   cleans: PendingClean[] = [];
@@ -134,6 +135,7 @@ class Machine implements OpProgress, FetchHost {
   constructor(readonly plan: CasePlan, readonly strategy: Strategy, readonly model: Model, readonly opts: RunOptions) {
     const { program } = plan.kase;
     this.nCores = plan.kase.cores;
+    this.pendingAcks = new Array<number>(this.nCores).fill(0);
     this.tracing = opts.trace === true;
     this.driver = new StrategyDriver(strategy.name, opts.stepWallMs);
     this.mem = new CodeMemory(program.base, program.code, model.icache === "noncoherent");
@@ -232,7 +234,7 @@ class Machine implements OpProgress, FetchHost {
     switch (step.k) {
       case "await": return this.driver.guard("await predicate", step.pred);
       case "waitAcks":
-        for (const c of this.awaitingAck) if (!this.cores[c]!.ended) return false;
+        for (let c = 1; c < this.nCores; c++) if (this.pendingAcks[c]! > 0) return false;
         return true;
       case "awaitParked":
         for (let c = 1; c < this.nCores; c++) if (!this.cores[c]!.ended && !this.cores[c]!.parked) return false;
@@ -275,10 +277,10 @@ class Machine implements OpProgress, FetchHost {
           const core = this.cores[c]!;
           if (core.ended) continue;
           core.ipis.push({ fn: step.fn, serialize: step.serialize });
-          this.awaitingAck.add(c);
+          this.pendingAcks[c]!++;
         }
         return undefined;
-      case "waitAcks": this.patcherOnly(actor, step); this.awaitingAck.clear(); return undefined;
+      case "waitAcks": this.patcherOnly(actor, step); return undefined;
       case "stop":
         this.patcherOnly(actor, step);
         this.stop = { outsideSlots: step.outsideSlots, slots: this.plan.opSlots[this.op]!.map((p) => p.slot) };
@@ -311,7 +313,7 @@ class Machine implements OpProgress, FetchHost {
     const made = this.mem.store(addr, piece, this.t);
     if (made.length > 0) this.ruleEpoch++;
     if (this.tracing) this.traceEv(0, "store", () => `store ${[...piece].map((b) => b.toString(16).padStart(2, "0")).join(" ")} @0x${addr.toString(16)}${made.length ? "" : " (no change)"}`);
-    if (made.length === 0 || this.model.crossModifySnoop === "none" || this.model.icache === "noncoherent") return;
+    if (made.length === 0 || this.model.crossModifySnoop === "none") return;
     const lo = addr, hi = addr + piece.length;
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
@@ -436,7 +438,8 @@ class Machine implements OpProgress, FetchHost {
     if (rule) this.addRule(rule, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
-    core.retired++;
+    // A trap retires nothing: its resolution retires the instruction (resolve), as it counts it.
+    if (flow !== Flow.Trap) core.retired++;
     // With a decoded cache, f is this fetch's own object (the lazy one was replaced above).
     if (flow !== Flow.Trap) core.fetch.keep(pc, f);
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
@@ -451,6 +454,7 @@ class Machine implements OpProgress, FetchHost {
       case Flow.Ended: this.finishCore(core); return;
       case Flow.Branch: core.fetch.controlTransfer(); break;
       case Flow.Serialize: this.serializeCore(core); break;
+      case Flow.Fence: if (this.model.mfenceSerializesFetch) this.serializeCore(core); break;
       case Flow.Trap: return;
       case Flow.Next: break;
     }
@@ -472,7 +476,7 @@ class Machine implements OpProgress, FetchHost {
       return;
     }
     const hctx = this.handlerCtxOf(core.id);
-    const { gen, step, returned } = this.driver.start("onInt3", () => onInt3.call(this.strategy, hctx, addr));
+    const { gen, step, returned } = this.driver.start("onInt3", () => onInt3.call(this.strategy, hctx, core.id, addr));
     if (!step) {
       this.resolve(core, returned, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore, trapOp });
       return;
@@ -570,7 +574,7 @@ class Machine implements OpProgress, FetchHost {
   private ipiDone(core: CoreRt, savedIF: boolean, serialize: boolean): void {
     core.handler = undefined;
     core.cpu.iflag = savedIF;
-    this.awaitingAck.delete(core.id);
+    this.pendingAcks[core.id]!--;
     core.fetch.controlTransfer();
     if (serialize) this.serializeCore(core);
     if (this.tracing) this.traceEv(core.id, "ack", () => `IPI acked${serialize ? " (serializing return)" : ""}`);
@@ -594,6 +598,7 @@ class Machine implements OpProgress, FetchHost {
     core.ended = true;
     core.endTime = this.t;
     core.ipis = [];
+    this.pendingAcks[core.id] = 0; // an ended core's queued IPIs are dropped: nothing to wait for
     core.snoops = [];
     core.invals = [];
     core.handler = undefined;

@@ -50,7 +50,7 @@ function int3Batch(v: Variant): Strategy {
       }
       yield* ctx.store("vec", undefined);
     },
-    *onInt3(ctx, addr) {
+    *onInt3(ctx, _core, addr) {
       // try_get_desc(): atomic_inc_not_zero(&refs).
       for (;;) {
         const refs = (yield* ctx.load("refs")) as number | undefined;

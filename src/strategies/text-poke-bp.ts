@@ -19,16 +19,16 @@ export const textPokeBp: Strategy = {
       yield* ctx.store("desc", { addr: s.start, resume: s.bpResume } satisfies Descriptor);
       yield* ctx.write(s.start, Uint8Array.of(0xcc));
       yield* sync(ctx);
-      if (s.len > 1) {
-        yield* ctx.write(s.start + 1, s.to.subarray(1));
-        yield* sync(ctx);
-      }
+      // SPEC 5.2 syncs after the tail even when it is empty (Linux 3.12 skipped that sync for
+      // one-byte patches): the patcher phase of a finding counts it.
+      if (s.len > 1) yield* ctx.write(s.start + 1, s.to.subarray(1));
+      yield* sync(ctx);
       yield* ctx.write(s.start, s.to.subarray(0, 1));
       yield* sync(ctx);
       yield* ctx.store("desc", undefined);
     }
   },
-  *onInt3(ctx, addr) {
+  *onInt3(ctx, _core, addr) {
     const desc = (yield* ctx.load("desc")) as Descriptor | undefined;
     return desc && desc.addr === addr ? ctx.resume(desc.resume) : ctx.notMine();
   },
