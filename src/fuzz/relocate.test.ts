@@ -11,7 +11,7 @@ import { soloRun } from "../oracle/solo.js";
 
 // Loops, calls, rel8 and rel32 branches across the deleted spots, a slot whose new version
 // branches out of it, and an unreachable byte after hlt.
-const sketch = sketchCase({
+const sketchOf = {
   asm: [
     "core1: mov ecx, 5",
     "loop: nop",
@@ -31,7 +31,8 @@ const sketch = sketchCase({
   entries: ["core1", "core1"],
   slots: { s: { new: "jmp skip" } },
   ops: [["s"]],
-});
+};
+const sketch = sketchCase(sketchOf);
 
 function outs(kase: Case): ObsEvent[][] {
   const { base, entries, slots } = kase.program;
@@ -72,6 +73,18 @@ describe("relocate", () => {
       expect(outs(kase)).toEqual(want);
       expect(program.slots[0]!.bpResume - program.slots[0]!.start).toBe(5);
     }
+  });
+
+  it("a slot's bpResume follows its label when instructions before it are deleted (SPEC 5.4)", () => {
+    const resumeAtSkip = sketchCase({ ...sketchOf, slots: { s: { new: "jmp skip", bpResume: "skip" } } });
+    const l = lift(resumeAtSkip.program)!;
+    const { base } = resumeAtSkip.program;
+    const bytesAtResume = (p: { code: Uint8Array; slots: readonly { bpResume: number }[] }) => [...p.code.slice(p.slots[0]!.bpResume - base, p.slots[0]!.bpResume - base + 2)];
+    expect(bytesAtResume(resumeAtSkip.program)).toEqual([0x66, 0x90]); // nop2 at skip
+    const between = l.items.findIndex((it) => it.kind === "ins" && it.ins.op === "nopN" && it.bytes.length === 3); // nop3: after the slot, before skip
+    const program = layout(l, l.items.map((_, k) => k !== between))!;
+    expect(program.code.length).toBe(resumeAtSkip.program.code.length - 3);
+    expect(bytesAtResume(program)).toEqual([0x66, 0x90]);
   });
 
   it("drops a layout whose rel8 branch no longer reaches", () => {

@@ -29,6 +29,8 @@ export interface Lifted {
   /** In address order; they tile the code region. */
   readonly items: readonly Item[];
   readonly entries: readonly Ref[];
+  /** Per slot, where the 2013 int3 handler resumes (SPEC 5.4): a label like an entry. */
+  readonly bpResumes: readonly Ref[];
 }
 
 /** No fall-through after these (as in the loader's flow check). */
@@ -47,8 +49,9 @@ export function lift(program: Program): Lifted | undefined {
   /** Offset of the instruction owning each byte, -1 if none. */
   const owner = new Int32Array(n).fill(-1);
   const at = new Map<number, Instr>();
-  // Slots are kept even when unreachable, so the code their versions branch to is walked too.
-  const work: number[] = [...program.entries, ...slots.map((s) => s.start)];
+  // Slots are kept even when unreachable, so the code their versions branch to is walked too;
+  // a handler may resume at a slot's bpResume, so that code is reachable as well.
+  const work: number[] = [...program.entries, ...slots.map((s) => s.start), ...slots.map((s) => s.bpResume)];
   const versionTargets: number[][] = slots.map(() => []);
   const slotSeen = new Uint8Array(slots.length);
 
@@ -156,13 +159,17 @@ export function lift(program: Program): Lifted | undefined {
     if (it.kind === "ins") items[p.item] = { ...it, branch: b };
     else if (it.kind === "slot") (it[p.version!] as Branch[]).push(b);
   }
-  const entries: Ref[] = [];
-  for (const e of program.entries) {
-    const r = ref(e);
-    if (!r) return undefined;
-    entries.push(r);
-  }
-  return { program, items, entries };
+  const refs = (addrs: readonly number[]): Ref[] | undefined => {
+    const out: Ref[] = [];
+    for (const a of addrs) {
+      const r = ref(a);
+      if (!r) return undefined;
+      out.push(r);
+    }
+    return out;
+  };
+  const entries = refs(program.entries), bpResumes = refs(slots.map((s) => s.bpResume));
+  return entries && bpResumes ? { program, items, entries, bpResumes } : undefined;
 }
 
 /** Byte length of an item. */
@@ -228,7 +235,7 @@ export function layout(l: Lifted, alive?: readonly boolean[]): Program | undefin
         }
       }
       code.set(versions.old, at - base);
-      slots[it.slot] = { ...s, start: at, old: versions.old, new: versions.new, bpResume: at + (s.bpResume - s.start) };
+      slots[it.slot] = { ...s, start: at, old: versions.old, new: versions.new, bpResume: resolve(l.bpResumes[it.slot]!) };
     } else {
       code.set(it.bytes, at - base);
       if (it.kind === "ins" && it.branch && !encodeBranch(code, at - base, at, it.branch, resolve(it.branch.target))) return undefined;

@@ -14,7 +14,8 @@ export interface CaseSketch {
   /** Entry labels of program cores 1..N-1. */
   readonly entries: readonly string[];
   /** Per `.slot NAME`: the new version (asm), an optional kind. */
-  readonly slots: Readonly<Record<string, { readonly new: string | readonly string[]; readonly kind?: string }>>;
+  /** `bpResume`: a label (default: the slot's end). */
+  readonly slots: Readonly<Record<string, { readonly new: string | readonly string[]; readonly kind?: string; readonly bpResume?: string }>>;
   /** Ops as lists of slot names (`!name` reverts to old). */
   readonly ops: readonly (readonly string[] | { readonly slots: readonly string[]; readonly batch?: PatchOp["batch"]; readonly monotonic?: boolean })[];
   readonly runs?: readonly RecordedRun[];
@@ -32,7 +33,7 @@ export function sketchCase(s: CaseSketch): Case {
     if (!spec) throw new Error(`no new version for slot ${d.name}`);
     const old = a.bytes.slice(d.start - base, d.start - base + d.len);
     const neu = assembleAt(spec.new, d.start, a.labels);
-    return { name: d.name, start: d.start, len: d.len, old, new: neu, kind: spec.kind ?? `${mnemonics(old)}->${mnemonics(neu)}`, bpResume: d.start + d.len };
+    return { name: d.name, start: d.start, len: d.len, old, new: neu, kind: spec.kind ?? `${mnemonics(old)}->${mnemonics(neu)}`, bpResume: spec.bpResume ? a.labels.get(spec.bpResume)! : d.start + d.len };
   });
   const ops: PatchOp[] = s.ops.map((o) => {
     const list = Array.isArray(o) ? (o as readonly string[]) : (o as { slots: readonly string[] }).slots;
