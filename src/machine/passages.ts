@@ -87,11 +87,12 @@ export class PassageLog {
   }
 
   /**
-   * Whether the handler's effect equals executing the from or to first instruction of the op whose
-   * patching the trap met (SPEC 7.1), as a version of the op the passage is judged against. The
-   * two differ when that op re-patches the slot to the version it holds: then its one version is
-   * the judged op's new one. `before` is the core at the trap, with its first `eventsBefore` events
-   * left out.
+   * Whether the handler's effect equals executing the from or to version of the op whose patching
+   * the trap met (SPEC 7.1), as a version of the op the passage is judged against: its first
+   * instruction (an emulation), or as many of its instructions as run in sequence from the slot's
+   * start (resuming past the old `nop2; nop3` is that version's effect too). The two ops differ
+   * when that op re-patches the slot to the version it holds: then its one version is the judged
+   * op's new one. `before` is the core at the trap, with its first `eventsBefore` events left out.
    */
   versionEffect(p: Passage, trapOp: number, before: Cpu, after: Cpu, eventsBefore: number): "old" | "new" | undefined {
     const trapped = slotPlanOf(this.plan.opSlots[trapOp]!, p.slot), judged = slotPlanOf(this.plan.opSlots[p.op]!, p.slot);
@@ -99,11 +100,16 @@ export class PassageLog {
     for (const version of [trapped.from, trapped.to]) {
       const trial = cloneCpu(before, false);
       trial.iflag = after.iflag;
-      const d = decode(version, 0, version.length);
-      if ("incomplete" in d) continue;
-      const flow = d.op === "int3" ? programInt3(trial, this.plan.kase.program.slots, s.start) : execute(trial, d, s.start);
-      if (flow === Flow.Trap) continue;
-      if (sameArchState(trial, after, eventsBefore)) return sameBytes(version, judged.from) ? "old" : sameBytes(version, judged.to) ? "new" : undefined;
+      // The first instruction runs at the slot start; later ones only as long as it falls through.
+      for (let off = 0; off < version.length && (off === 0 || trial.pc === s.start + off);) {
+        const d = decode(version, off, version.length);
+        if ("incomplete" in d) break;
+        const flow = d.op !== "int3" ? execute(trial, d, s.start + off) : off === 0 ? programInt3(trial, this.plan.kase.program.slots, s.start) : Flow.Trap;
+        if (flow === Flow.Trap) break;
+        if (sameArchState(trial, after, eventsBefore)) return sameBytes(version, judged.from) ? "old" : sameBytes(version, judged.to) ? "new" : undefined;
+        if (flow === Flow.Ended) break;
+        off += d.len;
+      }
     }
     return undefined;
   }

@@ -4,7 +4,7 @@ import { NAMED_MODELS, namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
 import { jumpLabel, kprobeNop } from "../testing/programs.js";
-import { everyRun } from "../testing/search.js";
+import { causesOf, everyRun } from "../testing/search.js";
 
 // Provenance (SPEC 6.5) names causes: which op a passage's bytes are judged against decides
 // whether a stale byte reads as old or as intermediate.
@@ -45,6 +45,24 @@ describe("provenance", () => {
       for (const d of o.verdict.divergences) expect(d.cause).toBe("bad-emulation");
     }
     expect(trappedInOp1).toBeGreaterThan(0);
+  });
+
+  it("reads skipping a multi-instruction old version as that version's effect, not bad emulation", () => {
+    // The 2013 handler resumes at the slot end: for the old `nop2; nop3` that is exactly what the
+    // old version does (SPEC 6.1 counts it as one passage), though its first instruction alone is not.
+    const p = prepareSketch({ ...jumpLabel(3, 12), asm: jumpLabel(3, 12).asm.flatMap((l) => (l === "nop5" ? ["nop2", "nop3"] : [l])) });
+    expect(p.kase.program.slots[0]!.old).toEqual(Uint8Array.of(0x66, 0x90, 0x0f, 0x1f, 0x00));
+    let resumed = 0;
+    for (const o of everyRun(p, builtinStrategy("text_poke_bp")!, namedModel("coherent-atomic-byte")!, 300)) {
+      for (const q of o.run.passages) {
+        if (q.resolution !== "resume") continue;
+        resumed++;
+        expect(q.badEmulation).toBe(false);
+        expect(q.resolvedAs).toBe("old");
+      }
+      expect(causesOf(o)).not.toContain("bad-emulation");
+    }
+    expect(resumed).toBeGreaterThan(0);
   });
 
   it("judges notMine on the strategy's own CC like any resolution: a bogus probe is bad emulation, not unexplained", () => {

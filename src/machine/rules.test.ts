@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Model } from "../types.js";
+import type { Chooser, Model, Strategy } from "../types.js";
+import { namedModel } from "../models/named.js";
+import { prepareSketch } from "../testing/build.js";
 import { CodeMemory } from "./memory.js";
 import { checkRule, type RuleLedger } from "./rules.js";
+import { runCase } from "./run.js";
 
 // SPEC 7.3's written rules, on hand-made histories: a code region, stores at known times, and the
 // serializations, cleans and invalidations a protocol would have made.
@@ -81,5 +84,44 @@ describe("cmodx-violation (non-coherent I-caches: ARM's rule)", () => {
     const clean = [{ issued: 11, completed: 12, lines: line0 }];
     const mem = memory([[BASE + 5, MOV_AL_NEW, 10], [BASE + 5, MOV_AL, 20]]);
     expect(check(mem, ledger([14], clean, [{ t: 13, lines: line0 }]), BASE + 5, 2)).toBe("cmodx-violation");
+  });
+});
+
+describe("the machine checks the rule on every instruction it executes", () => {
+  it("an instruction of another length at the same pc is checked again, although nothing else changed", () => {
+    // jmp8 +3 (padded to 5 bytes) becomes nop5 through three single stores, the second leaving
+    // 0F 1F 08 (#UD): not a live-patchable pair, so executing the final nop5 breaks CMODX. The
+    // first pass may read the line's oldest version (the 2-byte jmp8) with no store, clean or
+    // serialization in between: its clean check said nothing about the nop5's 5 bytes.
+    const p = prepareSketch({
+      asm: ["start: mov ecx, 2", "loop:", ".slot s", ".byte 0xeb, 0x03, 0x00, 0x00, 0x00", ".endslot", "dec ecx", "jne loop", "hlt"],
+      entries: ["start"], slots: { s: { new: ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00" } }, ops: [["s"]],
+    });
+    const threeStores: Strategy = {
+      name: "three_stores", description: "test: jmp8 -> nop3 -> #UD -> nop5, one store each",
+      *patch(ctx, slots) {
+        const s = slots[0]!;
+        yield* ctx.write(s.start, Uint8Array.of(0x0f, 0x1f));
+        yield* ctx.write(s.start + 2, Uint8Array.of(0x08));
+        yield* ctx.write(s.start + 2, Uint8Array.of(0x44));
+      },
+    };
+    for (const firstFetchOldest of [true, false]) {
+      let patcherFirst = 3, fetches = 0;
+      const chooser: Chooser = {
+        // Fills take the oldest version; the first fetch the oldest or the newest; the rest the newest.
+        choose: (options, what) => (what.startsWith("fill") || (what.startsWith("fetch") && fetches++ === 0 && firstFetchOldest) ? 0 : options - 1),
+        // The patcher's three stores first, then core 1 whenever it can.
+        chooseEvent: (actors, n) => {
+          const pick = (actor: number) => actors.slice(0, n).indexOf(actor);
+          if (patcherFirst > 0 && pick(0) >= 0) return patcherFirst--, pick(0);
+          return Math.max(0, pick(1));
+        },
+      };
+      const run = runCase(p.plan, threeStores, namedModel("noncoherent-icache")!, { chooser, soloBudget: p.soloBudget });
+      const executed = run.passages.map((q) => q.fetched[0]!.bytes.length);
+      expect(executed, `first fetch ${firstFetchOldest ? "oldest" : "newest"}`).toContain(5);
+      expect(run.rules.map((r) => r.rule), `first fetch ${firstFetchOldest ? "oldest" : "newest"}`).toEqual(["cmodx-violation"]);
+    }
   });
 });

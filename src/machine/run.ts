@@ -95,6 +95,8 @@ const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
+/** Instruction lengths are below this (MAX_INSTR_LEN is 15). */
+const RULE_LENGTHS = 16;
 
 /** The passage log reads its op progress; each fetch unit reads its clock and makes its choices through it. */
 class Machine implements OpProgress, FetchHost {
@@ -418,9 +420,10 @@ class Machine implements OpProgress, FetchHost {
     }
     const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
     let rule: RuleFinding["rule"] | undefined;
-    if (this.ruleToCheck(ruleKey)) {
+    const clean = this.ruleEpoch * RULE_LENGTHS + f.ins.len;
+    if (this.ruleToCheck(ruleKey, clean)) {
       rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-      this.ruleState!.set(ruleKey, rule ? RULE_FOUND : this.ruleEpoch);
+      this.ruleState!.set(ruleKey, rule ? RULE_FOUND : clean);
     }
     const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
     // Provenance (fetch times) only for instructions of passages; bytes for rule findings and for
@@ -501,7 +504,10 @@ class Machine implements OpProgress, FetchHost {
       case "resume":
         cpu.pc = res.pc >>> 0;
         if (res.pc === addr) {
-          // A retry: the passage did nothing and is not counted (SPEC 6.1).
+          // A retry: the passage did nothing and is not counted (SPEC 6.1), but the core did
+          // execute the CC (SPEC 8): a core retrying forever runs instructions, as SPEC 6.4's
+          // hang admission counts them, rather than standing still.
+          cpu.instructions++;
           if (p && p.begin === h.t) {
             this.log.drop(p);
             core.passage = undefined;
@@ -640,19 +646,20 @@ class Machine implements OpProgress, FetchHost {
 
   /**
    * Rule checks by (code offset, core) key: RULE_FOUND once a finding is recorded (one per key),
-   * else the rule epoch at which the key was last found clean. What a check reads (the code's
-   * modifications, every core's serializations, completed cleans, delivered invalidations)
-   * changes only when the epoch moves. Made at the first check: nothing is modified before the
+   * else the rule epoch and instruction length with which the key was last found clean (epoch *
+   * RULE_LENGTHS + length). What a check reads (the code's modifications, every core's
+   * serializations, completed cleans, delivered invalidations) changes only when the epoch moves;
+   * the length can change without it (a stale I-cache line version decodes differently). Made at the first check: nothing is modified before the
    * patcher's first store, and then only slot bytes, so it holds a few keys.
    */
   private ruleState: Map<number, number> | undefined;
   private ruleEpoch = 0;
 
   /** Whether executing at this key needs a rule check: rules only concern modified bytes. */
-  private ruleToCheck(key: number): boolean {
+  private ruleToCheck(key: number, clean: number): boolean {
     if (this.mem.mods.size === 0) return false;
     const state = (this.ruleState ??= new Map()).get(key);
-    return state !== RULE_FOUND && state !== this.ruleEpoch;
+    return state !== RULE_FOUND && state !== clean;
   }
 
   private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: readonly number[]): void {

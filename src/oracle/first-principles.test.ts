@@ -86,4 +86,40 @@ describe("first principles", () => {
     }
     expect(probes).toBeGreaterThan(0); // the probe was really hit, so the rule was really checked
   });
+
+  it("a core a handler makes retry forever is hung by the strategy: a hang divergence, whatever the budget", () => {
+    // The patcher waits for every core to be seen outside the slot, while its handler makes a
+    // core that trapped there retry until the patch is done: a livelock on both sides.
+    const retryUntilDone: Strategy = {
+      name: "retry_until_done",
+      description: "test: int3, then waitOutside the slot, while the handler retries the trap",
+      *patch(ctx, slots) {
+        for (const s of slots) {
+          yield* ctx.store("busy", s.start);
+          yield* ctx.write(s.start, Uint8Array.of(0xcc));
+          yield* ctx.waitOutside({ lo: s.start, hi: s.start + s.len });
+          yield* ctx.write(s.start, s.to);
+          yield* ctx.store("busy", undefined);
+        }
+      },
+      *onInt3(ctx, _core, addr) {
+        return (yield* ctx.load("busy")) === addr ? ctx.resume(addr) : ctx.notMine();
+      },
+    };
+    let hung = 0;
+    for (const extra of [0, 1, 2, 3]) { // the budget's parity once decided whether the core was caught in its handler
+      const p = prepareSketch({
+        asm: ["start: mov ecx, 2", ...Array<string>(extra).fill("nop"), "loop:", ".slot a", "nop5", ".endslot",
+          "mov al, 1", "out 0x10", "dec ecx", "jne loop", "hlt", "far: mov al, 2", "out 0x10", "hlt"],
+        entries: ["start"], slots: { a: { new: "jmp far" } }, ops: [["a"]],
+      });
+      for (const o of everyRun(p, retryUntilDone, model("coherent-atomic-byte"), 40)) {
+        if (!o.run.hung) continue;
+        hung++;
+        expect(o.verdict.kind).toBe("diverges");
+        expect(o.verdict.divergences.map((d) => d.effect)).toContain("hang");
+      }
+    }
+    expect(hung).toBeGreaterThan(20);
+  });
 });

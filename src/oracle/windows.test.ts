@@ -33,6 +33,13 @@ describe("windowsOf", () => {
     expect(w).toEqual({ a: [2], b: [Infinity], widened: false });
   });
 
+  it("never opens the window of an op that never began (no switch point), widened or not", () => {
+    const w = windowsOf(run(mine, [[5, 11], [Infinity, Infinity]]), 1);
+    expect(w).toEqual({ a: [1, Infinity], b: [2, Infinity], widened: false });
+    const widened = windowsOf(run([passage(1, 2, 4, true), ...mine.slice(1)], [[Infinity, Infinity]]), 1);
+    expect(widened.a).toEqual([Infinity]);
+  });
+
   it("widens around a widened passage, once per such passage", () => {
     // The widened passage (begun at 10) began after 1 completed passage: b_j >= 1 gains one and
     // a_j > 1 loses one. A second widened one (begun at 20, after 2) applies on top.

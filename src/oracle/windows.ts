@@ -40,7 +40,8 @@ export function windowsOf(run: RunResult, core: number): Windows {
 export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
   const a: number[] = [], b: number[] = [];
   for (const op of run.ops) {
-    a.push(countCompletedBefore(mine, op.begin));
+    // An op that never began has no switch point (its window never opens).
+    a.push(op.begin === Infinity ? Infinity : countCompletedBefore(mine, op.begin));
     b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
   }
   let widened = false;
