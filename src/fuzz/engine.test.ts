@@ -5,6 +5,7 @@ import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { parseCaseShape } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
+import { formatDecisions } from "../schedule/choosers.js";
 import { FuzzEngine, ruleSignatures } from "./engine.js";
 import { generateCase } from "./generate.js";
 import { inScope } from "./scope.js";
@@ -62,9 +63,10 @@ describe("engine: confirming findings", () => {
   });
 });
 
+const caseOf = (json: string) => parseCaseShape((JSON.parse(json) as { case: unknown }).case);
+
 describe("engine: a scope", () => {
   const scope = { maxCores: 4, slotKinds: ["nop5->jmp32", "nop2->jmp8", "call->call"], atomicBatches: false };
-  const caseOf = (json: string) => parseCaseShape((JSON.parse(json) as { case: unknown }).case);
 
   it("keeps generated cases, mutants and findings within it", () => {
     const engine = new FuzzEngine({ seed: 3, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, scope });
@@ -95,5 +97,34 @@ describe("engine: a scope", () => {
     expect(outside).toBeGreaterThan(0);
     engine.adopt("not json", [20_000]);
     expect(engine.coverage.count).toBe(inside);
+  });
+});
+
+describe("engine: schedule mutation", () => {
+  it("splices a parent's recorded decisions into some runs of its mutants, on the parent's cell", () => {
+    const engine = new FuzzEngine({ seed: 6, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
+    const schedules = new Map<string, string>(); // a corpus entry's decisions -> its cell
+    let spliced = 0, longPrefixes = 0;
+    for (let i = 0; i < 1500; i++) {
+      const r = engine.step();
+      for (const json of engine.corpus.slice(schedules.size)) {
+        const run = caseOf(json).runs[0]!;
+        schedules.set(formatDecisions(run.decisions ?? []), `${run.strategy} ${run.model}`);
+      }
+      if (!r.spliced) continue;
+      spliced++;
+      if (r.spliced.length >= 10) longPrefixes++;
+      // The prefix is the start of a corpus entry's schedule, run on that entry's cell ...
+      const text = formatDecisions(r.spliced), cell = `${r.outcome.verdict.strategy} ${r.outcome.verdict.model}`;
+      const startsWith = (d: string) => d.startsWith(text) && (d.length === text.length || text.length === 0 || d[text.length] === " ");
+      expect([...schedules].some(([d, c]) => startsWith(d) && c === cell)).toBe(true);
+      // ... and the run followed it, each index wrapped to the options the mutant had there.
+      r.spliced.slice(0, r.outcome.decisions.length).forEach(([chosen], d) => {
+        const [taken, options] = r.outcome.decisions[d]!;
+        expect(taken).toBe(chosen % options);
+      });
+    }
+    expect(spliced).toBeGreaterThan(50);
+    expect(longPrefixes).toBeGreaterThan(20);
   });
 });

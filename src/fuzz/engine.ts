@@ -62,6 +62,8 @@ export interface StepResult {
   readonly corpusEntry?: CorpusEntry;
   readonly findings: Finding[];
   readonly harnessError?: string;
+  /** The parent's decisions the run replayed first (leniently), when it spliced its parent's schedule. */
+  readonly spliced?: readonly Decision[];
 }
 
 /** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */
@@ -85,12 +87,32 @@ function recorded(kase: Case, strategy: Strategy, model: Model, seed: number, de
 /**
  * A corpus entry as a parent for mutation: its JSON text (`{"case": ...}`) and, while kept
  * parsed, its case without recorded runs (mutants never keep them) with the solo counts made
- * for it and its mutants.
+ * for it and its mutants, and the schedule that made it a corpus entry.
  */
 interface Parent {
   readonly text: string;
-  parsed?: MutationParent;
+  parsed?: ParsedParent;
 }
+
+interface ParsedParent extends MutationParent {
+  readonly schedule?: ParentSchedule;
+}
+
+/** A parent's recorded run, to splice into its mutants' schedules (SPEC 9's schedule mutation). */
+interface ParentSchedule {
+  readonly strategy: number;
+  readonly model: number;
+  /** Its decisions, flat (chosen, options, ...): a tenth of the memory of Decision pairs. */
+  readonly decisions: Uint32Array;
+}
+
+/**
+ * Share of a mutant's runs that replay a prefix of its parent's decisions, cut at a random point,
+ * on the parent's cell, drawing the rest at random: the interleaving that reached new coverage is
+ * kept up to a point and varied from there (the wrapped indices of a lenient replay absorb what
+ * the mutation changed).
+ */
+const SPLICED_RUNS = 0.25;
 
 /**
  * Parents kept parsed: about 1.5 KB each without their runs (solo counts included), less than
@@ -116,6 +138,8 @@ export class FuzzEngine {
   private readonly rng: Rng;
   private readonly scope: CaseScope;
   private current: FuzzCase | undefined;
+  /** The schedule of the parent the current case was mutated from, if it has one in scope. */
+  private currentSchedule: ParentSchedule | undefined;
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
@@ -135,8 +159,8 @@ export class FuzzEngine {
   }
 
   /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */
-  private keepParsed(parent: Parent, kase: Case, soloCounts: SoloCounts = new Map()): MutationParent {
-    parent.parsed = { kase: { ...kase, runs: [] }, soloCounts };
+  private keepParsed(parent: Parent, kase: Case, soloCounts: SoloCounts = new Map()): ParsedParent {
+    parent.parsed = { kase: { ...kase, runs: [] }, soloCounts, schedule: this.scheduleOf(kase) };
     this.parsed.add(parent);
     if (this.parsed.size > PARSED_PARENTS) {
       const oldest = this.parsed.values().next().value!;
@@ -146,8 +170,28 @@ export class FuzzEngine {
     return parent.parsed;
   }
 
+  /** The case's first recorded run as a schedule, when its cell is one this engine runs. */
+  private scheduleOf(kase: Case): ParentSchedule | undefined {
+    const run = kase.runs[0];
+    if (!run?.decisions?.length) return undefined;
+    const strategy = this.opts.strategies.findIndex((s) => s.name === run.strategy);
+    const model = this.opts.models.findIndex((m) => m.name === run.model);
+    if (strategy < 0 || model < 0) return undefined;
+    const decisions = new Uint32Array(2 * run.decisions.length);
+    run.decisions.forEach(([chosen, options], i) => decisions.set([chosen, options], 2 * i));
+    return { strategy, model, decisions };
+  }
+
+  /** A prefix of a parent's decisions, cut at a random point (none to all). */
+  private splicedPrefix(schedule: ParentSchedule): Decision[] {
+    const n = Math.floor(this.rng() * (schedule.decisions.length / 2 + 1));
+    const out: Decision[] = [];
+    for (let i = 0; i < n; i++) out.push([schedule.decisions[2 * i]!, schedule.decisions[2 * i + 1]!]);
+    return out;
+  }
+
   /** A random parent, parsed (and validated by the loader) unless kept parsed. */
-  private parent(): MutationParent | undefined {
+  private parent(): ParsedParent | undefined {
     const i = Math.floor(this.rng() * this.parents.length);
     const parent = this.parents[i]!;
     if (parent.parsed) return parent.parsed;
@@ -163,6 +207,7 @@ export class FuzzEngine {
   private nextCase(): FuzzCase {
     for (;;) {
       const parent = this.opts.feedback && this.parents.length > 0 && this.rng() < 0.5 ? this.parent() : undefined;
+      this.currentSchedule = parent?.schedule;
       // Generated cases pass the loader by construction (generate.test.ts checks 10,000 of them).
       if (!parent) return prepareCase(generateCase(this.rng, this.scope));
       const kase = mutateCase(this.rng, parent.kase);
@@ -187,30 +232,34 @@ export class FuzzEngine {
     this.energy--;
     const prepared = this.current;
     const { kase } = prepared;
-    const si = Math.floor(this.rng() * this.opts.strategies.length), mi = Math.floor(this.rng() * this.opts.models.length);
+    const splice = this.currentSchedule && this.rng() < SPLICED_RUNS ? this.currentSchedule : undefined;
+    const si = splice ? splice.strategy : Math.floor(this.rng() * this.opts.strategies.length);
+    const mi = splice ? splice.model : Math.floor(this.rng() * this.opts.models.length);
     const strategy = this.opts.strategies[si]!, model = this.opts.models[mi]!;
     this.opts.onRun?.(si, mi);
     const seed = Math.floor(this.rng() * 2 ** 31);
-    const scheduler = this.scheduler();
-    const outcome = runOnce(prepared, { strategy, model, seed, scheduler });
+    const spliced = splice && this.splicedPrefix(splice);
+    const outcome = spliced
+      ? runOnce(prepared, { strategy, model, seed, decisions: spliced, lenient: true })
+      : runOnce(prepared, { strategy, model, seed, scheduler: this.scheduler() });
     this.execs++;
     this.events += outcome.run.events;
     const v = outcome.verdict;
-    if (v.kind === "harness-error") return { outcome, findings: [], harnessError: v.harnessError };
+    if (v.kind === "harness-error") return { outcome, findings: [], harnessError: v.harnessError, spliced };
     const bits = coverageOf(outcome.run, v, kase.program.slots);
     let corpusEntry: CorpusEntry | undefined;
     if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
       const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
       const parent = { text: JSON.stringify({ case: caseToJson(entry) }) };
       this.parents.push(parent);
-      this.keepParsed(parent, kase, prepared.soloCounts);
+      this.keepParsed(parent, entry, prepared.soloCounts);
       corpusEntry = { kase: entry, bits };
     }
     const fresh: Fresh[] = [];
     if (v.signature && !this.known.has(v.signature)) fresh.push({ kind: "divergence", signature: v.signature, cause: v.divergences[0]!.cause });
     for (const [signature, rule] of ruleFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "rule", signature, rule });
     const findings = fresh.length > 0 ? this.confirm(fresh, prepared, strategy, model, seed, outcome) : [];
-    return { outcome, corpusEntry, findings };
+    return { outcome, corpusEntry, findings, spliced };
   }
 
   private replay(reproducer: Case, prepared: PreparedCase, strategy: Strategy, model: Model): Outcome {

@@ -116,7 +116,8 @@ const FILLERS: readonly { len: number; code: (rng: Rng) => Stmt }[] = [
   { len: 5, code: (r) => movR32("ebx", int(r, 0, 0xffff)) },
 ];
 
-function fill(rng: Rng, len: number): Stmt[] {
+/** Random straight-line code of exactly `len` bytes (no branch; ecx and esp untouched). */
+export function fill(rng: Rng, len: number): Stmt[] {
   const out: Stmt[] = [];
   let left = len;
   while (left > 0) {
@@ -125,6 +126,11 @@ function fill(rng: Rng, len: number): Stmt[] {
     left -= f.len;
   }
   return out;
+}
+
+/** One random straight-line instruction (a filler). */
+export function filler(rng: Rng): Stmt {
+  return pick(rng, FILLERS).code(rng);
 }
 
 /** A random same-length rewrite of straight-line code. */

@@ -23,10 +23,17 @@ export interface MutationParent {
  * construction: generate.test.ts), with its plan and solo budget; throws a CaseError if a core
  * does not terminate. `soloCounts`: those made for cases with its code, base and slots.
  */
-export function prepareCase(kase: Case, soloCounts: SoloCounts = new Map()): FuzzCase {
+export function prepareCase(kase: Case, soloCounts: SoloCounts = new Map(), soloLimit?: number): FuzzCase {
   const plan = planCase(kase);
-  return { kase, plan, soloBudget: planSoloBudget(plan, soloCounts), soloCounts };
+  return { kase, plan, soloBudget: planSoloBudget(plan, soloCounts, soloLimit), soloCounts };
 }
+
+/**
+ * The longest solo run a mutant may make (SPEC 6.4 allows 10^6): generated cases stay in the
+ * hundreds, and a mutant that loops far longer (a changed branch, flags broken before a loop's
+ * jne) would cost as much to reject at 10^6 as hundreds of runs, and make slow runs if kept.
+ */
+export const MUTANT_SOLO_LIMIT = 10_000;
 
 /**
  * A mutant of `parent` prepared as parseCase(caseToJson(mutant)) would load it, or undefined
@@ -38,7 +45,7 @@ export function prepareMutant(parent: MutationParent, mutant: Case): FuzzCase | 
     const kase = checkMutantShape(parent.kase, mutant);
     const p = parent.kase.program, m = kase.program;
     const sameImages = m.code === p.code && m.slots === p.slots && m.base === p.base;
-    return prepareCase(kase, sameImages ? parent.soloCounts : new Map());
+    return prepareCase(kase, sameImages ? parent.soloCounts : new Map(), MUTANT_SOLO_LIMIT);
   } catch {
     return undefined;
   }

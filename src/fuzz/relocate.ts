@@ -29,8 +29,11 @@ export interface Lifted {
   /** In address order; they tile the code region. */
   readonly items: readonly Item[];
   readonly entries: readonly Ref[];
-  /** Per slot, where the 2013 int3 handler resumes (SPEC 5.4): a label like an entry. */
-  readonly bpResumes: readonly Ref[];
+  /**
+   * Per slot, where the 2013 int3 handler resumes (SPEC 5.4): a label like an entry, or undefined
+   * for the default, the slot's end, which stays the slot's end whatever is inserted after it.
+   */
+  readonly bpResumes: readonly (Ref | undefined)[];
 }
 
 /** No fall-through after these (as in the loader's flow check). */
@@ -168,8 +171,12 @@ export function lift(program: Program): Lifted | undefined {
     }
     return out;
   };
-  const entries = refs(program.entries), bpResumes = refs(slots.map((s) => s.bpResume));
-  return entries && bpResumes ? { program, items, entries, bpResumes } : undefined;
+  const entries = refs(program.entries);
+  const custom = slots.filter((s) => s.bpResume !== s.start + s.len);
+  const customRefs = refs(custom.map((s) => s.bpResume));
+  if (!entries || !customRefs) return undefined;
+  const bpResumes = slots.map((s) => (s.bpResume === s.start + s.len ? undefined : customRefs[custom.indexOf(s)]));
+  return { program, items, entries, bpResumes };
 }
 
 /** Byte length of an item. */
@@ -219,6 +226,7 @@ export function layout(l: Lifted, alive?: readonly boolean[]): Program | undefin
   addr[items.length] = end;
   if (end === base) return undefined;
   const resolve = (r: Ref): number => ("item" in r ? addr[r.item]! : "end" in r ? end : r.abs);
+  const resolveResume = (r: Ref | undefined, slotEnd: number): number => (r ? resolve(r) : slotEnd);
 
   const code = new Uint8Array(end - base);
   const slots: Slot[] = [...program.slots];
@@ -235,13 +243,29 @@ export function layout(l: Lifted, alive?: readonly boolean[]): Program | undefin
         }
       }
       code.set(versions.old, at - base);
-      slots[it.slot] = { ...s, start: at, old: versions.old, new: versions.new, bpResume: resolve(l.bpResumes[it.slot]!) };
+      slots[it.slot] = { ...s, start: at, old: versions.old, new: versions.new, bpResume: resolveResume(l.bpResumes[it.slot], at + s.len) };
     } else {
       code.set(it.bytes, at - base);
       if (it.kind === "ins" && it.branch && !encodeBranch(code, at - base, at, it.branch, resolve(it.branch.target))) return undefined;
     }
   }
   return { base, code, entries: l.entries.map(resolve), slots };
+}
+
+/**
+ * `l` with `item` inserted before item `at`. References to the item that was at `at` (its label)
+ * keep pointing at it, so the inserted one runs only when the code before it falls through.
+ */
+export function insertItem(l: Lifted, at: number, item: Item): Lifted {
+  const moved = (r: Ref): Ref => ("item" in r && r.item >= at ? { item: r.item + 1 } : r);
+  const movedBranch = (b: Branch): Branch => ({ ...b, target: moved(b.target) });
+  const items = l.items.map((it): Item => {
+    if (it.kind === "ins") return it.branch ? { ...it, branch: movedBranch(it.branch) } : it;
+    if (it.kind === "slot") return { ...it, old: it.old.map(movedBranch), new: it.new.map(movedBranch) };
+    return it;
+  });
+  items.splice(at, 0, item);
+  return { program: l.program, items, entries: l.entries.map(moved), bpResumes: l.bpResumes.map((r) => r && moved(r)) };
 }
 
 /** Instructions a program can execute: reachable ones outside slots plus each slot's old version. */
