@@ -1,4 +1,4 @@
-import type { Case, Chooser, Decision, Expectation, Model, RunResult, Strategy, Verdict } from "./types.js";
+import type { Case, Chooser, Decision, Expectation, Model, RunResult, Strategy, Verdict, VerdictKind } from "./types.js";
 import { PctChooser, type PctOptions } from "./schedule/pct.js";
 import { type CasePlan, planCase } from "./machine/plan.js";
 import { runCase } from "./machine/run.js";
@@ -82,9 +82,18 @@ export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules
   return Object.assign(settledOutcome(outcome), { seed });
 }
 
-/** What a recorded run stores about its verdict. */
+/**
+ * What a recorded run stores about its verdict: the verdict itself, its rule findings apart (SPEC
+ * 7.3), whatever `--rules-fail` said, so that a recorded run replays to its expectation in
+ * `check-replay`, `regress` and `repro`, with or without `--rules-fail`.
+ */
 export function expectationOf(v: Verdict): Expectation {
-  return { verdict: v.kind, ...(v.signature ? { signature: v.signature } : {}), rules: [...new Set(v.rules.map((r) => r.rule))].sort() };
+  return { verdict: verdictKindOf(v), ...(v.signature ? { signature: v.signature } : {}), rules: [...new Set(v.rules.map((r) => r.rule))].sort() };
+}
+
+/** The verdict as judged without `--rules-fail`: a run that diverges by its rule findings alone is clean. */
+export function verdictKindOf(v: Verdict): VerdictKind {
+  return v.kind === "diverges" && v.divergences.length === 0 ? "clean" : v.kind;
 }
 
 export function sameExpectation(a: Expectation, b: Expectation): boolean {

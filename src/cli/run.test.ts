@@ -1,0 +1,53 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+// `run` as users run it (the built entry point): a recorded file that the tool's own checks
+// replay as recorded.
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "src", "cli", "main.js");
+let dir = "";
+
+function xmcfuzz(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** One program core, two passages through the immediate-value patch `mov al, 1 -> mov al, 2`. */
+const imm = JSON.stringify({
+  xmcfuzz: "case", version: 2, name: "imm", cores: 2,
+  code: { base: "0x1000", asm: ["core1: mov ecx, 2", "loop:", ".slot s", "mov al, 1", ".endslot", "out 0x10", "dec ecx", "jne loop", "hlt"] },
+  entries: ["core1"],
+  slots: [{ name: "s", new: "mov al, 2" }],
+  ops: [{ slots: ["s"] }],
+});
+
+interface Recorded { runs: { strategy: string; seed: number; decisions: string; expect: { verdict: string; rules: string[] } }[] }
+const recorded = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Recorded;
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+  dir = mkdtempSync(join(tmpdir(), "xmcfuzz-run-"));
+});
+
+describe("run --record: a recorded file replays as recorded", () => {
+  it("with --rules-fail the expectation is the verdict itself (rules apart), so check-replay, regress and repro agree", () => {
+    const out = join(dir, "rules-fail.json");
+    const r = xmcfuzz("run", file("imm.json", imm), "-s", "direct_single_byte", "-m", "coherent-atomic-byte", "--rules-fail", "--record", out);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/DIVERGES \(rule findings counted as divergences\)  \[rules: unsynchronized-xmc\]/);
+    expect(recorded(out).runs[0]!.expect).toEqual({ verdict: "clean", rules: ["unsynchronized-xmc"] });
+    expect(xmcfuzz("check-replay", out).status).toBe(0);
+    expect(xmcfuzz("regress", out).status).toBe(0);
+    for (const extra of [[], ["--rules-fail"]]) expect(xmcfuzz("repro", out, ...extra).stdout).toMatch(/recorded expectation: clean: reproduced/);
+  });
+});
