@@ -1,16 +1,59 @@
 import { describe, expect, it } from "vitest";
-import { expectationOf, runOnce } from "./differential.js";
+import type { Verdict } from "./types.js";
+import { expectationOf, ruleSchedulesBeyond, runOnce, searchSchedules, type RuleSchedules } from "./differential.js";
 import { namedModel } from "./models/named.js";
 import { builtinStrategy } from "./strategies/registry.js";
 import { prepareSketch } from "./testing/build.js";
 import { imm8, jumpLabel } from "./testing/programs.js";
 
-// What a recorded run expects: rule findings are shown apart from divergences (SPEC 7.3),
-// whatever `--rules-fail` said.
+// The random search of `run` and what a recorded run expects: rule findings are shown apart from
+// divergences (SPEC 7.3), in every schedule searched and whatever `--rules-fail` said.
 
 const cell = (strategy: string, model: string) => ({ strategy: builtinStrategy(strategy)!, model: namedModel(model)! });
 /** One program core, two passages through `mov al, 1 -> mov al, 2`. */
 const imm = prepareSketch(imm8(1, 2));
+
+describe("searchSchedules: rule findings across the schedules", () => {
+  it("a clean search keeps the rule findings of every schedule, not only the last one's", () => {
+    // Under noncoherent_flush x x86-realistic seeds 0-3 break unsynchronized-xmc, seed 4 does not.
+    const spec = { ...cell("noncoherent_flush", "x86-realistic"), seed: 0 };
+    const byRun = [0, 1, 2, 3, 4].map((seed) => runOnce(imm, { ...spec, seed }).verdict.rules.length > 0);
+    expect(byRun).toEqual([true, true, true, true, false]);
+    const o = searchSchedules(imm, spec, 5);
+    expect(o.verdict.kind).toBe("clean");
+    expect(o.schedules).toBe(5);
+    expect(o.ruleSchedules.map(({ rule, schedules, first }) => ({ rule, schedules, first }))).toEqual([{ rule: "unsynchronized-xmc", schedules: 4, first: 0 }]);
+    // The run reported (and recorded) is the first that broke the rule, and replays to it.
+    expect(o.seed).toBe(0);
+    expect(o.verdict.rules.map((r) => r.rule)).toContain("unsynchronized-xmc");
+    expect(runOnce(imm, { ...spec, decisions: o.ruleSchedules[0]!.decisions }).verdict.rules.length).toBeGreaterThan(0);
+  });
+
+  it("a divergent search names its seed and still counts the rule findings before it", () => {
+    // Under int3_nosync x x86-realistic, on a jump label, seeds 0-2 break the rule and seed 3 diverges.
+    const jl = prepareSketch(jumpLabel(1, 2));
+    const o = searchSchedules(jl, { ...cell("int3_nosync", "x86-realistic"), seed: 0 }, 10);
+    expect(o.verdict.kind).toBe("diverges");
+    expect(o.seed).toBe(3);
+    expect(o.schedules).toBe(4);
+    expect(o.ruleSchedules[0]).toMatchObject({ rule: "unsynchronized-xmc", first: 0 });
+    expect(o.ruleSchedules[0]!.schedules).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("ruleSchedulesBeyond: what --record keeps beside the reported run", () => {
+  const finding = (rule: RuleSchedules["rule"]) => ({ rule, core: 1, addr: 0, t: 0, bytes: [], phase: { kind: "write" as const, syncs: 0 }, slotKind: "k" });
+  const verdict = (rules: RuleSchedules["rule"][]): Verdict => ({ kind: "clean", strategy: "s", model: "m", divergences: [], rules: rules.map(finding) });
+  const seen = (rule: RuleSchedules["rule"], first: number): RuleSchedules => ({ rule, schedules: 1, first, decisions: [], verdict: verdict([rule]) });
+
+  it("the first schedule of each rule the reported run does not show, each schedule once", () => {
+    const both = [seen("cmodx-violation", 3), seen("unsynchronized-xmc", 3)];
+    expect(ruleSchedulesBeyond(verdict(["cmodx-violation", "unsynchronized-xmc"]), both)).toEqual([]);
+    expect(ruleSchedulesBeyond(verdict(["cmodx-violation"]), both).map((r) => r.rule)).toEqual(["unsynchronized-xmc"]);
+    expect(ruleSchedulesBeyond(verdict([]), both).map((r) => r.first)).toEqual([3]);
+    expect(ruleSchedulesBeyond(undefined, [seen("cmodx-violation", 1), seen("unsynchronized-xmc", 4)]).map((r) => r.first)).toEqual([1, 4]);
+  });
+});
 
 describe("expectationOf: the verdict itself, rule findings apart", () => {
   it("is the same with and without --rules-fail, so a run recorded with it replays", () => {

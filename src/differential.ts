@@ -1,4 +1,4 @@
-import type { Case, Chooser, Decision, Expectation, Model, RunResult, Strategy, Verdict, VerdictKind } from "./types.js";
+import type { Case, Chooser, Decision, Expectation, Model, RuleName, RunResult, Strategy, Verdict, VerdictKind } from "./types.js";
 import { PctChooser, type PctOptions } from "./schedule/pct.js";
 import { type CasePlan, planCase } from "./machine/plan.js";
 import { runCase } from "./machine/run.js";
@@ -70,16 +70,85 @@ class RecordedOutcome implements Outcome {
   }
 }
 
+/** One rule broken somewhere in a search over schedules (SPEC 7.3: shown apart from divergences). */
+export interface RuleSchedules {
+  readonly rule: RuleName;
+  /** Schedules whose run broke the rule. */
+  readonly schedules: number;
+  /** The first of them: its seed (random search) or its number in the search order, from 1 (exhaustive). */
+  readonly first: number;
+  /** That run's decisions and verdict, to record it for `repro`. */
+  readonly decisions: readonly Decision[];
+  readonly verdict: Verdict;
+}
+
+/**
+ * Counts, per rule, the schedules of a search that broke it and keeps the first of them. A search
+ * reports one run; without this, rule findings of the other schedules were lost (a clean search
+ * showed only its last schedule's).
+ */
+export class RuleTally {
+  private readonly seen = new Map<RuleName, RuleSchedules>();
+
+  add(o: Outcome, at: number): void {
+    for (const rule of new Set(o.verdict.rules.map((r) => r.rule))) {
+      const s = this.seen.get(rule);
+      this.seen.set(rule, s ? { ...s, schedules: s.schedules + 1 } : { rule, schedules: 1, first: at, decisions: o.decisions, verdict: o.verdict });
+    }
+  }
+
+  get list(): readonly RuleSchedules[] {
+    return [...this.seen.values()].sort((a, b) => a.rule.localeCompare(b.rule));
+  }
+}
+
+/** "unsynchronized-xmc in 18 of 19 schedules (first: seed 0)": `firstName` names a schedule. */
+export function formatRuleSchedules(rules: readonly RuleSchedules[], total: number, firstName: (first: number) => string): string {
+  return rules.map((r) => `${r.rule} in ${r.schedules} of ${total} schedules (first: ${firstName(r.first)})`).join(", ");
+}
+
+/**
+ * The schedules to record beside a reported run so that every rule broken in the search can be
+ * replayed: the first schedule of each rule the reported run does not show, each schedule once.
+ */
+export function ruleSchedulesBeyond(reported: Verdict | undefined, rules: readonly RuleSchedules[]): RuleSchedules[] {
+  const shown = new Set(reported?.rules.map((f) => f.rule));
+  const kept = new Map<number, RuleSchedules>();
+  for (const r of rules) if (!shown.has(r.rule) && !kept.has(r.first)) kept.set(r.first, r);
+  return [...kept.values()];
+}
+
+export interface SearchOutcome extends Outcome {
+  /** The seed of the reported run. */
+  readonly seed: number;
+  /** Schedules run. */
+  readonly schedules: number;
+  /** Rule findings over all of them. */
+  readonly ruleSchedules: readonly RuleSchedules[];
+}
+
 /**
  * Random schedules from `seed` on, until the first run that is not clean or `schedules` runs:
- * a clean result covers them all, a divergent one names the seed that reproduces it.
+ * a clean result covers them all, a divergent one names the seed that reproduces it. The run
+ * reported when none diverges is the first that broke a rule (else the last), so that recording
+ * it keeps a rule finding; `ruleSchedules` counts the findings of every schedule run.
  */
-export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules: number): Outcome & { seed: number } {
-  let seed = spec.seed ?? 0;
-  const last = seed + schedules - 1;
-  let outcome = runOnce(prepared, { ...spec, seed });
-  while (outcome.verdict.kind === "clean" && seed < last) outcome = runOnce(prepared, { ...spec, seed: ++seed });
-  return Object.assign(settledOutcome(outcome), { seed });
+export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules: number): SearchOutcome {
+  const from = spec.seed ?? 0;
+  const rules = new RuleTally();
+  let reported: { outcome: Outcome; seed: number } | undefined;
+  let run = 0;
+  while (run < schedules) {
+    const seed = from + run++;
+    const outcome = runOnce(prepared, { ...spec, seed });
+    rules.add(outcome, seed);
+    if (outcome.verdict.kind !== "clean") {
+      reported = { outcome, seed };
+      break;
+    }
+    if (!reported?.outcome.verdict.rules.length) reported = { outcome, seed };
+  }
+  return Object.assign(settledOutcome(reported!.outcome), { seed: reported!.seed, schedules: run, ruleSchedules: rules.list });
 }
 
 /**

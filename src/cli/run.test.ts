@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
-// `run` as users run it (the built entry point): a recorded file that the tool's own checks
-// replay as recorded.
+// `run` as users run it (the built entry point): rule findings across its schedules, and a
+// recorded file that the tool's own checks replay as recorded.
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "src", "cli", "main.js");
@@ -37,6 +37,30 @@ const recorded = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Rec
 beforeAll(() => {
   if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
   dir = mkdtempSync(join(tmpdir(), "xmcfuzz-run-"));
+});
+
+describe("run: rule findings across its schedules (SPEC 7.3)", () => {
+  // Under noncoherent_flush x x86-realistic seeds 0-3 break unsynchronized-xmc, seed 4 does not.
+  const cell = ["-s", "noncoherent_flush", "-m", "x86-realistic", "--schedules", "5"];
+
+  it("a clean cell says which rules broke, in how many schedules, and the first seed; --record keeps that schedule", () => {
+    const out = join(dir, "rules.json");
+    const r = xmcfuzz("run", file("imm.json", imm), ...cell, "--record", out);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/clean.*\(5 schedules from seed 0\)  rule findings: unsynchronized-xmc in 4 of 5 schedules \(first: seed 0\)/);
+    const run = recorded(out).runs[0]!;
+    expect(run.seed).toBe(0);
+    expect(run.expect).toEqual({ verdict: "clean", rules: ["unsynchronized-xmc"] });
+    expect(xmcfuzz("check-replay", out).status).toBe(0);
+  });
+
+  it("--json lists them too", () => {
+    const r = xmcfuzz("run", file("imm.json", imm), ...cell, "--json");
+    const [cellJson] = JSON.parse(r.stdout) as { verdict: string; schedules: number; ruleSchedules: unknown[] }[];
+    expect(cellJson!.verdict).toBe("clean");
+    expect(cellJson!.schedules).toBe(5);
+    expect(cellJson!.ruleSchedules).toEqual([{ rule: "unsynchronized-xmc", schedules: 4, firstSeed: 0 }]);
+  });
 });
 
 describe("run --record: a recorded file replays as recorded", () => {

@@ -1,7 +1,7 @@
-import type { RecordedRun, Verdict } from "../types.js";
+import type { Decision, RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { expectationOf } from "../differential.js";
+import { expectationOf, formatRuleSchedules, ruleSchedulesBeyond, type RuleSchedules, type SearchOutcome } from "../differential.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
 import { exitFor } from "./exit.js";
@@ -21,41 +21,69 @@ interface RunOptions {
   json: boolean;
 }
 
+/** One (strategy, model) cell of `run`: the run it reports and the rule findings of all its schedules. */
+interface CellOutcome {
+  readonly verdict: Verdict;
+  readonly seed: number;
+  readonly decisions: readonly Decision[];
+  /** Schedules run (0 for a cell cut off by `--timeout`). */
+  readonly schedules: number;
+  readonly ruleSchedules: readonly RuleSchedules[];
+}
+
 /** `run`: per (strategy, model), random schedules until the first divergence or the budget. */
 export async function runCommand(file: string, opts: RunOptions): Promise<void> {
   const loaded = withFile(file, () => loadCaseFile(file));
   const strategies = await strategiesFrom(opts.strategy);
   const models = modelsFrom(opts.model);
-  const results: { verdict: Verdict; seed: number; decisions: RecordedRun["decisions"] }[] = [];
+  const results: CellOutcome[] = [];
   const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.timeout);
   try {
     for (const strategy of strategies) {
       for (const model of models) {
         const r = await cells.run({ strategy: strategy.name, model: model.name, mode: "search", seed: opts.seed, schedules: opts.schedules, judge: { rulesFail: opts.rulesFail } });
-        const result = r.kind === "done"
-          ? { verdict: r.outcome.verdict, seed: r.seed, decisions: r.outcome.decisions }
-          : { verdict: r.verdict, seed: opts.seed, decisions: [] };
+        const result = r.kind === "done" ? searched(r.outcome as SearchOutcome) : cutOff(r.verdict, opts.seed);
         results.push(result);
-        if (!opts.json) {
-          const where = result.verdict.kind === "clean" ? `${opts.schedules} schedules from seed ${opts.seed}` : `seed ${result.seed}`;
-          process.stdout.write(`${verdictLine(result.verdict)}  (${where})\n`);
-        }
+        if (!opts.json) process.stdout.write(`${resultLine(result, opts.seed)}\n`);
       }
     }
   } finally {
     cells.close();
   }
-  if (opts.json) {
-    process.stdout.write(JSON.stringify(results.map((r) => ({ ...verdictJson(r.verdict), seed: r.seed, decisions: r.decisions?.length ?? 0 })), null, 2) + "\n");
-  }
-  if (opts.record) {
-    const runs: RecordedRun[] = results.map((r) => ({
-      strategy: r.verdict.strategy, model: r.verdict.model, seed: r.seed, decisions: r.decisions,
-      expect: expectationOf(r.verdict),
-    }));
-    writeCaseFile(opts.record, { ...loaded.kase, runs });
-  }
+  if (opts.json) process.stdout.write(JSON.stringify(results.map(resultJson), null, 2) + "\n");
+  if (opts.record) writeCaseFile(opts.record, { ...loaded.kase, runs: results.flatMap(recordedRuns) });
   process.exitCode = exitFor(results.map((r) => r.verdict));
+}
+
+// A search cell posts searchSchedules' whole result (cell-worker.ts); its reply type names the Outcome part.
+function searched(o: SearchOutcome): CellOutcome {
+  return { verdict: o.verdict, seed: o.seed, decisions: o.decisions, schedules: o.schedules, ruleSchedules: o.ruleSchedules };
+}
+
+function cutOff(verdict: Verdict, seed: number): CellOutcome {
+  return { verdict, seed, decisions: [], schedules: 0, ruleSchedules: [] };
+}
+
+function resultLine(r: CellOutcome, from: number): string {
+  const where = r.verdict.kind === "clean" ? `${r.schedules} schedules from seed ${from}` : `seed ${r.seed}`;
+  // After one schedule its verdict's own [rules: ...] says it all.
+  const rules = r.ruleSchedules.length > 0 && r.schedules > 1 ? `  rule findings: ${formatRuleSchedules(r.ruleSchedules, r.schedules, (seed) => `seed ${seed}`)}` : "";
+  return `${verdictLine(r.verdict)}  (${where})${rules}`;
+}
+
+function resultJson(r: CellOutcome) {
+  return {
+    ...verdictJson(r.verdict), seed: r.seed, decisions: r.decisions.length, schedules: r.schedules,
+    ruleSchedules: r.ruleSchedules.map(({ rule, schedules, first }) => ({ rule, schedules, firstSeed: first })),
+  };
+}
+
+/** What `--record` keeps of a cell: the reported run, and the first schedule of each rule finding that run does not show. */
+function recordedRuns(r: CellOutcome): RecordedRun[] {
+  const { strategy, model } = r.verdict;
+  const reported: RecordedRun = { strategy, model, seed: r.seed, decisions: r.decisions, expect: expectationOf(r.verdict) };
+  const beyond = ruleSchedulesBeyond(r.verdict, r.ruleSchedules);
+  return [reported, ...beyond.map((b) => ({ strategy, model, seed: b.first, decisions: b.decisions, expect: expectationOf(b.verdict) }))];
 }
 
 /** Prefixes a field-level input error with the file it came from. */

@@ -1,8 +1,8 @@
 import type { RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { expectationOf } from "../differential.js";
-import { formatExhaustive } from "../schedule/exhaustive.js";
+import { expectationOf, ruleSchedulesBeyond } from "../differential.js";
+import { formatExhaustive, type ExhaustiveResult } from "../schedule/exhaustive.js";
 import { IsolatedCells } from "./cells.js";
 import { exitFor } from "./exit.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
@@ -40,18 +40,26 @@ export async function verifyCommand(file: string, opts: VerifyOptions): Promise<
       }
       const r = c.result;
       const line = formatExhaustive(r, opts.bound);
-      if (r.divergent) {
-        verdicts.push(r.divergent.verdict);
-        runs.push({ strategy: strategy.name, model: model.name, seed: 0, decisions: r.divergent.decisions, expect: expectationOf(r.divergent.verdict) });
-      }
-      json.push({ strategy: strategy.name, model: model.name, bound: opts.bound, explored: r.explored, complete: r.complete, divergent: r.divergent?.verdict.signature ?? null, summary: line });
+      if (r.divergent) verdicts.push(r.divergent.verdict);
+      runs.push(...recordedRuns(strategy.name, model.name, r));
+      json.push({
+        strategy: strategy.name, model: model.name, bound: opts.bound, explored: r.explored, complete: r.complete,
+        verdict: r.divergent?.verdict.kind ?? "clean", divergent: r.divergent?.verdict.signature ?? null,
+        rules: r.ruleSchedules.map(({ rule, schedules, first }) => ({ rule, schedules, firstSchedule: first })), summary: line,
+      });
       if (!opts.json) process.stdout.write(`${strategy.name.padEnd(20)} ${model.name.padEnd(22)} ${line}\n`);
     }
   } finally {
     cells.close();
   }
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
-  // The divergent schedules, recorded for `repro`.
+  // The divergent schedules and those that broke a rule, recorded for `repro`.
   if (opts.record && runs.length > 0) writeCaseFile(opts.record, { ...loaded.kase, runs });
   process.exitCode = exitFor(verdicts);
+}
+
+/** What `--record` keeps of a cell: its divergent schedule, and a schedule for each rule finding that one does not show. */
+function recordedRuns(strategy: string, model: string, r: ExhaustiveResult): RecordedRun[] {
+  const kept = [...(r.divergent ? [r.divergent] : []), ...ruleSchedulesBeyond(r.divergent?.verdict, r.ruleSchedules)];
+  return kept.map((k) => ({ strategy, model, seed: 0, decisions: k.decisions, expect: expectationOf(k.verdict) }));
 }

@@ -5,7 +5,7 @@ import { runCase } from "../machine/run.js";
 import { NAMED_MODELS, namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
-import { jumpLabel } from "../testing/programs.js";
+import { imm8, jumpLabel } from "../testing/programs.js";
 import { formatDecisions } from "./choosers.js";
 import { deviations, exploreExhaustive, formatExhaustive, PrefixChooser, type ExhaustiveSpec } from "./exhaustive.js";
 
@@ -103,7 +103,8 @@ describe("exhaustive scheduler: direct_write diverges within a small bound", () 
       expect(d.verdict.kind).toBe("diverges");
       expect(r.complete).toBe(false);
       expect(deviations(d.decisions)).toBeLessThanOrEqual(2);
-      expect(formatExhaustive(r, 2)).toBe(`divergent schedule found after ${r.explored} schedules: ${d.verdict.signature}`);
+      // Rule findings follow, apart: direct_write breaks unsynchronized-xmc in every schedule.
+      expect(formatExhaustive(r, 2)).toBe(`divergent schedule found after ${r.explored} schedules: ${d.verdict.signature}; rule findings: unsynchronized-xmc in ${r.explored} of ${r.explored} schedules (first: schedule 1)`);
       const replay = runOnce(small, { ...spec, decisions: d.decisions });
       expect(replay.verdict.signature).toBe(d.verdict.signature);
       expect(expectationOf(replay.verdict)).toEqual(expectationOf(d.verdict));
@@ -117,7 +118,29 @@ describe("exhaustive scheduler: direct_write diverges within a small bound", () 
     expect(r.complete).toBe(true);
     expect(r.divergentSchedules).toBeGreaterThan(1);
     expect(r.divergentSchedules).toBeLessThan(r.explored);
-    expect(formatExhaustive(r, 2)).toMatch(new RegExp(`^divergent schedule found after ${r.explored} schedules: .* \\(${r.divergentSchedules} divergent schedules\\)$`));
+    expect(formatExhaustive(r, 2)).toMatch(new RegExp(`^divergent schedule found after ${r.explored} schedules: .* \\(${r.divergentSchedules} divergent schedules\\); rule findings: unsynchronized-xmc in \\d+ of ${r.explored} schedules`));
+  });
+});
+
+describe("exhaustive scheduler: rule findings apart from divergences (SPEC 7.3)", () => {
+  // direct_single_byte patches an immediate without any sync: every schedule breaks unsynchronized-xmc.
+  const imm = prepareSketch(imm8(1, 3));
+  const spec = { strategy: builtinStrategy("direct_single_byte")!, model: model("coherent-atomic-byte") };
+
+  it("counts the schedules that broke each rule and keeps the first, which replays to it", () => {
+    const r = exploreExhaustive(imm, spec, { bound: 2 });
+    expect(r.divergent).toBeUndefined();
+    expect(r.explored).toBe(3);
+    expect(r.ruleSchedules.map(({ rule, schedules, first }) => ({ rule, schedules, first }))).toEqual([{ rule: "unsynchronized-xmc", schedules: 3, first: 1 }]);
+    expect(formatExhaustive(r, 2)).toBe("no divergence in all 3 schedules within delay bound 2; rule findings: unsynchronized-xmc in 3 of 3 schedules (first: schedule 1)");
+    const replay = runOnce(imm, { ...spec, decisions: r.ruleSchedules[0]!.decisions });
+    expect(expectationOf(replay.verdict)).toEqual(expectationOf(r.ruleSchedules[0]!.verdict));
+  });
+
+  it("with --rules-fail, the schedule found is reported by the rule it broke", () => {
+    const r = exploreExhaustive(imm, { ...spec, judge: { rulesFail: true } }, { bound: 2 });
+    expect(r.divergent?.verdict.kind).toBe("diverges");
+    expect(formatExhaustive(r, 2)).toMatch(/^divergent schedule found after 1 schedules: rule finding unsynchronized-xmc \(counted as a divergence: --rules-fail\)/);
   });
 });
 

@@ -1,5 +1,5 @@
-import type { Chooser, Decision, Model, Strategy } from "../types.js";
-import type { Outcome, PreparedCase } from "../differential.js";
+import type { Chooser, Decision, Model, Strategy, Verdict } from "../types.js";
+import { formatRuleSchedules, RuleTally, verdictKindOf, type Outcome, type PreparedCase, type RuleSchedules } from "../differential.js";
 import { runCase } from "../machine/run.js";
 import { judge, type JudgeOptions } from "../oracle/judge.js";
 import { DriftError } from "./choosers.js";
@@ -26,6 +26,8 @@ export interface ExhaustiveResult {
   readonly divergent?: Outcome & { readonly decisions: readonly Decision[] };
   /** Runs that were not clean (more than 1 only when not stopping at the first). */
   readonly divergentSchedules: number;
+  /** Rule findings over every run, each rule with the first schedule (its number in the search order) that broke it. */
+  readonly ruleSchedules: readonly RuleSchedules[];
 }
 
 export interface ExhaustiveSpec {
@@ -73,6 +75,7 @@ class Explorer {
   explored = 0;
   divergentSchedules = 0;
   divergent: Outcome | undefined;
+  readonly rules = new RuleTally();
   /** Stopped at a divergence or a harness error. */
   stopped = false;
   /** Stopped at maxSchedules with schedules left. */
@@ -97,6 +100,7 @@ class Explorer {
     }
     const outcome = runPrefix(this.prepared, this.spec, prefix);
     this.explored++;
+    this.rules.add(outcome, this.explored);
     this.opts.onSchedule?.(outcome.decisions, outcome);
     if (outcome.verdict.kind !== "clean") {
       this.divergentSchedules++;
@@ -133,18 +137,34 @@ export function exploreExhaustive(
   const root = ex.visit([]);
   if (root && !ex.stopped) ex.expand(root.decisions, 0, 0);
   const { explored, divergent, divergentSchedules } = ex;
-  return { explored, complete: !ex.stopped && !ex.cut, divergentSchedules, ...(divergent ? { divergent } : {}) };
+  return { explored, complete: !ex.stopped && !ex.cut, divergentSchedules, ruleSchedules: ex.rules.list, ...(divergent ? { divergent } : {}) };
 }
 
-/** One line for the CLI and logs. */
+/** One line for the CLI and logs; rule findings follow, apart from divergences (SPEC 7.3). */
 export function formatExhaustive(result: ExhaustiveResult, bound: number): string {
+  return `${formatSearch(result, bound)}${formatRules(result)}`;
+}
+
+function formatSearch(result: ExhaustiveResult, bound: number): string {
   const d = result.divergent;
   if (d) {
-    const what = d.verdict.signature ?? (d.verdict.harnessError ? `harness-error: ${d.verdict.harnessError}` : d.verdict.kind);
     // Without stopAtFirst the search ran on: say how many schedules diverged.
     const more = result.divergentSchedules > 1 ? ` (${result.divergentSchedules} divergent schedules)` : "";
-    return `divergent schedule found after ${result.explored} schedules: ${what}${more}`;
+    return `divergent schedule found after ${result.explored} schedules: ${findingOf(d.verdict)}${more}`;
   }
   const cut = result.complete ? "" : " (stopped at maxSchedules: the bound was not exhausted)";
   return `no divergence in all ${result.explored} schedules within delay bound ${bound}${cut}`;
+}
+
+/** What the divergent schedule found: its signature, its harness error, or (`--rules-fail`) the rules it broke. */
+function findingOf(v: Verdict): string {
+  if (v.signature) return v.signature;
+  if (v.harnessError) return `harness-error: ${v.harnessError}`;
+  if (verdictKindOf(v) === "clean") return `rule finding ${[...new Set(v.rules.map((r) => r.rule))].sort().join(", ")} (counted as a divergence: --rules-fail)`;
+  return v.kind;
+}
+
+function formatRules(result: ExhaustiveResult): string {
+  if (result.ruleSchedules.length === 0) return "";
+  return `; rule findings: ${formatRuleSchedules(result.ruleSchedules, result.explored, (n) => `schedule ${n}`)}`;
 }
