@@ -74,4 +74,17 @@ describe("run --record: a recorded file replays as recorded", () => {
     expect(xmcfuzz("regress", out).status).toBe(0);
     for (const extra of [[], ["--rules-fail"]]) expect(xmcfuzz("repro", out, ...extra).stdout).toMatch(/recorded expectation: clean: reproduced/);
   });
+
+  it("a cell cut off by --timeout is left out (it has no decisions to replay) and said so; the rest replays", () => {
+    const spinner = file("spin.mjs", "export const strategy = { name: 'spinner', *patch(ctx, slots) { for (const s of slots) yield* ctx.write(s.start, s.to); for (;;) {} } };");
+    const out = join(dir, "cut-off.json");
+    const r = xmcfuzz("run", file("imm.json", imm), "-s", spinner, "-s", "stop_machine", "-m", "coherent-atomic-byte", "--schedules", "2", "--timeout", "2s", "--record", out);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/spinner\s+coherent-atomic-byte\s+HARNESS ERROR/);
+    expect(r.stderr.trim()).toBe("xmcfuzz: --record: spinner x coherent-atomic-byte not recorded: it was cut off by --timeout, so it has no decision list to replay");
+    expect(recorded(out).runs.map((run) => run.strategy)).toEqual(["stop_machine"]);
+    const repro = xmcfuzz("repro", out);
+    expect(repro.status).toBe(0);
+    expect(repro.stdout).toMatch(/recorded expectation: clean: reproduced/);
+  });
 });

@@ -29,6 +29,8 @@ interface CellOutcome {
   /** Schedules run (0 for a cell cut off by `--timeout`). */
   readonly schedules: number;
   readonly ruleSchedules: readonly RuleSchedules[];
+  /** Cut off by `--timeout`: there is no decision list to replay, so `--record` cannot keep it. */
+  readonly cutOff: boolean;
 }
 
 /** `run`: per (strategy, model), random schedules until the first divergence or the budget. */
@@ -57,11 +59,11 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
 
 // A search cell posts searchSchedules' whole result (cell-worker.ts); its reply type names the Outcome part.
 function searched(o: SearchOutcome): CellOutcome {
-  return { verdict: o.verdict, seed: o.seed, decisions: o.decisions, schedules: o.schedules, ruleSchedules: o.ruleSchedules };
+  return { verdict: o.verdict, seed: o.seed, decisions: o.decisions, schedules: o.schedules, ruleSchedules: o.ruleSchedules, cutOff: false };
 }
 
 function cutOff(verdict: Verdict, seed: number): CellOutcome {
-  return { verdict, seed, decisions: [], schedules: 0, ruleSchedules: [] };
+  return { verdict, seed, decisions: [], schedules: 0, ruleSchedules: [], cutOff: true };
 }
 
 function resultLine(r: CellOutcome, from: number): string {
@@ -78,9 +80,17 @@ function resultJson(r: CellOutcome) {
   };
 }
 
-/** What `--record` keeps of a cell: the reported run, and the first schedule of each rule finding that run does not show. */
+/**
+ * What `--record` keeps of a cell: the reported run, and the first schedule of each rule finding
+ * that run does not show. A cell cut off by `--timeout` left no decisions to replay (a recorded
+ * empty list only drifts), so it is left out and said so; `run` again reproduces the cut-off.
+ */
 function recordedRuns(r: CellOutcome): RecordedRun[] {
   const { strategy, model } = r.verdict;
+  if (r.cutOff) {
+    process.stderr.write(`xmcfuzz: --record: ${strategy} x ${model} not recorded: it was cut off by --timeout, so it has no decision list to replay\n`);
+    return [];
+  }
   const reported: RecordedRun = { strategy, model, seed: r.seed, decisions: r.decisions, expect: expectationOf(r.verdict) };
   const beyond = ruleSchedulesBeyond(r.verdict, r.ruleSchedules);
   return [reported, ...beyond.map((b) => ({ strategy, model, seed: b.first, decisions: b.decisions, expect: expectationOf(b.verdict) }))];
