@@ -39,6 +39,12 @@ describe("searchSchedules: rule findings across the schedules", () => {
     expect(o.ruleSchedules[0]).toMatchObject({ rule: "unsynchronized-xmc", first: 0 });
     expect(o.ruleSchedules[0]!.schedules).toBeGreaterThanOrEqual(3);
   });
+
+  it("refuses seeds past 2^53 - 1 instead of running one seed forever", () => {
+    const spec = { ...cell("direct_single_byte", "coherent-atomic-byte"), seed: Number.MAX_SAFE_INTEGER };
+    expect(() => searchSchedules(imm, spec, 2)).toThrow(RangeError);
+    expect(searchSchedules(imm, spec, 1).seed).toBe(Number.MAX_SAFE_INTEGER);
+  });
 });
 
 describe("ruleSchedulesBeyond: what --record keeps beside the reported run", () => {

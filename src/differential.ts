@@ -135,6 +135,8 @@ export interface SearchOutcome extends Outcome {
  */
 export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules: number): SearchOutcome {
   const from = spec.seed ?? 0;
+  // Past 2^53 - 1 seed + 1 may equal seed (run looped on one seed): the CLI refuses such seeds.
+  if (from > Number.MAX_SAFE_INTEGER - (schedules - 1)) throw new RangeError(`seed ${from} with ${schedules} schedules passes 2^53 - 1`);
   const rules = new RuleTally();
   let reported: { outcome: Outcome; seed: number } | undefined;
   let run = 0;

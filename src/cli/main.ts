@@ -33,8 +33,25 @@ function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = v.trim() === "" ? NaN : Number(v);
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InputError(`${name}: expected an integer ${range}, got "${v}"`);
+    // Past 2^53 - 1 an integer is not exact ("9007199254740993" reads as ...992): say why it is refused.
+    const tooLarge = max === Number.MAX_SAFE_INTEGER && Number.isInteger(n) && n > max ? ` (at most ${max}, 2^53 - 1)` : "";
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InputError(`${name}: expected an integer ${range}, got "${v}"${tooLarge}`);
     return n;
+  };
+}
+
+/**
+ * Rejects a `--seed` whose consecutive seeds (`--seed` up to `--seed` + `<count>` - 1) pass 2^53 - 1:
+ * past it seed + 1 may equal seed, so `run` looped forever on one seed and shards shared seeds.
+ */
+function lastSeedFits(countFlag: string, countKey: string) {
+  return (cmd: Command): void => {
+    const opts = cmd.opts<Record<string, number>>();
+    const seed = opts["seed"]!, n = opts[countKey]!;
+    // Compared without computing seed + n - 1, which itself rounds past 2^53 - 1.
+    if (seed > Number.MAX_SAFE_INTEGER - (n - 1)) {
+      throw new InputError(`--seed: ${seed} with ${countFlag} ${n} takes seeds past ${Number.MAX_SAFE_INTEGER} (2^53 - 1), which are not exact; use a seed of at most ${Number.MAX_SAFE_INTEGER - n + 1}`);
+    }
   };
 }
 
@@ -100,6 +117,7 @@ export function buildProgram(): Command {
     .option("--record <file>", "write the case with one recorded run per (strategy, model), its decisions and verdict")
     .option("--json", "machine-readable output", false)
     .addOption(timeOption("--timeout <time>", "wall budget per (strategy, model); past it the cell is a harness error (exit 3)", DEFAULT_CELL_TIMEOUT))
+    .hook("preAction", lastSeedFits("--schedules", "schedules"))
     .action(runCommand);
 
   cellOptions(program.command("repro"), "filters the recorded runs; also names plugins and model files")
@@ -167,6 +185,7 @@ export function buildProgram(): Command {
     .option("--max-execs <n>", "execs per shard", intArg("--max-execs", 1))
     .option("--duration <time>", "time per shard (with --matrix an optional cap, none by default, as matrix --max-execs alone)", parseDuration)
     .option("--json", "machine-readable output", false)
+    .hook("preAction", lastSeedFits("--seeds", "seeds"))
     .action(hubEnqueueCommand);
   hub.command("status")
     .description("nodes alive, execs/s per node and in total, corpus size, unique signatures, shards pending / running / done")
@@ -239,6 +258,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output", false)
     .option("--html <file>", "also write the matrix as a self-contained HTML page, linking to reproducer reports")
     .option("--hub <url|dir>", "serve the shards through a hub (redis://, rediss://, unix:// or a directory): `fuzz --hub` nodes help, this process serves --workers threads too")
+    .hook("preAction", lastSeedFits("--shards-per-cell", "shardsPerCell"))
     .action(matrixCommand);
 
   return program;
