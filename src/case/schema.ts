@@ -11,11 +11,44 @@ function msg(text: string | ((input: unknown) => string)) {
     iss.input === undefined ? undefined : typeof text === "string" ? text : text(iss.input);
 }
 
+const SHOW_MAX = 40;
+
 /** Short JSON rendering of a bad input for messages. */
 export function show(v: unknown): string {
   if (v === undefined) return "nothing";
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? s.slice(0, 37) + "..." : s;
+  const s = clippedJson(v, SHOW_MAX + 1);
+  return s.length > SHOW_MAX ? s.slice(0, SHOW_MAX - 3) + "..." : s;
+}
+
+/**
+ * JSON text of `v`, stopped once it is `max` characters long. Hostile input may nest 100,000
+ * levels deep, which overflows JSON.stringify's stack: this walk goes no deeper than it prints.
+ */
+function clippedJson(v: unknown, max: number): string {
+  let out = "";
+  const put = (s: string): boolean => (out += s).length < max;
+  const walk = (x: unknown): boolean => {
+    if (Array.isArray(x)) {
+      if (!put("[")) return false;
+      for (let i = 0; i < x.length; i++) if ((i > 0 && !put(",")) || !walk(x[i] ?? null)) return false;
+      return put("]");
+    }
+    if (typeof x === "object" && x !== null) {
+      if (!put("{")) return false;
+      let first = true;
+      for (const [k, value] of Object.entries(x)) {
+        if (value === undefined) continue;
+        if ((!first && !put(",")) || !put(`${JSON.stringify(k)}:`) || !walk(value)) return false;
+        first = false;
+      }
+      return put("}");
+    }
+    // A long string is cut before quoting: only its head is shown.
+    if (typeof x === "string") return put(JSON.stringify(x.slice(0, max)));
+    return put(typeof x === "bigint" ? String(x) : (JSON.stringify(x) ?? String(x)));
+  };
+  walk(v);
+  return out;
 }
 
 type Ctx = z.core.$RefinementCtx<unknown>;

@@ -163,6 +163,29 @@ describe("paths that cannot be used: exit 2, one line, no hang", () => {
   }
 });
 
+describe("deeply nested JSON: the field's one-line error, never a stack overflow", () => {
+  const nest = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+  const small = '"version":2,"name":"x","cores":2,"code":{"base":0,"hex":"f4"}';
+  const cases: [string, string, RegExp][] = [
+    ["the top-level tag", `{"xmcfuzz":${nest(5000)}}`, /: xmcfuzz: expected "case", got \[{37}\.\.\.$/],
+    ["an entry", `{"xmcfuzz":"case",${small},"entries":[${nest(5000)}],"slots":[],"ops":[]}`, /: entries\[0\]: expected a label, .*got \[+\.\.\.$/],
+    ["an op's slot", `{"xmcfuzz":"case",${small},"entries":[0],"slots":[],"ops":[{"slots":[${nest(5000)}]}]}`, /: ops\[0\]\.slots\[0\]: expected a slot name .*got \[+\.\.\.$/],
+  ];
+  for (const [what, text, pattern] of cases) {
+    it(what, () => {
+      const path = join(dir, `deep-${what.replace(/\W+/g, "-")}.json`);
+      writeFileSync(path, text);
+      for (const command of ["run", "check-replay"]) {
+        const r = spawnSync(process.execPath, [cli, command, path], { cwd: root, encoding: "utf8", timeout: 30_000 });
+        const message = command === "run" ? r.stderr : r.stdout.split("\n")[0]!;
+        expect(r.status, r.stderr).toBe(command === "run" ? 2 : 1);
+        expect(message.trim()).toMatch(pattern);
+        expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      }
+    }, 60_000);
+  }
+});
+
 describe("strategy plugins that misbehave, through the real CLI", () => {
   const plugin = (name: string, text: string) => {
     const path = join(dir, name);
