@@ -45,6 +45,17 @@ describe("check-replay", () => {
     expect(r.stdout).toMatch(/2 problems/);
   }, 60_000);
 
+  it("a file holding JSON that is no object (null, a number, an array...) is named as not loading, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const docs = { "null": "null", "number": "5", "string": '"x"', "array": "[]", "boolean": "true", "entry": '{"case":null,"bits":[1]}' };
+    for (const [name, text] of Object.entries(docs)) writeFileSync(join(dir, `${name}.json`), text);
+    const r = xmcfuzz("check-replay", dir);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe("");
+    for (const name of Object.keys(docs)) expect(r.stdout).toMatch(new RegExp(`${name}\\.json: does not load: .*case: expected an object, got `));
+    expect(r.stdout).toMatch(/6 files, 0 recorded runs, 6 problems/);
+  });
+
   it("a path that does not exist is bad input", () => {
     const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));
     expect(r.status).toBe(2);

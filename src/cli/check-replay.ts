@@ -56,6 +56,11 @@ export function fingerprint(o: Outcome): string {
   });
 }
 
+/** Whether a document is a sync-directory corpus entry; any JSON value may reach here (null, 5, [...]). */
+function isCorpusEntry(json: unknown): json is { case?: unknown; bits: unknown } {
+  return typeof json === "object" && json !== null && !Array.isArray(json) && "bits" in json;
+}
+
 /** A case file, or a sync-directory corpus entry (`{case, bits}`). */
 function caseOf(file: string): Case {
   let json: unknown;
@@ -64,9 +69,8 @@ function caseOf(file: string): Case {
   } catch (e) {
     throw new InputError(`${file}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
-  const inner = (json as { case?: unknown; bits?: unknown }).bits !== undefined ? (json as { case: unknown }).case : json;
   try {
-    return parseCase(inner).kase;
+    return parseCase(isCorpusEntry(json) ? json.case : json).kase;
   } catch (e) {
     throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
   }
