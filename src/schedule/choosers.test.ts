@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseCase } from "../case/load.js";
+import { caseToJson } from "../case/save.js";
 import type { Decision } from "../types.js";
 import { DriftError, formatDecisions, parseDecisions, RandomChooser, RecordingChooser, ReplayChooser } from "./choosers.js";
 import { PctChooser } from "./pct.js";
@@ -62,5 +66,24 @@ describe("decision lists in case files", () => {
     expect(() => parseDecisions("1/2 x")).toThrow(/bad decision token "x"/);
     expect(() => parseDecisions("2/2")).toThrow(/index must be below/);
     expect(() => parseDecisions("0/1")).toThrow(/at least 2/);
+  });
+
+  it("reject numbers too large to be exact, naming the token as written", () => {
+    expect(() => parseDecisions("0/99999999999999999999999")).toThrow(/bad decision "0\/99999999999999999999999": option count too large/);
+    expect(() => parseDecisions("9007199254740993/9007199254740994")).toThrow(/option count too large/);
+    expect(() => parseDecisions("99999999999999999999999/2")).toThrow(/index must be below/);
+    expect(parseDecisions("9007199254740990/9007199254740991")).toEqual([[9007199254740990, 9007199254740991]]);
+    expect(() => parseDecisions(`0/${"9".repeat(10_000)}`)).toThrow(/^bad decision "0\/9{35}\.\.\.": /);
+  });
+
+  it("a case whose run holds one is rejected on load, never saved as a token it does not hold", () => {
+    const doc = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "corpus", "static-call.json"), "utf8")) as { runs: { decisions: string }[] };
+    const recorded = doc.runs[0]!.decisions;
+    doc.runs[0]!.decisions = `${recorded} 0/99999999999999999999999`;
+    expect(() => parseCase(doc)).toThrow(/^runs\[0\]\.decisions: bad decision "0\/99999999999999999999999"/);
+    doc.runs[0]!.decisions = `${recorded} 9007199254740990/9007199254740991`;
+    const saved = caseToJson(parseCase(doc).kase) as { runs: { decisions: string }[] };
+    expect(saved.runs[0]!.decisions).toBe(doc.runs[0]!.decisions);
+    expect(() => parseCase(JSON.parse(JSON.stringify(saved)))).not.toThrow();
   });
 });

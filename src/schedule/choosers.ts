@@ -105,10 +105,17 @@ export function parseDecisions(text: string): Decision[] {
   for (const tok of text.split(/\s+/)) {
     if (!tok) continue;
     const m = /^(\d+)\/(\d+)$/.exec(tok);
-    if (!m) throw new Error(`bad decision token "${tok}" (expected chosen/options)`);
+    if (!m) throw new Error(`bad decision token "${clip(tok)}" (expected chosen/options)`);
     const c = Number(m[1]), n = Number(m[2]);
-    if (n < 2 || c >= n) throw new Error(`bad decision "${tok}": index must be below an option count of at least 2`);
+    // Past 2^53 a number is no longer exact: it would be saved as another token ("0/1e+23").
+    if (!Number.isSafeInteger(n)) throw new Error(`bad decision "${clip(tok)}": option count too large (at most ${Number.MAX_SAFE_INTEGER})`);
+    if (n < 2 || c >= n) throw new Error(`bad decision "${clip(tok)}": index must be below an option count of at least 2`);
     out.push([c, n]);
   }
   return out;
+}
+
+/** A token as quoted in an error: a line, not a megabyte. */
+function clip(tok: string): string {
+  return tok.length > 40 ? `${tok.slice(0, 37)}...` : tok;
 }
