@@ -3,7 +3,9 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { type CampaignStore, reproducerSize, SyncDirStore } from "../files/store.js";
+import { type CampaignStore, offerFinding, type Offer, reproducerSize, type StoredFinding, SyncDirStore } from "../files/store.js";
+import { caseToJson } from "../case/save.js";
+import { InputError } from "../errors.js";
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { Finding } from "./engine.js";
@@ -90,6 +92,21 @@ interface HistoryPoint {
   readonly minimizeMs: number;
 }
 
+/** Where findings go, inside --out, once the crashes directory cannot take them. */
+export const UNSTORED_DIR = "unstored-crashes";
+
+/** A failed file operation in a few words: `ENOTDIR on mkdir`, or the error's first line. */
+function fileErrorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code) return `${err.code}${err.syscall ? ` on ${err.syscall}` : ""}`;
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+}
+
+/** Whether the system refused a file operation (a path that cannot be used), rather than our code failing. */
+function isSystemError(e: unknown): boolean {
+  return typeof (e as NodeJS.ErrnoException).code === "string" && typeof (e as NodeJS.ErrnoException).syscall === "string";
+}
+
 /** Points stats.json keeps; older ones are thinned, so a night's file stays small. */
 const HISTORY_POINTS = 2000;
 
@@ -170,6 +187,10 @@ export class Campaign {
    */
   private readonly named = new Set<string>();
   private readonly namedClasses = new Set<string>();
+  /** The first file operation that failed mid-run: the campaign stopped on it, and run() ends with it. */
+  private fileFailure: { path: string; error: string; system: boolean } | undefined;
+  /** Findings the crashes directory did not take: how many went to UNSTORED_DIR, how many only to the log. */
+  private readonly unstored = { saved: 0, logged: 0 };
 
   constructor(private readonly opts: CampaignOptions) {
     ensureDir(opts.out);
@@ -256,7 +277,7 @@ export class Campaign {
       const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
       if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
-    const own = this.store.ownCorpus();
+    const own = this.attempt(this.corpusDir(), () => this.store.ownCorpus()) ?? [];
     if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
   }
 
@@ -272,7 +293,7 @@ export class Campaign {
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {
           this.corpus++;
-          this.store.publishCorpus(m.entry);
+          this.attempt(this.corpusDir(), () => this.store.publishCorpus(m.entry));
           this.hubNode?.publish(m.entry);
           // The worker that found it has it already.
           for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "adopt", entries: [m.entry] } satisfies ToWorker);
@@ -322,7 +343,8 @@ export class Campaign {
   }
 
   private onFinding(f: Finding, report: string): void {
-    const offer = this.store.offerFinding({ signature: f.signature, kind: f.kind, kase: f.kase, report });
+    const stored: StoredFinding = { signature: f.signature, kind: f.kind, kase: f.kase, report };
+    const offer = this.attempt(this.opts.crashes, () => this.store.offerFinding(stored)) ?? this.keepUnstored(stored);
     if (offer !== "known") this.hubNode?.offer(hubFindingOf(f.signature, f.kind, f.kase, report));
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
     this.promoteFinding(f);
@@ -354,8 +376,60 @@ export class Campaign {
     const size = reproducerSize(f.kase);
     if (size >= (this.promoted.get(f.signature) ?? Infinity)) return;
     this.promoted.set(f.signature, size);
-    const p = promote(f.kase, f.signature, dir, { replace: true, source: "fuzz campaign" });
-    this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
+    const p = this.attempt(dir, () => promote(f.kase, f.signature, dir, { replace: true, source: "fuzz campaign" }));
+    if (p) this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
+  }
+
+  /** The sync directory's corpus directory of this node (the store's). */
+  private corpusDir(): string {
+    return join(this.opts.syncDir, this.opts.node, "corpus");
+  }
+
+  /**
+   * Runs a file operation of the campaign's. Most run in a worker's message handler, where a throw
+   * would kill the process with the findings in flight: a failure instead stops the campaign, and
+   * run() ends with it once the workers are stopped and stats.json is written. Undefined on failure.
+   */
+  private attempt<T>(path: string, op: () => T): T | undefined {
+    try {
+      return op();
+    } catch (e) {
+      const error = fileErrorText(e);
+      this.fileFailure ??= { path, error, system: isSystemError(e) };
+      this.log.error({ path, error }, "file operation failed; stopping");
+      this.requestStop("file operation failed");
+      return undefined;
+    }
+  }
+
+  /**
+   * A finding the crashes directory did not take is never dropped: it goes to UNSTORED_DIR inside
+   * --out (same layout, so `repro` and `corpus add` read it), or failing that into the log whole.
+   */
+  private keepUnstored(f: StoredFinding): Offer {
+    try {
+      const offer = offerFinding(join(this.opts.out, UNSTORED_DIR), f);
+      this.unstored.saved++;
+      return offer;
+    } catch (e) {
+      this.unstored.logged++;
+      const kase = caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` });
+      this.log.error({ signature: f.signature, kind: f.kind, error: fileErrorText(e), case: kase }, "finding not stored; its case is here");
+      return "new";
+    }
+  }
+
+  /**
+   * What a campaign stopped by a failed file operation ends with: a path the system refused is
+   * bad input (exit 2), anything else an internal error (exit 3). One line, saying where findings went.
+   */
+  private fileFailureError(failure: { path: string; error: string; system: boolean }): Error {
+    const kept = [
+      ...(this.unstored.saved > 0 ? [`${this.unstored.saved} findings it could not take went to ${join(this.opts.out, UNSTORED_DIR)}`] : []),
+      ...(this.unstored.logged > 0 ? [`${this.unstored.logged} findings are only in ${this.opts.log} (their cases whole)`] : []),
+    ];
+    const text = `${failure.path}: ${failure.system ? "cannot use this path" : "failed"} (${failure.error}); the campaign stopped${kept.map((k) => `; ${k}`).join("")}`;
+    return failure.system ? new InputError(text) : new Error(text);
   }
 
   /**
@@ -407,7 +481,7 @@ export class Campaign {
       this.watch(now);
       if (now - lastPull >= 2000) {
         lastPull = now;
-        const entries = this.store.pullCorpus().filter((e) => this.admits(e.json) && this.coverage.merge(e.bits) > 0);
+        const entries = (this.attempt(this.opts.syncDir, () => this.store.pullCorpus()) ?? []).filter((e) => this.admits(e.json) && this.coverage.merge(e.bits) > 0);
         if (entries.length > 0) for (const w of this.workers.values()) w.postMessage({ type: "adopt", entries } satisfies ToWorker);
         if (this.hubNode) void this.tickHub(now);
       }
@@ -418,7 +492,7 @@ export class Campaign {
       }
       if (now - lastStats >= 5000) {
         lastStats = now;
-        this.writeStats();
+        this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
       }
     }
     if (this.hubNode) {
@@ -436,7 +510,7 @@ export class Campaign {
     clearTimeout(grace);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    this.writeStats();
+    this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
     for (const [key, count] of this.harnessCounts) {
       const [strategy, model, error] = key.split("\u0000");
       this.log.error({ strategy, model, error, count }, "harness error summary");
@@ -448,6 +522,7 @@ export class Campaign {
       process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
+    if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     return { ...final, cells };
   }
 
