@@ -39,7 +39,7 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
         const [strategy, model] = pairs.get(c.index)!;
         const run = rerecord(prepared, loaded.kase.runs[c.index]!, strategy, model);
         updates.set(c.index, run);
-        const redone = c.drift ? ` (re-recorded leniently: ${run.decisions?.length ?? 0} decisions, now ${run.expect!.verdict}${run.expect!.signature ? ` ${run.expect!.signature}` : ""})` : "";
+        const redone = c.drift ? ` (re-recorded by a schedule search from seed ${loaded.kase.runs[c.index]!.seed}: seed ${run.seed}, ${run.decisions?.length ?? 0} decisions, now ${run.expect!.verdict}${run.expect!.signature ? ` ${run.expect!.signature}` : ""})` : "";
         updated.push(...changeLines(c).map((l) => `updated ${l}${redone}`));
       }
       if (updates.size > 0) rewriteRecordedRuns(file, updates);

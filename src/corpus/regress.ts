@@ -1,6 +1,6 @@
 import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
 import type { LoadedCase } from "../case/load.js";
-import { expectationOf, prepare, runOnce, type PreparedCase } from "../differential.js";
+import { expectationOf, prepare, runOnce, searchSchedules, type PreparedCase } from "../differential.js";
 import { InputError } from "../errors.js";
 import { namedModel } from "../models/named.js";
 import { DriftError } from "../schedule/choosers.js";
@@ -49,10 +49,14 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
   return { prepared, checks };
 }
 
+/** Random schedules a drifted run's re-recording searches (as scripts/record-corpus.ts does). */
+export const RERECORD_SCHEDULES = 300;
+
 /**
  * The recorded run that `--update` stores for a changed check: the new expectation, and for a
- * drifted run a new decision list from a lenient replay of the old one (its prefix kept where it
- * still fits, missing decisions drawn from the run's seed).
+ * drifted run a new schedule found the way the corpus was recorded: random schedules from the
+ * run's seed on, the first that is not clean (else the last). Not a lenient replay of the old
+ * list: SPEC 8 keeps lenient replay to the minimizer.
  */
 export function rerecord(prepared: PreparedCase, run: RecordedRun, strategy: Strategy, model: Model): RecordedRun {
   try {
@@ -60,8 +64,8 @@ export function rerecord(prepared: PreparedCase, run: RecordedRun, strategy: Str
     return { ...run, expect: expectationOf(o.verdict) };
   } catch (e) {
     if (!(e instanceof DriftError)) throw e;
-    const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [], lenient: true });
-    return { ...run, decisions: o.decisions, expect: expectationOf(o.verdict) };
+    const o = searchSchedules(prepared, { strategy, model, seed: run.seed }, RERECORD_SCHEDULES);
+    return { ...run, seed: o.seed, decisions: o.decisions, expect: expectationOf(o.verdict) };
   }
 }
 
