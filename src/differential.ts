@@ -102,11 +102,6 @@ export class RuleTally {
   }
 }
 
-/** "unsynchronized-xmc in 18 of 19 schedules (first: seed 0)": `firstName` names a schedule. */
-export function formatRuleSchedules(rules: readonly RuleSchedules[], total: number, firstName: (first: number) => string): string {
-  return rules.map((r) => `${r.rule} in ${r.schedules} of ${total} schedules (first: ${firstName(r.first)})`).join(", ");
-}
-
 /**
  * The schedules to record beside a reported run so that every rule broken in the search can be
  * replayed: the first schedule of each rule the reported run does not show, each schedule once.

@@ -1,7 +1,8 @@
 import type { Decision, RecordedRun, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { writeCaseFile } from "../case/save.js";
-import { expectationOf, formatRuleSchedules, ruleSchedulesBeyond, type RuleSchedules, type SearchOutcome } from "../differential.js";
+import { expectationOf, ruleSchedulesBeyond, type RuleSchedules, type SearchOutcome } from "../differential.js";
+import { formatRuleSchedules } from "../report/search.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
 import { exitFor } from "./exit.js";

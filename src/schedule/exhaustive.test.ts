@@ -7,7 +7,8 @@ import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
 import { imm8, jumpLabel } from "../testing/programs.js";
 import { formatDecisions } from "./choosers.js";
-import { deviations, exploreExhaustive, formatExhaustive, PrefixChooser, type ExhaustiveSpec } from "./exhaustive.js";
+import { deviations, exploreExhaustive, PrefixChooser, type ExhaustiveSpec } from "./exhaustive.js";
+import { formatExhaustive } from "../report/search.js";
 
 // SPEC 8 `exhaustive` and the 6.6 self-check it serves: on a case small enough to enumerate,
 // stop_machine has no divergent schedule within the delay bound, direct_write has one.

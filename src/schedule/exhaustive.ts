@@ -1,5 +1,5 @@
-import type { Chooser, Decision, Model, Strategy, Verdict } from "../types.js";
-import { formatRuleSchedules, RuleTally, verdictKindOf, type Outcome, type PreparedCase, type RuleSchedules } from "../differential.js";
+import type { Chooser, Decision, Model, Strategy } from "../types.js";
+import { RuleTally, type Outcome, type PreparedCase, type RuleSchedules } from "../differential.js";
 import { runCase } from "../machine/run.js";
 import { judge, type JudgeOptions } from "../oracle/judge.js";
 import { DriftError } from "./choosers.js";
@@ -138,33 +138,4 @@ export function exploreExhaustive(
   if (root && !ex.stopped) ex.expand(root.decisions, 0, 0);
   const { explored, divergent, divergentSchedules } = ex;
   return { explored, complete: !ex.stopped && !ex.cut, divergentSchedules, ruleSchedules: ex.rules.list, ...(divergent ? { divergent } : {}) };
-}
-
-/** One line for the CLI and logs; rule findings follow, apart from divergences (SPEC 7.3). */
-export function formatExhaustive(result: ExhaustiveResult, bound: number): string {
-  return `${formatSearch(result, bound)}${formatRules(result)}`;
-}
-
-function formatSearch(result: ExhaustiveResult, bound: number): string {
-  const d = result.divergent;
-  if (d) {
-    // Without stopAtFirst the search ran on: say how many schedules diverged.
-    const more = result.divergentSchedules > 1 ? ` (${result.divergentSchedules} divergent schedules)` : "";
-    return `divergent schedule found after ${result.explored} schedules: ${findingOf(d.verdict)}${more}`;
-  }
-  const cut = result.complete ? "" : " (stopped at maxSchedules: the bound was not exhausted)";
-  return `no divergence in all ${result.explored} schedules within delay bound ${bound}${cut}`;
-}
-
-/** What the divergent schedule found: its signature, its harness error, or (`--rules-fail`) the rules it broke. */
-function findingOf(v: Verdict): string {
-  if (v.signature) return v.signature;
-  if (v.harnessError) return `harness-error: ${v.harnessError}`;
-  if (verdictKindOf(v) === "clean") return `rule finding ${[...new Set(v.rules.map((r) => r.rule))].sort().join(", ")} (counted as a divergence: --rules-fail)`;
-  return v.kind;
-}
-
-function formatRules(result: ExhaustiveResult): string {
-  if (result.ruleSchedules.length === 0) return "";
-  return `; rule findings: ${formatRuleSchedules(result.ruleSchedules, result.explored, (n) => `schedule ${n}`)}`;
 }
