@@ -461,6 +461,8 @@ export interface MatrixCell {
     readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean;
     /** A divergent schedule the exhaustive search found (in a corpus case) where fuzzing found none. */
     readonly divergent?: { readonly case: string; readonly bound: number; readonly signature: string };
+    /** Rules broken in the schedules it ran (SPEC 7.3: shown apart from divergences), sorted. */
+    readonly rules?: readonly RuleName[];
   };
 }
 

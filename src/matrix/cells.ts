@@ -26,7 +26,10 @@ export function cellStatus(c: MatrixCell): CellStatus {
   return "no-divergence";
 }
 
-/** Rule names ("unsynchronized-xmc") from rule-finding signatures ("rule s m unsynchronized-xmc kind phase"). */
+/**
+ * Rule names ("unsynchronized-xmc") from rule-finding signatures ("rule s m unsynchronized-xmc kind
+ * phase"), and those the exhaustive check of the cell saw.
+ */
 export function ruleNames(c: MatrixCell): string[] {
-  return [...new Set(c.rules.map((r) => r.split(" ")[3] ?? r))].sort();
+  return [...new Set([...c.rules.map((r) => r.split(" ")[3] ?? r), ...(c.verified?.rules ?? [])])].sort();
 }

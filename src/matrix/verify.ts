@@ -1,4 +1,4 @@
-import type { MatrixCell, Model, Strategy } from "../types.js";
+import type { MatrixCell, Model, RuleName, Strategy } from "../types.js";
 import type { PreparedCase } from "../differential.js";
 import { exploreExhaustive } from "../schedule/exhaustive.js";
 
@@ -23,20 +23,23 @@ export interface VerifyOptions {
  */
 export function verifyCell(strategy: Strategy, model: Model, cases: readonly { name: string; prepared: PreparedCase }[], opts: VerifyOptions): CellVerification {
   let reached = -1, schedules = 0;
+  const broken = new Set<RuleName>();
+  const rules = () => (broken.size > 0 ? { rules: [...broken].sort() } : {});
   for (let b = 0; b <= opts.bound; b++) {
     let exhausted = true;
     for (const c of cases) {
       const r = exploreExhaustive(c.prepared, { strategy, model }, { bound: b, maxSchedules: opts.maxSchedules, onSchedule: opts.onSchedule });
       schedules += r.explored;
+      for (const s of r.ruleSchedules) broken.add(s.rule);
       const d = r.divergent;
       if (d) {
         const signature = d.verdict.signature ?? (d.verdict.harnessError ? `harness-error: ${d.verdict.harnessError}` : d.verdict.kind);
-        return { bound: reached, cases: cases.length, schedules, complete: false, divergent: { case: c.name, bound: b, signature } };
+        return { bound: reached, cases: cases.length, schedules, complete: false, divergent: { case: c.name, bound: b, signature }, ...rules() };
       }
       if (!r.complete) exhausted = false;
     }
     if (!exhausted) break;
     reached = b;
   }
-  return { bound: reached, cases: cases.length, schedules, complete: reached === opts.bound };
+  return { bound: reached, cases: cases.length, schedules, complete: reached === opts.bound, ...rules() };
 }

@@ -48,7 +48,7 @@ function ruleSummary(rules: readonly string[]): string {
 function stateOf(c: MatrixCell): CellState {
   if (c.signatures.length > 0) return "diverges";
   if (c.harnessErrors > 0) return "harness-error";
-  return c.rules.length > 0 ? "rules-only" : "no-divergence";
+  return c.rules.length > 0 || c.verified?.rules?.length ? "rules-only" : "no-divergence";
 }
 
 const HEADLINE: Record<CellState, string> = {
@@ -68,7 +68,8 @@ export function cellView(strategy: string, model: string, c: MatrixCell | undefi
   if (c.rules.length > 0) facts.push({ label: "rules", text: ruleSummary(c.rules) });
   if (c.verified) {
     const v = c.verified;
-    facts.push({ label: "verified", text: `bound ${v.bound} on ${v.cases} corpus case${v.cases === 1 ? "" : "s"}, ${v.schedules.toLocaleString("en-US")} schedules${v.complete ? "" : " (incomplete)"}` });
+    const rules = v.rules?.length ? `; rules broken: ${v.rules.join(", ")}` : "";
+    facts.push({ label: "verified", text: `bound ${v.bound} on ${v.cases} corpus case${v.cases === 1 ? "" : "s"}, ${v.schedules.toLocaleString("en-US")} schedules${v.complete ? "" : " (incomplete)"}${rules}` });
   }
   if (c.harnessErrors > 0) facts.push({ label: "harness errors", text: String(c.harnessErrors) });
   return {
