@@ -19,7 +19,7 @@ interface MinimizeOptions {
   json: boolean;
 }
 
-const sizeText = (s: Size) => `${s.cores} cores, ${s.ops} ops, ${s.slots} slots, ${s.instructions} instructions, ${s.decisions} decisions`;
+const sizeText = (s: Size) => `${s.cores} cores, ${s.ops} ops (${s.targets} slot patches), ${s.slots} slots, ${s.instructions} instructions, ${s.decisions} decisions, ${s.codeBytes} code bytes`;
 
 /** `minimize`: shrinks the first divergent recorded run, keeping its signature. */
 export async function minimizeCommand(file: string, opts: MinimizeOptions): Promise<void> {

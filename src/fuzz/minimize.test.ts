@@ -4,11 +4,12 @@ import { sketchCase } from "../testing/build.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { prepare, runOnce } from "../differential.js";
-import { builtinStrategy } from "../strategies/registry.js";
-import { namedModel } from "../models/named.js";
 import { minimize, sizeOf } from "./minimize.js";
 import { ddmin } from "./ddmin.js";
 import { withoutSlots } from "./shrink.js";
+import { FuzzEngine, type Finding } from "./engine.js";
+import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
+import { NAMED_MODELS, namedModel } from "../models/named.js";
 
 // Four program cores looping through two shared blocks with three slots, two ops (the second
 // reverts the jump label), cli/sti around a call, a data store, helper functions.
@@ -91,5 +92,22 @@ describe("minimizer helpers", () => {
     expect(k.ops.map((op) => op.targets)).toEqual([[{ slot: 0, to: "new" }], [{ slot: 1, to: "new" }]]);
     expect(withoutSlots(big, 1, 1).ops.map((op) => op.targets.length)).toEqual([1, 2]);
     expect(withoutSlots(withoutSlots(big, 0, 1), 0, 1).ops).toHaveLength(1);
+  });
+});
+
+describe("minimize on the fuzzer's findings", () => {
+  it("never returns a case larger than its input in any dimension, at any replay budget", () => {
+    const engine = new FuzzEngine({ seed: 12, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
+    const findings: Finding[] = [];
+    while (findings.length < 40) findings.push(...engine.step().findings.filter((f) => f.kind === "divergence"));
+    let reduced = 0;
+    for (const [i, f] of findings.entries()) {
+      const run = f.kase.runs[0]!;
+      const s = BUILTIN_STRATEGIES.find((x) => x.name === run.strategy)!, m = NAMED_MODELS.find((x) => x.name === run.model)!;
+      const r = minimize(f.kase, s, m, run.decisions ?? [], f.signature, { seed: run.seed, maxRuns: [20, 60, 200][i % 3] });
+      for (const k of Object.keys(r.before) as (keyof typeof r.before)[]) expect(r.after[k], `${f.signature}: ${k}`).toBeLessThanOrEqual(r.before[k]);
+      if (JSON.stringify(r.after) !== JSON.stringify(r.before)) reduced++;
+    }
+    expect(reduced).toBeGreaterThan(30);
   });
 });

@@ -16,6 +16,8 @@ import { withoutCores, withoutOps, withoutSlots, withoutTargets, withProgram } f
 export interface Size {
   readonly cores: number;
   readonly ops: number;
+  /** Slot patches over all ops. */
+  readonly targets: number;
   readonly slots: number;
   /** Reachable instructions outside slots plus each slot's old version (see relocate.ts). */
   readonly instructions: number;
@@ -45,7 +47,7 @@ export interface Minimized {
 
 export function sizeOf(kase: Case, decisions: readonly Decision[]): Size {
   return {
-    cores: kase.cores, ops: kase.ops.length, slots: kase.program.slots.length,
+    cores: kase.cores, ops: kase.ops.length, targets: kase.ops.reduce((n, op) => n + op.targets.length, 0), slots: kase.program.slots.length,
     instructions: countInstructions(kase.program), decisions: decisions.length, codeBytes: kase.program.code.length,
   };
 }
@@ -54,6 +56,12 @@ interface State {
   /** The case as the loader would load it, planned, with its solo counts (shared by candidates that keep its code). */
   readonly prepared: FuzzCase;
   readonly decisions: Decision[];
+  readonly size: Size;
+}
+
+/** Whether `a` is larger than `b` in some dimension. */
+function growsAny(a: Size, b: Size): boolean {
+  return (Object.keys(a) as (keyof Size)[]).some((k) => a[k] > b[k]);
 }
 
 /** Decision lists are compared by length, then by the sum of chosen indices (lower is simpler). */
@@ -96,10 +104,17 @@ export function minimize(
   if (first.verdict.signature !== signature) {
     throw new Error(`minimize: the case does not reproduce "${signature}" (got ${first.verdict.signature ?? first.verdict.kind})`);
   }
-  let state: State = { prepared: start, decisions: [...first.decisions] };
+  let state: State = { prepared: start, decisions: [...first.decisions], size: sizeOf(loaded.kase, first.decisions) };
+  /** No accepted candidate is larger than the reproducer we started from, in any dimension. */
+  const ceiling = state.size;
   const before = sizeOf(loaded.kase, decisions);
 
-  /** Tries a candidate; on success it becomes the state. `decisionsOnly` demands a simpler list. */
+  /**
+   * Tries a candidate; on success it becomes the state. `decisionsOnly` demands a simpler list;
+   * any other candidate may grow no dimension past the starting reproducer's (a case with fewer
+   * cores whose lenient replay drew a longer decision list is kept, for the decision pass to
+   * shrink, unless the list outgrew the one we started from).
+   */
   const attempt = (cand: Case, list: readonly Decision[] = state.decisions, decisionsOnly = false): boolean => {
     if (!more()) return false;
     let next: State;
@@ -111,11 +126,11 @@ export function minimize(
       runs++;
       const o = runOnce(prepared, { strategy, model, decisions: list, lenient: true, seed });
       if (o.verdict.signature !== signature) return false;
-      next = { prepared, decisions: [...o.decisions] };
+      next = { prepared, decisions: [...o.decisions], size: sizeOf(prepared.kase, o.decisions) };
     } catch {
       return false; // the harness failed on it
     }
-    if (decisionsOnly && !simpler(next.decisions, state.decisions)) return false;
+    if (decisionsOnly ? !simpler(next.decisions, state.decisions) : growsAny(next.size, ceiling)) return false;
     state = next;
     return true;
   };
@@ -176,5 +191,5 @@ export function minimize(
     progress = false;
     for (const pass of passes) progress = pass() || progress;
   }
-  return { kase: state.prepared.kase, soloBudget: state.prepared.soloBudget, decisions: state.decisions, runs, before, after: sizeOf(state.prepared.kase, state.decisions) };
+  return { kase: state.prepared.kase, soloBudget: state.prepared.soloBudget, decisions: state.decisions, runs, before, after: state.size };
 }
