@@ -216,3 +216,29 @@ describe("MembershipSearch on hung cores against the family enumerated by brute 
     expect(refused).toBeGreaterThan(5);
   });
 });
+
+describe("membership search: large families", () => {
+  it("refutes an observation among a cubic number of states without giving up (its work cap is for runaways)", () => {
+    // Two slots per iteration, both in a non-monotonic op that never returns: every passage may
+    // run either version, and each version moves its own register, so after n passages the
+    // family's states are as many as the ways to split them: tens of thousands over 48 passages.
+    const iterations = 24;
+    const counters = prepareSketch({
+      asm: [`start: mov ecx, ${iterations}`, "loop:", ".slot a", "inc eax", ".endslot", ".slot b", "inc edx", ".endslot", "dec ecx", "jne loop", "hlt"],
+      entries: ["start"],
+      slots: { a: { new: "inc ebx" }, b: { new: "inc esi" } },
+      ops: [{ slots: ["a", "b"], monotonic: false }],
+    });
+    const end = newCpu(0);
+    end.regs[0] = 2 * iterations; // eax: more increments than the slot's passages, in no branch
+    const impossible: CoreObservation = {
+      core: 1, events: [], times: [], end: { kind: "halt" }, endTime: 0, regs: finalRegs(end), digest: memoryDigest(end), instructions: 1 + 4 * iterations,
+    };
+    const windows = { a: [0], b: [Infinity], widened: false };
+    const r = new MembershipSearch(counters.plan, 1, impossible, windows, [], counters.soloBudget).run();
+    expect(r.member).toBe(false);
+    expect(r.exhausted).toBe(false);
+    // Far more than the 64 per-branch limits the cap once was.
+    expect(r.work).toBeGreaterThan(64 * branchLimit(impossible.instructions, counters.soloBudget) + 100_000);
+  });
+});

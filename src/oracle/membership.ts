@@ -62,6 +62,15 @@ export function branchLimit(instructions: number, soloBudget: number): number {
   return Math.max(instructions, soloBudget) * 2 + 1000;
 }
 
+/**
+ * A search's work cap, in per-branch limits. A non-monotonic op whose window spans a few dozen
+ * passages through slots that move registers can make the family's distinct states grow with the
+ * cube of the passages (an audit's 32-passage core: 155,000 states, about 6,700 solo runs, 0.9 s):
+ * the search must be let finish those (PCT campaigns met one in ~40,000 execs, up to 32,000 solo
+ * runs), while a runaway still ends, in seconds, as a harness error of the cell.
+ */
+const WORK_CAP_LIMITS = 4096;
+
 /** Branch states are recycled across searches: see cpu-pool.ts. */
 const POOL = new CpuPool();
 
@@ -122,7 +131,7 @@ export class MembershipSearch {
     this.versions = new SlotVersions(plan, this.facts, win, real);
     this.hang = obs.end.kind === "unfinished";
     this.limit = branchLimit(obs.instructions, soloBudget);
-    this.cap = 64 * this.limit + 100_000;
+    this.cap = WORK_CAP_LIMITS * this.limit + 100_000;
   }
 
   run(): Membership {
