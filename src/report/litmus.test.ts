@@ -5,6 +5,7 @@ import { prepare } from "../differential.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { findRun } from "../testing/search.js";
+import { prepareSketch } from "../testing/build.js";
 import { litmusText } from "./litmus.js";
 
 const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json"));
@@ -51,5 +52,21 @@ describe("litmus export", () => {
     expect(t).not.toContain("FORBIDDEN");
     expect(t.match(/^ {6}allowed$/gm)).toHaveLength(2);
     expect(t).toContain("verdict: clean");
+  });
+});
+
+describe("litmus export: the code listing", () => {
+  it("disassembles each slot over its own bytes: a probe's padding does not shift the code after it", () => {
+    // A kprobe patched out: the old version is the probe's CC over the immediate of a mov eax.
+    const kp = prepareSketch({
+      asm: ["start:", ".slot kp", ".byte 0xcc, 0x11, 0xbb, 0x33, 0x44", ".endslot", "mov al, 5", "out 0x10", "hlt"],
+      entries: ["start"], slots: { kp: { new: ".byte 0xb8, 0x11, 0xbb, 0x33, 0x44" } }, ops: [["kp"]],
+    });
+    const r = findRun(kp, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, () => true, 1, true)!;
+    const text = litmusText(kp.kase, r.run, r.verdict, "seed 0");
+    // Linearly, bb 33 44 would be the start of a mov ebx swallowing the code after the slot.
+    expect(text).toMatch(/^ {2}0x1005 +b0 05 +mov al, 0x5$/m);
+    expect(text).toMatch(/^ {2}0x1007 +e6 10 +out 0x10/m);
+    expect(text).toMatch(/^ {2}0x1009 +f4 +hlt$/m);
   });
 });

@@ -37,12 +37,32 @@ function origins(o: readonly ByteOrigin[]): string {
   return parts.join(", ");
 }
 
+/**
+ * The code, disassembled piecewise: each slot over its own bytes and each stretch between slots
+ * over its own, so a slot's padding (after a probe's CC, say) never shifts the lines after it.
+ */
+function listing(p: Case["program"]): ReturnType<typeof disassemble> {
+  const out: ReturnType<typeof disassemble> = [];
+  const slots = [...p.slots].sort((a, b) => a.start - b.start);
+  let at = p.base;
+  const piece = (from: number, to: number) => {
+    if (to > from) out.push(...disassemble(p.code.subarray(from - p.base, to - p.base), from));
+  };
+  for (const s of slots) {
+    piece(at, s.start);
+    piece(s.start, s.start + s.len);
+    at = s.start + s.len;
+  }
+  piece(at, p.base + p.code.length);
+  return out;
+}
+
 function codeLines(kase: Case): string[] {
   const p = kase.program;
   const starts = new Map<number, string[]>();
   p.entries.forEach((e, i) => starts.set(e, [...(starts.get(e) ?? []), `P${i + 1}`]));
   const slotAt = (a: number) => p.slots.find((s) => a >= s.start && a < s.start + s.len);
-  return disassemble(p.code, p.base).map((l) => {
+  return listing(p).map((l) => {
     const who = starts.get(l.addr);
     const s = slotAt(l.addr);
     const notes = [who ? `<- ${who.join(", ")} start` : "", s ? `[slot ${s.name}, old]` : ""].filter(Boolean).join("  ");

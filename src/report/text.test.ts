@@ -7,7 +7,7 @@ import { setsEbx } from "../testing/programs.js";
 import { findRun } from "../testing/search.js";
 import { crashReportModel } from "./html/crash-model.js";
 import { litmusText } from "./litmus.js";
-import { formatReport } from "./text.js";
+import { describeOrigins, formatReport } from "./text.js";
 
 // Reports of a divergence in the end state alone: both columns end in `hlt`, so a report must say
 // what differs. A torn `mov ebx, 7` leaves ebx holding neither 0 nor 7, and outputs nothing.
@@ -41,5 +41,15 @@ describe("reports of an end-state divergence", () => {
   it("the litmus export says where the observed outcome differs from the closest allowed one", () => {
     const text = litmusText(p.kase, o.run, o.verdict, "seed");
     expect(text).toMatch(/closest allowed for P\d: hlt\n {6}observed ebx = 0x[0-9a-f]{8}, allowed ebx = 0x0000000[07]\n/);
+  });
+});
+
+describe("repro's provenance lines", () => {
+  it("give each group of bytes the time all of them were fetched", () => {
+    // One-byte blocks (sdm-strict): an old jmp8 whose two bytes were fetched at t=33 and t=34.
+    const f = { addr: 0x1005, bytes: [0xeb, 0x03, 0x00], origin: ["old", "old", "invariant"], fetchedAt: [33, 34, 34], patcherStepAt: [2, 2, 2] } as const;
+    const run = { phases: [] };
+    expect(describeOrigins({ ...f, bytes: [...f.bytes], origin: [...f.origin], fetchedAt: [...f.fetchedAt], patcherStepAt: [...f.patcherStepAt] }, run))
+      .toBe("byte 0 old (fetched t=33, after patcher step 2), byte 1 old (fetched t=34, after patcher step 2), byte 2 invariant (fetched t=34, after patcher step 2)");
   });
 });

@@ -28,13 +28,14 @@ export function verdictLine(v: Verdict): string {
   return `${cell} DIVERGES  ${d.cause} -> ${d.effect}  (${d.slotKind}, phase ${formatPhase(d.phase)}, core ${d.core})${rules}`;
 }
 
-function describeOrigins(f: FetchedInstr, run: RunResult): string {
-  // Group consecutive bytes with the same origin: "byte 0 new, bytes 1-2 old".
+/** "byte 0 new (fetched t=5, ...), bytes 1-2 old (...)": a fetched instruction's provenance, in words. */
+export function describeOrigins(f: FetchedInstr, run: Pick<RunResult, "phases">): string {
+  // Group consecutive bytes with the same origin, fetch time and patcher step: "byte 0 new, bytes 1-2 old".
   const parts: string[] = [];
   let i = 0;
   while (i < f.origin.length) {
     let j = i;
-    while (j + 1 < f.origin.length && f.origin[j + 1] === f.origin[i] && f.patcherStepAt[j + 1] === f.patcherStepAt[i]) j++;
+    while (j + 1 < f.origin.length && f.origin[j + 1] === f.origin[i] && f.patcherStepAt[j + 1] === f.patcherStepAt[i] && f.fetchedAt[j + 1] === f.fetchedAt[i]) j++;
     const which = i === j ? `byte ${i}` : `bytes ${i}-${j}`;
     parts.push(`${which} ${f.origin[i]} (fetched t=${f.fetchedAt[i]}, ${stepContext(run, f.patcherStepAt[i]!)})`);
     i = j + 1;
@@ -42,7 +43,7 @@ function describeOrigins(f: FetchedInstr, run: RunResult): string {
   return parts.join(", ");
 }
 
-function stepContext(run: RunResult, steps: number): string {
+function stepContext(run: Pick<RunResult, "phases">, steps: number): string {
   if (steps === 0) return "before the patcher's first step";
   const entry = run.phases.filter((p) => p.phase.kind !== "after")[steps];
   return `after patcher step ${steps}${entry ? ` (${entry.phase.kind})` : ""}`;
