@@ -114,6 +114,13 @@ interface ParentSchedule {
  */
 const SPLICED_RUNS = 0.25;
 
+const RANDOM: SchedulerKind = { kind: "random" };
+
+interface PctTally {
+  steps: number;
+  runs: number;
+}
+
 /**
  * Parents kept parsed: about 1.5 KB each without their runs (solo counts included), less than
  * their text (a parsed case with its decision list is ten times larger). Past this many, the
@@ -133,13 +140,15 @@ export class FuzzEngine {
   /** Signatures this engine has already reported (the store keeps the smallest across engines). */
   readonly known = new Set<string>();
   execs = 0;
-  /** Scheduler events emulated by those execs' runs (their mean is the PCT length). */
+  /** Scheduler events emulated by those execs' runs (stats: events per exec). */
   events = 0;
   private readonly rng: Rng;
   private readonly scope: CaseScope;
   private current: FuzzCase | undefined;
   /** The schedule of the parent the current case was mutated from, if it has one in scope. */
   private currentSchedule: ParentSchedule | undefined;
+  /** PCT's counted choices over the runs so far, in the patch window and overall (see pctSchedule). */
+  private readonly pctTallies: { readonly window: PctTally; readonly all: PctTally } = { window: { steps: 0, runs: 0 }, all: { steps: 0, runs: 0 } };
   private energy = 0;
 
   constructor(private readonly opts: EngineOptions) {
@@ -217,10 +226,28 @@ export class FuzzEngine {
     }
   }
 
-  private scheduler(): SchedulerKind {
-    if (this.opts.scheduler === "random") return { kind: "random" };
-    const length = this.execs > 0 ? Math.max(8, Math.round(this.events / this.execs)) : 200;
-    return { kind: "pct", depth: 1 + Math.floor(this.rng() * 3), length, inPatchWindow: this.rng() < 0.7 };
+  /**
+   * A PCT schedule: depth 1..3, change points in the patch window 70% of the time. Its length k is
+   * the mean number of choices PCT counted in earlier runs of the same kind (in the window, or all):
+   * change points drawn past a run's counted choices never fire, and a run has many more events
+   * (a third to a half of them with one option, or outside the window) than counted choices.
+   */
+  private pctSchedule(): { scheduler: SchedulerKind; tally: PctTally; counted: { steps: number } } {
+    const depth = 1 + Math.floor(this.rng() * 3), inPatchWindow = this.rng() < 0.7;
+    const tally = inPatchWindow ? this.pctTallies.window : this.pctTallies.all;
+    const length = tally.runs > 0 ? Math.max(2, Math.round(tally.steps / tally.runs)) : 200;
+    const counted = { steps: 0 };
+    return { scheduler: { kind: "pct", depth, length, inPatchWindow, counted }, tally, counted };
+  }
+
+  /** A run on a fresh schedule of the engine's policy. */
+  private runFresh(prepared: PreparedCase, strategy: Strategy, model: Model, seed: number): Outcome {
+    if (this.opts.scheduler === "random") return runOnce(prepared, { strategy, model, seed, scheduler: RANDOM });
+    const pct = this.pctSchedule();
+    const outcome = runOnce(prepared, { strategy, model, seed, scheduler: pct.scheduler });
+    pct.tally.steps += pct.counted.steps;
+    pct.tally.runs++;
+    return outcome;
   }
 
   /** One exec. A case is reused for RUNS_PER_CASE schedules and cells, amortizing its preparation. */
@@ -241,7 +268,7 @@ export class FuzzEngine {
     const spliced = splice && this.splicedPrefix(splice);
     const outcome = spliced
       ? runOnce(prepared, { strategy, model, seed, decisions: spliced, lenient: true })
-      : runOnce(prepared, { strategy, model, seed, scheduler: this.scheduler() });
+      : this.runFresh(prepared, strategy, model, seed);
     this.execs++;
     this.events += outcome.run.events;
     const v = outcome.verdict;

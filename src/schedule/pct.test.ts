@@ -47,6 +47,14 @@ describe("PCT", () => {
     expect(Math.max(...counted)).toBe(3);
   });
 
+  it("reports the choices it counted, so a caller can size later runs' length by them", () => {
+    const counted = { steps: 0 };
+    const chooser = new PctChooser(1, { depth: 2, length: 10, inPatchWindow: true, counted });
+    tops(chooser, [1, 2], 30); // the patcher absent: none counts
+    tops(chooser, [0, 1, 2], 12);
+    expect(counted.steps).toBe(12);
+  });
+
   it("is reproducible from its seed", () => {
     const run = (seed: number) => tops(new PctChooser(seed, { depth: 3, length: 50 }), [0, 1, 2, 3, MAX_CORES], 80);
     expect(run(5)).toEqual(run(5));

@@ -15,6 +15,11 @@ export interface PctOptions {
   readonly length: number;
   /** Count only choices made while the patcher is active, so change points land in the patch window. */
   readonly inPatchWindow?: boolean;
+  /**
+   * Where the run's counted choices are added: a caller sizes later runs' `length` from them (a
+   * run's events are more than its counted choices, and change points drawn past those never fire).
+   */
+  readonly counted?: { steps: number };
 }
 
 export class PctChooser implements Chooser {
@@ -61,6 +66,7 @@ export class PctChooser implements Chooser {
         top = this.highest(actors, n);
       }
       this.steps++;
+      if (this.opts.counted) this.opts.counted.steps++;
     }
     // Among the chosen actor's own events (execute, refill, snoop, ...), pick uniformly.
     let mine = 0;
