@@ -71,7 +71,11 @@ describe("engine: a scope", () => {
   it("keeps generated cases, mutants and findings within it", () => {
     const engine = new FuzzEngine({ seed: 3, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "pct", feedback: true, scope });
     const findings: Case[] = [];
-    for (let i = 0; i < 1500; i++) findings.push(...engine.step().findings.map((f) => f.kase));
+    for (let i = 0; i < 1500; i++) {
+      const r = engine.step();
+      expect(r.outcome.run.observations.length + 1).toBeLessThanOrEqual(scope.maxCores); // what ran, mutants included
+      findings.push(...r.findings.map((f) => f.kase));
+    }
     // Mutants are half the cases once the corpus grows; batch toggles among them would make atomic ones.
     expect(engine.corpus.length).toBeGreaterThan(20);
     for (const json of engine.corpus) expect(inScope(caseOf(json), scope)).toBe(true);

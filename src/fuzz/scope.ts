@@ -1,4 +1,5 @@
 import type { Case, CaseScope } from "../types.js";
+import { MAX_CORES, MIN_CORES } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
 
 // Whether cases lie within a campaign's scope (what its generated cases may hold): mutants and
@@ -9,13 +10,15 @@ export function generatedKindOf(slotKind: string): string {
   return /^rewrite\d+$/.test(slotKind) ? "rewrite" : slotKind;
 }
 
-/** Whether a scope leaves out any slot kind or batching (an empty kind list leaves out none). */
+/** Whether a scope leaves out any core count, slot kind or batching (an empty kind list leaves out none). */
 export function isRestricted(scope: CaseScope): boolean {
-  return (scope.slotKinds?.length ?? 0) > 0 || scope.atomicBatches === false;
+  return (scope.slotKinds?.length ?? 0) > 0 || scope.atomicBatches === false ||
+    (scope.minCores ?? MIN_CORES) > MIN_CORES || (scope.maxCores ?? MAX_CORES) < MAX_CORES;
 }
 
-/** Whether a case lies within the scope's slot kinds and batching. */
+/** Whether a case lies within the scope's core counts, slot kinds and batching. */
 export function inScope(kase: Case, scope: CaseScope): boolean {
+  if (kase.cores < (scope.minCores ?? MIN_CORES) || kase.cores > (scope.maxCores ?? MAX_CORES)) return false;
   const kinds = scope.slotKinds;
   if (kinds?.length && !kase.program.slots.every((s) => kinds.includes(generatedKindOf(s.kind)))) return false;
   return scope.atomicBatches !== false || kase.ops.every((op) => op.batch !== "atomic");
