@@ -298,6 +298,7 @@ export interface Passage {
 }
 
 export type PhaseKind = "before" | "write" | "sync" | "maintenance" | "data" | "after";
+export const PHASE_KINDS: readonly PhaseKind[] = ["before", "write", "sync", "maintenance", "data", "after"];
 
 export interface PatcherPhase { readonly kind: PhaseKind; readonly syncs: number }
 
@@ -347,6 +348,11 @@ export interface RunResult {
   readonly ops: readonly OpTiming[];
   /** Time-ordered patcher phases: phase in force from `t` on. */
   readonly phases: readonly { readonly t: number; readonly phase: PatcherPhase }[];
+  /**
+   * The scheduler event kinds that ran in each kind of patcher phase (for coverage, SPEC 9): per
+   * PHASE_KINDS index, a bitmask by event kind (the machine's numbering, below 8).
+   */
+  readonly eventKinds: readonly number[];
   readonly rules: readonly RuleFinding[];
   readonly wrongFinalCode?: { readonly t: number; readonly addr: number; readonly expected: number; readonly actual: number };
   /** Set when the run did not finish (SPEC 6.4). */

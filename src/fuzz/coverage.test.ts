@@ -39,8 +39,9 @@ describe("coverageOf", () => {
       core: 1, slot: 0, op: 0, begin: 1, end: 2, widened: false, badEmulation: false, resolution,
       fetched: [{ addr: slots[0]!.start + offset, bytes: origin.map(() => 0x90), origin, fetchedAt: origin.map(() => 1), patcherStepAt: origin.map(() => 1) }],
     });
-    const run = (p: Passage, phase: PhaseKind = "write") => ({
-      passages: [p], phases: [{ t: 0, phase: { kind: "before", syncs: 0 } }, { t: 1, phase: { kind: phase, syncs: 1 } }],
+    const run = (p: Passage, phase: PhaseKind = "write", done = false) => ({
+      passages: [p], eventKinds: [],
+      phases: [{ t: 0, phase: { kind: "before", syncs: 0 } }, { t: 1, phase: { kind: phase, syncs: 1 } }, ...(done ? [{ t: 1, phase: { kind: "after", syncs: 0 } }] : [])],
     }) as unknown as RunResult;
     const none = { divergences: [], rules: [] } as unknown as Verdict;
     const key = (r: RunResult) => coverageOf(r, none, slots).sort((a, b) => a - b).join();
@@ -51,14 +52,39 @@ describe("coverageOf", () => {
       run(passage(0, ["intermediate", "old"])),
       run(passage(0, ["old", "old"]), "sync"), // fetched after a step of another phase
       run(passage(0, ["old", "old"], "emulate")), // a trap, resolved by emulation
+      run(passage(0, ["old", "old"]), "write", true), // fetched once the patcher was done: "after"
     ];
     const keys = [base, ...variants].map(key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(key(run(passage(0, ["old", "old"])))).toBe(keys[0]);
   });
 
+  it("tells runs apart by the scheduler event kinds each patcher phase saw (SPEC 9's event kind)", () => {
+    const none = { divergences: [], rules: [] } as unknown as Verdict;
+    const key = (eventKinds: number[]) => coverageOf({ passages: [], phases: [], eventKinds } as unknown as RunResult, none, slots).sort((a, b) => a - b).join();
+    // Phase kinds before, write, sync; event kinds as bits (exec 1, refill 2, snoop 5, ...).
+    const variants = [[0b10, 0, 0], [0b110, 0, 0], [0b10, 0b100000, 0], [0b10, 0, 0b100000], [0, 0b10, 0]];
+    expect(new Set(variants.map(key)).size).toBe(variants.length);
+    expect(key([0b10, 0, 0])).toBe(key([0b10, 0, 0]));
+  });
+
+  it("gets the event kinds from the machine: each phase kind's events as they ran", () => {
+    const PATCHER = 1 << 0, EXEC = 1 << 1, REFILL = 1 << 2, SNOOP = 1 << 5;
+    let snooped = 0;
+    for (const o of everyRun(prepared, builtinStrategy("direct_write")!, model, 40)) {
+      expect(o.run.eventKinds[0]! & PATCHER).toBe(PATCHER); // the first step is taken "before"
+      expect(o.run.eventKinds.some((k) => k & EXEC)).toBe(true);
+      if (o.run.eventKinds.slice(1).some((k) => k & SNOOP)) snooped++; // x86-realistic: eventual snoops after stores
+    }
+    expect(snooped).toBeGreaterThan(0);
+    // No fetch buffer on coherent-atomic-byte: nothing is ever refilled.
+    for (const o of everyRun(prepared, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, 20)) {
+      expect(o.run.eventKinds.every((k) => (k & REFILL) === 0)).toBe(true);
+    }
+  });
+
   it("has nothing to say of a run that passed no slot and found nothing", () => {
-    const quiet = { passages: [], phases: [], hung: undefined, harnessError: undefined } as unknown as RunResult;
+    const quiet = { passages: [], phases: [], eventKinds: [0, 0], hung: undefined, harnessError: undefined } as unknown as RunResult;
     expect(coverageOf(quiet, { divergences: [], rules: [] } as unknown as Verdict, slots)).toEqual([]);
   });
 

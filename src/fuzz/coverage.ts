@@ -3,7 +3,8 @@ import { passageVersion } from "../oracle/classify.js";
 
 // Semantic coverage (SPEC 9): what the emulation exercised, hashed into a fixed-size bitmap:
 // patcher phase x slot kind x pc offset in the slot x provenance of the fetched bytes x how a trap
-// was resolved, plus the verdict's cause, effect and rule findings. New bits keep a case.
+// was resolved; patcher phase kind x scheduler event kind (snoops, refills, IPIs, handler steps,
+// invalidations, write-backs); the verdict's cause, effect and rule findings. New bits keep a case.
 
 export const COVERAGE_BITS = 1 << 16;
 
@@ -29,6 +30,9 @@ const ORIGIN_CODE = { invariant: 0, old: 1, new: 2, int3: 3, intermediate: 4 } a
 export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pick<Slot, "kind" | "start">[]): number[] {
   const bits = new Set<number>();
   const phases = run.phases;
+  // Patcher steps taken in the run: a byte fetched after the last one, with the patcher done, was
+  // fetched "after" (phases ends with that entry, one past the last step's).
+  const done = phases[phases.length - 1]?.phase.kind === "after", steps = phases.length - (done ? 2 : 1);
   for (const p of run.passages) {
     const slot = slots[p.slot]!;
     const kind = slot.kind ?? "-", resolution = p.resolution ?? "-";
@@ -41,10 +45,13 @@ export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pic
       let firstStep = Infinity;
       for (const s of f.patcherStepAt) if (s < firstStep) firstStep = s;
       // The patcher phase in force after the first patcher step that wrote a fetched byte.
-      const phase = phases[Math.min(firstStep, phases.length - 1)]!.phase;
+      const phase = phases[done && firstStep >= steps ? phases.length - 1 : Math.min(firstStep, steps)]!.phase;
       bits.add(bit(text(int(text(h, phase.kind), Math.min(phase.syncs, 4)), resolution)));
     }
   }
+  run.eventKinds.forEach((kinds, phase) => {
+    for (let kind = 0; kinds >> kind; kind++) if ((kinds >> kind) & 1) bits.add(bit(int(int(text(FNV_OFFSET, "event"), phase), kind)));
+  });
   for (const d of verdict.divergences) bits.add(bit(text(text(text(text(text(FNV_OFFSET, "div"), d.cause), d.effect), d.slotKind), d.phase.kind)));
   for (const r of verdict.rules) bits.add(bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
   if (run.hung) bits.add(bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));

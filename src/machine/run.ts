@@ -1,4 +1,4 @@
-import { MAX_CORES } from "../types.js";
+import { MAX_CORES, PHASE_KINDS } from "../types.js";
 import type {
   Chooser, CoreObservation, FetchedInstr, HandlerCtx, IpiFn, Model, PatcherCtx,
   Passage, PatcherPhase, Range, Resolution, RuleFinding, RunResult, SlotPatch, Step,
@@ -107,6 +107,9 @@ class Machine implements OpProgress, FetchHost {
   readonly rules: RuleFinding[] = [];
   readonly trace: TraceEvent[] = [];
   readonly phases: { t: number; phase: PatcherPhase }[] = [];
+  /** PHASE_KINDS index of the current phase, and per phase kind the event kinds run in it (RunResult.eventKinds). */
+  private phaseIndex = 0;
+  private readonly eventKinds: number[] = PHASE_KINDS.map(() => 0);
   readonly opBegin: number[] = [];
   readonly opReturn: number[] = [];
   readonly ledger: RuleLedger;
@@ -157,7 +160,7 @@ class Machine implements OpProgress, FetchHost {
       ended: (c) => c >= 1 && c < this.nCores && this.cores[c]!.ended,
       peek: (key) => this.data.get(key),
     };
-    this.phases.push({ t: 0, phase: { kind: "before", syncs: 0 } });
+    this.pushPhase({ kind: "before", syncs: 0 });
   }
 
   // ------------------------------------------------------------ strategy plumbing
@@ -219,7 +222,7 @@ class Machine implements OpProgress, FetchHost {
     this.work++;
     if (step.k === "waitAcks" || step.k === "release" || step.k === "waitOutside") this.syncs++;
     if (this.tracing && step.k !== "store") this.traceEv(0, "step", () => (step.k === "ipi" ? "IPI to every running core" : "key" in step ? `${step.k} ${step.key}` : step.k));
-    this.phases.push({ t: this.t, phase: { kind: phaseOf(step.k), syncs: this.syncs } });
+    this.pushPhase({ kind: phaseOf(step.k), syncs: this.syncs });
     const next = this.driver.next("patch", this.gen!, result);
     if (!next.done) {
       this.setPatcherStep(this.driver.checked(next.value, "patch"));
@@ -229,7 +232,7 @@ class Machine implements OpProgress, FetchHost {
     this.checkCode(this.op + 1);
     this.op++;
     this.startOp();
-    if (!this.gen) this.phases.push({ t: this.t, phase: { kind: "after", syncs: 0 } });
+    if (!this.gen) this.pushPhase({ kind: "after", syncs: 0 });
   }
 
   private stepEnabled(actor: number, step: Step): boolean {
@@ -670,6 +673,11 @@ class Machine implements OpProgress, FetchHost {
     });
   }
 
+  private pushPhase(phase: PatcherPhase): void {
+    this.phases.push({ t: this.t, phase });
+    this.phaseIndex = PHASE_KINDS.indexOf(phase.kind);
+  }
+
   currentPhase(): PatcherPhase {
     return this.phases[this.phases.length - 1]!.phase;
   }
@@ -731,6 +739,7 @@ class Machine implements OpProgress, FetchHost {
   private apply(ev: number): void {
     const kind = (ev >>> 20) as Ev, c = (ev >>> 16) & 0xf, idx = ev & 0xffff;
     const core = this.cores[c]!;
+    this.eventKinds[this.phaseIndex]! |= 1 << kind;
     switch (kind) {
       case Ev.Patcher: this.runPatcherStep(); break;
       case Ev.Exec: this.execCore(core); break;
@@ -869,6 +878,7 @@ class Machine implements OpProgress, FetchHost {
         returned: this.opReturn[j] ?? Infinity,
       })),
       phases: this.phases,
+      eventKinds: this.eventKinds,
       rules: this.rules,
       wrongFinalCode: finished ? this.wrongFinalCode : undefined,
       hung: finished || harnessError ? undefined : { deadlock, stuckCores, blockedCores, patcherStuck: this.gen !== undefined },
