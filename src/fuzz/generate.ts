@@ -133,12 +133,18 @@ export function filler(rng: Rng): Stmt {
   return pick(rng, FILLERS).code(rng);
 }
 
-/** A random same-length rewrite of straight-line code. */
+const bytesOf = (stmts: readonly Stmt[]) => assembleStmts(stmts, 0).bytes;
+
+/** A random same-length rewrite of straight-line code (the new version differs from the old). */
 const rewrite: SiteMaker = (rng, id, port) => {
   const len = int(rng, 1, 6);
+  const old = fill(rng, len), oldBytes = bytesOf(old);
+  let neu = fill(rng, len);
+  // Short rewrites often draw the same code again (one byte: nop or one of six inc/dec).
+  while (bytesOf(neu).every((b, i) => b === oldBytes[i])) neu = fill(rng, len);
   return {
-    lines: [...slot(id, ...fill(rng, len)), out(port)],
-    newCode: fill(rng, len),
+    lines: [...slot(id, ...old), out(port)],
+    newCode: neu,
     kind: "rewrite",
     functions: [],
   };
@@ -184,17 +190,23 @@ export function generateCase(rng: Rng, opts: CaseScope = {}): Case {
     lines.push(fixed("ret"));
     blocks.push(lines);
   }
+  // Each core's loop calls 1..3 random blocks; a block no core called is then given to a random
+  // core, so that every slot is reached (and every op patches code someone runs).
+  const calls: number[][] = [];
+  for (let c = 1; c < cores; c++) calls.push(Array.from({ length: int(rng, 1, 3) }, () => int(rng, 0, nBlocks - 1)));
+  for (let b = 0; b < nBlocks; b++) if (!calls.some((list) => list.includes(b))) calls[int(rng, 0, calls.length - 1)]!.push(b);
   const mains: Stmt[] = [], entryLabels: string[] = [];
-  for (let c = 1; c < cores; c++) {
+  calls.forEach((blocksCalled, i) => {
+    const c = i + 1;
     entryLabels.push(`core${c}`);
     mains.push(label(`core${c}`), movR32("ecx", int(rng, 1, 8)), label(`core${c}_loop`));
-    for (let i = 0, n = int(rng, 1, 3); i < n; i++) {
-      const call = branch("call", `block${int(rng, 0, nBlocks - 1)}`);
+    for (const b of blocksCalled) {
+      const call = branch("call", `block${b}`);
       if (rng() < 0.25) mains.push(fixed("cli"), call, fixed("sti"));
       else mains.push(call);
     }
     mains.push(dec("ecx"), branch("jne", `core${c}_loop`), fixed("hlt"));
-  }
+  });
   const base = 0x1000;
   const a = assembleStmts(mains.concat(...blocks, functions), base);
   const slots: Slot[] = a.slots.map((d) => {
