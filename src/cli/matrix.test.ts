@@ -165,9 +165,14 @@ describe("matrix on a tiny budget", () => {
       [["--budget", "soon"], /--budget: expected a duration/],
       [["--slot-kind", "rewrite3"], /--slot-kind: unknown patch kind "rewrite3"; the generator makes nop5->jmp32, /],
       [["--verify-corpus", join(fresh(), "absent")], /no such file or directory/],
+      // Output paths are checked before any work (Node's recursive mkdir spins forever under /proc).
+      [["--crashes", "/dev/null/x"], /^xmcfuzz: \/dev\/null\/x: cannot use this path for --crashes \(ENOTDIR\)$/m],
+      [["--crashes", "/proc/xmcfuzz/c"], /^xmcfuzz: \/proc\/xmcfuzz\/c: cannot use this path for --crashes \(ENOENT\)$/m],
+      [["--html", "/proc/xmcfuzz/m.html"], /^xmcfuzz: \/proc\/xmcfuzz\/m.html: cannot use this path for --html \(ENOENT\)$/m],
+      [["--html", tmpdir()], /cannot use this path for --html \(EISDIR\)$/m],
     ] as [string[], RegExp][]) {
       const r = xmcfuzz("matrix", "--max-execs", "1", ...args);
-      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }

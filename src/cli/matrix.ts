@@ -1,17 +1,14 @@
-import { mkdirSync } from "node:fs";
 import type { CaseScope, Cause, Effect, MatrixCell } from "../types.js";
-import { dirname } from "node:path";
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
 import { InputError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic.js";
-import { offerFinding } from "../files/store.js";
 import { matrixCells, needsVerification, withVerification } from "../matrix/cells.js";
+import { MatrixFindings } from "../matrix/findings.js";
 import { reportHrefFrom } from "../matrix/links.js";
 import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
 import { serveMatrixThroughHub } from "../hub/matrix.js";
-import type { Finding } from "../fuzz/engine.js";
 import { inScope } from "../fuzz/scope.js";
 import { serveVerifyJobs } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
@@ -20,6 +17,7 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
+import { checkOutputDir, checkOutputFile } from "./output-paths.js";
 import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -52,7 +50,8 @@ export interface MatrixOptions extends ScopeArgs {
  * `matrix`: fuzz every (strategy, model) cell for a budget on a pool of worker threads, check the
  * cells without a divergence exhaustively on the corpus cases, and print the safety matrix.
  * Findings go to the crashes directory like a campaign's. Exit 0 (findings are the output),
- * 3 when a strategy raised harness errors.
+ * 3 when a strategy raised harness errors, 2 when an output path cannot be used (checked before
+ * any work; a crashes directory that fails mid-run sends the findings to a temporary directory).
  */
 export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (opts.md && opts.json) throw new InputError("--md and --json: choose one output format");
@@ -63,12 +62,16 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   modelsFrom(models);
   const scope = scopeFrom(opts);
   const cases = opts.verify ? verifyCases(opts.verifyCorpus, scope) : [];
+  // Where the results go is checked before any work, not after the whole matrix ran.
+  checkOutputDir("--crashes", opts.crashes);
+  if (opts.html) checkOutputFile("--html", opts.html);
   const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
   const t0 = performance.now();
   const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell, scope });
   const progress = process.stderr.isTTY === true;
   const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, scope, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
-  const onFinding = (f: Finding, report: string) => offerFinding(opts.crashes, { signature: f.signature, kind: f.kind, kase: f.kase, report });
+  const findings = new MatrixFindings(opts.crashes);
+  const onFinding = findings.offer;
   const show = (line: string) => process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
   let shown = -1;
   const results = opts.hub !== undefined
@@ -102,12 +105,13 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0), scope,
   };
-  if (opts.html) mkdirSync(dirname(opts.html), { recursive: true });
   if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
   if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
   else process.stdout.write(matrixText(cells, meta));
   if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
+  const problem = findings.problem();
+  if (problem) throw new InputError(problem);
 }
 
 /**
