@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -176,5 +176,25 @@ describe("matrix on a tiny budget", () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+
+  it("a strategy that throws on a corpus case in the exhaustive check: a harness error of its cell (exit 3), never a divergence", () => {
+    const dir = fresh(), corpus = join(dir, "corpus");
+    mkdirSync(corpus);
+    copyFileSync(join(root, "corpus", "jump-label-nop5-jmp32.json"), join(corpus, "jump-label-nop5-jmp32.json"));
+    // stop_machine, except on the corpus case's exact jump label, which generated cases do not hit.
+    writeFileSync(join(dir, "picky.mjs"), [
+      "function* body(ctx, slots) { for (const s of slots) yield* ctx.write(s.start, s.to); }",
+      "const refused = (s) => s.start === 0x1005 && s.len === 5 && s.from[0] === 0x0f && s.to[0] === 0xe9 && s.from[3] === 0 && s.from[4] === 0;",
+      "export const strategy = { name: \"picky\", description: \"throws on one jump label\",",
+      "  *patch(ctx, slots) { if (slots.some(refused)) throw new Error(\"picky: I refuse this patch\"); yield* ctx.stopMachine((c) => body(c, slots)); } };",
+    ].join("\n"));
+    const r = xmcfuzz("matrix", "-s", join(dir, "picky.mjs"), "-m", "x86-realistic", "--max-execs", "300", "--verify-corpus", corpus,
+      "--verify-bound", "0", "--json", "--crashes", join(dir, "c"));
+    expect(r.status, r.stderr).toBe(3);
+    const [cell] = (JSON.parse(r.stdout) as { cells: (JsonCell & { harnessErrors: number })[] }).cells;
+    expect(cell).toMatchObject({ status: "harness-error", harnessErrors: 1, signatures: [] });
+    expect(cell!.verified).toBeUndefined();
+    expect(r.stderr).toMatch(/^harness error: \S+picky.mjs under x86-realistic: exhaustive verify, corpus case jump-label-nop5-jmp32, bound 0: .*picky: I refuse this patch$/m);
   });
 });

@@ -10,7 +10,7 @@ import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
 import { serveMatrixThroughHub } from "../hub/matrix.js";
 import { inScope } from "../fuzz/scope.js";
-import { serveVerifyJobs } from "../matrix/verify-thread.js";
+import { serveVerifyJobs, type VerifyJob } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
@@ -87,19 +87,8 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
       onResult: (r, done, total) => show(`[${done}/${total}] ${r.shard.strategy} x ${r.shard.model}: ${cellShort(foldCell(r.shard.strategy, r.shard.model, [r]))} (${r.execs} execs)`),
     });
   if (progress) process.stderr.write("\r\x1b[2K");
-  let cells = matrixCells(strategies, models, results);
-  const toVerify = cells.filter(needsVerification);
-  if (cases.length > 0 && toVerify.length > 0) {
-    const jobs = toVerify.map((c) => ({ strategy: c.strategy, model: c.model, cases, bound: opts.verifyBound, maxSchedules: opts.verifyMaxSchedules }));
-    const outcomes = await serveVerifyJobs(jobs, opts.workers, opts.stallTimeout);
-    cells = cells.map((c) => {
-      const i = toVerify.indexOf(c);
-      if (i < 0) return c;
-      const o = outcomes[i]!;
-      // A verify thread that failed is a harness error of that cell, never a clean bill.
-      return "verified" in o ? withVerification(c, o.verified) : { ...c, harnessErrors: c.harnessErrors + 1 };
-    });
-  }
+  const fuzzed = matrixCells(strategies, models, results);
+  const cells = cases.length > 0 ? await verifiedCells(fuzzed, { cases, bound: opts.verifyBound, maxSchedules: opts.verifyMaxSchedules }, opts) : fuzzed;
   const meta: MatrixMeta = {
     strategies, models, budgetMs: budget, maxExecs: opts.maxExecs, seed: opts.seed, workers: opts.workers,
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
@@ -112,6 +101,25 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
   const problem = findings.problem();
   if (problem) throw new InputError(problem);
+}
+
+/**
+ * The cells fuzzing found clean, checked exhaustively on the corpus cases. A check a strategy's
+ * harness error stopped (it threw, or its thread failed) is a harness error of that cell, named on
+ * stderr, never a clean bill nor a divergence.
+ */
+async function verifiedCells(cells: MatrixCell[], check: Omit<VerifyJob, "strategy" | "model">, opts: MatrixOptions): Promise<MatrixCell[]> {
+  const toVerify = cells.filter(needsVerification);
+  if (toVerify.length === 0) return cells;
+  const outcomes = await serveVerifyJobs(toVerify.map((c) => ({ ...check, strategy: c.strategy, model: c.model })), opts.workers, opts.stallTimeout);
+  return cells.map((c) => {
+    const i = toVerify.indexOf(c);
+    if (i < 0) return c;
+    const o = outcomes[i]!;
+    if ("verified" in o) return withVerification(c, o.verified);
+    process.stderr.write(`harness error: ${c.strategy} under ${c.model}: ${o.harnessError}\n`);
+    return { ...c, harnessErrors: c.harnessErrors + 1 };
+  });
 }
 
 /**

@@ -7,11 +7,17 @@ import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { cellStatus, needsVerification, ruleNames } from "./cells.js";
 import { planShards } from "./plan.js";
-import { verifyCell } from "./verify.js";
+import { type CellCheck, verifyCell } from "./verify.js";
 
 const corpusCase = (name: string) => {
   const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", `${name}.json`));
   return { name, prepared: prepare(loaded.kase, loaded.soloBudget) };
+};
+
+/** The verification of a check that must not have hit a harness error. */
+const verified = (c: CellCheck) => {
+  if ("harnessError" in c) throw new Error(c.harnessError);
+  return c.verified;
 };
 
 describe("planShards", () => {
@@ -33,17 +39,17 @@ describe("planShards", () => {
 
 describe("verifyCell", () => {
   it("stop_machine: clean up to the bound asked on corpus cases", () => {
-    const v = verifyCell(builtinStrategy("stop_machine")!, namedModel("x86-realistic")!, [corpusCase("jump-label-nop2-jmp8")], { bound: 1, maxSchedules: 100_000 });
+    const v = verified(verifyCell(builtinStrategy("stop_machine")!, namedModel("x86-realistic")!, [corpusCase("jump-label-nop2-jmp8")], { bound: 1, maxSchedules: 100_000 }));
     expect(v).toMatchObject({ bound: 1, cases: 1, complete: true });
     expect(v.divergent).toBeUndefined();
     expect(v.schedules).toBeGreaterThan(1);
   });
   it("a schedule cap too small for bound 1 leaves the bound reached at 0, incomplete", () => {
-    const v = verifyCell(builtinStrategy("stop_machine")!, namedModel("x86-realistic")!, [corpusCase("jump-label-nop2-jmp8")], { bound: 1, maxSchedules: 3 });
+    const v = verified(verifyCell(builtinStrategy("stop_machine")!, namedModel("x86-realistic")!, [corpusCase("jump-label-nop2-jmp8")], { bound: 1, maxSchedules: 3 }));
     expect(v).toMatchObject({ bound: 0, complete: false });
   });
   it("int3_flush on the non-coherent model: a divergent schedule within bound 1 names the case and bound", () => {
-    const v = verifyCell(builtinStrategy("int3_flush")!, namedModel("noncoherent-icache")!, [corpusCase("static-call")], { bound: 1, maxSchedules: 100_000 });
+    const v = verified(verifyCell(builtinStrategy("int3_flush")!, namedModel("noncoherent-icache")!, [corpusCase("static-call")], { bound: 1, maxSchedules: 100_000 }));
     expect(v.divergent).toMatchObject({ case: "static-call", bound: 1 });
     expect(v.divergent!.signature).toMatch(/^int3_flush noncoherent-icache /);
     expect(v).toMatchObject({ bound: 0, complete: false });

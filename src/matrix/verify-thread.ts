@@ -1,4 +1,4 @@
-import type { CellVerification } from "./verify.js";
+import type { CellCheck } from "./verify.js";
 import { runOnLanes } from "./lanes.js";
 import { WatchedThread } from "./watched-thread.js";
 
@@ -18,10 +18,11 @@ export interface VerifyJob {
 export type ToVerifyThread = { readonly type: "run"; readonly id: number; readonly job: VerifyJob };
 export type FromVerifyThread =
   | { readonly type: "progress"; readonly id: number }
-  | { readonly type: "done"; readonly id: number; readonly verified: CellVerification }
+  | { readonly type: "done"; readonly id: number; readonly check: CellCheck }
   | { readonly type: "failed"; readonly id: number; readonly message: string };
 
-export type VerifyOutcome = { readonly verified: CellVerification } | { readonly failed: string };
+/** A thread that failed or stalled is a harness error of its cell too (never a clean bill). */
+export type VerifyOutcome = CellCheck;
 
 export class VerifyThread {
   private readonly thread: WatchedThread<FromVerifyThread>;
@@ -30,11 +31,11 @@ export class VerifyThread {
     this.thread = new WatchedThread(new URL("./verify-worker.js", import.meta.url), undefined, stallMs);
   }
 
-  /** Never rejects: a dead or stuck thread yields `failed`. */
+  /** Never rejects: a dead or stuck thread yields a harness error. */
   run(job: VerifyJob): Promise<VerifyOutcome> {
     return this.thread.run<VerifyOutcome>({ type: "run", job } satisfies Omit<ToVerifyThread, "id">, {
-      message: (m) => (m.type === "done" ? { verified: m.verified } : m.type === "failed" ? { failed: m.message } : undefined),
-      dead: (why) => ({ failed: `verify ${why}` }),
+      message: (m) => (m.type === "done" ? m.check : m.type === "failed" ? { harnessError: `exhaustive verify failed: ${m.message}` } : undefined),
+      dead: (why) => ({ harnessError: `exhaustive verify ${why}` }),
     });
   }
 

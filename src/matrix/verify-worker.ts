@@ -28,13 +28,13 @@ async function serve(m: ToVerifyThread): Promise<void> {
       return cases.get(file)!;
     });
     let n = 0;
-    const verified = verifyCell(strategies.get(job.strategy)!, models.get(job.model)!, list, {
+    const check = verifyCell(strategies.get(job.strategy)!, models.get(job.model)!, list, {
       bound: job.bound, maxSchedules: job.maxSchedules,
       onSchedule: () => {
         if (++n % 256 === 0) send({ type: "progress", id: m.id });
       },
     });
-    send({ type: "done", id: m.id, verified });
+    send({ type: "done", id: m.id, check });
   } catch (e) {
     send({ type: "failed", id: m.id, message: e instanceof Error ? e.message : String(e) });
   }

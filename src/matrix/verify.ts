@@ -8,6 +8,12 @@ import { exploreExhaustive } from "../schedule/exhaustive.js";
 
 export type CellVerification = NonNullable<MatrixCell["verified"]>;
 
+/**
+ * A cell's check: what it verified, or the harness error that stopped it (a strategy that threw or
+ * misused the API in some schedule). That is a harness error of the cell, never a divergence.
+ */
+export type CellCheck = { readonly verified: CellVerification } | { readonly harnessError: string };
+
 export interface VerifyOptions {
   /** Largest delay bound to try. */
   readonly bound: number;
@@ -21,7 +27,7 @@ export interface VerifyOptions {
  * `bound`: the largest bound exhausted on every case without a divergence (-1: not even the
  * default schedule of each case); `complete`: that is the bound asked for.
  */
-export function verifyCell(strategy: Strategy, model: Model, cases: readonly { name: string; prepared: PreparedCase }[], opts: VerifyOptions): CellVerification {
+export function verifyCell(strategy: Strategy, model: Model, cases: readonly { name: string; prepared: PreparedCase }[], opts: VerifyOptions): CellCheck {
   let reached = -1, schedules = 0;
   const broken = new Set<RuleName>();
   const rules = () => (broken.size > 0 ? { rules: [...broken].sort() } : {});
@@ -32,14 +38,15 @@ export function verifyCell(strategy: Strategy, model: Model, cases: readonly { n
       schedules += r.explored;
       for (const s of r.ruleSchedules) broken.add(s.rule);
       const d = r.divergent;
+      if (d?.verdict.kind === "harness-error") return { harnessError: `exhaustive verify, corpus case ${c.name}, bound ${b}: ${d.verdict.harnessError ?? "harness error"}` };
       if (d) {
-        const signature = d.verdict.signature ?? (d.verdict.harnessError ? `harness-error: ${d.verdict.harnessError}` : d.verdict.kind);
-        return { bound: reached, cases: cases.length, schedules, complete: false, divergent: { case: c.name, bound: b, signature }, ...rules() };
+        const signature = d.verdict.signature ?? d.verdict.kind;
+        return { verified: { bound: reached, cases: cases.length, schedules, complete: false, divergent: { case: c.name, bound: b, signature }, ...rules() } };
       }
       if (!r.complete) exhausted = false;
     }
     if (!exhausted) break;
     reached = b;
   }
-  return { bound: reached, cases: cases.length, schedules, complete: reached === opts.bound, ...rules() };
+  return { verified: { bound: reached, cases: cases.length, schedules, complete: reached === opts.bound, ...rules() } };
 }
