@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { checkOutputDir } from "./output-paths.js";
 import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { openHub } from "../hub/open.js";
 
@@ -52,6 +53,9 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
   const node = opts.node ?? `${hostname()}-${process.pid}`;
+  const promote = opts.promote === true ? "corpus" : opts.promote || undefined;
+  // Checked before any work: the first finding must not be where a bad path shows.
+  if (promote) checkOutputDir("--promote", promote);
   // A hub joins this node to others: its corpus and findings mirrored there, its shards served here.
   const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
   if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
@@ -64,7 +68,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     syncDir, node: opts.node ?? (opts.syncDir || hub ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
     ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
-    ...(opts.promote ? { promote: opts.promote === true ? "corpus" : opts.promote } : {}),
+    ...(promote ? { promote } : {}),
   });
   const stats = await campaign.run().finally(() => hub?.close());
   // A hub that stopped answering can leave a socket (BullMQ's blocking connection) that never

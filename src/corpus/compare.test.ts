@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Expectation, RegressCheck } from "../types.js";
 import { changeLines, compareExpectation } from "./compare.js";
@@ -49,5 +52,21 @@ describe("promotion names", () => {
   it("a case is promoted under its first divergent run's signature", () => {
     const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: divA }];
     expect(promotionSignature({ name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs })).toBe(sigA);
+  });
+});
+
+describe("promote", () => {
+  it("a directory that cannot be made fails at once, never hangs (Node's recursive mkdir spins forever under /proc)", () => {
+    // In a child process: a hang in a synchronous mkdir cannot be cut off from inside.
+    const root = join(import.meta.dirname, "..", "..");
+    const module = (path: string) => JSON.stringify(pathToFileURL(join(root, "dist", "src", path)).href);
+    const script = [
+      `const { promote } = await import(${module("corpus/promote.js")});`,
+      `const { loadCaseFile } = await import(${module("case/load.js")});`,
+      `const kase = loadCaseFile(${JSON.stringify(join(root, "corpus", "jump-label-nop5-jmp32.json"))}).kase;`,
+      `try { promote(kase, "s", "/proc/xmcfuzz/corpus", { replace: true, source: "test" }); } catch (e) { console.log(e.code); }`,
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" });
+    expect(r.stdout.trim(), r.stderr).toBe("ENOENT");
   });
 });

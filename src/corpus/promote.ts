@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 
 // Promotion: a (minimized) finding becomes a regression corpus case, named after its signature,
 // with its recorded run (decisions and verdict) as the expectation that `regress` checks.
@@ -32,7 +32,8 @@ export type Promotion = { readonly path: string; readonly status: "added" | "kno
  * `replace` (the campaign's smaller reproducer of that signature), else the new one gets a suffix.
  */
 export function promote(kase: Case, signature: string, dir: string, opts: { replace: boolean; source: string }): Promotion {
-  mkdirSync(dir, { recursive: true });
+  // Not Node's recursive mkdir: it spins forever on some unusable paths (/proc/x/c).
+  ensureDir(dir);
   const stem = readableName(signature);
   const body = (name: string) => caseToJson({ ...kase, name, description: `promoted from ${opts.source}: ${signature}` });
   const comparable = (json: object) => JSON.stringify({ ...json, name: undefined, description: undefined });

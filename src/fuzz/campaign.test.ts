@@ -125,6 +125,17 @@ describe("fuzz campaigns", () => {
     expect(after.history.at(-1)!.events).toBeGreaterThanOrEqual(before.history.at(-1)!.events + after.execs);
   }, 60_000);
 
+  it("--promote to a path that cannot be used: one line, exit 2, before any work (it hung at the first finding)", () => {
+    const dir = fresh();
+    for (const [promote, code] of [["/proc/xmcfuzz/corpus", "ENOENT"], ["/dev/null/corpus", "ENOTDIR"]] as const) {
+      const r = spawnSync(process.execPath, [cli, "fuzz", "-s", "direct_write", "-m", "sdm-strict", "--max-execs", "3000", "--no-minimize", "--promote", promote, "--out", dir, "--crashes", join(dir, "crashes")],
+        { cwd: root, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`xmcfuzz: ${promote}: cannot use this path for --promote (${code})\n`);
+    }
+    expect(findings(join(dir, "crashes"))).toEqual([]);
+  });
+
   it("a worker that dies mid-run loses no finding, and the campaign goes on", () => {
     const dir = fresh();
     const r = fuzz(["--workers", "2", "--duration", "12s", "--seed", "3", "--out", dir, "--crashes", join(dir, "crashes"), "--json", "--no-minimize"], { XMCFUZZ_TEST_WORKER_DIES_MS: "3000" });
