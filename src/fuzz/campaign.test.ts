@@ -105,15 +105,27 @@ describe("fuzz campaigns", () => {
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
-    type Stats = { signatures: number; events: number; execs: number; history: { t: number; execs: number; events: number }[] };
+    type Point = { t: number; execs: number; events: number; corpus: number; coverageBits: number };
+    type Stats = { signatures: number; events: number; execs: number; corpus: number; coverageBits: number; history: Point[] };
     const first = fuzz(args);
     expect(first.status, first.stderr).toBe(0);
     const before = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
     const second = fuzz(args);
     expect(second.status, second.stderr).toBe(0);
     const after = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
-    expect(logLines(join(dir, "fuzz.log")).some((l) => l.msg === "resumed")).toBe(true);
+    const log = logLines(join(dir, "fuzz.log"));
+    const resumedAt = log.findIndex((l) => l.msg === "resumed");
+    expect(resumedAt).toBeGreaterThan(0);
     expect(after.signatures).toBeGreaterThanOrEqual(before.signatures);
+    // The resumed corpus counts, and its bits: neither falls back to this session's own.
+    expect(before.corpus).toBeGreaterThan(0);
+    expect(after.corpus).toBeGreaterThanOrEqual(before.corpus);
+    expect(after.coverageBits).toBeGreaterThanOrEqual(before.coverageBits);
+    expect(after.history.at(-1)).toMatchObject({ corpus: after.corpus, coverageBits: after.coverageBits });
+    // The workers are told the stored signatures: none is confirmed, reported and stored again.
+    const stored = new Set(log.slice(0, resumedAt).filter((l) => l.msg === "finding").map((l) => l.signature));
+    expect(stored.size).toBeGreaterThan(0);
+    expect(log.slice(resumedAt).filter((l) => l.msg === "finding" && stored.has(l.signature)).map((l) => l.signature)).toEqual([]);
     // The earlier session's points are kept, and the new ones continue its time and exec axes.
     expect(after.history.slice(0, before.history.length)).toEqual(before.history);
     const fresh2 = after.history.slice(before.history.length);

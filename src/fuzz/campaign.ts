@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { type CampaignStore, offerFinding, type Offer, reproducerSize, type StoredFinding, SyncDirStore } from "../files/store.js";
+import { type CampaignStore, type CorpusText, offerFinding, type Offer, reproducerSize, type StoredFinding, SyncDirStore } from "../files/store.js";
 import { caseToJson } from "../case/save.js";
 import { InputError } from "../errors.js";
 import { promote } from "../corpus/promote.js";
@@ -253,13 +253,21 @@ export class Campaign {
     return this.tally.byCell(own, this.opts.models.map((m) => m.name));
   }
 
-  private spawn(index: number): void {
+  /**
+   * Starts worker `index`. `own`: this node's corpus, when the caller has just read it (else it is
+   * read here: a replacement gets this session's entries too). Each worker is told the signatures
+   * already stored or claimed, so that it does not confirm, report, ship and minimize them again
+   * (a resumed campaign did so for every known signature it met, at a fifteenth of its exec rate).
+   */
+  private spawn(index: number, own?: readonly CorpusText[]): void {
     const heartbeat = new SharedArrayBuffer(12);
     this.beats.set(index, { buf: heartbeat, last: -1, since: Date.now() });
     const config: WorkerConfig = {
       index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
       scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, scope: this.opts.scope,
       stop: this.stopFlag, heartbeat,
+      known: [...new Set([...this.signatures, ...this.claimed])],
+      corpus: own ?? this.attempt(this.corpusDir(), () => this.store.ownCorpus()) ?? [],
     };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
@@ -277,8 +285,17 @@ export class Campaign {
       const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
       if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
+  }
+
+  /**
+   * The corpus an earlier session of this node left: counted, and its bits merged, as this
+   * session's entries are (a resumed campaign's stats fell to corpus 0, coverage 0). Entries out
+   * of scope or adding no bit are skipped, as the workers' engines skip them.
+   */
+  private resumeCorpus(): CorpusText[] {
     const own = this.attempt(this.corpusDir(), () => this.store.ownCorpus()) ?? [];
-    if (own.length > 0) w.postMessage({ type: "adopt", entries: own } satisfies ToWorker);
+    for (const e of own) if (this.admits(e.json) && this.coverage.merge(e.bits) > 0) this.corpus++;
+    return own;
   }
 
   private onMessage(m: ToMain, from: number): void {
@@ -462,12 +479,12 @@ export class Campaign {
   async run(): Promise<CampaignStats & { readonly cells: CellFindings[] }> {
     // What a restart resumes from is logged before the start line, so that a log with a start line
     // (the process may be killed at any moment) also says what it resumed.
-    const resumed = this.store.ownCorpus().length;
-    if (resumed > 0 || this.signatures.size > 0) this.log.info({ corpus: resumed, signatures: this.signatures.size }, "resumed");
+    const own = this.resumeCorpus();
+    if (own.length > 0 || this.signatures.size > 0) this.log.info({ corpus: own.length, coverageBits: this.coverage.count, signatures: this.signatures.size }, "resumed");
     this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
     const scope = scopeText(this.opts.scope);
     if (scope) this.human(scope);
-    for (let i = 0; i < this.opts.workers; i++) this.spawn(i);
+    for (let i = 0; i < this.opts.workers; i++) this.spawn(i, own);
     this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
     let lastStatus = 0, lastStats = 0, lastPull = Date.now();

@@ -26,6 +26,12 @@ export interface WorkerConfig {
   readonly stop: SharedArrayBuffer;
   /** Int32 [strategy index, model index, runs started]: read by the main thread's watchdog. */
   readonly heartbeat: SharedArrayBuffer;
+  /**
+   * Signatures already stored or claimed, and the corpus to start from. In the worker's data, not
+   * messages: those arrive only between batches, after a first batch that found known signatures again.
+   */
+  readonly known: readonly string[];
+  readonly corpus: readonly CorpusText[];
 }
 
 export type ToMain =
@@ -86,6 +92,8 @@ async function main(): Promise<void> {
       Atomics.add(beat, 2, 1);
     },
   });
+  for (const signature of config.known) engine.known.add(signature);
+  for (const e of config.corpus) engine.adopt(e.json, e.bits);
   const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
   // Findings wait here for minimization, which gets the share of the worker's time MinimizeBudget
   // gives it: a tenth while new signatures keep arriving, up to half once discovery slows down.
