@@ -148,6 +148,15 @@ describe("fuzz campaigns", () => {
     expect(findings(join(dir, "crashes"))).toEqual([]);
   });
 
+  it("--max-execs N runs N execs, however many workers share them (it overshot by a batch per worker: 38 for 1)", () => {
+    for (const [n, workers] of [[1, 2], [1, 1], [700, 2]] as const) {
+      const dir = fresh();
+      const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", String(n), "--workers", String(workers), "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { execs: number }).execs, `--max-execs ${n} --workers ${workers}`).toBe(n);
+    }
+  });
+
   it("a worker that dies mid-run loses no finding, and the campaign goes on", () => {
     const dir = fresh();
     const r = fuzz(["--workers", "2", "--duration", "12s", "--seed", "3", "--out", dir, "--crashes", join(dir, "crashes"), "--json", "--no-minimize"], { XMCFUZZ_TEST_WORKER_DIES_MS: "3000" });

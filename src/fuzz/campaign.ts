@@ -154,6 +154,12 @@ export class Campaign {
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   private readonly stopFlag = new SharedArrayBuffer(4);
+  /**
+   * BigInt64 [execs not yet started] of a campaign with --max-execs, shared by its workers: each
+   * takes one before each exec, so the campaign runs at most that many (checked here every 100 ms
+   * against the workers' batch stats, it overshot by a batch per worker: 38 execs for 1).
+   */
+  private readonly execBudget: BigInt64Array | undefined;
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
@@ -204,6 +210,7 @@ export class Campaign {
     const last = this.history.at(-1);
     // Histories written before events were counted have none: this run's count starts from 0.
     this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0, events: last?.events ?? 0 };
+    this.execBudget = opts.maxExecs < Number.MAX_SAFE_INTEGER ? new BigInt64Array(new SharedArrayBuffer(8)).fill(BigInt(opts.maxExecs)) : undefined;
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, scope: opts.scope, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
@@ -265,7 +272,7 @@ export class Campaign {
     const config: WorkerConfig = {
       index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
       scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, scope: this.opts.scope,
-      stop: this.stopFlag, heartbeat,
+      stop: this.stopFlag, heartbeat, ...(this.execBudget ? { execBudget: this.execBudget.buffer as SharedArrayBuffer } : {}),
       known: [...new Set([...this.signatures, ...this.claimed])],
       corpus: own ?? this.attempt(this.corpusDir(), () => this.store.ownCorpus()) ?? [],
     };
@@ -494,7 +501,7 @@ export class Campaign {
     while (!this.stopping) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const now = Date.now();
-      if (now - this.start >= this.opts.durationMs || this.execs >= this.opts.maxExecs) this.requestStop("budget");
+      if (now - this.start >= this.opts.durationMs || this.execs >= this.opts.maxExecs || this.execBudgetSpent()) this.requestStop("budget");
       this.watch(now);
       if (now - lastPull >= 2000) {
         lastPull = now;
@@ -541,6 +548,11 @@ export class Campaign {
     }
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     return { ...final, cells };
+  }
+
+  /** Every exec of the --max-execs budget started (the workers' stats of the last ones follow). */
+  private execBudgetSpent(): boolean {
+    return this.execBudget !== undefined && Atomics.load(this.execBudget, 0) <= 0n;
   }
 
   /**

@@ -32,6 +32,8 @@ export interface WorkerConfig {
    */
   readonly known: readonly string[];
   readonly corpus: readonly CorpusText[];
+  /** BigInt64 [execs not yet started], shared by the campaign's workers; absent without --max-execs. */
+  readonly execBudget?: SharedArrayBuffer;
 }
 
 export type ToMain =
@@ -122,12 +124,20 @@ async function main(): Promise<void> {
   const totals = () => ({ execs: engine.execs, events: engine.events, fuzzMs, minimizeMs });
   let reported = totals();
   const budget = new MinimizeBudget();
+  const execBudget = config.execBudget && new BigInt64Array(config.execBudget);
+  /** Takes one exec from the campaign's budget: false once all are taken (by any worker). */
+  const takeExec = () => execBudget === undefined || Atomics.sub(execBudget, 0, 1n) > 0n;
+  let execsSpent = false;
   while (Atomics.load(stop, 0) === 0) {
     if (performance.now() > dieAt) process.exit(70);
     const until = performance.now() + BATCH_MS;
     const t0 = performance.now();
     let found = 0;
-    while (performance.now() < until && Atomics.load(stop, 0) === 0) {
+    while (performance.now() < until && Atomics.load(stop, 0) === 0 && !execsSpent) {
+      if (!takeExec()) {
+        execsSpent = true;
+        break;
+      }
       let r: StepResult;
       try {
         r = engine.step();
@@ -189,7 +199,8 @@ async function main(): Promise<void> {
     });
     reported = now;
     harnessErrors = 0;
-    await new Promise((resolve) => setImmediate(resolve));
+    // With the budget spent, nothing is left but to wait for the stop (the main thread sees it within 100 ms).
+    await new Promise((resolve) => (execsSpent ? setTimeout(resolve, 10) : setImmediate(resolve)));
   }
   send({ type: "done" });
   // The message listener would keep the thread alive; nothing more will arrive that matters.
