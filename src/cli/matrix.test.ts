@@ -86,7 +86,7 @@ describe("matrix on a tiny budget", () => {
     for (const c of cells) expect(text.stdout).toMatch(new RegExp(`\\n${c.strategy} x ${c.model}: ${c.status === "diverges" ? "DIVERGES" : "no divergence found"}`));
   }, 240_000);
 
-  it("bounded by execs, the cells do not depend on the worker count or on how cells are sharded", () => {
+  it("bounded by execs, the cells do not depend on the worker count or on who serves the shards", () => {
     const args = ["matrix", "-s", "direct_write", "-s", "text_poke_bp", "-m", "x86-realistic", "-m", "noncoherent-icache", "--max-execs", "40", "--no-minimize", "--no-verify", "--shards-per-cell", "2", "--json", "--crashes", join(fresh(), "c")];
     const strip = (out: string) => (JSON.parse(out) as { cells: (JsonCell & { ms: number; firstDivergence?: { ms: number } })[] }).cells
       .map((c) => ({ ...c, ms: 0, firstDivergence: c.firstDivergence && { ...c.firstDivergence, ms: 0 } }));
