@@ -11,3 +11,19 @@ export const ALIVE_MS = 15_000;
 export function shardId(s: Shard): string {
   return `shard-${hashText(shardKey(s))}`;
 }
+
+/**
+ * What a shard run throws when its node stops mid-shard: the shard goes back to the queue as if
+ * never taken. Not a failure: a hub must not count it against the shard's attempts.
+ */
+export class ShardHandedBack extends Error {
+  override readonly name = "ShardHandedBack";
+  constructor() {
+    super("node stopping: shard handed back");
+  }
+}
+
+/** By name, not class: a test may load this module twice (sources and the built copy). */
+export function isHandBack(e: unknown): boolean {
+  return e instanceof Error && e.name === "ShardHandedBack";
+}

@@ -1,9 +1,9 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { Queue, Worker } from "bullmq";
+import { type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { InputError } from "../errors.js";
 import { shardKey } from "../matrix/fold.js";
-import { ALIVE_MS, shardId } from "./common.js";
+import { ALIVE_MS, isHandBack, shardId } from "./common.js";
 
 // The hub on a Redis-protocol server (redis-server, Valkey) through ioredis, with BullMQ for the
 // shard queue. Everything that must be atomic across nodes is one Lua script run by the server:
@@ -150,8 +150,8 @@ export class RedisHub implements Hub {
 
   serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
     const results = this.key("results");
-    const worker = new Worker<Shard, ShardResult>("shards", async (job) => {
-      const result = await run(job.data);
+    const worker = new Worker<Shard, ShardResult>("shards", async (job, token) => {
+      const result = await run(job.data).catch((e: unknown) => isHandBack(e) ? handBack(job, token) : Promise.reject(e));
       if (shardKey(result.shard) !== shardKey(job.data)) throw new Error("shard result for another shard");
       // The first result of a shard counts; a retry after a lost lock writes nothing.
       await this.redis.hsetnx(results, shardId(job.data), JSON.stringify(result));
@@ -201,6 +201,17 @@ export class RedisHub implements Hub {
     await Promise.race([graceful, new Promise<void>((r) => void setTimeout(r, ms).unref())]);
     for (const c of this.connections) c.disconnect();
   }
+}
+
+/**
+ * A shard its stopping node gave up: back to the head of the waiting list, its attempts untouched
+ * (thrown as a failure, 5 hand-backs by nodes that stop would fail the shard for good). WaitingError
+ * tells BullMQ the job has been moved already. If the move fails (the lock expired meanwhile), the
+ * stalled-job check hands the shard on as it would a dead node's.
+ */
+async function handBack(job: Job<Shard, ShardResult>, token: string | undefined): Promise<never> {
+  await job.moveToWait(token).catch(() => undefined);
+  throw new WaitingError();
 }
 
 function fieldsOf(flat: string[]): Record<string, string> {

@@ -1,6 +1,7 @@
 import type { Shard, ShardResult } from "../types.js";
 import type { Finding } from "../fuzz/engine.js";
 import { ShardThread, type ShardThreadOptions } from "../matrix/shard-thread.js";
+import { ShardHandedBack } from "./common.js";
 
 // The node's shard threads: one ShardThread per shard running at once, reused between shards.
 // A node that stops ends its running shards and hands them back to the queue (the run throws)
@@ -19,7 +20,7 @@ export class ShardPool {
   constructor(private readonly opts: ShardThreadOptions & { readonly stallMs?: number } = {}) {}
 
   async run(shard: Shard, listener: ShardListener = {}): Promise<ShardResult> {
-    if (this.stopping) throw new Error("node stopping: shard handed back");
+    if (this.stopping) throw new ShardHandedBack();
     const thread = this.idle.pop() ?? new ShardThread(this.opts);
     this.all.add(thread);
     let reported = 0;
@@ -31,7 +32,7 @@ export class ShardPool {
         },
         onFinding: (f, report) => listener.onFinding?.(f, report),
       });
-      if (this.stopping) throw new Error("node stopping: shard handed back");
+      if (this.stopping) throw new ShardHandedBack();
       listener.onExecs?.(r.result.execs - reported);
       return r.result;
     } finally {
