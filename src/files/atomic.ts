@@ -3,9 +3,10 @@ import { dirname, resolve } from "node:path";
 
 /**
  * Writes a file so that readers see the old content or the whole new one, never a torn write.
- * `durable: false` skips the fsync, for files a crash may lose without harm (corpus entries).
+ * Text is written as UTF-8, bytes as they are. `durable: false` skips the fsync, for files a
+ * crash may lose without harm (corpus entries).
  */
-export function writeFileAtomic(path: string, text: string, durable = true): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, durable = true): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   try {
     writeNewFile(tmp, text, durable);
@@ -20,14 +21,20 @@ export function writeFileAtomic(path: string, text: string, durable = true): voi
  * Creates a file that must not exist yet and writes it whole (fsynced if `durable`). Readers must
  * not look at it before it is complete: it is a temporary name, or in a directory published later.
  */
-export function writeNewFile(path: string, text: string, durable: boolean): void {
+export function writeNewFile(path: string, text: string | Uint8Array, durable: boolean): void {
   const fd = openSync(path, "wx");
   try {
-    writeSync(fd, text);
+    writeWhole(fd, text);
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** writeSync may write fewer bytes than asked (a full disk, a signal): the rest follows. */
+function writeWhole(fd: number, text: string | Uint8Array): void {
+  const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /**

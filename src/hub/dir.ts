@@ -1,7 +1,7 @@
-import { existsSync, linkSync, mkdirSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { hashText, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
@@ -19,7 +19,7 @@ export class DirHub implements Hub {
   private readonly servers = new Set<DirShardServer>();
 
   constructor(private readonly root: string) {
-    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results"]) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results"]) ensureDir(join(root, d));
   }
 
   private corpusDir(node: string): string {
@@ -28,12 +28,13 @@ export class DirHub implements Hub {
 
   async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
     const dir = this.corpusDir(node);
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     const bitmap = join(this.root, "coverage.bin");
     return withLock(join(this.root, ".coverage.lock"), () => {
-      const bytes = existsSync(bitmap) ? readFileSync(bitmap) : Buffer.alloc(COVERAGE_BITS / 8);
+      const bytes = readBitmap(bitmap);
       let fresh = false;
       for (const b of entry.bits) {
+        if (!Number.isInteger(b) || b < 0 || b >= COVERAGE_BITS) continue; // Not a bit of this bitmap (a damaged entry).
         const mask = 1 << (b & 7);
         if ((bytes[b >> 3]! & mask) === 0) {
           bytes[b >> 3]! |= mask;
@@ -44,7 +45,7 @@ export class DirHub implements Hub {
       // The entry before the bitmap: a crash in between re-publishes, never loses.
       const path = join(dir, `${hashText(entry.json)}.json`);
       writeFileAtomic(path, entry.json, false);
-      writeFileAtomic(bitmap, bytes.toString("latin1"), false);
+      writeFileAtomic(bitmap, bytes, false);
       return true;
     });
   }
@@ -71,7 +72,7 @@ export class DirHub implements Hub {
 
   async offerFinding(f: HubFinding): Promise<HubOffer> {
     const dir = join(this.root, "crashes", signatureSlug(f.signature));
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     return withLock(join(dir, ".lock"), () => {
       const existing = readdirSync(dir).filter((n) => REPRODUCER_FILE.test(n));
       const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
@@ -193,6 +194,17 @@ export class DirHub implements Hub {
   }
 }
 
+const BITMAP_BYTES = COVERAGE_BITS / 8;
+
+/**
+ * The hub's coverage bitmap. One of another size was written by an older xmcfuzz as UTF-8 text
+ * (its bytes >= 0x80 doubled, every later bit shifted): it means nothing, so it starts over empty.
+ */
+function readBitmap(path: string): Buffer {
+  const bytes = existsSync(path) ? readFileSync(path) : undefined;
+  return bytes?.length === BITMAP_BYTES ? bytes : Buffer.alloc(BITMAP_BYTES);
+}
+
 /**
  * Serves the directory's queue: a shard is claimed by renaming it into `claimed/<node>/`, its
  * result written once with an exclusive create. A node that restarts puts its own claims back;
@@ -205,7 +217,7 @@ class DirShardServer implements HubShardServer {
 
   constructor(private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>, private readonly concurrency: number, private readonly onClose: () => void) {
     const mine = join(root, "shards/claimed", encodeURIComponent(node));
-    mkdirSync(mine, { recursive: true });
+    ensureDir(mine);
     for (const f of readdirSync(mine)) if (f.endsWith(".json")) renameSync(join(mine, f), join(root, "shards/queue", f));
     this.loop = this.serve(mine);
   }
