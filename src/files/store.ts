@@ -63,8 +63,13 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 const HOST = hostname();
 
+/** This process as a lock or claim owner: `host pid`. */
+export function ownerTag(): string {
+  return `${HOST} ${process.pid}`;
+}
+
 /** Whether a lock's owner (`host pid`) is a process of this host that no longer exists. */
-function ownerIsDead(owner: string): boolean {
+export function ownerIsDead(owner: string): boolean {
   const m = /^(.*) (\d+)$/.exec(owner);
   if (!m || m[1] !== HOST) return false;
   try {
@@ -84,7 +89,7 @@ export function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, `${HOST} ${process.pid}`);
+      writeSync(fd, ownerTag());
       closeSync(fd);
       break;
     } catch (e) {

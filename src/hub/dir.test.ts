@@ -1,14 +1,26 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Shard, ShardResult } from "../types.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { DirHub } from "./dir.js";
+import { shardId } from "./common.js";
 
-// The directory hub's own files: the coverage bitmap as bytes.
+// The directory hub's own files: the coverage bitmap as bytes, and the claims of dead processes.
 
+const root = join(import.meta.dirname, "..", "..");
+const built = join(root, "dist", "src", "hub", "dir.js");
 const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-dirhub-"));
 const entry = (bits: number[]) => ({ json: JSON.stringify({ case: {}, bits }), bits });
+const shard = (seed: number): Shard => ({ strategy: "direct_write", model: "sdm-strict", seed, maxExecs: 10, maxMs: 60_000 });
+const fakeRun = async (s: Shard): Promise<ShardResult> => ({ shard: s, execs: s.maxExecs, ms: 1, signatures: [], rules: [], harnessErrors: 0 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await cond()) return;
+  throw new Error("condition not met in time");
+};
 
 const hubs: DirHub[] = [];
 const open = (dir: string) => {
@@ -43,5 +55,78 @@ describe("directory hub: the coverage bitmap", () => {
     expect(await hub.publishCorpus("n1", entry([3]))).toBe(true);
     expect(statSync(join(dir, "coverage.bin")).size).toBe(COVERAGE_BITS / 8);
     expect(await hub.publishCorpus("n1", entry([COVERAGE_BITS, -1, 1.5]))).toBe(false);
+  });
+});
+
+/** A node process on this host serving the hub under `node` with a shard that never ends; says when it holds one. */
+function stuckNode(dir: string, node: string) {
+  const script = `
+    import { DirHub } from ${JSON.stringify(built)};
+    new DirHub(process.argv[1]).serveShards(process.argv[2].replace("PID", process.pid), () => { console.log("claimed"); return new Promise(() => {}); }, { concurrency: 1 });`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir, node], { stdio: ["ignore", "pipe", "inherit"] });
+  const claimed = new Promise<void>((r) => child.stdout.on("data", () => r()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return { child, claimed, exited };
+}
+
+describe("directory hub: claims of dead processes", () => {
+  beforeAll(() => {
+    if (!existsSync(built)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+  });
+
+  it("a node on this host killed mid-shard (named after its pid, as matrix --hub's): another node runs its shard", async () => {
+    const dir = fresh();
+    await open(dir).enqueueShards([shard(1)]);
+    const node = stuckNode(dir, "matrix-PID");
+    await node.claimed;
+    node.child.kill("SIGKILL");
+    await node.exited;
+    const hub = open(dir);
+    expect((await hub.status()).shards).toMatchObject({ pending: 0, running: 1 });
+    const server = hub.serveShards(`matrix-${process.pid}`, fakeRun, { concurrency: 1 });
+    await until(async () => (await hub.results()).length === 1);
+    await server.close();
+    expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 1 });
+  }, 20_000);
+
+  it("a node already serving takes them back within seconds", async () => {
+    const dir = fresh();
+    const hub = open(dir);
+    // The serving node is busy with shard 2 while another node claims shard 3 and is killed.
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    const server = hub.serveShards("steady", async (s) => {
+      if (s.seed === 2) await busy;
+      return fakeRun(s);
+    }, { concurrency: 1 });
+    await hub.enqueueShards([shard(2)]);
+    await until(async () => (await hub.status()).shards.running === 1);
+    const node = stuckNode(dir, "node-PID");
+    await hub.enqueueShards([shard(3)]);
+    await node.claimed;
+    node.child.kill("SIGKILL");
+    await node.exited;
+    release();
+    await until(async () => (await hub.results()).length === 2, 12_000);
+    await server.close();
+    expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 2 });
+  }, 20_000);
+
+  it("enqueueing puts a dead process's claims back; those of a live process or another machine stay", async () => {
+    const dir = fresh();
+    const hub = open(dir);
+    const claims = (node: string, owner: string, s: Shard) => {
+      mkdirSync(join(dir, "shards/claimed", node), { recursive: true });
+      writeFileSync(join(dir, "shards/claimed", node, ".owner"), owner);
+      writeFileSync(join(dir, "shards/claimed", node, `${shardId(s)}.json`), JSON.stringify(s));
+    };
+    const gone = spawn(process.execPath, ["-e", ""]);
+    await new Promise((r) => gone.once("exit", r));
+    claims("gone", `${hostname()} ${gone.pid}`, shard(4));
+    claims("far", "another-host 1", shard(5));
+    claims("alive", `${hostname()} ${process.ppid}`, shard(6));
+    expect(await hub.enqueueShards([shard(4), shard(5), shard(6)])).toBe(0);
+    expect((await hub.status()).shards).toEqual({ pending: 1, running: 2, done: 0 });
+    expect(readdirSync(join(dir, "shards/queue"))).toEqual([`${shardId(shard(4))}.json`]);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, read
 import { join } from "node:path";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { hashText, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
+import { hashText, ownerIsDead, ownerTag, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -120,6 +120,7 @@ export class DirHub implements Hub {
   }
 
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
+    releaseDeadClaims(this.root);
     let added = 0;
     for (const s of shards) {
       const id = shardId(s);
@@ -205,10 +206,47 @@ function readBitmap(path: string): Buffer {
   return bytes?.length === BITMAP_BYTES ? bytes : Buffer.alloc(BITMAP_BYTES);
 }
 
+/** In a node's claim directory: `host pid` of the process serving under that name. */
+const OWNER_FILE = ".owner";
+
+/** How often a serving node looks for claims of dead processes on its host. */
+const RELEASE_EVERY_MS = 5_000;
+
+/** Returns a claimed shard to the queue (or drops the claim if the shard already has a result). */
+function putBack(root: string, claim: string, file: string): void {
+  try {
+    if (existsSync(join(root, "shards/results", file))) rmSync(claim, { force: true });
+    else renameSync(claim, join(root, "shards/queue", file));
+  } catch {
+    // Another node put it back first.
+  }
+}
+
+/**
+ * Puts back the claims of nodes whose process ran on this host and is gone (killed mid-shard,
+ * and named after its pid, like `matrix --hub`'s, so it never restarts under that name). Claims
+ * of nodes on other machines stay: nothing here tells whether those are alive.
+ */
+function releaseDeadClaims(root: string): void {
+  const claimed = join(root, "shards/claimed");
+  for (const node of readdirSync(claimed)) {
+    const dir = join(claimed, node);
+    let owner: string;
+    try {
+      owner = readFileSync(join(dir, OWNER_FILE), "utf8");
+    } catch {
+      continue; // No owner recorded (written by an older xmcfuzz): kept, as before.
+    }
+    if (!ownerIsDead(owner)) continue;
+    for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
+  }
+}
+
 /**
  * Serves the directory's queue: a shard is claimed by renaming it into `claimed/<node>/`, its
- * result written once with an exclusive create. A node that restarts puts its own claims back;
- * a node that never comes back keeps its claims (the Redis hub has leases for that).
+ * result written once with an exclusive create. A node that restarts puts its own claims back,
+ * and the claims of a dead process on the same host are put back by any node serving there; a
+ * node on another machine that never comes back keeps its claims (the Redis hub has leases).
  */
 class DirShardServer implements HubShardServer {
   private stopped = false;
@@ -218,13 +256,21 @@ class DirShardServer implements HubShardServer {
   constructor(private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>, private readonly concurrency: number, private readonly onClose: () => void) {
     const mine = join(root, "shards/claimed", encodeURIComponent(node));
     ensureDir(mine);
-    for (const f of readdirSync(mine)) if (f.endsWith(".json")) renameSync(join(mine, f), join(root, "shards/queue", f));
+    // Before any claim: other processes on this host put our claims back once we are gone.
+    writeFileAtomic(join(mine, OWNER_FILE), ownerTag(), false);
+    for (const f of readdirSync(mine)) if (f.endsWith(".json")) putBack(root, join(mine, f), f);
+    releaseDeadClaims(root);
     this.loop = this.serve(mine);
   }
 
   private async serve(mine: string): Promise<void> {
     const queue = join(this.root, "shards/queue");
+    let released = Date.now();
     while (!this.stopped) {
+      if (Date.now() - released >= RELEASE_EVERY_MS) {
+        releaseDeadClaims(this.root);
+        released = Date.now();
+      }
       let took = false;
       if (this.running.size < this.concurrency) {
         for (const f of readdirSync(queue).filter((n) => n.endsWith(".json")).sort()) {
