@@ -6,6 +6,8 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { checkOutputDir } from "./output-paths.js";
 import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { openHub } from "../hub/open.js";
+import { checkNodeName } from "../files/store.js";
+import type { Hub } from "../types.js";
 
 export interface FuzzOptions extends ScopeArgs {
   strategy?: string[];
@@ -47,11 +49,23 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+/** Makes the campaign; a path it cannot use closes the hub first (its socket would keep the process alive). */
+function closingHubOnError<T>(hub: Hub | undefined, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    void hub?.close();
+    throw e;
+  }
+}
+
 /** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
 export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const strategyArgs = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
+  // Before the hub opens: bad input must not leave a connection that keeps the process alive.
+  if (opts.node !== undefined) checkNodeName(opts.node);
   const node = opts.node ?? `${hostname()}-${process.pid}`;
   const promote = opts.promote === true ? "corpus" : opts.promote || undefined;
   // Checked before any work: the first finding must not be where a bad path shows.
@@ -60,7 +74,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
   if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
   const syncDir = opts.syncDir ?? join(opts.out, "sync");
-  const campaign = new Campaign({
+  const campaign = closingHubOnError(hub, () => new Campaign({
     strategies, strategyArgs, models,
     durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers, seed: String(opts.seed),
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, scope: scopeFrom(opts),
@@ -69,7 +83,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
     ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
     ...(promote ? { promote } : {}),
-  });
+  }));
   const stats = await campaign.run().finally(() => hub?.close());
   // A hub that stopped answering can leave a socket (BullMQ's blocking connection) that never
   // closes: everything is on disk by now, so such a node exits anyway once its output is written.

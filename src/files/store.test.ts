@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadCaseFile } from "../case/load.js";
 import { signatureSlug } from "../oracle/classify.js";
+import { InputError } from "../errors.js";
 import { offerFinding, reproducerSize, SyncDirStore } from "./store.js";
 
 // The crash store as several processes use it: real processes on one directory, no mocks.
@@ -84,5 +85,14 @@ describe("the sync directory's crash store", () => {
     const store = new SyncDirStore(join(dir, "sync"), "n1", crashes);
     expect([...store.signatures()]).toEqual(["direct_write sdm-strict torn-fetch kept"]);
     expect(readdirSync(crashes).sort()).toEqual([".tmp-1-young", signatureSlug("direct_write sdm-strict torn-fetch kept")]);
+  });
+
+  it("a node name is one path segment of safe characters: anything else is bad input, written nowhere", () => {
+    const dir = fresh();
+    for (const bad of ["..", ".", "a/b", "/abs", "", ".hidden", "-x", "a\\b", "x\ny", "n".repeat(129)]) {
+      expect(() => new SyncDirStore(join(dir, "sync"), bad, join(dir, "crashes")), JSON.stringify(bad)).toThrow(InputError);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    for (const good of ["n1", "matrix-123", "host.example.org-42", "A_b"]) new SyncDirStore(join(dir, "sync"), good, join(dir, "crashes"));
   });
 });

@@ -6,6 +6,7 @@ import type { Case } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
+import { InputError } from "../errors.js";
 
 // Where a campaign keeps what it found: corpus entries and findings, behind one small interface.
 // The first implementation is an AFL-style sync directory: each node writes only its own
@@ -204,6 +205,16 @@ function removeOrphanBuilds(crashes: string): void {
   }
 }
 
+/**
+ * A node's name is a directory name in the sync directory and the hub (`<root>/<node>/corpus/`):
+ * one path segment of safe characters, so `..` or `a/b` cannot write outside its own directory.
+ */
+export function checkNodeName(node: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(node)) {
+    throw new InputError(`--node: expected a name of letters, digits, '.', '_' and '-' (not starting with '.' or '-', at most 128), got ${JSON.stringify(node)}`);
+  }
+}
+
 export class SyncDirStore implements CampaignStore {
   private readonly seen = new Set<string>();
   private readonly ownDir: string;
@@ -213,6 +224,7 @@ export class SyncDirStore implements CampaignStore {
    * (`<crashes>/<signature slug>/<hash>.json` and `.txt`).
    */
   constructor(private readonly root: string, private readonly node: string, private readonly crashes: string) {
+    checkNodeName(node);
     this.ownDir = join(root, node, "corpus");
     ensureDir(this.ownDir);
     ensureDir(crashes);

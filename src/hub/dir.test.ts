@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
+import { InputError } from "../errors.js";
 import { DirHub } from "./dir.js";
 import { shardId } from "./common.js";
 
@@ -55,6 +56,13 @@ describe("directory hub: the coverage bitmap", () => {
     expect(await hub.publishCorpus("n1", entry([3]))).toBe(true);
     expect(statSync(join(dir, "coverage.bin")).size).toBe(COVERAGE_BITS / 8);
     expect(await hub.publishCorpus("n1", entry([COVERAGE_BITS, -1, 1.5]))).toBe(false);
+  });
+
+  it("a node name that is not one safe path segment is bad input, and nothing is written", async () => {
+    const dir = fresh();
+    const hub = open(join(dir, "hub"));
+    for (const bad of ["..", ".", "a/b", "", ".hidden", "-x", "x\ny"]) await expect(hub.publishCorpus(bad, entry([1]))).rejects.toThrow(InputError);
+    expect(readdirSync(dir)).toEqual(["hub"]);
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, read
 import { join } from "node:path";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { hashText, ownerIsDead, ownerTag, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
+import { checkNodeName, hashText, ownerIsDead, ownerTag, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -27,6 +27,7 @@ export class DirHub implements Hub {
   }
 
   async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
+    checkNodeName(node); // Its directory is where it writes.
     const dir = this.corpusDir(node);
     ensureDir(dir);
     const bitmap = join(this.root, "coverage.bin");

@@ -1,7 +1,8 @@
-import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../cli/main.js";
 import { InputError } from "../errors.js";
 import { planShards } from "../matrix/plan.js";
@@ -73,4 +74,41 @@ describe("hub command-line errors: one line, exit 2", () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
+});
+
+const cli = join(import.meta.dirname, "..", "..", "dist", "src", "cli", "main.js");
+
+/** The built CLI in its own process (whether it exits at all is the question); killed after `ms`. */
+function runCli(args: string[], ms = 30_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  return new Promise((resolve) => child.once("exit", (code) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+  }));
+}
+
+describe("node names", () => {
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+  });
+
+  it("--node .. with --sync-dir: one line, exit 2, no corpus written beside the sync directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-node-"));
+    const r = await runCli(["fuzz", "--node", "..", "--sync-dir", join(dir, "sync"), "--out", join(dir, "out"), "-s", "direct_write", "-m", "x86-realistic", "--duration", "1s"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^xmcfuzz: --node: expected a name of letters.*got "\.\."\n$/);
+    expect(readdirSync(dir)).not.toContain("corpus");
+  }, 40_000);
+
+  it("--node a/b with a Redis hub: the process exits (the hub's connection is closed)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-node-"));
+    const r = await runCli(["fuzz", "--node", "a/b", "--hub", "redis://127.0.0.1:1", "--out", join(dir, "out"), "-s", "direct_write", "--duration", "1s"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 40_000);
 });
