@@ -1,6 +1,6 @@
 import { InputError } from "../errors.js";
 import { existsSync } from "node:fs";
-import { isRedisUrl, openHub } from "../hub/open.js";
+import { isRedisUrl, openHubNow } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
@@ -35,7 +35,7 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
     strategies, models, seed: opts.seed, shardsPerCell: opts.seeds,
     maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? Number.MAX_SAFE_INTEGER), scope: scopeFrom(opts),
   });
-  const hub = openHub(where);
+  const hub = await openHubNow(where);
   try {
     const added = await hub.enqueueShards(shards);
     if (opts.json) process.stdout.write(JSON.stringify({ shards: shards.length, added }) + "\n");
@@ -47,7 +47,7 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
 
 export async function hubStatusCommand(where: string, opts: { json: boolean }): Promise<void> {
   if (!isRedisUrl(where) && !where.includes("://") && !existsSync(where)) throw new InputError(`hub status: no such hub directory: ${where}`);
-  const hub = openHub(where);
+  const hub = await openHubNow(where);
   try {
     const s = await hub.status();
     process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + "\n" : formatHubStatus(s));

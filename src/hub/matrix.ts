@@ -2,7 +2,8 @@ import type { Shard, ShardResult } from "../types.js";
 import type { Finding } from "../fuzz/engine.js";
 import type { ShardThreadOptions } from "../matrix/shard-thread.js";
 import { shardKey } from "../matrix/fold.js";
-import { openHub } from "./open.js";
+import { openHubNow } from "./open.js";
+import { RedisHub, shownUrl } from "./redis.js";
 import { ShardPool } from "./shards.js";
 
 // The hook `matrix --hub` uses: put the matrix's shards on the hub's queue and wait for their
@@ -23,7 +24,11 @@ export interface ServeMatrixOptions extends ShardThreadOptions {
 }
 
 export async function serveMatrixThroughHub(where: string, shards: readonly Shard[], opts: ServeMatrixOptions = {}): Promise<ShardResult[]> {
-  const hub = openHub(where);
+  const hub = await openHubNow(where);
+  if (hub instanceof RedisHub) {
+    // Waiting for other nodes' results can take hours: a server lost meanwhile is waited for, said so.
+    hub.onOutage((error) => process.stderr.write(`hub ${shownUrl(where)} unreachable (${error}); waiting for it\n`), () => process.stderr.write(`hub ${shownUrl(where)} reachable again\n`));
+  }
   const { localWorkers, node, onProgress: _p, pollMs: _m, onFinding, ...threadOpts } = opts;
   const pool = new ShardPool(threadOpts);
   const server = (localWorkers ?? 0) > 0 ? hub.serveShards(node ?? `matrix-${process.pid}`, (s) => pool.run(s, { onFinding }), { concurrency: localWorkers! }) : undefined;

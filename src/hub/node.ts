@@ -43,6 +43,13 @@ export interface HubNodeOptions {
   readonly shardWorkers: number;
   readonly runShard: (shard: Shard) => Promise<ShardResult>;
   readonly log: (msg: string, fields: Record<string, unknown>) => void;
+  /** Where a lost hub is said (default: a line on stderr). */
+  readonly warn?: (line: string) => void;
+}
+
+/** A line on stderr that does not run into a campaign's live status line on a terminal. */
+function stderrLine(line: string): void {
+  process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[2K" : ""}${line}\n`);
 }
 
 export class HubNode {
@@ -58,6 +65,12 @@ export class HubNode {
 
   constructor(private readonly opts: HubNodeOptions) {
     if (opts.hub instanceof RedisHub) {
+      // The node never waits for the hub, but the user must know it is fuzzing alone.
+      const warn = opts.warn ?? stderrLine;
+      opts.hub.onOutage((error) => {
+        opts.log("hub unreachable", { error });
+        warn(`hub unreachable (${error}): fuzzing on alone, retrying in the background`);
+      }, () => warn("hub reachable again"));
       // Every (re)connection after the first: offer the local truth again.
       opts.hub.onReady(() => {
         if (this.ready++ > 0) {

@@ -107,8 +107,34 @@ describe("node names", () => {
 
   it("--node a/b with a Redis hub: the process exits (the hub's connection is closed)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-node-"));
-    const r = await runCli(["fuzz", "--node", "a/b", "--hub", "redis://127.0.0.1:1", "--out", join(dir, "out"), "-s", "direct_write", "--duration", "1s"]);
+    const r = await runCli(["fuzz", "--node", "a/b", "--hub", "redis://127.0.0.1:1", "--out", join(dir, "out"), "--crashes", join(dir, "crashes"), "-s", "direct_write", "--duration", "1s"]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }, 40_000);
+});
+
+describe("an unreachable Redis hub", () => {
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
+  });
+
+  it("one-shot commands give up after 5 s with one line (no password shown), exit 2; a node fuzzes on and says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-unreachable-"));
+    const hub = "redis://:S3cret@127.0.0.1:1";
+    const [status, enqueue, matrix, node] = await Promise.all([
+      runCli(["hub", "status", hub]),
+      runCli(["hub", "enqueue", hub, "--matrix", "--max-execs", "5", "-s", "direct_write", "-m", "x86-realistic"]),
+      runCli(["matrix", "--hub", hub, "-s", "direct_write", "-m", "x86-realistic", "--max-execs", "10", "--no-verify", "--crashes", join(dir, "crashes")]),
+      runCli(["fuzz", "--hub", hub, "-s", "direct_write", "-m", "x86-realistic", "--duration", "1s", "--no-minimize", "--out", join(dir, "node"), "--crashes", join(dir, "node-crashes")]),
+    ]);
+    for (const r of [status, enqueue, matrix]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^xmcfuzz: hub redis:\/\/:\*\*\*@127\.0\.0\.1:1: no answer within 5 s \(connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/);
+      expect(r.ms).toBeLessThan(15_000);
+    }
+    expect(node.code, node.stderr).toBe(0);
+    expect(node.stderr).toMatch(/^hub unreachable \(connect ECONNREFUSED 127\.0\.0\.1:1\): fuzzing on alone, retrying in the background$/m);
+    expect(node.stderr).not.toContain("S3cret");
+  }, 60_000);
 });

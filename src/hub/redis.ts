@@ -31,6 +31,21 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
+/** The URL as messages show it: any password replaced (it may end up in logs and terminals). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    if (u.searchParams.has("password")) u.searchParams.set("password", "***");
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** How long a one-shot command (hub status, hub enqueue, matrix --hub) waits for the server. */
+export const CONNECT_MS = 5_000;
+
 /** Sets the entry's bits; appends it to the stream only if one of them was new. */
 const PUBLISH = `
 local fresh = false
@@ -95,6 +110,46 @@ export class RedisHub implements Hub {
   /** Resolves once the main connection is ready (after a reconnect, too). */
   onReady(f: () => void): void {
     this.redis.on("ready", f);
+  }
+
+  /**
+   * Resolves once the server answers; after `ms` without an answer, an InputError naming the last
+   * connection error. Commands run once call it first: ioredis retries forever, as nodes need.
+   */
+  async reachable(ms = CONNECT_MS): Promise<void> {
+    if (this.redis.status === "ready") return;
+    let last = "";
+    const noted = (e: Error) => void (last = e.message);
+    let ready!: () => void;
+    this.redis.on("error", noted);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new InputError(`hub ${shownUrl(this.url)}: no answer within ${ms / 1000} s${last ? ` (${last})` : ""}`)), ms);
+        ready = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.redis.once("ready", ready);
+      });
+    } finally {
+      this.redis.off("error", noted);
+      this.redis.off("ready", ready);
+    }
+  }
+
+  /** Tells `down` once when the server cannot be reached (at start or later), `up` once it answers again. */
+  onOutage(down: (error: string) => void, up: () => void): void {
+    let out = false;
+    this.redis.on("error", (e: Error) => {
+      if (out) return;
+      out = true;
+      down(e.message);
+    });
+    this.redis.on("ready", () => {
+      if (!out) return;
+      out = false;
+      up();
+    });
   }
 
   async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
