@@ -95,6 +95,8 @@ describe("directory hub: claims of dead processes", () => {
     await until(async () => (await hub.results()).length === 1);
     await server.close();
     expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 1 });
+    // The node that stopped cleanly leaves no directory (the dead one's stays, emptied).
+    expect(readdirSync(join(dir, "shards/claimed"))).toEqual([`matrix-${node.child.pid}`]);
   }, 20_000);
 
   it("a node already serving takes them back within seconds", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
@@ -243,6 +243,17 @@ function releaseDeadClaims(root: string): void {
   }
 }
 
+/** A node that stopped holding no claim leaves no directory (one per `matrix --hub` run would pile up). */
+function removeIfUnclaimed(mine: string): void {
+  try {
+    if (readdirSync(mine).some((f) => f.endsWith(".json"))) return;
+    rmSync(join(mine, OWNER_FILE), { force: true });
+    rmdirSync(mine);
+  } catch {
+    // A claim or a new owner arrived meanwhile: the directory stays.
+  }
+}
+
 /**
  * Serves the directory's queue: a shard is claimed by renaming it into `claimed/<node>/`, its
  * result written once with an exclusive create. A node that restarts puts its own claims back,
@@ -261,7 +272,7 @@ class DirShardServer implements HubShardServer {
     writeFileAtomic(join(mine, OWNER_FILE), ownerTag(), false);
     for (const f of readdirSync(mine)) if (f.endsWith(".json")) putBack(root, join(mine, f), f);
     releaseDeadClaims(root);
-    this.loop = this.serve(mine);
+    this.loop = this.serve(mine).finally(() => removeIfUnclaimed(mine));
   }
 
   private async serve(mine: string): Promise<void> {
