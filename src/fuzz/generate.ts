@@ -139,9 +139,13 @@ const bytesOf = (stmts: readonly Stmt[]) => assembleStmts(stmts, 0).bytes;
 const rewrite: SiteMaker = (rng, id, port) => {
   const len = int(rng, 1, 6);
   const old = fill(rng, len), oldBytes = bytesOf(old);
+  const same = (stmts: readonly Stmt[]) => bytesOf(stmts).every((b, i) => b === oldBytes[i]);
+  // Short rewrites often draw the same code again (one byte: nop or one of six inc/dec). A few
+  // draws, then a fixed pick: a generator fed a spent byte buffer (the jsfuzz target's) repeats itself.
   let neu = fill(rng, len);
-  // Short rewrites often draw the same code again (one byte: nop or one of six inc/dec).
-  while (bytesOf(neu).every((b, i) => b === oldBytes[i])) neu = fill(rng, len);
+  for (let tries = 0; tries < 64 && same(neu); tries++) neu = fill(rng, len);
+  if (same(neu)) neu = Array.from({ length: len }, () => fixed("nop"));
+  if (same(neu)) neu = Array.from({ length: len }, () => inc("eax"));
   return {
     lines: [...slot(id, ...old), out(port)],
     newCode: neu,
