@@ -1,20 +1,15 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CLI as cli, ROOT as root, runCli } from "../testing/cli.js";
 
 // Option validation of the command line (the built entry point): bad input is one line and exit 2.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 const MAX = Number.MAX_SAFE_INTEGER;
 let dir = "";
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args);
 
 function expectBadInput(r: ReturnType<typeof xmcfuzz>, message: RegExp): void {
   expect(r.stderr).toMatch(message);

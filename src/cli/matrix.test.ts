@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -8,17 +7,13 @@ import { corpusFiles } from "../corpus/files.js";
 import { reportHrefFrom } from "../matrix/links.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { NAMED_MODELS } from "../models/named.js";
+import { CLI as cli, ROOT as root, runCli } from "../testing/cli.js";
 
 // `matrix` as users run it: the built CLI on a tiny exec budget (deterministic), every format.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-matrix-"));
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 240_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args, 240_000);
 
 interface JsonCell { strategy: string; model: string; execs: number; status: string; signatures: string[]; firstDivergence?: { execs: number }; verified?: { bound: number; cases: number } }
 const tiny = ["--max-execs", "12", "--workers", "2", "--no-minimize", "--verify-bound", "0"];

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,18 +5,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadCaseFile } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { readableName } from "../corpus/promote.js";
+import { CLI as cli, ROOT as root, runCli } from "../testing/cli.js";
 
 // `regress`, `corpus add` and `fuzz --promote` as users run them: the built CLI on copies of the corpus.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 const corpus = join(root, "corpus");
 const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-regress-"));
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args, 120_000);
 
 interface RawRun { strategy: string; model: string; decisions?: string; expect: { verdict: string; signature?: string; rules: string[] } }
 const readRaw = (path: string) => JSON.parse(readFileSync(path, "utf8")) as { runs: RawRun[] };

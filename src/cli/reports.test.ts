@@ -1,21 +1,16 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CLI as cli, ROOT as root, runCli } from "../testing/cli.js";
 
 // The report commands as users run them: `repro --html`, `plot`, `export --litmus`.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 const corpusCase = join(root, "corpus", "jump-label-nop5-jmp32.json");
 let dir = "";
 let crash = "";
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args);
 
 const history = [
   { t: 100, execs: 10, execsPerSec: 100, coverageBits: 50, corpus: 3, signatures: 1 },

@@ -1,20 +1,15 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CLI as cli, runCli } from "../testing/cli.js";
 
 // `run` as users run it (the built entry point): rule findings across its schedules, and a
 // recorded file that the tool's own checks replay as recorded.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 let dir = "";
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args);
 
 function file(name: string, content: string): string {
   const path = join(dir, name);

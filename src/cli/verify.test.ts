@@ -1,21 +1,16 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CLI as cli, runCli } from "../testing/cli.js";
 
 // `verify` as users run it (the built entry point): rule findings are shown apart from
 // divergences (SPEC 7.3), recorded with --record, and named under --rules-fail.
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 let dir = "";
 let kase = "";
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args);
 
 /** One program core, three passages through `mov al, 1 -> mov al, 2`: direct_single_byte breaks unsynchronized-xmc in each of its 3 schedules. */
 const imm = {

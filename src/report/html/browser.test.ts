@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { namedModel } from "../../models/named.js";
 import { builtinStrategy } from "../../strategies/registry.js";
 import { decodePng, pixelStats } from "../../testing/png.js";
 import { matrixHtml } from "./matrix.js";
+import { CLI as cli, ROOT as root, runCli } from "../../testing/cli.js";
 
 // End to end in a real browser: Debian's headless Chromium opens the crash report, the matrix page
 // and the campaign plot, all generated here from real runs, and the test reads the DOM and a
@@ -21,8 +21,6 @@ import { matrixHtml } from "./matrix.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
-const root = join(import.meta.dirname, "..", "..", "..");
-const cli = join(root, "dist", "src", "cli", "main.js");
 const corpusCase = join(root, "corpus", "jump-label-nop5-jmp32.json");
 
 const STRATEGIES = ["stop_machine", "direct_write", "text_poke_bp"];
@@ -34,10 +32,7 @@ let crashSignature = "";
 /** Every URL any page requested: only the report files themselves may appear. */
 const requested: string[] = [];
 
-function xmcfuzz(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: "utf8", timeout: 90_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xmcfuzz = (...args: string[]) => runCli(args, 90_000);
 
 /** One shard of a matrix cell, served the way a fuzzing shard reports: seeds run until maxExecs. */
 function shardOf(strategy: string, model: string, seed: number, execs: number): ShardResult {
