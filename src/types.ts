@@ -520,8 +520,12 @@ export interface HubCorpusEntry {
   readonly bits: readonly number[];
 }
 
-/** A finding as the registry keeps it: the smallest reproducer per signature, with its report. */
-export interface HubFinding {
+/**
+ * A finding as its files hold it (a sync directory's, a hub registry's: the smallest reproducer
+ * per signature, with its report). Worker threads make it where they found the finding: one
+ * string clones far faster to the main thread than a case.
+ */
+export interface FindingFile {
   readonly signature: string;
   readonly kind: "divergence" | "rule";
   /** The reproducer's case file text (canonical JSON). */
@@ -575,9 +579,9 @@ export interface Hub {
   pullCorpus(node: string, fromStart?: boolean): Promise<HubCorpusEntry[]>;
   // Finding registry.
   /** Keeps the smallest reproducer per signature, atomically across nodes. */
-  offerFinding(f: HubFinding): Promise<HubOffer>;
+  offerFinding(f: FindingFile): Promise<HubOffer>;
   /** The registry's reproducer for a signature. */
-  finding(signature: string): Promise<HubFinding | undefined>;
+  finding(signature: string): Promise<FindingFile | undefined>;
   signatures(): Promise<Set<string>>;
   // Shard queue.
   /** Adds shards (idempotent: a shard already queued, running or done is not added again); returns how many were new. */

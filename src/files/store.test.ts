@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadCaseFile } from "../case/load.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { InputError } from "../errors.js";
-import { offerFinding, reproducerSize, SyncDirStore } from "./store.js";
+import { findingFile, offerFinding, reproducerSize, SyncDirStore } from "./store.js";
 
 // The crash store as several processes use it: real processes on one directory, no mocks.
 
@@ -20,7 +20,7 @@ const fresh = () => mkdtempSync(join(tmpdir(), "xmcfuzz-store-"));
  * order of its own; prints its offers as JSON. Started together, they race on every signature.
  */
 const OFFERER = `
-import { offerFinding } from ${JSON.stringify(built)};
+import { findingFile, offerFinding } from ${JSON.stringify(built)};
 import { loadCaseFile } from ${JSON.stringify(join(root, "dist", "src", "case", "load.js"))};
 const [crashes, signatures, seed] = process.argv.slice(1);
 const { kase } = loadCaseFile(${JSON.stringify(sample)});
@@ -29,7 +29,7 @@ for (let s = 0; s < Number(signatures); s++) {
   const k = 1 + ((s * 7 + Number(seed) * 3) % 5);
   const run = { ...kase.runs[0], decisions: Array.from({ length: k }, () => [0, 2]) };
   const signature = "direct_write sdm-strict torn-fetch test" + s;
-  offers.push([signature, k, offerFinding(crashes, { signature, kind: "divergence", kase: { ...kase, runs: [run] }, report: "report " + k + "\\n" })]);
+  offers.push([signature, k, offerFinding(crashes, findingFile(signature, "divergence", { ...kase, runs: [run] }, "report " + k + "\\n"))]);
 }
 console.log(JSON.stringify(offers));
 `;
@@ -73,7 +73,7 @@ describe("the sync directory's crash store", () => {
   it("a directory a killed process left half-built is never read as a finding, and is removed once it is old", () => {
     const dir = fresh(), crashes = join(dir, "crashes");
     const { kase } = loadCaseFile(sample);
-    expect(offerFinding(crashes, { signature: "direct_write sdm-strict torn-fetch kept", kind: "divergence", kase, report: "r\n" })).toBe("new");
+    expect(offerFinding(crashes, findingFile("direct_write sdm-strict torn-fetch kept", "divergence", kase, "r\n"))).toBe("new");
     const orphan = (name: string, ageS: number) => {
       mkdirSync(join(crashes, name));
       writeFileSync(join(crashes, name, `s${reproducerSize(kase)}-0123456789abcdef.json`), `{"description": "divergence ${name}"`);

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Case } from "../types.js";
+import type { Case, FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
@@ -15,12 +15,10 @@ import { InputError } from "../errors.js";
 
 export type Offer = "new" | "smaller" | "known";
 
-export interface StoredFinding {
-  readonly signature: string;
-  readonly kind: "divergence" | "rule";
-  readonly kase: Case;
-  /** The readable report (the `repro` output) written beside the case. */
-  readonly report: string;
+/** A finding's files: its case as canonical JSON (described by its kind and signature), its size, its report. */
+export function findingFile(signature: string, kind: FindingFile["kind"], kase: Case, report: string): FindingFile {
+  const json = JSON.stringify(caseToJson({ ...kase, description: `${kind} ${signature}` }), null, 2) + "\n";
+  return { signature, kind, json, size: reproducerSize(kase), report };
 }
 
 /** A corpus entry as stored and shipped: the file text (`{case, bits}`) and its coverage bits. */
@@ -39,7 +37,7 @@ export interface CampaignStore {
   /** Corpus entries published by other nodes since the last pull (validated when used). */
   pullCorpus(): CorpusText[];
   /** Keeps the smallest reproducer per signature; says whether this one was new or smaller. */
-  offerFinding(f: StoredFinding): Offer;
+  offerFinding(f: FindingFile): Offer;
   /** Signatures already stored (a restarted campaign resumes from them). */
   signatures(): Set<string>;
   /** This node's own corpus entries (a restarted campaign resumes from them). */
@@ -153,12 +151,10 @@ function publishNewSignature(crashes: string, dir: string, base: string, json: s
 }
 
 /** Keeps the smallest reproducer per signature under `crashes/<slug>/`; says whether this one was new or smaller. */
-export function offerFinding(crashes: string, f: StoredFinding): Offer {
+export function offerFinding(crashes: string, f: FindingFile): Offer {
   const dir = join(crashes, signatureSlug(f.signature));
-  const size = reproducerSize(f.kase);
-  const caseJson = () => JSON.stringify(caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` }), null, 2) + "\n";
+  const { size, json } = f;
   if (!existsSync(dir)) {
-    const json = caseJson();
     if (publishNewSignature(crashes, dir, `s${size}-${hashText(json)}`, json, f.report)) return "new";
   }
   ensureDir(dir);
@@ -170,7 +166,6 @@ export function offerFinding(crashes: string, f: StoredFinding): Offer {
     const existing = names.filter((n) => REPRODUCER_FILE.test(n));
     const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
     if (size >= best) return "known";
-    const json = caseJson();
     const base = `s${size}-${hashText(json)}`;
     // Report first, then the case: a case file that exists always has its report (after a power
     // cut it may not: only the case is synced to disk, and `repro` writes its report again).
@@ -267,7 +262,7 @@ export class SyncDirStore implements CampaignStore {
     });
   }
 
-  offerFinding(f: StoredFinding): Offer {
+  offerFinding(f: FindingFile): Offer {
     return offerFinding(this.crashes, f);
   }
 

@@ -3,19 +3,19 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { type CampaignStore, type CorpusText, offerFinding, type Offer, reproducerSize, type StoredFinding, SyncDirStore } from "../files/store.js";
-import { caseToJson } from "../case/save.js";
+import { type CampaignStore, type CorpusText, offerFinding, type Offer, SyncDirStore } from "../files/store.js";
 import { InputError } from "../errors.js";
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
-import type { Finding } from "./engine.js";
+import type { ShippedFinding } from "./engine.js";
+import { unship } from "./finding-report.js";
 import { FindingTally } from "./tally.js";
 import { entryInScope } from "./scope.js";
 import { scopeText } from "../report/scope.js";
 import { findingsByCellLines } from "../report/campaign.js";
 import type { ToMain, ToWorker, WorkerConfig } from "./worker.js";
-import type { CaseScope, CellFindings, Hub, Model, Strategy } from "../types.js";
-import { HubNode, hubFindingOf } from "../hub/node.js";
+import type { CaseScope, CellFindings, FindingFile, Hub, Model, Strategy } from "../types.js";
+import { HubNode } from "../hub/node.js";
 import { ShardPool } from "../hub/shards.js";
 
 // The campaign shell: worker threads do the fuzzing; this thread owns the files (corpus, findings,
@@ -166,7 +166,7 @@ export class Campaign {
   /** This run's new signatures and harness errors, per cell and in all: the status line, stats.json, the summary at the end. */
   private readonly tally = new FindingTally();
   /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
-  private readonly claims = new Map<string, { worker: number; raw: Finding }>();
+  private readonly claims = new Map<string, { worker: number; raw: ShippedFinding }>();
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];
   /** Where the earlier sessions' history ended: this session's points go on from there. */
@@ -215,7 +215,7 @@ export class Campaign {
     if (opts.hub) {
       this.hubNode = new HubNode({
         hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
-        runShard: (shard) => this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f, report) => this.onFinding(f, report) }),
+        runShard: (shard) => this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f) => this.onFinding(f) }),
         log: (msg, fields) => this.log.info(fields, msg),
       });
     }
@@ -325,7 +325,7 @@ export class Campaign {
         break;
       case "finding":
         this.claim(m.finding, from, m.queued ?? false);
-        this.onFinding(m.finding, m.report);
+        this.onFinding(m.finding);
         break;
       case "harness-error":
         this.onHarnessError(m.strategy, m.model, m.message);
@@ -353,7 +353,7 @@ export class Campaign {
    * The first worker to ship a signature owns it: the others are told, so that each signature is
    * confirmed, reported and minimized once per campaign rather than once per worker.
    */
-  private claim(f: Finding, from: number, queued: boolean): void {
+  private claim(f: ShippedFinding, from: number, queued: boolean): void {
     if (f.minimized) {
       this.claims.delete(f.signature);
       return;
@@ -366,10 +366,9 @@ export class Campaign {
     for (const [i, w] of this.workers) if (i !== from) w.postMessage({ type: "known", signatures: [f.signature] } satisfies ToWorker);
   }
 
-  private onFinding(f: Finding, report: string): void {
-    const stored: StoredFinding = { signature: f.signature, kind: f.kind, kase: f.kase, report };
-    const offer = this.attempt(this.opts.crashes, () => this.store.offerFinding(stored)) ?? this.keepUnstored(stored);
-    if (offer !== "known") this.hubNode?.offer(hubFindingOf(f.signature, f.kind, f.kase, report));
+  private onFinding(f: ShippedFinding): void {
+    const offer = this.attempt(this.opts.crashes, () => this.store.offerFinding(f.file)) ?? this.keepUnstored(f.file);
+    if (offer !== "known") this.hubNode?.offer(f.file);
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
     this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
@@ -384,9 +383,8 @@ export class Campaign {
   }
 
   /** Whether the divergence is the first of its (strategy, model, cause) this run (then it is named). */
-  private firstOfClass(f: Finding): boolean {
-    const run = f.kase.runs[0]!;
-    const cls = `${run.strategy}\u0000${run.model}\u0000${f.cause ?? ""}`;
+  private firstOfClass(f: ShippedFinding): boolean {
+    const cls = `${f.strategy}\u0000${f.model}\u0000${f.cause ?? ""}`;
     if (this.namedClasses.has(cls)) return false;
     this.namedClasses.add(cls);
     this.named.add(f.signature);
@@ -394,13 +392,12 @@ export class Campaign {
   }
 
   /** `--promote`: the finding joins the regression corpus, its recorded run as the expectation. */
-  private promoteFinding(f: Finding): void {
+  private promoteFinding(f: ShippedFinding): void {
     const dir = this.opts.promote;
     if (!dir || f.kind !== "divergence" || (this.opts.minimize && !f.minimized)) return;
-    const size = reproducerSize(f.kase);
-    if (size >= (this.promoted.get(f.signature) ?? Infinity)) return;
-    this.promoted.set(f.signature, size);
-    const p = this.attempt(dir, () => promote(f.kase, f.signature, dir, { replace: true, source: "fuzz campaign" }));
+    if (f.file.size >= (this.promoted.get(f.signature) ?? Infinity)) return;
+    this.promoted.set(f.signature, f.file.size);
+    const p = this.attempt(dir, () => promote(unship(f).kase, f.signature, dir, { replace: true, source: "fuzz campaign" }));
     if (p) this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
   }
 
@@ -430,15 +427,14 @@ export class Campaign {
    * A finding the crashes directory did not take is never dropped: it goes to UNSTORED_DIR inside
    * --out (same layout, so `repro` and `corpus add` read it), or failing that into the log whole.
    */
-  private keepUnstored(f: StoredFinding): Offer {
+  private keepUnstored(f: FindingFile): Offer {
     try {
       const offer = offerFinding(join(this.opts.out, UNSTORED_DIR), f);
       this.unstored.saved++;
       return offer;
     } catch (e) {
       this.unstored.logged++;
-      const kase = caseToJson({ ...f.kase, description: `${f.kind} ${f.signature}` });
-      this.log.error({ signature: f.signature, kind: f.kind, error: fileErrorText(e), case: kase }, "finding not stored; its case is here");
+      this.log.error({ signature: f.signature, kind: f.kind, error: fileErrorText(e), case: JSON.parse(f.json) as unknown }, "finding not stored; its case is here");
       return "new";
     }
   }

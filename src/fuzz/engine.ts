@@ -1,5 +1,5 @@
 import seedrandom from "seedrandom";
-import type { Case, CaseScope, Cause, Decision, Model, RecordedRun, RuleName, Strategy, Verdict } from "../types.js";
+import type { Case, CaseScope, Cause, Decision, FindingFile, Model, RecordedRun, RuleName, Strategy, Verdict } from "../types.js";
 import { DEFAULT_MAX_CORES } from "../types.js";
 import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
@@ -55,6 +55,17 @@ export interface Finding {
   readonly minimized: boolean;
   readonly before?: Size;
   readonly after?: Size;
+}
+
+/**
+ * A finding as worker threads ship it to the main thread: its files, made where it was found (a
+ * case with its decision list takes ten times longer to clone than its text), and the facts the
+ * campaign counts and logs, its cell among them.
+ */
+export interface ShippedFinding extends Omit<Finding, "kase"> {
+  readonly strategy: string;
+  readonly model: string;
+  readonly file: FindingFile;
 }
 
 export interface StepResult {

@@ -2,7 +2,9 @@ import type { Case, Model, Strategy } from "../types.js";
 import { soloBudget } from "../case/terminate.js";
 import { prepare, runOnce, type Outcome, type PreparedCase } from "../differential.js";
 import { formatReport } from "../report/text.js";
-import type { Finding } from "./engine.js";
+import { parseCaseShape } from "../case/load.js";
+import { findingFile } from "../files/store.js";
+import type { Finding, ShippedFinding } from "./engine.js";
 
 /**
  * The engine's strict replays (confirmation, minimized verdicts), traced, so the same replay yields
@@ -33,4 +35,17 @@ export class TracedReplays {
     const { reproducer, outcome } = this.last!;
     return formatReport(reproducer, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`);
   }
+
+  /** The finding as a worker thread ships it: its files (with its report) and its facts. */
+  ship(f: Finding, strategies: readonly Strategy[], models: readonly Model[]): ShippedFinding {
+    const { kase, ...facts } = f;
+    const { strategy, model } = kase.runs[0]!;
+    return { ...facts, strategy, model, file: findingFile(f.signature, f.kind, kase, this.reportOf(f, strategies, models)) };
+  }
+}
+
+/** A shipped finding back as the engine's (a dead worker's raw finding, minimized by its replacement). */
+export function unship(s: ShippedFinding): Finding {
+  const { strategy: _s, model: _m, file, ...facts } = s;
+  return { ...facts, kase: parseCaseShape(JSON.parse(file.json)) };
 }

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Case } from "../types.js";
 import { FindingTally } from "./tally.js";
 
-const kase = (strategy: string, model: string) => ({ runs: [{ strategy, model, seed: 0 }] }) as unknown as Case;
+const cell = (strategy: string, model: string) => ({ strategy, model });
 
 describe("FindingTally", () => {
   it("counts signatures per cell and class, most first, and harness errors, and lists every cell asked for", () => {
     const t = new FindingTally();
-    for (const cause of ["torn-fetch", "bad-emulation", "torn-fetch"] as const) t.add({ kind: "divergence", cause, kase: kase("a", "m1") });
-    t.add({ kind: "rule", rule: "unsynchronized-xmc", kase: kase("a", "m1") });
-    t.add({ kind: "divergence", cause: "spurious-int3", kase: kase("b", "m2") });
+    for (const cause of ["torn-fetch", "bad-emulation", "torn-fetch"] as const) t.add({ kind: "divergence", cause, ...cell("a", "m1") });
+    t.add({ kind: "rule", rule: "unsynchronized-xmc", ...cell("a", "m1") });
+    t.add({ kind: "divergence", cause: "spurious-int3", ...cell("b", "m2") });
     t.harnessError("a", "m2");
     t.harnessError("a", "m2");
     expect([t.divergences, t.ruleFindings, t.harnessErrors]).toEqual([4, 1, 2]);
@@ -23,14 +22,14 @@ describe("FindingTally", () => {
 
   it("appends cells found beyond those asked for (a hub's shards), in the order found", () => {
     const t = new FindingTally();
-    t.add({ kind: "divergence", cause: "unexplained", kase: kase("z", "m9") });
-    t.add({ kind: "divergence", cause: "torn-fetch", kase: kase("y", "m9") });
+    t.add({ kind: "divergence", cause: "unexplained", ...cell("z", "m9") });
+    t.add({ kind: "divergence", cause: "torn-fetch", ...cell("y", "m9") });
     expect(t.byCell(["a"], ["m1"]).map((c) => `${c.strategy}/${c.model}/${c.divergences}`)).toEqual(["a/m1/0", "z/m9/1", "y/m9/1"]);
   });
 
   it("breaks ties between classes by name, so equal counts always print alike", () => {
     const t = new FindingTally();
-    for (const cause of ["torn-fetch", "bad-emulation"] as const) t.add({ kind: "divergence", cause, kase: kase("a", "m") });
+    for (const cause of ["torn-fetch", "bad-emulation"] as const) t.add({ kind: "divergence", cause, ...cell("a", "m") });
     expect(t.byCell(["a"], ["m"])[0]!.causes).toEqual([["bad-emulation", 1], ["torn-fetch", 1]]);
   });
 });

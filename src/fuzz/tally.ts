@@ -1,5 +1,5 @@
 import type { CellFindings } from "../types.js";
-import type { Finding } from "./engine.js";
+import type { ShippedFinding } from "./engine.js";
 
 // A campaign's new signatures counted per (strategy, model) cell and per class, with its harness
 // errors: what a night found, at a glance, beside the thousands of signatures it lists one by one.
@@ -40,9 +40,8 @@ export class FindingTally {
   }
 
   /** Counts a signature new to the campaign (call once per signature). */
-  add(f: Pick<Finding, "kind" | "cause" | "rule" | "kase">): void {
-    const { strategy, model } = f.kase.runs[0]!;
-    const c = this.cell(strategy, model);
+  add(f: Pick<ShippedFinding, "kind" | "cause" | "rule" | "strategy" | "model">): void {
+    const c = this.cell(f.strategy, f.model);
     if (f.kind === "divergence") {
       c.divergences++;
       this.divergences++;

@@ -4,8 +4,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { CaseScope, Model } from "../types.js";
 import { corpusText, type CorpusText } from "../files/store.js";
 import { resolveStrategy } from "../strategies/load.js";
-import { FuzzEngine, type Finding, type StepResult } from "./engine.js";
-import { TracedReplays } from "./finding-report.js";
+import { FuzzEngine, type Finding, type ShippedFinding, type StepResult } from "./engine.js";
+import { TracedReplays, unship } from "./finding-report.js";
 import { MinimizeBudget } from "./minimize-budget.js";
 
 // A long-lived fuzzing worker thread: builds its engine once, runs it in short batches (so the
@@ -40,7 +40,7 @@ export type ToMain =
   | { readonly type: "stats"; readonly execs: number; readonly events: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
   /** `queued`: this worker will minimize it (a raw finding past a full queue stays as it is). */
-  | { readonly type: "finding"; readonly finding: Finding; readonly report: string; readonly queued?: boolean }
+  | { readonly type: "finding"; readonly finding: ShippedFinding; readonly queued?: boolean }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
   | { readonly type: "done" };
 
@@ -52,7 +52,7 @@ export type ToMain =
 export type ToWorker =
   | { readonly type: "adopt"; readonly entries: readonly CorpusText[] }
   | { readonly type: "known"; readonly signatures: readonly string[] }
-  | { readonly type: "minimize"; readonly findings: readonly Finding[] };
+  | { readonly type: "minimize"; readonly findings: readonly ShippedFinding[] };
 
 const BATCH_MS = 100;
 /**
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         break;
       case "minimize":
         for (const f of m.findings) engine.known.add(f.signature);
-        if (config.minimize) toMinimize.push(...m.findings.slice(0, Math.max(0, MAX_MINIMIZE_QUEUE - toMinimize.length)));
+        if (config.minimize) toMinimize.push(...m.findings.slice(0, Math.max(0, MAX_MINIMIZE_QUEUE - toMinimize.length)).map(unship));
         break;
     }
   });
@@ -155,9 +155,9 @@ async function main(): Promise<void> {
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
       for (const f of r.findings) {
-        let report: string;
+        let shipped: ShippedFinding;
         try {
-          report = replays.reportOf(f, strategies, config.models);
+          shipped = replays.ship(f, strategies, config.models);
         } catch (e) {
           harnessErrors++;
           send({ type: "harness-error", message: `not replayable: ${e instanceof Error ? e.message : String(e)}`, strategy: f.kase.runs[0]!.strategy, model: f.kase.runs[0]!.model });
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
         found++;
         const queued = config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE;
         if (queued) toMinimize.push(f);
-        send({ type: "finding", finding: f, report, queued });
+        send({ type: "finding", finding: shipped, queued });
       }
     }
     const batchMs = performance.now() - t0;
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       Atomics.add(beat, 2, 1);
       try {
         const m = engine.minimizeFinding(f, () => (Atomics.add(beat, 2, 1), stopNow()));
-        send({ type: "finding", finding: m, report: replays.reportOf(m, strategies, config.models) });
+        send({ type: "finding", finding: replays.ship(m, strategies, config.models) });
       } catch (e) {
         harnessErrors++;
         send({ type: "harness-error", message: `minimization: ${e instanceof Error ? e.message : String(e)}`, ...cellNames() });

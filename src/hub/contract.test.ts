@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Hub, HubFinding, Shard, ShardResult } from "../types.js";
+import type { Hub, FindingFile, Shard, ShardResult } from "../types.js";
 import { redisServerAvailable, startRedis, type RedisProcess } from "../testing/redis.js";
 import { DirHub } from "./dir.js";
 import { RedisHub } from "./redis.js";
@@ -13,7 +13,7 @@ const haveRedis = redisServerAvailable();
 if (!haveRedis && process.env["CI"]) throw new Error("redis-server is missing on CI: the hub tests cannot be skipped there");
 
 const entry = (bits: number[], tag = "") => ({ json: JSON.stringify({ case: { tag }, bits }), bits });
-const finding = (signature: string, size: number): HubFinding => ({ signature, kind: "divergence", json: `{"size":${size}}\n`, size, report: `report ${size}` });
+const finding = (signature: string, size: number): FindingFile => ({ signature, kind: "divergence", json: `{"size":${size}}\n`, size, report: `report ${size}` });
 const shard = (seed: number): Shard => ({ strategy: "direct_write", model: "sdm-strict", seed, maxExecs: 10, maxMs: 60_000 });
 const fakeRun = async (s: Shard): Promise<ShardResult> => ({ shard: s, execs: s.maxExecs, ms: 1, signatures: [`sig-${s.seed % 3}`], rules: [], harnessErrors: 0 });
 const until = async (cond: () => Promise<boolean>, ms = 10_000) => {

@@ -1,6 +1,6 @@
 import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import type { Hub, HubCorpusEntry, FindingFile, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { checkNodeName, hashText, ownerIsDead, ownerTag, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
@@ -71,7 +71,7 @@ export class DirHub implements Hub {
     return out;
   }
 
-  async offerFinding(f: HubFinding): Promise<HubOffer> {
+  async offerFinding(f: FindingFile): Promise<HubOffer> {
     const dir = join(this.root, "crashes", signatureSlug(f.signature));
     ensureDir(dir);
     return withLock(join(dir, ".lock"), () => {
@@ -92,7 +92,7 @@ export class DirHub implements Hub {
   }
 
   /** Reads a signature directory: its name line and its one reproducer. */
-  private readFinding(dir: string): HubFinding | undefined {
+  private readFinding(dir: string): FindingFile | undefined {
     try {
       const head = readFileSync(join(dir, "signature"), "utf8").trim();
       const m = /^(divergence|rule) (.*)$/.exec(head);
@@ -100,13 +100,13 @@ export class DirHub implements Hub {
       if (!m || !file) return undefined;
       const json = readFileSync(join(dir, file), "utf8");
       const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
-      return { kind: m[1] as HubFinding["kind"], signature: m[2]!, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
+      return { kind: m[1] as FindingFile["kind"], signature: m[2]!, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
     } catch {
       return undefined; // Half-written by a node that died: the next offer repairs it.
     }
   }
 
-  async finding(signature: string): Promise<HubFinding | undefined> {
+  async finding(signature: string): Promise<FindingFile | undefined> {
     return this.readFinding(join(this.root, "crashes", signatureSlug(signature)));
   }
 

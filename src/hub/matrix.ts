@@ -1,5 +1,5 @@
 import type { Shard, ShardResult } from "../types.js";
-import type { Finding } from "../fuzz/engine.js";
+import type { ShippedFinding } from "../fuzz/engine.js";
 import type { ShardThreadOptions } from "../matrix/shard-thread.js";
 import { shardKey } from "../matrix/fold.js";
 import { openHubNow } from "./open.js";
@@ -13,7 +13,7 @@ import { ShardPool } from "./shards.js";
 export interface ServeMatrixOptions extends ShardThreadOptions {
   readonly stallMs?: number;
   /** Findings of the shards this process serves (other nodes keep theirs and offer them to the hub). */
-  readonly onFinding?: (f: Finding, report: string) => void;
+  readonly onFinding?: (f: ShippedFinding) => void;
   /** Shard threads this process serves itself (0: only other nodes do). */
   readonly localWorkers?: number;
   /** Node name of this process on the hub's board. */

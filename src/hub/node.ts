@@ -1,30 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Case, Hub, HubCorpusEntry, HubFinding, HubShardServer, Shard, ShardResult } from "../types.js";
-import { caseToJson } from "../case/save.js";
-import { REPRODUCER_FILE, reproducerSize, signatureDirs, type CorpusText } from "../files/store.js";
+import type { FindingFile, Hub, HubCorpusEntry, HubShardServer, Shard, ShardResult } from "../types.js";
+import { REPRODUCER_FILE, signatureDirs, type CorpusText } from "../files/store.js";
 import { RedisHub } from "./redis.js";
 
 // A campaign's side of the hub. The node's own corpus/ and crashes/ stay the truth: everything is
 // written there first, then mirrored to the hub without waiting (a stopped or lost hub never stops
 // the fuzzing), and everything local is offered again whenever the hub comes back.
 
-/** The finding's file text exactly as the sync directory stores it. */
-export function hubFindingOf(signature: string, kind: HubFinding["kind"], kase: Case, report: string): HubFinding {
-  const json = JSON.stringify(caseToJson({ ...kase, description: `${kind} ${signature}` }), null, 2) + "\n";
-  return { signature, kind, json, size: reproducerSize(kase), report };
-}
-
 /** The node's crashes directory as hub findings (what a reconnecting node offers again). */
-export function localFindings(crashes: string): HubFinding[] {
-  const out: HubFinding[] = [];
+export function localFindings(crashes: string): FindingFile[] {
+  const out: FindingFile[] = [];
   for (const dir of signatureDirs(crashes)) {
     try {
       for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
         const json = readFileSync(join(dir, n), "utf8");
         const m = /^(divergence|rule) (.*)$/.exec((JSON.parse(json) as { description?: string }).description ?? "");
         const txt = join(dir, n.replace(/\.json$/, ".txt"));
-        if (m) out.push({ kind: m[1] as HubFinding["kind"], signature: m[2]!, json, size: Number(REPRODUCER_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
+        if (m) out.push({ kind: m[1] as FindingFile["kind"], signature: m[2]!, json, size: Number(REPRODUCER_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
       }
     } catch {
       // A directory another process is rewriting: its next offer reaches the hub anyway.
@@ -104,7 +97,7 @@ export class HubNode {
     this.track(this.opts.hub.publishCorpus(this.opts.node, entry), "publish");
   }
 
-  offer(f: HubFinding): void {
+  offer(f: FindingFile): void {
     this.track(this.opts.hub.offerFinding(f).then((offer) => this.opts.log("hub offer", { signature: f.signature, offer })), "offer");
   }
 

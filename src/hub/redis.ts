@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { type Job, Queue, WaitingError, Worker } from "bullmq";
-import type { Hub, HubCorpusEntry, HubFinding, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import type { Hub, HubCorpusEntry, FindingFile, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { InputError } from "../errors.js";
 import { shardKey } from "../matrix/fold.js";
 import { ALIVE_MS, isHandBack, shardId } from "./common.js";
@@ -178,14 +178,14 @@ export class RedisHub implements Hub {
     return out;
   }
 
-  async offerFinding(f: HubFinding): Promise<HubOffer> {
+  async offerFinding(f: FindingFile): Promise<HubOffer> {
     return this.redis.hubOffer(this.key("registry"), this.key(`finding:${f.signature}`), f.signature, f.size, f.kind, f.json, f.report);
   }
 
-  async finding(signature: string): Promise<HubFinding | undefined> {
+  async finding(signature: string): Promise<FindingFile | undefined> {
     const h = await this.redis.hgetall(this.key(`finding:${signature}`));
     if (!h["json"]) return undefined;
-    return { signature, kind: h["kind"] as HubFinding["kind"], json: h["json"], report: h["report"] ?? "", size: Number(h["size"]) };
+    return { signature, kind: h["kind"] as FindingFile["kind"], json: h["json"], report: h["report"] ?? "", size: Number(h["size"]) };
   }
 
   async signatures(): Promise<Set<string>> {

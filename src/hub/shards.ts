@@ -1,5 +1,5 @@
 import type { Shard, ShardResult } from "../types.js";
-import type { Finding } from "../fuzz/engine.js";
+import type { ShippedFinding } from "../fuzz/engine.js";
 import { ShardThread, type ShardThreadOptions } from "../matrix/shard-thread.js";
 import { ShardHandedBack } from "./common.js";
 
@@ -9,7 +9,7 @@ import { ShardHandedBack } from "./common.js";
 
 export interface ShardListener {
   onExecs?(execs: number): void;
-  onFinding?(f: Finding, report: string): void;
+  onFinding?(f: ShippedFinding): void;
 }
 
 export class ShardPool {
@@ -30,7 +30,7 @@ export class ShardPool {
           listener.onExecs?.(execs - reported);
           reported = execs;
         },
-        onFinding: (f, report) => listener.onFinding?.(f, report),
+        onFinding: (f) => listener.onFinding?.(f),
       });
       if (this.stopping) throw new ShardHandedBack();
       listener.onExecs?.(r.result.execs - reported);

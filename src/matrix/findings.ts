@@ -1,8 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Finding } from "../fuzz/engine.js";
-import { offerFinding, type StoredFinding } from "../files/store.js";
+import type { ShippedFinding } from "../fuzz/engine.js";
+import type { FindingFile } from "../types.js";
+import { offerFinding } from "../files/store.js";
 
 // Where a matrix's findings go. They arrive in worker threads' message handlers, where a throw
 // would end the process with a stack trace and the matrix half run. A crashes directory that fails
@@ -15,17 +16,16 @@ export class MatrixFindings {
   constructor(private readonly crashes: string) {}
 
   /** Stores a finding; never throws. */
-  readonly offer = (f: Finding, report: string): void => {
-    const stored: StoredFinding = { signature: f.signature, kind: f.kind, kase: f.kase, report };
+  readonly offer = ({ file }: ShippedFinding): void => {
     if (!this.failure) {
       try {
-        offerFinding(this.crashes, stored);
+        offerFinding(this.crashes, file);
         return;
       } catch (e) {
         this.failure = { error: errorText(e), ...fallbackDir(), stored: 0, unstored: 0 };
       }
     }
-    this.keepElsewhere(stored);
+    this.keepElsewhere(file);
   };
 
   /** Undefined when every finding went to the crashes directory; else the one line to end on. */
@@ -39,11 +39,11 @@ export class MatrixFindings {
     return `${this.crashes}: cannot use this path for --crashes (${f.error})${where.map((w) => `; ${w}`).join("")}`;
   }
 
-  private keepElsewhere(stored: StoredFinding): void {
+  private keepElsewhere(file: FindingFile): void {
     const f = this.failure!;
     try {
       if (f.elsewhere === undefined) throw new Error("no temporary directory");
-      offerFinding(f.elsewhere, stored);
+      offerFinding(f.elsewhere, file);
       f.stored++;
     } catch {
       f.unstored++;

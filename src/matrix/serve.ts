@@ -1,5 +1,5 @@
 import type { Shard, ShardResult } from "../types.js";
-import type { Finding } from "../fuzz/engine.js";
+import type { ShippedFinding } from "../fuzz/engine.js";
 import { type Lane, runOnLanes } from "./lanes.js";
 import { ShardThread, type ShardThreadOptions } from "./shard-thread.js";
 
@@ -10,7 +10,7 @@ export interface ServeOptions extends ShardThreadOptions {
   readonly workers: number;
   readonly stallMs?: number;
   /** Each confirmed finding with its report, as it arrives (and again once minimized). */
-  readonly onFinding?: (f: Finding, report: string) => void;
+  readonly onFinding?: (f: ShippedFinding) => void;
   /** Each shard's result as it completes. */
   readonly onResult?: (r: ShardResult, done: number, total: number) => void;
   /** Asked before each shard is handed out: stop serving (running shards finish). */

@@ -1,6 +1,5 @@
 import type { CaseScope, Shard, ShardResult } from "../types.js";
-import type { Finding } from "../fuzz/engine.js";
-import type { ShardRun } from "./shard.js";
+import type { ShippedFinding } from "../fuzz/engine.js";
 import { WatchedThread } from "./watched-thread.js";
 
 // Shards run in a long-lived worker thread, never on the event loop (a hub's leases and a CLI's
@@ -18,18 +17,22 @@ export interface ShardThreadOptions {
 export type ToShardThread = { readonly type: "run"; readonly id: number; readonly shard: Shard };
 export type FromShardThread =
   | { readonly type: "progress"; readonly id: number; readonly execs: number }
-  | { readonly type: "finding"; readonly id: number; readonly finding: Finding; readonly report: string }
-  | { readonly type: "done"; readonly id: number; readonly run: ShardRun }
+  | { readonly type: "finding"; readonly id: number; readonly finding: ShippedFinding }
+  /** The findings came one by one as "finding" messages: the result alone ends the shard. */
+  | { readonly type: "done"; readonly id: number; readonly result: ShardResult }
   | { readonly type: "failed"; readonly id: number; readonly message: string };
 
 export interface ShardHooks {
   /** Each confirmed finding with its `repro` report, as soon as it exists (and again minimized). */
-  readonly onFinding?: (f: Finding, report: string) => void;
+  readonly onFinding?: (f: ShippedFinding) => void;
   readonly onProgress?: (execs: number) => void;
 }
 
 /** A shard's outcome; `stalled` or `failed` says why it ended early. */
-export interface ThreadedShardRun extends ShardRun {
+export interface ThreadedShardRun {
+  readonly result: ShardResult;
+  /** The findings as shipped, in order (a minimized one after its raw reproducer). */
+  readonly findings: readonly ShippedFinding[];
   readonly stalled?: boolean;
   readonly failed?: string;
 }
@@ -46,9 +49,9 @@ export class ShardThread {
   run(shard: Shard, hooks: ShardHooks = {}): Promise<ThreadedShardRun> {
     const t0 = performance.now();
     let execs = 0;
-    const findings: Finding[] = [];
+    const findings: ShippedFinding[] = [];
     const partial = (why: { stalled?: boolean; failed?: string }): ThreadedShardRun => {
-      const sigs = (kind: Finding["kind"]) => [...new Set(findings.filter((f) => f.kind === kind).map((f) => f.signature))].sort();
+      const sigs = (kind: ShippedFinding["kind"]) => [...new Set(findings.filter((f) => f.kind === kind).map((f) => f.signature))].sort();
       const result: ShardResult = { shard, execs, ms: Math.round(performance.now() - t0), signatures: sigs("divergence"), rules: sigs("rule"), harnessErrors: 1 };
       return { result, findings, ...why };
     };
@@ -61,10 +64,10 @@ export class ShardThread {
             return undefined;
           case "finding":
             findings.push(m.finding);
-            hooks.onFinding?.(m.finding, m.report);
+            hooks.onFinding?.(m.finding);
             return undefined;
           case "done":
-            return m.run;
+            return { result: m.result, findings };
           case "failed":
             return partial({ failed: m.message });
         }

@@ -26,9 +26,9 @@ async function serve(m: ToShardThread, opts: ShardThreadOptions): Promise<void> 
       ...opts,
       replay: (reproducer, prepared, s, mo) => replays.replay(reproducer, prepared, s, mo),
       onProgress: (execs) => send({ type: "progress", id: m.id, execs }),
-      onFinding: (finding) => send({ type: "finding", id: m.id, finding, report: replays.reportOf(finding, [strategy], [model]) }),
+      onFinding: (finding) => send({ type: "finding", id: m.id, finding: replays.ship(finding, [strategy], [model]) }),
     });
-    send({ type: "done", id: m.id, run });
+    send({ type: "done", id: m.id, result: run.result });
   } catch (e) {
     send({ type: "failed", id: m.id, message: e instanceof Error ? e.message : String(e) });
   }

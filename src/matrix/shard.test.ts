@@ -6,6 +6,7 @@ import type { Shard, ShardResult } from "../types.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { inScope } from "../fuzz/scope.js";
+import { unship } from "../fuzz/finding-report.js";
 import { foldCell, shardKey } from "./fold.js";
 import { runShard } from "./shard.js";
 // Worker threads run compiled code: the thread shell is taken from the build (`npm test` builds first).
@@ -53,7 +54,7 @@ describe("shards", () => {
       const run = await thread.run(s);
       expect(run.failed).toBeUndefined();
       expect(run.findings.length).toBeGreaterThan(0);
-      for (const f of run.findings) {
+      for (const f of run.findings.map(unship)) {
         expect(inScope(f.kase, scope)).toBe(true);
         expect(f.kase.cores).toBeLessThanOrEqual(3);
       }
