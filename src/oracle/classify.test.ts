@@ -48,12 +48,13 @@ describe("passageVersion", () => {
 
 describe("causeOf", () => {
   const run = { ops: [{ began: 5, returned: 100 }] } as unknown as RunResult;
+  const perSite = [{ batch: "per-site" as const }], atomic = [{ batch: "atomic" as const }];
 
   it("names non-monotonic a core that ran a slot's new version, then its old one, past a probe-out trap (not torn-fetch)", () => {
     const callNew = passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }, 0, 20);
     const probeOut = passage([int3Trap("old")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }, 1, 30);
     const callOld = passage([fetch(0x1033, [0xe8, 0x09, 0, 0, 0], ["invariant", "old", "invariant", "invariant", "invariant"])], {}, 0, 40);
-    const c = causeOf([callNew, probeOut, callOld], undefined, run, 40);
+    const c = causeOf([callNew, probeOut, callOld], undefined, run, 40, perSite);
     expect(c.cause).toBe("non-monotonic");
     expect(c.passage).toBe(callOld);
   });
@@ -62,10 +63,17 @@ describe("causeOf", () => {
     const torn = passage([fetch(0x1000, [0xe9, 0x1f], ["new", "old"])], {}, 0, 15);
     const neu = passage([fetch(0x1000, [0xe9, 0x10], ["new", "new"])], {}, 0, 20);
     const old = passage([fetch(0x1000, [0x0f, 0x1f], ["old", "old"])], {}, 0, 30);
-    expect(causeOf([neu, old, torn], undefined, run, 40).cause).toBe("torn-fetch");
-    expect(causeOf([neu, old], undefined, run, 40).cause).toBe("non-monotonic");
+    expect(causeOf([neu, old, torn], undefined, run, 40, perSite).cause).toBe("torn-fetch");
+    expect(causeOf([neu, old], undefined, run, 40, perSite).cause).toBe("non-monotonic");
     const late = passage([fetch(0x1000, [0x0f, 0x1f], ["old", "old"])], {}, 0, 120);
-    expect(causeOf([late], undefined, run, 130).cause).toBe("stale-after-completion");
-    expect(causeOf([old], undefined, run, 40).cause).toBe("unexplained");
+    expect(causeOf([late], undefined, run, 130, perSite).cause).toBe("stale-after-completion");
+    expect(causeOf([old], undefined, run, 40, perSite).cause).toBe("unexplained");
+  });
+
+  it("reads non-monotonic per slot for a per-site op (its slots switch at their own points), per op for an atomic one", () => {
+    const newAtSlot0 = passage([fetch(0x1000, [0xe9, 0x10], ["new", "new"])], {}, 0, 20);
+    const oldAtSlot1 = passage([fetch(0x1010, [0x0f, 0x1f], ["old", "old"])], {}, 1, 30);
+    expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, perSite).cause).toBe("unexplained");
+    expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, atomic)).toEqual({ cause: "non-monotonic", passage: oldAtSlot1 });
   });
 });

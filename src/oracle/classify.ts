@@ -1,5 +1,5 @@
 import { fnv1a } from "../hash.js";
-import type { Cause, CoreObservation, Effect, Passage, PatcherPhase, RunResult } from "../types.js";
+import type { Cause, CoreObservation, Effect, Passage, PatchOp, PatcherPhase, RunResult } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
@@ -31,8 +31,12 @@ export interface CauseFinding {
   readonly passage?: Passage;
 }
 
-/** First match wins, in the order of SPEC 7.1. */
-export function causeOf(passages: readonly Passage[], obs: CoreObservation | undefined, run: RunResult, until: number): CauseFinding {
+/**
+ * First match wins, in the order of SPEC 7.1. `ops`: the case's. Non-monotonic is old bytes after
+ * new ones of the same op, at the same slot for a per-site op: its slots switch each at its own
+ * point (SPEC 6.2), so new at one slot and then old at another is what the reference does.
+ */
+export function causeOf(passages: readonly Passage[], obs: CoreObservation | undefined, run: RunResult, until: number, ops: readonly Pick<PatchOp, "batch">[]): CauseFinding {
   const upto = passages.filter((p) => p.begin <= until);
   const end = obs?.end;
   if (end?.kind === "fault" && end.fault === "int3") {
@@ -45,10 +49,11 @@ export function causeOf(passages: readonly Passage[], obs: CoreObservation | und
   if (torn) return { cause: "torn-fetch", passage: torn };
   const bad = upto.find((p) => p.badEmulation);
   if (bad) return { cause: "bad-emulation", passage: bad };
-  const sawNew = new Set<number>();
+  const switchKey = (p: Passage) => (ops[p.op]?.batch === "atomic" ? `${p.op}` : `${p.op}:${p.slot}`);
+  const sawNew = new Set<string>();
   for (const [i, p] of upto.entries()) {
-    if (versions[i] === "new") sawNew.add(p.op);
-    else if (versions[i] === "old" && sawNew.has(p.op)) return { cause: "non-monotonic", passage: p };
+    if (versions[i] === "new") sawNew.add(switchKey(p));
+    else if (versions[i] === "old" && sawNew.has(switchKey(p))) return { cause: "non-monotonic", passage: p };
   }
   const stale = upto.find((p, i) => versions[i] === "old" && p.op >= 0 && p.begin > run.ops[p.op]!.returned);
   if (stale) return { cause: "stale-after-completion", passage: stale };

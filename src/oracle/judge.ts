@@ -17,7 +17,7 @@ function divergenceOf(
   expected: CoreObservation | undefined, hang: boolean, widened: boolean,
 ): Divergence {
   const t = hang ? run.events : point < obs.events.length ? obs.times[point]! : obs.endTime;
-  const { cause, passage } = causeOf(passages, obs, run, t);
+  const { cause, passage } = causeOf(passages, obs, run, t, plan.kase.ops);
   const effect = hang ? "hang" : effectOf(obs, expected);
   const phase = phaseAt(run, t);
   const slotKind = slotKindOf(plan, passage?.slot);
