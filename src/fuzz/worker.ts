@@ -110,8 +110,15 @@ async function main(): Promise<void> {
         for (let i = toMinimize.length - 1; i >= 0; i--) if (m.signatures.includes(toMinimize[i]!.signature)) toMinimize.splice(i, 1);
         break;
       case "minimize":
-        for (const f of m.findings) engine.known.add(f.signature);
-        if (config.minimize) toMinimize.push(...m.findings.slice(0, Math.max(0, MAX_MINIMIZE_QUEUE - toMinimize.length)).map(unship));
+        for (const f of m.findings) {
+          engine.known.add(f.signature);
+          if (!config.minimize || toMinimize.length >= MAX_MINIMIZE_QUEUE) continue;
+          try {
+            toMinimize.push(unship(f));
+          } catch {
+            // A case the loader refuses cannot be minimized; its raw reproducer is already saved.
+          }
+        }
         break;
     }
   });
