@@ -5,7 +5,7 @@ import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
-import { formatPhase } from "../oracle/classify.js";
+import { ruleFindingsOf, ruleSignatures } from "../oracle/classify.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
 import { entryInScope, inScope } from "./scope.js";
@@ -75,15 +75,6 @@ export interface StepResult {
   readonly harnessError?: string;
   /** The parent's decisions the run replayed first (leniently), when it spliced its parent's schedule. */
   readonly spliced?: readonly Decision[];
-}
-
-/** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */
-export function ruleFindingsOf(v: Verdict): Map<string, RuleName> {
-  return new Map(v.rules.map((r) => [`rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`, r.rule]));
-}
-
-export function ruleSignatures(v: Verdict): string[] {
-  return [...ruleFindingsOf(v).keys()];
 }
 
 /** A signature a run produced that this engine had not reported yet. */
@@ -326,7 +317,6 @@ export class FuzzEngine {
     const run = f.kase.runs[0]!;
     const strategy = this.opts.strategies.find((s) => s.name === run.strategy)!;
     const model = this.opts.models.find((m) => m.name === run.model)!;
-    if (f.kind === "rule") return f;
     const m = minimize(f.kase, strategy, model, run.decisions ?? [], f.signature, { seed: run.seed, maxRuns: 400, shouldStop });
     // The final verdict of the minimized case comes from a replay of its decisions (it is recorded).
     const unjudged = recorded(m.kase, strategy, model, run.seed, m.decisions);

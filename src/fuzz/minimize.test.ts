@@ -8,6 +8,7 @@ import { minimize, sizeOf } from "./minimize.js";
 import { ddmin } from "./ddmin.js";
 import { withoutSlots } from "./shrink.js";
 import { FuzzEngine, type Finding } from "./engine.js";
+import { ruleSignatures } from "../oracle/classify.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
 import { NAMED_MODELS, namedModel } from "../models/named.js";
 
@@ -66,6 +67,19 @@ describe("minimize", () => {
     const m = minimize(big, strategy, model, found.decisions, found.verdict.signature!, { maxRuns: 15 });
     expect(m.runs).toBeLessThanOrEqual(15);
     expect(runOnce(load(m.kase), { strategy, model, decisions: m.decisions }).verdict.signature).toBe(found.verdict.signature);
+  });
+
+  it("shrinks a rule finding too, keeping its rule signature (apart from the run's divergence)", () => {
+    const found = runOnce(load(big), { strategy, model, seed: 5 });
+    const rule = ruleSignatures(found.verdict)[0]!;
+    expect(rule).toMatch(/^rule direct_write sdm-strict unsynchronized-xmc /);
+    const m = minimize(big, strategy, model, found.decisions, rule);
+    const strict = runOnce(load(m.kase), { strategy, model, decisions: m.decisions });
+    expect(ruleSignatures(strict.verdict)).toContain(rule);
+    for (const k of Object.keys(m.before) as (keyof typeof m.before)[]) expect(m.after[k]).toBeLessThanOrEqual(m.before[k]);
+    expect(m.after.cores).toBeLessThan(m.before.cores);
+    expect(m.after.decisions).toBeLessThan(m.before.decisions);
+    expect(m.after.instructions).toBeLessThan(m.before.instructions);
   });
 
   it("refuses a case that does not show the signature", () => {

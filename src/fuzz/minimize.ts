@@ -1,6 +1,7 @@
 // The finding minimizer of SPEC 9: ddmin over cores, ops, slots, instructions and the decision
 // list. A candidate counts only if the loader accepts it and its lenient replay (SPEC 8) keeps
-// the finding's signature; its newly recorded decision list then replaces the old one.
+// the finding's signature (a divergence's, or a rule finding's); its newly recorded decision list
+// then replaces the old one.
 import type { Case, Decision, Model, Strategy } from "../types.js";
 import { SOLO_LIMIT } from "../types.js";
 import { parseCase } from "../case/load.js";
@@ -9,6 +10,7 @@ import { runOnce } from "../differential.js";
 import { type FuzzCase, prepareCase, prepareMutant } from "./prepare.js";
 import { planCase } from "../machine/plan.js";
 import { soloRun } from "../oracle/solo.js";
+import { showsSignature } from "../oracle/classify.js";
 import { ddmin } from "./ddmin.js";
 import { countInstructions, layout, lift } from "./relocate.js";
 import { withoutCores, withoutOps, withoutSlots, withoutTargets, withProgram } from "./shrink.js";
@@ -101,7 +103,7 @@ export function minimize(
   const start = prepareCase(loaded.kase);
   const first = runOnce(start, { strategy, model, decisions, lenient: true, seed });
   runs++;
-  if (first.verdict.signature !== signature) {
+  if (!showsSignature(first.verdict, signature)) {
     throw new Error(`minimize: the case does not reproduce "${signature}" (got ${first.verdict.signature ?? first.verdict.kind})`);
   }
   let state: State = { prepared: start, decisions: [...first.decisions], size: sizeOf(loaded.kase, first.decisions) };
@@ -125,7 +127,7 @@ export function minimize(
       if (!prepared) return false;
       runs++;
       const o = runOnce(prepared, { strategy, model, decisions: list, lenient: true, seed });
-      if (o.verdict.signature !== signature) return false;
+      if (!showsSignature(o.verdict, signature)) return false;
       next = { prepared, decisions: [...o.decisions], size: sizeOf(prepared.kase, o.decisions) };
     } catch {
       return false; // the harness failed on it

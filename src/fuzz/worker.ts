@@ -61,6 +61,21 @@ const BATCH_MS = 100;
  * as it is rather than queued, so the queue cannot grow without bound (the soak's RSS).
  */
 const MAX_MINIMIZE_QUEUE = 64;
+
+/**
+ * Whether a finding gets a place in the minimization queue. Rule findings, as many as divergences
+ * early on, join it only while it is less than half full, so that the other half is always left
+ * for divergences; and divergences are minimized first.
+ */
+function queues(f: Pick<Finding, "kind">, waiting: number): boolean {
+  return waiting < (f.kind === "divergence" ? MAX_MINIMIZE_QUEUE : MAX_MINIMIZE_QUEUE / 2);
+}
+
+function takeNext(queue: Finding[]): Finding {
+  const divergence = queue.findIndex((f) => f.kind === "divergence");
+  return queue.splice(Math.max(0, divergence), 1)[0]!;
+}
+
 /** Wall-time budget of one minimization (the smallest reproducer found by then is kept). */
 const MINIMIZE_MS = 5_000;
 /**
@@ -112,7 +127,7 @@ async function main(): Promise<void> {
       case "minimize":
         for (const f of m.findings) {
           engine.known.add(f.signature);
-          if (!config.minimize || toMinimize.length >= MAX_MINIMIZE_QUEUE) continue;
+          if (!config.minimize || !queues(f, toMinimize.length)) continue;
           try {
             toMinimize.push(unship(f));
           } catch {
@@ -171,7 +186,7 @@ async function main(): Promise<void> {
           continue;
         }
         found++;
-        const queued = config.minimize && f.kind === "divergence" && toMinimize.length < MAX_MINIMIZE_QUEUE;
+        const queued = config.minimize && queues(f, toMinimize.length);
         if (queued) toMinimize.push(f);
         send({ type: "finding", finding: shipped, queued });
       }
@@ -183,7 +198,7 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
-      const f = toMinimize.shift()!;
+      const f = takeNext(toMinimize);
       // The watchdog names this cell if a minimization run never returns; each run is a heartbeat.
       Atomics.store(beat, 0, strategies.findIndex((x) => x.name === f.kase.runs[0]!.strategy));
       Atomics.store(beat, 1, config.models.findIndex((x) => x.name === f.kase.runs[0]!.model));

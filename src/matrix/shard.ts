@@ -1,5 +1,6 @@
 import type { CaseScope, Model, Shard, ShardResult, Strategy } from "../types.js";
-import { FuzzEngine, ruleSignatures, type EngineOptions, type Finding } from "../fuzz/engine.js";
+import { FuzzEngine, type EngineOptions, type Finding } from "../fuzz/engine.js";
+import { ruleSignatures } from "../oracle/classify.js";
 
 // One shard of a matrix cell: a fuzzing engine on one (strategy, model) from one seed until its
 // exec or time budget runs out. Pure computation; the thread shell (shard-thread.ts) and the hub
@@ -66,7 +67,7 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
   // not spend its matrix slot shrinking them; the rest keep their (already shipped) raw reproducer.
   const minimizeUntil = performance.now() + ms;
   const minimized = findings.map((f) => {
-    if (f.kind !== "divergence" || performance.now() > minimizeUntil) return f;
+    if (performance.now() > minimizeUntil) return f;
     const deadline = Math.min(minimizeUntil, performance.now() + (opts.minimizeMs ?? 5_000));
     opts.onProgress?.(engine.execs);
     const m = engine.minimizeFinding(f, () => performance.now() > deadline || (opts.shouldStop?.() ?? false));

@@ -1,5 +1,5 @@
 import { fnv1a } from "../hash.js";
-import type { Cause, CoreObservation, Effect, Passage, PatchOp, PatcherPhase, RunResult } from "../types.js";
+import type { Cause, CoreObservation, Effect, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
@@ -86,6 +86,20 @@ export function signatureOf(
   strategy: string, model: string, cause: Cause, effect: Effect, slotKind: string, phase: PatcherPhase,
 ): string {
   return [strategy, model, cause, effect, slotKind, formatPhase(phase)].join(" ");
+}
+
+/** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */
+export function ruleFindingsOf(v: Verdict): Map<string, RuleName> {
+  return new Map(v.rules.map((r) => [`rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`, r.rule]));
+}
+
+export function ruleSignatures(v: Verdict): string[] {
+  return [...ruleFindingsOf(v).keys()];
+}
+
+/** Whether a verdict still shows a finding's signature: its divergence's, or one of its rule findings'. */
+export function showsSignature(v: Verdict, signature: string): boolean {
+  return v.signature === signature || ruleFindingsOf(v).has(signature);
 }
 
 /** A file-system-safe, collision-free name for a signature. */

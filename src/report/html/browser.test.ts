@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MatrixCell, ShardResult } from "../../types.js";
 import { loadCaseFile } from "../../case/load.js";
 import { prepare, runOnce } from "../../differential.js";
-import { ruleSignatures } from "../../fuzz/engine.js";
+import { ruleSignatures } from "../../oracle/classify.js";
 import { foldCell } from "../../matrix/fold.js";
 import { namedModel } from "../../models/named.js";
 import { builtinStrategy } from "../../strategies/registry.js";
