@@ -66,7 +66,9 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
   // Minimization gets at most as much time as the fuzzing had, so a cell rich in signatures does
   // not spend its matrix slot shrinking them; the rest keep their (already shipped) raw reproducer.
   const minimizeUntil = performance.now() + ms;
-  const minimized = findings.map((f) => {
+  // Divergences first: rule findings get what time they leave.
+  const byKind = [...findings.filter((f) => f.kind === "divergence"), ...findings.filter((f) => f.kind === "rule")];
+  const minimized = byKind.map((f) => {
     if (performance.now() > minimizeUntil) return f;
     const deadline = Math.min(minimizeUntil, performance.now() + (opts.minimizeMs ?? 5_000));
     opts.onProgress?.(engine.execs);
