@@ -15,9 +15,20 @@ import { InputError } from "../errors.js";
 
 export type Offer = "new" | "smaller" | "known";
 
-/** A finding's files: its case as canonical JSON (described by its kind and signature), its size, its report. */
+/** How a finding names itself in its files (a reproducer's description, a hub directory's name line). */
+export function findingName(f: Pick<FindingFile, "kind" | "signature">): string {
+  return `${f.kind} ${f.signature}`;
+}
+
+/** A finding's name read back; undefined for any other text. */
+export function parseFindingName(text: string): Pick<FindingFile, "kind" | "signature"> | undefined {
+  const m = /^(divergence|rule) (.*)$/.exec(text);
+  return m ? { kind: m[1] as FindingFile["kind"], signature: m[2]! } : undefined;
+}
+
+/** A finding's files: its case as canonical JSON (described by its name), its size, its report. */
 export function findingFile(signature: string, kind: FindingFile["kind"], kase: Case, report: string): FindingFile {
-  const json = JSON.stringify(caseToJson({ ...kase, description: `${kind} ${signature}` }), null, 2) + "\n";
+  const json = JSON.stringify(caseToJson({ ...kase, description: findingName({ kind, signature }) }), null, 2) + "\n";
   return { signature, kind, json, size: reproducerSize(kase), report };
 }
 
@@ -271,9 +282,8 @@ export class SyncDirStore implements CampaignStore {
     for (const dir of signatureDirs(this.crashes)) {
       for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
         try {
-          const desc = (JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "";
-          const m = /^(divergence|rule) (.*)$/.exec(desc);
-          if (m) out.add(m[2]!);
+          const name = parseFindingName((JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "");
+          if (name) out.add(name.signature);
         } catch {
           // Skip unreadable files.
         }

@@ -165,7 +165,7 @@ export class Campaign {
   private readonly signatures = new Set<string>();
   /** This run's new signatures and harness errors, per cell and in all: the status line, stats.json, the summary at the end. */
   private readonly tally = new FindingTally();
-  /** Raw divergences by signature: the worker that shipped each first minimizes it (until it does). */
+  /** Raw findings by signature, queued for minimization: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: ShippedFinding }>();
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];

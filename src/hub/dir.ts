@@ -1,8 +1,8 @@
 import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Hub, HubCorpusEntry, FindingFile, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { checkNodeName, hashText, ownerIsDead, ownerTag, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
+import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -82,7 +82,7 @@ export class DirHub implements Hub {
       // Report first, then the case: a case file that exists always has its report.
       writeFileAtomic(join(dir, `${base}.txt`), f.report);
       writeFileAtomic(join(dir, `${base}.json`), f.json);
-      writeFileAtomic(join(dir, "signature"), `${f.kind} ${f.signature}\n`);
+      writeFileAtomic(join(dir, "signature"), `${findingName(f)}\n`);
       for (const n of existing) {
         rmSync(join(dir, n), { force: true });
         rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
@@ -95,12 +95,12 @@ export class DirHub implements Hub {
   private readFinding(dir: string): FindingFile | undefined {
     try {
       const head = readFileSync(join(dir, "signature"), "utf8").trim();
-      const m = /^(divergence|rule) (.*)$/.exec(head);
+      const name = parseFindingName(head);
       const file = readdirSync(dir).find((n) => REPRODUCER_FILE.test(n));
-      if (!m || !file) return undefined;
+      if (!name || !file) return undefined;
       const json = readFileSync(join(dir, file), "utf8");
       const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
-      return { kind: m[1] as FindingFile["kind"], signature: m[2]!, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
+      return { ...name, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
     } catch {
       return undefined; // Half-written by a node that died: the next offer repairs it.
     }

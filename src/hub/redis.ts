@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { type Job, Queue, WaitingError, Worker } from "bullmq";
-import type { Hub, HubCorpusEntry, FindingFile, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
+import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { InputError } from "../errors.js";
 import { shardKey } from "../matrix/fold.js";
 import { ALIVE_MS, isHandBack, shardId } from "./common.js";
