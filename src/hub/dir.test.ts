@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { InputError } from "../errors.js";
-import { DirHub } from "./dir.js";
+import { CLAIM_LEASE_MS, DirHub } from "./dir.js";
 import { shardId } from "./common.js";
 
 // The directory hub's own files: the coverage bitmap as bytes, and the claims of dead processes.
@@ -99,7 +99,7 @@ describe("directory hub: claims of dead processes", () => {
     expect(readdirSync(join(dir, "shards/claimed"))).toEqual([`matrix-${node.child.pid}`]);
   }, 20_000);
 
-  it("a node already serving takes them back within seconds", async () => {
+  it("a node already serving takes them back within seconds, and renews its own lease", async () => {
     const dir = fresh();
     const hub = open(dir);
     // The serving node is busy with shard 2 while another node claims shard 3 and is killed.
@@ -111,6 +111,8 @@ describe("directory hub: claims of dead processes", () => {
     }, { concurrency: 1 });
     await hub.enqueueShards([shard(2)]);
     await until(async () => (await hub.status()).shards.running === 1);
+    const lease = () => statSync(join(dir, "shards/claimed/steady/.owner")).mtimeMs;
+    const leased = lease();
     const node = stuckNode(dir, "node-PID");
     await hub.enqueueShards([shard(3)]);
     await node.claimed;
@@ -118,11 +120,12 @@ describe("directory hub: claims of dead processes", () => {
     await node.exited;
     release();
     await until(async () => (await hub.results()).length === 2, 12_000);
+    expect(lease()).toBeGreaterThan(leased);
     await server.close();
     expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 2 });
   }, 20_000);
 
-  it("enqueueing puts a dead process's claims back; those of a live process or another machine stay", async () => {
+  it("enqueueing puts back the claims of a dead process and of a lapsed lease; those of live nodes stay", async () => {
     const dir = fresh();
     const hub = open(dir);
     const claims = (node: string, owner: string, s: Shard) => {
@@ -135,8 +138,12 @@ describe("directory hub: claims of dead processes", () => {
     claims("gone", `${hostname()} ${gone.pid}`, shard(4));
     claims("far", "another-host 1", shard(5));
     claims("alive", `${hostname()} ${process.ppid}`, shard(6));
-    expect(await hub.enqueueShards([shard(4), shard(5), shard(6)])).toBe(0);
-    expect((await hub.status()).shards).toEqual({ pending: 1, running: 2, done: 0 });
-    expect(readdirSync(join(dir, "shards/queue"))).toEqual([`${shardId(shard(4))}.json`]);
+    // Another machine's node that stopped renewing its owner file a lease and a minute ago.
+    claims("lapsed", "another-host 2", shard(7));
+    const then = (Date.now() - CLAIM_LEASE_MS - 60_000) / 1000;
+    utimesSync(join(dir, "shards/claimed/lapsed/.owner"), then, then);
+    expect(await hub.enqueueShards([shard(4), shard(5), shard(6), shard(7)])).toBe(0);
+    expect((await hub.status()).shards).toEqual({ pending: 2, running: 2, done: 0 });
+    expect(readdirSync(join(dir, "shards/queue")).sort()).toEqual([shardId(shard(4)), shardId(shard(7))].map((id) => `${id}.json`).sort());
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
@@ -210,8 +210,25 @@ function readBitmap(path: string): Buffer {
 /** In a node's claim directory: `host pid` of the process serving under that name. */
 const OWNER_FILE = ".owner";
 
-/** How often a serving node looks for claims of dead processes on its host. */
+/** How often a serving node rewrites its owner file (its lease) and looks for claims of dead nodes. */
 const RELEASE_EVERY_MS = 5_000;
+
+/**
+ * A node whose owner file has not been rewritten for this long, by the filesystem's clock, is
+ * gone, wherever it ran: its claims go back to the queue. A node that was only paused and comes
+ * back finds its shard run twice at worst (the first result counts).
+ */
+export const CLAIM_LEASE_MS = 60_000;
+
+/**
+ * The filesystem's clock: the mtime of a file just written. Owner files are dated by the machine
+ * that stores them too, so comparing the two needs no agreement between the nodes' clocks.
+ */
+function filesystemNow(root: string): number {
+  const probe = join(root, "shards", ".clock");
+  writeFileSync(probe, String(process.pid));
+  return statSync(probe).mtimeMs;
+}
 
 /** Returns a claimed shard to the queue (or drops the claim if the shard already has a result). */
 function putBack(root: string, claim: string, file: string): void {
@@ -224,23 +241,30 @@ function putBack(root: string, claim: string, file: string): void {
 }
 
 /**
- * Puts back the claims of nodes whose process ran on this host and is gone (killed mid-shard,
- * and named after its pid, like `matrix --hub`'s, so it never restarts under that name). Claims
- * of nodes on other machines stay: nothing here tells whether those are alive.
+ * Puts back the claims of dead nodes: a process of this host that is gone (killed mid-shard, and
+ * named after its pid, like `matrix --hub`'s, so it never restarts under that name), or a node
+ * anywhere whose lease ran out (its owner file older than CLAIM_LEASE_MS).
  */
 function releaseDeadClaims(root: string): void {
   const claimed = join(root, "shards/claimed");
+  const now = filesystemNow(root);
   for (const node of readdirSync(claimed)) {
     const dir = join(claimed, node);
-    let owner: string;
+    let owner: string, age: number;
     try {
       owner = readFileSync(join(dir, OWNER_FILE), "utf8");
+      age = now - statSync(join(dir, OWNER_FILE)).mtimeMs;
     } catch {
       continue; // No owner recorded (written by an older xmcfuzz): kept, as before.
     }
-    if (!ownerIsDead(owner)) continue;
+    if (age < CLAIM_LEASE_MS && !ownerIsDead(owner)) continue;
     for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
   }
+}
+
+/** Writes the node's owner file afresh: its lease starts again. */
+function renewLease(mine: string): void {
+  writeFileAtomic(join(mine, OWNER_FILE), ownerTag(), false);
 }
 
 /** A node that stopped holding no claim leaves no directory (one per `matrix --hub` run would pile up). */
@@ -256,9 +280,10 @@ function removeIfUnclaimed(mine: string): void {
 
 /**
  * Serves the directory's queue: a shard is claimed by renaming it into `claimed/<node>/`, its
- * result written once with an exclusive create. A node that restarts puts its own claims back,
- * and the claims of a dead process on the same host are put back by any node serving there; a
- * node on another machine that never comes back keeps its claims (the Redis hub has leases).
+ * result written once with an exclusive create. A node rewrites its owner file every few seconds
+ * (its lease). It puts its own claims back when it restarts; the claims of a dead process on the
+ * same host, or of a node anywhere whose lease ran out, are put back by any node serving or
+ * enqueueing.
  */
 class DirShardServer implements HubShardServer {
   private stopped = false;
@@ -268,8 +293,8 @@ class DirShardServer implements HubShardServer {
   constructor(private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>, private readonly concurrency: number, private readonly onClose: () => void) {
     const mine = join(root, "shards/claimed", encodeURIComponent(node));
     ensureDir(mine);
-    // Before any claim: other processes on this host put our claims back once we are gone.
-    writeFileAtomic(join(mine, OWNER_FILE), ownerTag(), false);
+    // Before any claim: other nodes put our claims back once we are gone.
+    renewLease(mine);
     for (const f of readdirSync(mine)) if (f.endsWith(".json")) putBack(root, join(mine, f), f);
     releaseDeadClaims(root);
     this.loop = this.serve(mine).finally(() => removeIfUnclaimed(mine));
@@ -280,6 +305,7 @@ class DirShardServer implements HubShardServer {
     let released = Date.now();
     while (!this.stopped) {
       if (Date.now() - released >= RELEASE_EVERY_MS) {
+        renewLease(mine);
         releaseDeadClaims(this.root);
         released = Date.now();
       }
