@@ -93,6 +93,9 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
+/** An unfinished run's cores that never ended, and those of them blocked at its end (RunResult.hung). */
+type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores">;
+
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
 /** Instruction lengths are below this (MAX_INSTR_LEN is 15). */
@@ -195,7 +198,7 @@ class Machine implements OpProgress, FetchHost {
     // One ctx per run: it only closes over the machine's read-only env.
     const ctx = (this.pctx ??= patcherCtx(this.env, this.model.storeAtomicity));
     const patches = this.slotPatches(this.op);
-    const started = this.driver.start("patch", () => this.strategy.patch(ctx, patches));
+    const started = this.driver.start("patch", "patcher", () => this.strategy.patch(ctx, patches));
     this.gen = started.gen;
     this.opStarted = false;
     this.syncs = 0;
@@ -225,7 +228,7 @@ class Machine implements OpProgress, FetchHost {
     this.pushPhase({ kind: phaseOf(step.k), syncs: this.syncs });
     const next = this.driver.next("patch", this.gen!, result);
     if (!next.done) {
-      this.setPatcherStep(this.driver.checked(next.value, "patch"));
+      this.setPatcherStep(this.driver.checked(next.value, "patch", "patcher"));
       return;
     }
     this.opReturn[this.op] = this.t;
@@ -256,13 +259,9 @@ class Machine implements OpProgress, FetchHost {
     }
   }
 
-  private patcherOnly(actor: number, step: Step): void {
-    if (actor !== 0) throw this.driver.misuse(`step "${step.k}" is only allowed on the patcher`);
-  }
-
   private execStep(actor: number, step: Step): unknown {
     switch (step.k) {
-      case "store": this.patcherOnly(actor, step); this.store(step.addr, step.bytes); return undefined;
+      case "store": this.store(step.addr, step.bytes); return undefined;
       case "load": return this.data.get(step.key);
       case "dstore": this.data.set(step.key, step.value); return undefined;
       case "add": {
@@ -277,7 +276,6 @@ class Machine implements OpProgress, FetchHost {
       }
       case "serialize": if (actor > 0) this.serializeCore(this.cores[actor]!); return undefined;
       case "ipi":
-        this.patcherOnly(actor, step);
         for (let c = 1; c < this.nCores; c++) {
           const core = this.cores[c]!;
           if (core.ended) continue;
@@ -285,15 +283,13 @@ class Machine implements OpProgress, FetchHost {
           this.pendingAcks[c]!++;
         }
         return undefined;
-      case "waitAcks": this.patcherOnly(actor, step); return undefined;
+      case "waitAcks": return undefined;
       case "stop":
-        this.patcherOnly(actor, step);
         this.stop = { outsideSlots: step.outsideSlots, slots: this.plan.opSlots[this.op]!.map((p) => p.slot) };
         this.parkCores();
         return undefined;
-      case "awaitParked": this.patcherOnly(actor, step); return undefined;
+      case "awaitParked": return undefined;
       case "release":
-        this.patcherOnly(actor, step);
         this.stop = undefined;
         for (let c = 1; c < this.nCores; c++) {
           const core = this.cores[c]!;
@@ -302,7 +298,7 @@ class Machine implements OpProgress, FetchHost {
           this.serializeCore(core);
         }
         return undefined;
-      case "waitOutside": this.patcherOnly(actor, step); this.outside = undefined; return undefined;
+      case "waitOutside": this.outside = undefined; return undefined;
       case "clean": this.issueClean(step.range, actor); return undefined;
       case "inval": this.issueInval(step.range, actor); return undefined;
       case "barrier": case "await": case "nop": return undefined;
@@ -482,7 +478,7 @@ class Machine implements OpProgress, FetchHost {
       return;
     }
     const hctx = this.handlerCtxOf(core.id);
-    const { gen, step, returned } = this.driver.start("onInt3", () => onInt3.call(this.strategy, hctx, core.id, addr));
+    const { gen, step, returned } = this.driver.start("onInt3", "handler", () => onInt3.call(this.strategy, hctx, core.id, addr));
     if (!step) {
       this.resolve(core, returned, { savedIF, addr, fetched, snapshot, t: this.t, eventsBefore, trapOp });
       return;
@@ -491,12 +487,10 @@ class Machine implements OpProgress, FetchHost {
   }
 
   private resolve(
-    core: CoreRt, res: Resolution | void,
+    core: CoreRt, returned: unknown,
     h: { savedIF: boolean; addr: number; fetched?: FetchedInstr; snapshot?: Cpu; t: number; eventsBefore: number; trapOp?: number },
   ): void {
-    if (!res || typeof res !== "object" || !("kind" in res)) {
-      throw this.driver.misuse(`onInt3 must end with resume(), emulate() or notMine()`);
-    }
+    const res = this.driver.resolution(returned);
     const cpu = core.cpu, addr = h.addr, p = core.passage;
     core.handler = undefined;
     cpu.iflag = h.savedIF;
@@ -571,7 +565,7 @@ class Machine implements OpProgress, FetchHost {
     const fn = ipi.fn;
     if (fn) {
       const hctx = this.handlerCtxOf(core.id);
-      const { gen, step } = this.driver.start("IPI function", () => fn(hctx));
+      const { gen, step } = this.driver.start("IPI function", "handler", () => fn(hctx));
       if (step) {
         core.handler = { kind: "ipi", gen, step, savedIF, addr: core.cpu.pc, t: this.t, serialize: ipi.serialize, eventsBefore: core.cpu.events.length };
         return;
@@ -596,7 +590,7 @@ class Machine implements OpProgress, FetchHost {
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.driver.next(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
     if (!next.done) {
-      h.step = this.driver.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function");
+      h.step = this.driver.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function", "handler");
       return;
     }
     if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
@@ -636,12 +630,17 @@ class Machine implements OpProgress, FetchHost {
     return false;
   }
 
+  /**
+   * Marks the cores at an instruction boundary outside waitOutside's range. A core in an IPI
+   * function sits at the boundary it was interrupted at and returns there; one in an int3 handler
+   * is not counted (the handler decides where it resumes, possibly inside the range).
+   */
   private updateSeen(): void {
     const o = this.outside;
     if (!o) return;
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
-      if (!core.handler && (core.cpu.pc < o.range.lo || core.cpu.pc >= o.range.hi)) o.seen.add(c);
+      if (core.handler?.kind !== "int3" && (core.cpu.pc < o.range.lo || core.cpu.pc >= o.range.hi)) o.seen.add(c);
     }
   }
 
@@ -822,6 +821,7 @@ class Machine implements OpProgress, FetchHost {
     const events: number[] = [];
     let deadlock = false;
     let harnessError: string | undefined;
+    let stuck: Stuck | undefined;
     try {
       this.startOp();
       while (!this.finished()) {
@@ -837,14 +837,31 @@ class Machine implements OpProgress, FetchHost {
         this.apply(ev);
       }
       if (this.finished()) this.checkCode(this.plan.kase.ops.length);
+      // Inside the try: listing the enabled events polls the strategy's await predicates again.
+      else stuck = this.stuck();
     } catch (e) {
       if (!(e instanceof HarnessError)) throw e;
       harnessError = e.message;
     }
-    return this.result(deadlock, harnessError);
+    return this.result(deadlock, harnessError, stuck);
   }
 
-  private result(deadlock: boolean, harnessError: string | undefined): RunResult {
+  /** The cores of an unfinished run that never ended, and those of them blocked at its end. */
+  private stuck(): Stuck {
+    const events: number[] = [];
+    events.length = this.enabledEvents(events);
+    const stuckCores: number[] = [], blockedCores: number[] = [];
+    for (let c = 1; c < this.nCores; c++) {
+      const core = this.cores[c]!;
+      if (core.ended) continue;
+      stuckCores.push(c);
+      const own = events.some((ev) => ((ev >>> 16) & 0xf) === c && (ev >>> 20) <= Ev.Handler && (ev >>> 20) !== Ev.Patcher);
+      if (core.parked || core.handler || !own) blockedCores.push(c);
+    }
+    return { stuckCores, blockedCores };
+  }
+
+  private result(deadlock: boolean, harnessError: string | undefined, stuck: Stuck | undefined): RunResult {
     const finished = !harnessError && this.finished();
     const observations: CoreObservation[] = [];
     for (let c = 1; c < this.nCores; c++) {
@@ -856,18 +873,6 @@ class Machine implements OpProgress, FetchHost {
       });
     }
     const nOps = this.plan.kase.ops.length;
-    const stuckCores: number[] = [], blockedCores: number[] = [];
-    if (!finished && !harnessError) {
-      const events: number[] = [];
-      events.length = this.enabledEvents(events);
-      for (let c = 1; c < this.nCores; c++) {
-        const core = this.cores[c]!;
-        if (core.ended) continue;
-        stuckCores.push(c);
-        const own = events.some((ev) => ((ev >>> 16) & 0xf) === c && (ev >>> 20) <= Ev.Handler && (ev >>> 20) !== Ev.Patcher);
-        if (core.parked || core.handler || !own) blockedCores.push(c);
-      }
-    }
     return {
       strategy: this.strategy.name,
       model: this.model.name,
@@ -881,7 +886,7 @@ class Machine implements OpProgress, FetchHost {
       eventKinds: this.eventKinds,
       rules: this.rules,
       wrongFinalCode: finished ? this.wrongFinalCode : undefined,
-      hung: finished || harnessError ? undefined : { deadlock, stuckCores, blockedCores, patcherStuck: this.gen !== undefined },
+      hung: finished || harnessError || !stuck ? undefined : { deadlock, ...stuck, patcherStuck: this.gen !== undefined },
       harnessError,
       decisionCount: this.decisionCount,
       events: this.t,

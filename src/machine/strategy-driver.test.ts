@@ -11,7 +11,7 @@ describe("StrategyDriver.start", () => {
       yield { k: "serialize" };
       return "end";
     }
-    const started = driver.start("patch", twoSteps);
+    const started = driver.start("patch", "patcher", twoSteps);
     expect(started.step).toEqual({ k: "nop" });
     expect(started.returned).toBeUndefined();
     expect(driver.next("patch", started.gen, undefined).value).toEqual({ k: "serialize" });
@@ -21,7 +21,7 @@ describe("StrategyDriver.start", () => {
     function* noStep(): Generator<Step, string, unknown> {
       return "resumed";
     }
-    const started = driver.start("onInt3", noStep);
+    const started = driver.start("onInt3", "handler", noStep);
     expect(started.step).toBeUndefined();
     expect(started.returned).toBe("resumed");
   });
@@ -30,17 +30,48 @@ describe("StrategyDriver.start", () => {
     const boom = (): Generator<Step, void, unknown> => {
       throw new Error("no ctx");
     };
-    expect(() => driver.start("patch", boom)).toThrow(new HarnessError("strategy probe threw in patch: no ctx"));
+    expect(() => driver.start("patch", "patcher", boom)).toThrow(new HarnessError("strategy probe threw in patch: no ctx"));
     function* throwsFirst(): Generator<Step, void, unknown> {
       throw new Error("bad slot");
     }
-    expect(() => driver.start("IPI function", throwsFirst)).toThrow("strategy probe threw in IPI function: bad slot");
+    expect(() => driver.start("IPI function", "handler", throwsFirst)).toThrow("strategy probe threw in IPI function: bad slot");
   });
 
   it("rejects a first yield that is no ctx step (yield x for yield* ctx.x())", () => {
     function* yieldsGenerator(): Generator<Step, void, unknown> {
       yield (function* () {})() as unknown as Step;
     }
-    expect(() => driver.start("patch", yieldsGenerator)).toThrow(/patch yielded .*not a ctx step/);
+    expect(() => driver.start("patch", "patcher", yieldsGenerator)).toThrow(/patch yielded .*not a ctx step/);
+  });
+});
+
+describe("StrategyDriver.checked and resolution: misuse the machine cannot act on is the strategy's harness error", () => {
+  const bad = (step: unknown, role: "patcher" | "handler" = "patcher") => () => driver.checked(step, "patch", role);
+
+  it("refuses steps whose arguments are missing or of the wrong type", () => {
+    expect(bad({ k: "clean", range: undefined })).toThrow(HarnessError);
+    expect(bad({ k: "waitOutside" })).toThrow(/address range/);
+    expect(bad({ k: "inval", range: { lo: 8, hi: 4 } })).toThrow(/address range/);
+    expect(bad({ k: "store", addr: Number.NaN, bytes: new Uint8Array([0x90]) })).toThrow(/not an integer/);
+    expect(bad({ k: "store", addr: 4096.5, bytes: new Uint8Array([0x90]) })).toThrow(/not an integer/);
+    expect(bad({ k: "store", addr: 0x1000, bytes: [0x90] })).toThrow(/Uint8Array/);
+    expect(bad({ k: "await", pred: true })).toThrow(/predicate/);
+    expect(bad({ k: "ipi", fn: 3, serialize: true })).toThrow(/IPI function/);
+    expect(driver.checked({ k: "clean", range: { lo: 0x1000, hi: 0x1005 } }, "patch", "patcher")).toEqual({ k: "clean", range: { lo: 0x1000, hi: 0x1005 } });
+  });
+
+  it("refuses the patcher's steps in a handler (a handler's waitAcks would wait for its own ack)", () => {
+    for (const k of ["waitAcks", "awaitParked", "release"]) expect(bad({ k }, "handler")).toThrow(`took the patcher's step "${k}"`);
+    expect(bad({ k: "store", addr: 0x1000, bytes: new Uint8Array([0x90]) }, "handler")).toThrow(/patcher's step "store"/);
+    expect(driver.checked({ k: "waitAcks" }, "patch", "patcher")).toEqual({ k: "waitAcks" });
+    expect(driver.checked({ k: "serialize" }, "IPI function", "handler")).toEqual({ k: "serialize" });
+  });
+
+  it("accepts only resume(pc), emulate(bytes) and notMine() as a trap's end", () => {
+    expect(driver.resolution({ kind: "notMine" })).toEqual({ kind: "notMine" });
+    expect(driver.resolution({ kind: "resume", pc: 0x1005, serialize: true })).toEqual({ kind: "resume", pc: 0x1005, serialize: true });
+    for (const r of [undefined, { kind: "bogus" }, { kind: "resume", pc: "x", serialize: true }, { kind: "resume", pc: 10n, serialize: true }, { kind: "emulate" }, { kind: "emulate", bytes: [0x90] }]) {
+      expect(() => driver.resolution(r)).toThrow(/onInt3 must end with/);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { PhaseKind, Step } from "../types.js";
+import type { PhaseKind, Range, Resolution, Step } from "../types.js";
 
 // Driving a strategy's generators (patch, onInt3, IPI functions) from the machine: every call into
 // strategy code is guarded, so that a strategy that throws, overruns a step or yields something
@@ -13,6 +13,15 @@ const STEP_KIND_TABLE: Record<Step["k"], true> = {
   load: true, nop: true, release: true, serialize: true, stop: true, store: true, waitAcks: true, waitOutside: true,
 };
 const STEP_KINDS: ReadonlySet<string> = new Set(Object.keys(STEP_KIND_TABLE));
+
+/**
+ * Steps only the patcher may take (SPEC 5.1: IPI functions and onInt3 may use the data,
+ * maintenance, serializeSelf and await steps). A handler's waitAcks would wait for its own ack.
+ */
+const PATCHER_ONLY: ReadonlySet<string> = new Set<Step["k"]>(["store", "ipi", "waitAcks", "stop", "awaitParked", "release", "waitOutside"]);
+
+/** Who takes a strategy's steps: the patcher (core 0) or a handler on a program core. */
+export type Role = "patcher" | "handler";
 
 /** Steps enabled only while their condition holds (SPEC 5.1); every other step is always enabled. */
 export function mayBlock(step: Step): boolean {
@@ -65,10 +74,10 @@ export class StrategyDriver {
    * Starts strategy code's generator (`make` calls it) and runs it to its first step: the step,
    * checked, or with no step the value it returned.
    */
-  start<R>(what: string, make: () => Generator<Step, R, unknown>): Started<R> {
+  start<R>(what: string, role: Role, make: () => Generator<Step, R, unknown>): Started<R> {
     const gen = this.guard(what, make);
     const first = this.next(what, gen, undefined);
-    return first.done ? { gen, returned: first.value } : { gen, step: this.checked(first.value, what) };
+    return first.done ? { gen, returned: first.value } : { gen, step: this.checked(first.value, what, role) };
   }
 
   /** `guard(what, () => gen.next(value))` without a closure per scheduler event. */
@@ -81,23 +90,76 @@ export class StrategyDriver {
     }
   }
 
-  /** A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`) misuses the API. */
-  checked(value: unknown, what: string): Step {
+  /**
+   * A yielded value that is no ctx step (`yield x` for `yield* ctx.x()`), a step whose arguments
+   * the machine cannot act on, or a patcher step yielded by a handler misuses the API.
+   */
+  checked(value: unknown, what: string, role: Role): Step {
     const k = (value as { k?: unknown } | null)?.k;
     if (typeof value !== "object" || value === null || typeof k !== "string" || !STEP_KINDS.has(k)) {
-      let shown: string;
-      try {
-        shown = String(value).slice(0, 40);
-      } catch {
-        shown = typeof value;
-      }
-      throw this.misuse(`${what} yielded ${shown}, not a ctx step (use yield* ctx.<call>())`);
+      throw this.misuse(`${what} yielded ${shown(value)}, not a ctx step (use yield* ctx.<call>())`);
     }
-    return value as Step;
+    const step = value as Step;
+    if (role === "handler" && PATCHER_ONLY.has(k)) throw this.misuse(`${what} took the patcher's step "${k}"`);
+    const bad = badArgument(step);
+    if (bad) throw this.misuse(`${what}: step "${k}" with ${bad}`);
+    return step;
+  }
+
+  /** How a trap handler ended, checked: one of resume(pc), emulate(bytes), notMine() (SPEC 5.3). */
+  resolution(value: unknown): Resolution {
+    const r = value as Partial<Record<string, unknown>> | null | undefined;
+    const ok = typeof r === "object" && r !== null && (
+      (r.kind === "resume" && isAddress(r.pc) && typeof r.serialize === "boolean") ||
+      (r.kind === "emulate" && r.bytes instanceof Uint8Array) ||
+      r.kind === "notMine");
+    if (!ok) throw this.misuse(`onInt3 must end with resume(pc), emulate(bytes) or notMine(), not ${asJson(value)}`);
+    return r as Resolution;
   }
 
   private thrown(what: string, e: unknown): HarnessError {
     if (e instanceof HarnessError) return e;
     return new HarnessError(`strategy ${this.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A code address: an integer (32-bit values, as the cores' registers hold). */
+function isAddress(x: unknown): x is number {
+  return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff;
+}
+
+function isRange(r: unknown): r is Range {
+  const { lo, hi } = (r ?? {}) as Partial<Range>;
+  return typeof r === "object" && isAddress(lo) && isAddress(hi) && lo <= hi;
+}
+
+/** What is wrong with a step's arguments, or undefined (the kinds with none are always fine). */
+function badArgument(step: Step): string | undefined {
+  switch (step.k) {
+    case "store": return isAddress(step.addr) && step.bytes instanceof Uint8Array ? undefined : "an address that is not an integer, or bytes that are not a Uint8Array";
+    case "add": return typeof step.delta === "number" ? undefined : "a delta that is not a number";
+    case "ipi": return (step.fn === undefined || typeof step.fn === "function") && typeof step.serialize === "boolean" ? undefined : "an IPI function that is not a function, or serialize not a boolean";
+    case "stop": return typeof step.outsideSlots === "boolean" ? undefined : "outsideSlots not a boolean";
+    case "waitOutside": case "clean": case "inval": return isRange(step.range) ? undefined : "no address range {lo, hi} (integers, lo <= hi)";
+    case "await": return typeof step.pred === "function" ? undefined : "a predicate that is not a function";
+    default: return undefined;
+  }
+}
+
+/** A returned value as JSON (BigInts and functions named), for a misuse message. */
+function asJson(value: unknown): string {
+  try {
+    const json = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "function" ? "<function>" : v));
+    return (json ?? String(value)).slice(0, 80);
+  } catch {
+    return shown(value);
+  }
+}
+
+function shown(value: unknown): string {
+  try {
+    return String(value).slice(0, 40);
+  } catch {
+    return typeof value;
   }
 }
