@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ByteOrigin, FetchedInstr, Passage, RunResult } from "../types.js";
-import { causeOf, passageVersion } from "./classify.js";
+import type { ByteOrigin, CoreObservation, FetchedInstr, Passage, RunResult } from "../types.js";
+import { causeOf, effectOf, passageVersion } from "./classify.js";
 
 // Naming causes from provenance (SPEC 6.5, 7.1), on hand-built passages whose version is known.
 
@@ -75,5 +75,22 @@ describe("causeOf", () => {
     const oldAtSlot1 = passage([fetch(0x1010, [0x0f, 0x1f], ["old", "old"])], {}, 1, 30);
     expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, perSite).cause).toBe("unexplained");
     expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, atomic)).toEqual({ cause: "non-monotonic", passage: oldAtSlot1 });
+  });
+});
+
+describe("effectOf", () => {
+  const ending = (end: CoreObservation["end"]): CoreObservation =>
+    ({ core: 1, events: [], times: [], end, endTime: 0, regs: [], digest: "", instructions: 0 });
+  const pf = (addr: number) => ending({ kind: "fault", fault: "#PF", addr });
+  const ud = (addr: number) => ending({ kind: "fault", fault: "#UD", addr });
+
+  it("names the fault a core ended with unless the reference ends with the same fault at the same address", () => {
+    expect(effectOf(pf(0x5429), ending({ kind: "halt" }))).toBe("wild-jump");
+    expect(effectOf(ud(0x1007), ending({ kind: "halt" }))).toBe("invalid-opcode");
+    // A program whose own end is a #PF at the region end (no hlt), or a ud2 (Linux's BUG()).
+    expect(effectOf(pf(0x5429), pf(0x101e))).toBe("wild-jump");
+    expect(effectOf(ud(0x1007), ud(0x1015))).toBe("invalid-opcode");
+    expect(effectOf(pf(0x101e), pf(0x101e))).toBe("wrong-output");
+    expect(effectOf(ending({ kind: "halt" }), ending({ kind: "halt" }))).toBe("wrong-output");
   });
 });

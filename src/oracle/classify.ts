@@ -60,9 +60,14 @@ export function causeOf(passages: readonly Passage[], obs: CoreObservation | und
   return { cause: "unexplained", passage: upto[upto.length - 1] };
 }
 
+/**
+ * The effect of a divergent core that did not hang: the fault it ended with, unless the reference
+ * ends with that very fault (same kind, same address: a program whose own end is a #PF at the
+ * region end, or a ud2, still jumps wild or decodes garbage when it faults elsewhere).
+ */
 export function effectOf(obs: CoreObservation, expected: CoreObservation | undefined): Effect {
-  const e = obs.end;
-  if (e.kind === "fault" && (expected?.end.kind !== "fault" || expected.end.fault !== e.fault)) {
+  const e = obs.end, x = expected?.end;
+  if (e.kind === "fault" && !(x?.kind === "fault" && x.fault === e.fault && x.addr === e.addr)) {
     if (e.fault === "#UD") return "invalid-opcode";
     if (e.fault === "#PF") return "wild-jump";
   }
