@@ -16,6 +16,7 @@ export function formatExhaustive(result: ExhaustiveResult, bound: number): strin
 
 function formatSearch(result: ExhaustiveResult, bound: number): string {
   const d = result.divergent;
+  if (d?.verdict.kind === "harness-error") return `harness error after ${result.explored} schedules: ${d.verdict.harnessError}`;
   if (d) {
     // Without stopAtFirst the search ran on: say how many schedules diverged.
     const more = result.divergentSchedules > 1 ? ` (${result.divergentSchedules} divergent schedules)` : "";
@@ -25,10 +26,9 @@ function formatSearch(result: ExhaustiveResult, bound: number): string {
   return `no divergence in all ${result.explored} schedules within delay bound ${bound}${cut}`;
 }
 
-/** What the divergent schedule found: its signature, its harness error, or (`--rules-fail`) the rules it broke. */
+/** What the divergent schedule found: its signature, or (`--rules-fail`) the rules it broke. */
 function findingOf(v: Verdict): string {
   if (v.signature) return v.signature;
-  if (v.harnessError) return `harness-error: ${v.harnessError}`;
   if (verdictKindOf(v) === "clean") return `rule finding ${[...new Set(v.rules.map((r) => r.rule))].sort().join(", ")} (counted as a divergence: --rules-fail)`;
   return v.kind;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Decision, Model } from "../types.js";
+import type { Decision, Model, Strategy } from "../types.js";
 import { expectationOf, runOnce, type PreparedCase } from "../differential.js";
 import { runCase } from "../machine/run.js";
+import { HarnessError } from "../machine/strategy-driver.js";
 import { NAMED_MODELS, namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
@@ -24,7 +25,7 @@ const BOUND2_MODELS = NAMED_MODELS.filter((m) => m.name !== "sdm-strict");
 
 /** Runs a prefix then zeros, returning the whole decision list. */
 function decisionsOf(spec: ExhaustiveSpec, prefix: readonly Decision[]): readonly Decision[] {
-  const chooser = new PrefixChooser(prefix);
+  const chooser = new PrefixChooser(prefix, spec.strategy.name);
   runCase(small.plan, spec.strategy, spec.model, { chooser, soloBudget: small.soloBudget });
   return chooser.decisions;
 }
@@ -174,11 +175,26 @@ describe("exhaustive scheduler: the DFS itself", () => {
     expect(exploreExhaustive(small, spec, { bound: 1, maxSchedules: all.explored }).complete).toBe(true);
   });
 
-  it("PrefixChooser follows its prefix, then picks 0, and fails loudly on drift", () => {
-    const c = new PrefixChooser([[2, 3]]);
+  it("PrefixChooser follows its prefix, then picks 0; a prefix that no longer fits is a strategy that is not deterministic", () => {
+    const c = new PrefixChooser([[2, 3]], "s");
     expect(c.choose(3, "event")).toBe(2);
     expect(c.choose(4, "event")).toBe(0);
     expect(c.decisions).toEqual([[2, 3], [0, 4]]);
-    expect(() => new PrefixChooser([[1, 3]]).choose(2, "event")).toThrow(/drift/);
+    expect(() => new PrefixChooser([[1, 3]], "s").choose(2, "event")).toThrow(new HarnessError("strategy s is not deterministic: the same decisions led elsewhere (decision 0 (event): 3 options before, 2 now)"));
+  });
+
+  it("a strategy that is not deterministic is the cell's harness error, not an abort of the search", () => {
+    let calls = 0;
+    const fickle: Strategy = {
+      name: "fickle", description: "waits a varying number of barriers from one call to the next",
+      *patch(ctx, slots) {
+        for (let i = 0; i < calls++ % 3; i++) yield* ctx.barrier();
+        for (const s of slots) yield* ctx.write(s.start, s.to);
+      },
+    };
+    const r = exploreExhaustive(small, { strategy: fickle, model: model("coherent-atomic-byte") }, { bound: 1 });
+    expect(r.divergent?.verdict.kind).toBe("harness-error");
+    expect(r.complete).toBe(false);
+    expect(formatExhaustive(r, 1)).toMatch(new RegExp(`^harness error after ${r.explored} schedules: strategy fickle is not deterministic: the same decisions led elsewhere`));
   });
 });

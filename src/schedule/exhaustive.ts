@@ -1,8 +1,8 @@
 import type { Chooser, Decision, Model, Strategy } from "../types.js";
 import { RuleTally, type Outcome, type PreparedCase, type RuleSchedules } from "../differential.js";
 import { runCase } from "../machine/run.js";
+import { HarnessError } from "../machine/strategy-driver.js";
 import { judge, type JudgeOptions } from "../oracle/judge.js";
-import { DriftError } from "./choosers.js";
 
 // SPEC 8 `exhaustive`: a bounded DFS over decision lists, for proving small cases. The bound is a
 // delay bound (Emmi, Qadeer, Rakamarić, POPL 2011): the default schedule picks option 0 at every
@@ -39,13 +39,14 @@ export interface ExhaustiveSpec {
 /** Follows a recorded prefix, then picks 0 (the default schedule), recording every decision. */
 export class PrefixChooser implements Chooser {
   readonly decisions: Decision[] = [];
-  constructor(private readonly prefix: readonly Decision[]) {}
+  constructor(private readonly prefix: readonly Decision[], private readonly strategy: string) {}
   choose(options: number, what: string): number {
     const i = this.decisions.length;
     const p = this.prefix[i];
-    // Runs are deterministic given their decisions, so a prefix that no longer fits is a bug.
+    // The machine is deterministic given its decisions, and the prefix came from a run of this
+    // search moments ago: a prefix that no longer fits is a strategy that is not deterministic.
     if (p && p[1] !== options) {
-      throw new DriftError(`exhaustive drift at decision ${i} (${what}): recorded ${p[1]} options, run has ${options}`);
+      throw new HarnessError(`strategy ${this.strategy} is not deterministic: the same decisions led elsewhere (decision ${i} (${what}): ${p[1]} options before, ${options} now)`);
     }
     const chosen = p ? p[0] : 0;
     this.decisions.push([chosen, options]);
@@ -59,7 +60,7 @@ export function deviations(list: readonly Decision[]): number {
 }
 
 function runPrefix(prepared: PreparedCase, spec: ExhaustiveSpec, prefix: readonly Decision[]): Outcome {
-  const chooser = new PrefixChooser(prefix);
+  const chooser = new PrefixChooser(prefix, spec.strategy.name);
   const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget });
   return { run, verdict: judge(prepared.plan, run, spec.judge), decisions: chooser.decisions };
 }
