@@ -47,7 +47,7 @@ describe("bad input: one line, exit 2, no stack trace", () => {
     ["strategy plugin that fails to load", () => ["run", file("ok.json", base), "-s", file("bad.mjs", "throw new Error('boom')")], /cannot load strategy plugin \(boom\)/],
     ["bad --seed", () => ["run", file("ok.json", base), "--seed", "-3"], /--seed: expected an integer >= 0/],
     ["repro of a file without recorded runs", () => ["repro", file("ok.json", base)], /no recorded run to replay/],
-    ["replay drift", () => ["repro", file("drift.json", { ...base, runs: [{ strategy: "direct_write", model: "x86-realistic", seed: 0, decisions: "1/2 0/9 0/9" }] })], /replay drift/],
+    ["replay drift", () => ["repro", file("drift.json", { ...base, runs: [{ strategy: "direct_write", model: "x86-realistic", seed: 0, decisions: "1/2 0/9 0/9" }] })], /drift\.json: runs\[0\]: direct_write x86-realistic: replay drift/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {

@@ -3,7 +3,7 @@ import { InputError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import { prepare, runOnce } from "../differential.js";
 import { litmusText } from "../report/litmus.js";
-import { selectRecordedRuns } from "./resolve.js";
+import { replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface ExportOptions {
@@ -21,11 +21,13 @@ export async function exportCommand(file: string, opts: ExportOptions): Promise<
   const runs = await selectRecordedRuns(loaded.kase.runs, opts, file);
   if (runs.length === 0) throw new InputError(`${file}: no recorded run to export${opts.strategy || opts.model ? " for the given strategy/model" : ""}`);
   const prepared = prepare(loaded.kase, loaded.soloBudget);
-  const texts = runs.map(({ run: r, strategy, model }) => {
-    const o = runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [], trace: true, judge: { rulesFail: opts.rulesFail } });
+  const texts: string[] = [];
+  for (const { run: r, index, strategy, model } of runs) {
+    const o = await replayNamingDrift(`${file}: runs[${index}]`, r, () =>
+      runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [], trace: true, judge: { rulesFail: opts.rulesFail } }));
     const schedule = r.decisions ? `the recorded schedule, ${r.decisions.length} scheduler decisions` : `random schedule, seed ${r.seed}`;
-    return litmusText(loaded.kase, o.run, o.verdict, schedule);
-  });
+    texts.push(litmusText(loaded.kase, o.run, o.verdict, schedule));
+  }
   const text = texts.join("\n");
   if (opts.out === undefined) {
     process.stdout.write(text);

@@ -6,7 +6,7 @@ import { expectationOf } from "../differential.js";
 import type { Size } from "../fuzz/minimize.js";
 import { IsolatedCells } from "./cells.js";
 import { EXIT } from "./exit.js";
-import { modelsOfRuns, selectRecordedRuns } from "./resolve.js";
+import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface MinimizeOptions {
@@ -29,9 +29,9 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
   // The replays run in a worker thread: a strategy step that never yields is cut off (exit 3).
   const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.stallTimeout);
   try {
-    for (const { run: r, strategy, model } of selected) {
+    for (const { run: r, index, strategy, model } of selected) {
       const cell = { strategy: strategy.name, model: model.name, seed: r.seed };
-      const replay = await cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] });
+      const replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] }));
       if (replay.kind === "timeout") return cutOff(replay.verdict);
       const signature = replay.outcome.verdict.signature;
       if (!signature) continue;

@@ -9,7 +9,7 @@ import { crashReportModel, type CrashReportModel } from "../report/html/crash-mo
 import { crashReportHtml } from "../report/html/crash.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import { exitFor } from "./exit.js";
-import { modelsOfRuns, selectRecordedRuns } from "./resolve.js";
+import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
 interface ReproOptions {
@@ -34,9 +34,11 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   const json: unknown[] = [];
   const pages: CrashReportModel[] = [];
   try {
-    for (const [i, { run: r, strategy, model }] of runs.entries()) {
+    for (const [i, { run: r, index, strategy, model }] of runs.entries()) {
       const title = `xmcfuzz repro ${file}  [run ${i + 1}/${runs.length}]`;
-      const c = await cells.run({ strategy: strategy.name, model: model.name, mode: "once", seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail } });
+      const c = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({
+        strategy: strategy.name, model: model.name, mode: "once", seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail },
+      }));
       if (c.kind === "timeout") {
         // No run to report: the cell was cut off.
         verdicts.push(c.verdict);

@@ -1,5 +1,6 @@
 import type { CaseScope, Model, RecordedRun, Strategy } from "../types.js";
 import { InputError } from "../errors.js";
+import { DriftError } from "../schedule/choosers.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { resolveModel } from "../models/load.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
@@ -59,6 +60,19 @@ export async function selectRecordedRuns(
     const [strategy, model] = recordedPair(run, strategies, models, `${where}: runs[${index}]`);
     return [{ run, index, strategy, model }];
   });
+}
+
+/**
+ * A strict replay of a recorded run (`where`: `<file>: runs[i]`); its drift names the file, the
+ * run and its cell, as every bad-input line names its field.
+ */
+export async function replayNamingDrift<T>(where: string, run: RecordedRun, replay: () => T | Promise<T>): Promise<T> {
+  try {
+    return await replay();
+  } catch (e) {
+    if (e instanceof DriftError) throw new DriftError(`${where}: ${run.strategy} ${run.model}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The models a cell thread needs for these recorded runs: theirs (model files included) and every named one. */
