@@ -48,7 +48,7 @@ describe("passageVersion", () => {
 
 describe("causeOf", () => {
   const run = { ops: [{ began: 5, returned: 100 }] } as unknown as RunResult;
-  const perSite = [{ batch: "per-site" as const }], atomic = [{ batch: "atomic" as const }];
+  const perSite = [{ batch: "per-site" as const, monotonic: true }], atomic = [{ batch: "atomic" as const, monotonic: true }];
 
   it("names non-monotonic a core that ran a slot's new version, then its old one, past a probe-out trap (not torn-fetch)", () => {
     const callNew = passage([int3Trap("int3")], { resolution: "emulate", resolvedAs: "new", resolvedAt: 0 }, 0, 20);
@@ -75,6 +75,14 @@ describe("causeOf", () => {
     const oldAtSlot1 = passage([fetch(0x1010, [0x0f, 0x1f], ["old", "old"])], {}, 1, 30);
     expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, perSite).cause).toBe("unexplained");
     expect(causeOf([newAtSlot0, oldAtSlot1], undefined, run, 40, atomic)).toEqual({ cause: "non-monotonic", passage: oldAtSlot1 });
+  });
+
+  it("never names non-monotonic an op declared monotonic: false (old after new is in its reference); its late old passage is stale", () => {
+    const unordered = [{ batch: "per-site" as const, monotonic: false }];
+    const neu = passage([fetch(0x1000, [0xe9, 0x10], ["new", "new"])], {}, 0, 20);
+    const late = passage([fetch(0x1000, [0x0f, 0x1f], ["old", "old"])], {}, 0, 120);
+    expect(causeOf([neu, late], undefined, run, 130, perSite).cause).toBe("non-monotonic");
+    expect(causeOf([neu, late], undefined, run, 130, unordered)).toEqual({ cause: "stale-after-completion", passage: late });
   });
 });
 

@@ -34,9 +34,11 @@ export interface CauseFinding {
 /**
  * First match wins, in the order of SPEC 7.1. `ops`: the case's. Non-monotonic is old bytes after
  * new ones of the same op, at the same slot for a per-site op: its slots switch each at its own
- * point (SPEC 6.2), so new at one slot and then old at another is what the reference does.
+ * point (SPEC 6.2), so new at one slot and then old at another is what the reference does. An op
+ * declared `monotonic: false` allows old after new in its window, so that order explains nothing
+ * there: such an op's late old passage is stale-after-completion.
  */
-export function causeOf(passages: readonly Passage[], obs: CoreObservation | undefined, run: RunResult, until: number, ops: readonly Pick<PatchOp, "batch">[]): CauseFinding {
+export function causeOf(passages: readonly Passage[], obs: CoreObservation | undefined, run: RunResult, until: number, ops: readonly Pick<PatchOp, "batch" | "monotonic">[]): CauseFinding {
   const upto = passages.filter((p) => p.begin <= until);
   const end = obs?.end;
   if (end?.kind === "fault" && end.fault === "int3") {
@@ -52,6 +54,7 @@ export function causeOf(passages: readonly Passage[], obs: CoreObservation | und
   const switchKey = (p: Passage) => (ops[p.op]?.batch === "atomic" ? `${p.op}` : `${p.op}:${p.slot}`);
   const sawNew = new Set<string>();
   for (const [i, p] of upto.entries()) {
+    if (ops[p.op]?.monotonic === false) continue;
     if (versions[i] === "new") sawNew.add(switchKey(p));
     else if (versions[i] === "old" && sawNew.has(switchKey(p))) return { cause: "non-monotonic", passage: p };
   }
