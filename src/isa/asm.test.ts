@@ -196,4 +196,14 @@ describe("disassemble", () => {
     expect(formatInstr({ op: "ud", len: 1, reg: 0, imm: 0, rel: 0 }, 0)).toBe("(bad)");
     expect(hex([0xe9, 0x1f, 0x44, 0, 0])).toBe("e9 1f 44 00 00");
   });
+
+  it("assembles back to the same bytes when a multi-byte nop is not in the assembler's encoding (torn, rewritten)", () => {
+    const odd = [[0x0f, 0x1f, 0x44, 0x00, 0x09], [0x0f, 0x1f, 0xc0], [0x0f, 0x1f, 0x05, 1, 2, 3, 4]];
+    for (const bytes of odd) {
+      const [line] = disassemble(bytes, 0x1000);
+      expect(line!.text).toMatch(new RegExp(`^\\.byte .* ; nop${bytes.length}$`));
+      expect([...assemble(line!.text, 0x1000).bytes]).toEqual(bytes);
+    }
+    expect(disassemble([0x0f, 0x1f, 0x44, 0x00, 0x00], 0x1000)[0]!.text).toBe("nop5");
+  });
 });

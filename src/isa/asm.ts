@@ -55,6 +55,11 @@ const FIXED = {
 } satisfies Record<string, readonly number[]>;
 export type FixedMnemonic = keyof typeof FIXED;
 
+/** The bytes the assembler emits for an operand-less mnemonic (`nop5`), if it is one. */
+export function fixedEncoding(mnemonic: string): readonly number[] | undefined {
+  return Object.hasOwn(FIXED, mnemonic) ? FIXED[mnemonic as FixedMnemonic] : undefined;
+}
+
 /** Branch opcodes: [rel8 form or null, rel32 form]. */
 const BRANCH = {
   jmp: [[0xeb], [0xe9]],

@@ -1,5 +1,5 @@
 /** Whether two byte strings (code, a slot's version) are equal. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameBytes(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -1,6 +1,8 @@
 // Disassembler for the SPEC 2 subset. Output is text that asm.ts accepts back, so reports
 // can be pasted into cases.
 import type { Instr } from "../types.js";
+import { fixedEncoding } from "./asm.js";
+import { sameBytes } from "./bytes.js";
 import { decode } from "./decode.js";
 import { R32, R8 } from "./registers.js";
 
@@ -84,10 +86,13 @@ export function disassemble(bytes: ArrayLike<number>, base: number, from?: numbe
     const len = "incomplete" in r ? n - off : r.len;
     const raw: number[] = [];
     for (let i = 0; i < len; i++) raw.push(bytes[off + i]! & 0xff);
-    // Undecodable bytes print as `.byte` so the listing still assembles back to the same bytes.
-    const text = "incomplete" in r
-      ? ".byte " + raw.map(h).join(", ") + " ; (incomplete)"
-      : r.op === "ud" ? ".byte " + raw.map(h).join(", ") + " ; (bad)" : formatInstr(r, base + off);
+    // Undecodable bytes print as `.byte` so the listing still assembles back to the same bytes;
+    // so does a multi-byte nop in another encoding than the assembler's (a torn or rewritten one).
+    const asBytes = (note: string) => ".byte " + raw.map(h).join(", ") + " ; " + note;
+    const text = "incomplete" in r ? asBytes("(incomplete)")
+      : r.op === "ud" ? asBytes("(bad)")
+      : r.op === "nopN" && !sameBytes(raw, fixedEncoding(`nop${r.len}`) ?? []) ? asBytes(`nop${r.len}`)
+      : formatInstr(r, base + off);
     lines.push({ addr: base + off, bytes: raw, text });
     off += len;
   }

@@ -23,6 +23,21 @@ function staleAfterReturn(o: Outcome, core: number): number {
 }
 
 describe("coherent fetch unit", () => {
+  it("a refill's trace names the blocks it appended, the last one cut at the region end", () => {
+    const prepared = prepareSketch(jumpLabel());
+    const { base, code } = prepared.kase.program, end = base + code.length;
+    const m = model("x86-realistic");
+    expect(code.length % m.fetchBlock).not.toBe(0);
+    const o = findRun(prepared, directWrite, m, (r) => r.run.trace.some((e) => e.text.endsWith(`0x${end.toString(16)})`)), 50, true);
+    expect(o).toBeDefined();
+    for (const e of o!.run.trace.filter((x) => x.kind === "refill")) {
+      const [from, to] = /\[0x([0-9a-f]+), 0x([0-9a-f]+)\)/.exec(e.text)!.slice(1).map((x) => parseInt(x, 16)) as [number, number];
+      expect((from - base) % m.fetchBlock).toBe(0);
+      expect(to).toBeGreaterThan(from);
+      expect(to === end || (to - base) % m.fetchBlock === 0).toBe(true);
+    }
+  });
+
   it("a refill straddling a store tears: one instruction holds bytes fetched on both sides of a store", () => {
     // Byte stores, 1-byte blocks, no snoop: refills on both sides of a store tear an instruction.
     const m = { ...model("sdm-strict"), name: "tear-test" };

@@ -743,8 +743,10 @@ class Machine implements OpProgress, FetchHost {
       case Ev.Patcher: this.runPatcherStep(); break;
       case Ev.Exec: this.execCore(core); break;
       case Ev.Refill: {
-        const k = core.fetch.refill(), hi = core.fetch.hi, b = this.model.fetchBlock;
-        if (this.tracing) this.traceEv(c, "refill", () => `refill [0x${(hi - k * b).toString(16)}, 0x${hi.toString(16)})`);
+        // The appended range from where the buffer ended: its last block may stop at the region end.
+        const from = core.fetch.hi;
+        core.fetch.refill();
+        if (this.tracing) this.traceEv(c, "refill", () => `refill [0x${from.toString(16)}, 0x${core.fetch.hi.toString(16)})`);
         break;
       }
       case Ev.Ipi: this.deliverIpi(core); break;
