@@ -887,7 +887,8 @@ class Machine implements OpProgress, FetchHost {
       phases: this.phases,
       eventKinds: this.eventKinds,
       rules: this.rules,
-      wrongFinalCode: finished ? this.wrongFinalCode : undefined,
+      // A hung run had no end-of-run check, but a wrong code found when an op returned stands.
+      wrongFinalCode: harnessError ? undefined : this.wrongFinalCode,
       hung: finished || harnessError || !stuck ? undefined : { deadlock, ...stuck, patcherStuck: this.gen !== undefined },
       harnessError,
       decisionCount: this.decisionCount,

@@ -52,45 +52,56 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
     return { member: search.member, point: search.point, expected: search.expected, widened: win.widened };
   };
 
-  if (run.hung) {
-    // A hung run reports only hangs (SPEC 6.4).
+  const hung = run.hung;
+  // A hung run's cores that ended are judged like any other (SPEC 1: a divergence is outside the
+  // family, a hang, or wrong final code); "a hung run reports only hang" (SPEC 6.4) is read as
+  // "no end-of-run code check": a run that never ended has no final code, but a wrong code found
+  // when an op returned stays a divergence.
+  for (const obs of run.observations) {
+    if (hung?.stuckCores.includes(obs.core)) continue;
+    const m = check(obs);
+    if (!m.member) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, false, m.widened));
+  }
+  if (hung) {
+    // A running hung core is admitted when some branch of its search runs as long without ending.
     let admitted = false;
-    for (const c of run.hung.stuckCores) {
+    const blocked: CoreObservation[] = [];
+    for (const c of hung.stuckCores) {
       const obs = run.observations[c - 1]!;
-      if (!run.hung.blockedCores.includes(c)) {
-        const m = check(obs);
-        if (m.member) {
-          admitted = true;
-          continue;
-        }
-        divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.widened));
-      } else {
-        divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
+      if (hung.blockedCores.includes(c)) {
+        blocked.push(obs);
+        continue;
       }
+      const m = check(obs);
+      if (m.member) admitted = true;
+      else divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.widened));
     }
-    if (run.hung.patcherStuck && !admitted) {
+    // A hung patcher is excused by an admitted core (it may be waiting for that core's long
+    // computation, as stop_machine waits for a core looping with IF=0), and so are the cores
+    // blocked on the patcher meanwhile: parked, or in a handler awaiting its flag. Read so that
+    // stop_machine never diverges (SPEC 6.6); a core blocked after the patcher finished is a hang.
+    const excused = hung.patcherStuck && admitted;
+    if (!excused) {
+      for (const obs of blocked) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
+    }
+    if (hung.patcherStuck && !admitted) {
       const t = run.events;
       const phase = phaseAt(run, t);
       divergences.push({
         core: 0, cause: "unexplained", effect: "hang", slotKind: slotKindOf(plan, plan.kase.ops[run.ops.findIndex((o) => o.returned === Infinity)]?.targets[0]?.slot),
-        phase, t, point: 0, alignment: "exact", detail: `the patcher hung ${run.hung.deadlock ? "(deadlock: no event enabled)" : "(budget exhausted)"}`,
+        phase, t, point: 0, alignment: "exact", detail: `the patcher hung ${hung.deadlock ? "(deadlock: no event enabled)" : "(budget exhausted)"}`,
       });
     }
-  } else {
-    for (const obs of run.observations) {
-      const m = check(obs);
-      if (!m.member) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, false, m.widened));
-    }
-    const w = run.wrongFinalCode;
-    if (w) {
-      const off = w.addr - plan.base;
-      const slot = plan.slotAt[off]! >= 0 ? plan.slotAt[off]! : undefined;
-      divergences.push({
-        core: 0, cause: "unexplained", effect: "wrong-final-code", slotKind: slotKindOf(plan, slot),
-        phase: phaseAt(run, w.t), t: w.t, point: 0, alignment: "exact",
-        detail: `code byte 0x${w.addr.toString(16)} holds ${hex2(w.actual)}, expected ${hex2(w.expected)}`,
-      });
-    }
+  }
+  const w = run.wrongFinalCode;
+  if (w) {
+    const off = w.addr - plan.base;
+    const slot = plan.slotAt[off]! >= 0 ? plan.slotAt[off]! : undefined;
+    divergences.push({
+      core: 0, cause: "unexplained", effect: "wrong-final-code", slotKind: slotKindOf(plan, slot),
+      phase: phaseAt(run, w.t), t: w.t, point: 0, alignment: "exact",
+      detail: `code byte 0x${w.addr.toString(16)} holds ${hex2(w.actual)}, expected ${hex2(w.expected)}`,
+    });
   }
   divergences.sort((x, y) => x.t - y.t);
   const first = divergences[0];

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import type { Strategy } from "../types.js";
+import { parseCase } from "../case/load.js";
+import { prepare, type Outcome, type PreparedCase } from "../differential.js";
+import { NAMED_MODELS, namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
+import { everyRun, findRun } from "../testing/search.js";
+
+// Hung runs (SPEC 6.4) beside the rest of the verdict. Each case lets core 1 take an admissible
+// path that loops ~2^32 times (slot a old, slot b new: ecx counts up from 3), so some runs hang
+// with core 1 admitted: a reference run could run as long.
+
+const LONG_LOOP = ["c:", ".slot a", "mov ecx, 3", ".endslot", "loop:", ".slot b", "add ecx, -1", ".endslot", "cmp ecx, 0", "jne loop"];
+const LONG_LOOP_SLOTS = [{ name: "a", new: "mov ecx, -3" }, { name: "b", new: "add ecx, 1" }];
+
+/** Core 2 passes a jump label three times, each time printing which version it ran. */
+const JUMP_LABEL_CORE = ["d: mov ecx, 3", "dloop:", ".slot e", "nop5", ".endslot", "mov al, 1", "out 0x11", "jmp dn", "dy: mov al, 2", "out 0x11", "dn: dec ecx", "jne dloop", "hlt"];
+
+function load(name: string, asm: string[], cores: number, ops: string[][], extraSlots: object[] = []): PreparedCase {
+  const { kase, soloBudget } = parseCase({
+    xmcfuzz: "case", version: 2, name, cores, code: { base: "0x1000", asm },
+    entries: cores === 3 ? ["c", "d"] : ["c"], slots: [...LONG_LOOP_SLOTS, ...extraSlots], ops: ops.map((slots) => ({ slots })),
+  });
+  return prepare(kase, soloBudget);
+}
+
+const hungWithCore1Running = (o: Outcome) => o.run.hung !== undefined && o.run.hung.stuckCores.includes(1) && !o.run.hung.blockedCores.includes(1);
+
+describe("hung runs", () => {
+  it("stop_machine never diverges when a released core's admissible long loop with IF=0 keeps the next op from parking it", () => {
+    // Op 1 may release core 1 between slots a and b; core 1 then loops with IF=0, so op 2's
+    // stop_machine waits for it and core 2 stays parked: the run hangs as a real one would wait.
+    const p = load("sm-hang", [...LONG_LOOP.slice(0, 4), "cli", ...LONG_LOOP.slice(4), "sti", "mov al, 7", "out 0x10", "hlt", ...JUMP_LABEL_CORE], 3,
+      [["a", "b"], ["e"]], [{ name: "e", new: "jmp dy" }]);
+    let hung = 0;
+    for (const m of NAMED_MODELS) {
+      for (const o of everyRun(p, builtinStrategy("stop_machine")!, m, 60)) {
+        if (o.run.hung?.blockedCores.length) hung++;
+        expect(o.verdict.kind, m.name).toBe("clean");
+      }
+    }
+    expect(hung).toBeGreaterThan(0);
+  });
+
+  it("a core that ended with a torn jump is a divergence even when another core hangs admissibly", () => {
+    const stall: Strategy = {
+      name: "stall_after_two", description: "writes the op's first two slots, then waits forever",
+      *patch(ctx, slots) {
+        yield* ctx.write(slots[0]!.start, slots[0]!.to);
+        yield* ctx.write(slots[1]!.start, slots[1]!.to);
+        yield* ctx.await(() => false);
+      },
+    };
+    const p = load("hung-hides-pf", [...LONG_LOOP, "mov al, 7", "out 0x10", "hlt", ...JUMP_LABEL_CORE], 3, [["e", "a", "b"]], [{ name: "e", new: "jmp dy" }]);
+    const m = namedModel("coherent-atomic-byte")!;
+    const o = findRun(p, stall, m, (r) => hungWithCore1Running(r) && r.run.observations[1]!.end.kind === "fault", 400);
+    expect(o).toBeDefined();
+    expect(o!.verdict.kind).toBe("diverges");
+    expect(o!.verdict.divergences.find((d) => d.core === 2)).toMatchObject({ cause: "torn-fetch", effect: "wild-jump" });
+  });
+
+  it("a wrong code left when an op returned is a divergence even when the run then hangs admissibly", () => {
+    const wrongLast: Strategy = {
+      name: "wrong_last", description: "writes the targets but leaves int3 at the last slot's start",
+      *patch(ctx, slots) {
+        for (const s of slots.slice(0, -1)) yield* ctx.write(s.start, s.to);
+        yield* ctx.write(slots[slots.length - 1]!.start, Uint8Array.of(0xcc));
+      },
+    };
+    const p = load("hung-hides-wrong-code", [...LONG_LOOP, "mov al, 7", "out 0x10", "hlt", "never:", ".slot e", "nop5", ".endslot", "hlt"], 2,
+      [["a", "b", "e"]], [{ name: "e", new: "jmp never" }]);
+    const o = findRun(p, wrongLast, namedModel("coherent-atomic-byte")!, hungWithCore1Running, 400);
+    expect(o).toBeDefined();
+    expect(o!.verdict.divergences.map((d) => d.effect)).toContain("wrong-final-code");
+  });
+});
