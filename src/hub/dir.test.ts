@@ -77,6 +77,24 @@ function stuckNode(dir: string, node: string) {
   return { child, claimed, exited };
 }
 
+describe("directory hub: shard files", () => {
+  it("a queued file that holds no shard (empty, torn, hand-edited) is set aside; the node serves on", async () => {
+    const dir = fresh();
+    const hub = open(dir);
+    writeFileSync(join(dir, "shards/queue/shard-0000000000000000.json"), "");
+    writeFileSync(join(dir, "shards/queue/shard-0000000000000001.json"), "{\"strategy\": \"direct_w");
+    writeFileSync(join(dir, "shards/queue/shard-0000000000000002.json"), JSON.stringify({ strategy: "direct_write", model: "sdm-strict" }));
+    expect(await hub.enqueueShards([shard(8)])).toBe(1);
+    const server = hub.serveShards("n1", fakeRun, { concurrency: 1 });
+    await until(async () => (await hub.results()).length === 1 && readdirSync(join(dir, "shards/unreadable")).length === 3);
+    await server.close();
+    expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 1 });
+    // Enqueueing leaves no temporary file behind, and a shard already queued is not added twice.
+    expect(await hub.enqueueShards([shard(8), shard(9)])).toBe(1);
+    expect(readdirSync(join(dir, "shards/queue"))).toEqual([`${shardId(shard(9))}.json`]);
+  });
+});
+
 describe("directory hub: claims of dead processes", () => {
   beforeAll(() => {
     if (!existsSync(built)) throw new Error("dist/ is missing: run `npm run build` before the tests");

@@ -1,7 +1,7 @@
-import { existsSync, linkSync, openSync, closeSync, writeSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
-import { ensureDir, writeFileAtomic } from "../files/atomic.js";
+import { ensureDir, writeFileAtomic, writeNewFile } from "../files/atomic.js";
 import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
@@ -19,7 +19,7 @@ export class DirHub implements Hub {
   private readonly servers = new Set<DirShardServer>();
 
   constructor(private readonly root: string) {
-    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results"]) ensureDir(join(root, d));
+    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results", UNREADABLE_DIR]) ensureDir(join(root, d));
   }
 
   private corpusDir(node: string): string {
@@ -126,14 +126,8 @@ export class DirHub implements Hub {
     for (const s of shards) {
       const id = shardId(s);
       if (existsSync(join(this.root, "shards/results", `${id}.json`)) || this.claimed(id)) continue;
-      try {
-        const fd = openSync(join(this.root, "shards/queue", `${id}.json`), "wx");
-        writeSync(fd, JSON.stringify(s));
-        closeSync(fd);
-        added++;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
+      // Written whole, then linked into the queue: a node never claims a half-written shard.
+      if (linkOnce(join(this.root, "shards/queue", `${id}.json`), JSON.stringify(s), false)) added++;
     }
     return added;
   }
@@ -205,6 +199,38 @@ const BITMAP_BYTES = COVERAGE_BITS / 8;
 function readBitmap(path: string): Buffer {
   const bytes = existsSync(path) ? readFileSync(path) : undefined;
   return bytes?.length === BITMAP_BYTES ? bytes : Buffer.alloc(BITMAP_BYTES);
+}
+
+/** Where shard files that are no shard are set aside. */
+const UNREADABLE_DIR = "shards/unreadable";
+
+/**
+ * Writes `text` whole beside `path`, then links it there unless `path` exists: readers never see
+ * a partial file, and of several writers the first wins. Whether this call created `path`.
+ */
+function linkOnce(path: string, text: string, durable: boolean): boolean {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  writeNewFile(tmp, text, durable);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** A queued shard file's shard, or undefined when it holds none. */
+function readShard(path: string): Shard | undefined {
+  try {
+    const s = JSON.parse(readFileSync(path, "utf8")) as Partial<Shard> | null;
+    const numbers = [s?.seed, s?.maxExecs, s?.maxMs];
+    return typeof s?.strategy === "string" && typeof s.model === "string" && numbers.every((n) => typeof n === "number" && Number.isFinite(n)) ? (s as Shard) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** In a node's claim directory: `host pid` of the process serving under that name. */
@@ -329,7 +355,12 @@ class DirShardServer implements HubShardServer {
   }
 
   private async runOne(claim: string, file: string): Promise<void> {
-    const shard = JSON.parse(readFileSync(claim, "utf8")) as Shard;
+    const shard = readShard(claim);
+    if (!shard) {
+      // Not a shard (a torn write by an older xmcfuzz, a hand edit): set aside, never retried.
+      renameSync(claim, join(this.root, UNREADABLE_DIR, file));
+      return;
+    }
     let result: ShardResult;
     try {
       result = await this.run(shard);
@@ -339,17 +370,9 @@ class DirShardServer implements HubShardServer {
       return;
     }
     if (shardKey(result.shard) !== shardKey(shard)) throw new Error("shard result for another shard");
-    // Written whole, then linked into place: link fails if a result exists, so the first counts.
+    // The first result of a shard counts.
     const path = join(this.root, "shards/results", file);
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileAtomic(tmp, JSON.stringify(result));
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    linkOnce(path, JSON.stringify(result), true);
     rmSync(claim, { force: true });
   }
 
