@@ -295,13 +295,17 @@ export class Campaign {
   }
 
   /**
-   * The corpus an earlier session of this node left: counted, and its bits merged, as this
-   * session's entries are (a resumed campaign's stats fell to corpus 0, coverage 0). Entries out
-   * of scope or adding no bit are skipped, as the workers' engines skip them.
+   * The corpus an earlier session of this node left: every entry in scope counted, and its bits
+   * merged, as the workers' engines keep each as a parent (each added bits when it was found;
+   * merged again in file order, a third add none, and were dropped until session 14).
    */
   private resumeCorpus(): CorpusText[] {
     const own = this.attempt(this.corpusDir(), () => this.store.ownCorpus()) ?? [];
-    for (const e of own) if (this.admits(e.json) && this.coverage.merge(e.bits) > 0) this.corpus++;
+    for (const e of own) {
+      if (!this.admits(e.json)) continue;
+      this.coverage.merge(e.bits);
+      this.corpus++;
+    }
     return own;
   }
 

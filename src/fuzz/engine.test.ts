@@ -106,6 +106,19 @@ describe("engine: a scope", () => {
     engine.adopt("not json", [20_000]);
     expect(engine.coverage.count).toBe(inside);
   });
+
+  it("keeps every entry of its own stored corpus when resuming, bits known or not; another engine's only if it adds bits", () => {
+    const engine = new FuzzEngine({ seed: 3, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true });
+    const entry = (i: number) => JSON.stringify({ case: caseToJson(generateCase(seedrandom.alea(`resume ${i}`), { maxCores: 4 })) });
+    // Found in this order, each added a bit; loaded in another, the last adds none.
+    engine.resume(entry(0), [1, 2]);
+    engine.resume(entry(1), [2, 3]);
+    engine.resume(entry(2), [1, 3]);
+    expect(engine.corpus.length).toBe(3);
+    expect(engine.coverage.count).toBe(3);
+    engine.adopt(entry(3), [1, 2]);
+    expect(engine.corpus.length).toBe(3);
+  });
 });
 
 describe("engine: schedule mutation", () => {

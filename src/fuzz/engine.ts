@@ -163,10 +163,20 @@ export class FuzzEngine {
     return this.parents.map((p) => p.text);
   }
 
-  /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent. */
+  /** A corpus entry found by another engine (its file text): merge its coverage, keep it as a parent if it adds any. */
   adopt(json: string, bits: readonly number[]): void {
     if (!entryInScope(json, this.scope)) return;
     if (this.coverage.merge(bits) > 0) this.parents.push({ text: json });
+  }
+
+  /**
+   * An entry of this campaign's own stored corpus (a resumed session): always a parent. Each
+   * added bits when it was found; merged again in another order, a third add none.
+   */
+  resume(json: string, bits: readonly number[]): void {
+    if (!entryInScope(json, this.scope)) return;
+    this.coverage.merge(bits);
+    this.parents.push({ text: json });
   }
 
   /** Keeps `parent` parsed; past PARSED_PARENTS, the oldest kept goes back to being text. */

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     },
   });
   for (const signature of config.known) engine.known.add(signature);
-  for (const e of config.corpus) engine.adopt(e.json, e.bits);
+  for (const e of config.corpus) engine.resume(e.json, e.bits);
   const cellNames = () => ({ strategy: strategies[Atomics.load(beat, 0)]?.name ?? "?", model: config.models[Atomics.load(beat, 1)]?.name ?? "?" });
   // Findings wait here for minimization, which gets the share of the worker's time MinimizeBudget
   // gives it: a tenth while new signatures keep arriving, up to half once discovery slows down.
