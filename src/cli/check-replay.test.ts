@@ -56,6 +56,20 @@ describe("check-replay", () => {
     expect(r.stdout).toMatch(/6 files, 0 recorded runs, 6 problems/);
   });
 
+  it("a file named is checked whatever its name; paths holding no case file are bad input, never a pass", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const doc = JSON.parse(readFileSync(join(root, "corpus", "static-call.json"), "utf8")) as { runs: { decisions: string }[] };
+    doc.runs = [{ ...doc.runs[0]!, decisions: `${doc.runs[0]!.decisions} 0/2` }];
+    writeFileSync(join(dir, "mycase.case"), JSON.stringify(doc));
+    const named = xmcfuzz("check-replay", join(dir, "mycase.case"));
+    expect(named.status).toBe(1);
+    expect(named.stdout).toMatch(/mycase\.case runs\[0\]: .*replay drift/);
+    const empty = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const none = xmcfuzz("check-replay", empty, dir);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/no case file \(\.json\) to check/);
+  });
+
   it("a path that does not exist is bad input", () => {
     const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));
     expect(r.status).toBe(2);

@@ -29,20 +29,24 @@ export interface ReplayProblem {
   readonly problem: string;
 }
 
-/** Every .json file under the paths (a file counts as itself), in a stable order. */
+/**
+ * The files to check, in a stable order: a file named is itself (whatever its name), a directory
+ * its .json files, recursively. None at all is bad input: a CI gate must not pass on nothing.
+ */
 export function caseFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
-  const walk = (p: string) => {
+  const walk = (p: string, named: boolean) => {
     if (statSync(p).isDirectory()) {
-      for (const n of readdirSync(p).sort()) if (!n.startsWith(".")) walk(join(p, n));
-    } else if (p.endsWith(".json")) {
+      for (const n of readdirSync(p).sort()) if (!n.startsWith(".")) walk(join(p, n), false);
+    } else if (named || p.endsWith(".json")) {
       out.push(p);
     }
   };
   for (const p of paths) {
     if (!existsSync(p)) throw new InputError(`${p}: no such file or directory`);
-    walk(p);
+    walk(p, true);
   }
+  if (out.length === 0) throw new InputError(`${paths.join(", ")}: no case file (.json) to check`);
   return out;
 }
 
