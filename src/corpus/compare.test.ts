@@ -51,7 +51,16 @@ describe("promotion names", () => {
   });
   it("a case is promoted under its first divergent run's signature", () => {
     const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: divA }];
-    expect(promotionSignature({ name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs })).toBe(sigA);
+    const kase = (rs: typeof runs) => ({ name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs: rs });
+    expect(promotionSignature(kase(runs), () => undefined)).toBe(sigA);
+  });
+  it("a rule finding is promoted under its full rule signature, slot kind and phase included (two findings, two names)", () => {
+    const rules = { verdict: "clean" as const, rules: ["unsynchronized-xmc"] };
+    const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: rules }];
+    const kase = { name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs };
+    const asked: number[] = [];
+    expect(promotionSignature(kase, (i) => (asked.push(i), "rule s m unsynchronized-xmc call->call write/0"))).toBe("rule s m unsynchronized-xmc call->call write/0");
+    expect(asked).toEqual([1]);
   });
 });
 
