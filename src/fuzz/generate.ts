@@ -27,41 +27,53 @@ interface Site {
 
 type SiteMaker = (rng: Rng, id: string, port: number) => Site;
 
+/** Two different bytes: what a site's two versions print (SPEC 9: the out events tell them apart). */
+function twoBytes(rng: Rng): [number, number] {
+  const a = byte(rng);
+  return [a, (a + int(rng, 1, 255)) & 0xff];
+}
+
 /** `nop5` -> `jmp id_yes` (or `nop2` -> `jmp short id_yes`). */
-const jumpLabel = (size: 5 | 2): SiteMaker => (rng, id, port) => ({
-  lines: [
-    ...slot(id, fixed(size === 5 ? "nop5" : "nop2")),
-    movR8("al", byte(rng)), out(port), branch("jmp", `${id}_done`),
-    label(`${id}_yes`), movR8("al", byte(rng)), out(port),
-    label(`${id}_done`),
-  ],
-  newCode: [branch("jmp", `${id}_yes`, size === 2)],
-  kind: size === 5 ? "nop5->jmp32" : "nop2->jmp8",
-  functions: [],
-});
+const jumpLabel = (size: 5 | 2): SiteMaker => (rng, id, port) => {
+  const [no, yes] = twoBytes(rng);
+  return {
+    lines: [
+      ...slot(id, fixed(size === 5 ? "nop5" : "nop2")),
+      movR8("al", no), out(port), branch("jmp", `${id}_done`),
+      label(`${id}_yes`), movR8("al", yes), out(port),
+      label(`${id}_done`),
+    ],
+    newCode: [branch("jmp", `${id}_yes`, size === 2)],
+    kind: size === 5 ? "nop5->jmp32" : "nop2->jmp8",
+    functions: [],
+  };
+};
 
 /** `name: mov al, imm8; out port; ret`. */
-const outFn = (rng: Rng, name: string, port: number): Stmt[] => [label(name), movR8("al", byte(rng)), out(port), fixed("ret")];
+const outFn = (value: number, name: string, port: number): Stmt[] => [label(name), movR8("al", value), out(port), fixed("ret")];
 
-const staticCall: SiteMaker = (rng, id, port) => ({
-  lines: slot(id, branch("call", `${id}_a`)),
-  newCode: [branch("call", `${id}_b`)],
-  kind: "call->call",
-  functions: [...outFn(rng, `${id}_a`, port), ...outFn(rng, `${id}_b`, port)],
-});
+const staticCall: SiteMaker = (rng, id, port) => {
+  const [a, b] = twoBytes(rng);
+  return {
+    lines: slot(id, branch("call", `${id}_a`)),
+    newCode: [branch("call", `${id}_b`)],
+    kind: "call->call",
+    functions: [...outFn(a, `${id}_a`, port), ...outFn(b, `${id}_b`, port)],
+  };
+};
 
 const ftrace: SiteMaker = (rng, id, port) => ({
   lines: slot(id, fixed("nop5")),
   newCode: [branch("call", `${id}_t`)],
   kind: "nop5->call",
-  functions: outFn(rng, `${id}_t`, port),
+  functions: outFn(byte(rng), `${id}_t`, port),
 });
 
 const imm8: SiteMaker = (rng, id, port) => {
-  const a = byte(rng);
+  const [a, b] = twoBytes(rng);
   return {
     lines: [...slot(id, movR8("al", a)), out(port)],
-    newCode: [movR8("al", (a + int(rng, 1, 255)) & 0xff)],
+    newCode: [movR8("al", b)],
     kind: "movr8->movr8",
     functions: [],
   };
@@ -97,7 +109,7 @@ const multiInstruction: SiteMaker = (rng, id, port) => ({
   lines: [...slot(id, fixed("nop2"), fixed("nop3")), movR8("al", byte(rng)), out(port)],
   newCode: [branch("call", `${id}_f`)],
   kind: "nop2;nop3->call",
-  functions: outFn(rng, `${id}_f`, port),
+  functions: outFn(byte(rng), `${id}_f`, port),
 });
 
 const INC_DEC: readonly Stmt[] = [inc("eax"), dec("eax"), inc("edx"), dec("ebx"), inc("esi"), dec("edi")];
