@@ -61,6 +61,21 @@ describe("bad input: one line, exit 2, no stack trace", () => {
   }
 });
 
+describe("minimize", () => {
+  it("shrinks a run that only breaks a rule, keeping that rule finding's signature", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-min-"));
+    const rec = join(dir, "rule.json"), out = join(dir, "rule-min.json");
+    expect(xmcfuzz("run", "corpus/static-call.json", "-s", "direct_single_byte", "-m", "coherent-atomic-byte", "--schedules", "5", "--record", rec).status).toBe(0);
+    const m = xmcfuzz("minimize", rec, "-o", out, "--json");
+    expect(m.status, m.stderr).toBe(0);
+    const r = JSON.parse(m.stdout) as { signature: string; before: { decisions: number }; after: { decisions: number } };
+    expect(r.signature).toMatch(/^rule direct_single_byte coherent-atomic-byte unsynchronized-xmc call->call /);
+    expect(r.after.decisions).toBeLessThan(r.before.decisions);
+    const again = JSON.parse(xmcfuzz("repro", out, "--json").stdout) as { rules: { rule: string }[] }[];
+    expect(again[0]!.rules.map((x) => x.rule)).toContain("unsynchronized-xmc");
+  });
+});
+
 describe("verdicts and exit statuses", () => {
   it("run: 0 when every run is clean, 1 when one diverges", () => {
     const ok = xmcfuzz("run", "corpus/jump-label-nop5-jmp32.json", "-s", "stop_machine", "--schedules", "20");
