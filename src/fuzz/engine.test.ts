@@ -13,6 +13,26 @@ import { inScope } from "./scope.js";
 import seedrandom from "seedrandom";
 
 describe("engine: confirming findings", () => {
+  it("a run whose findings do not replay (a strategy that is not deterministic) is a harness error that keeps its corpus entry and reports nothing as known", () => {
+    const engine = new FuzzEngine({
+      seed: 4, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler: "random", feedback: true,
+      // Every replay comes back clean: nothing the run found replays.
+      replay: (_reproducer: Case, prepared: PreparedCase, _strategy, model): Outcome => runOnce(prepared, { strategy: BUILTIN_STRATEGIES.find((s) => s.name === "stop_machine")!, model, seed: 0 }),
+    });
+    let failed = 0, entries = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = engine.step();
+      if (r.harnessError?.startsWith("finding did not replay")) {
+        failed++;
+        if (r.corpusEntry) entries++;
+      }
+      expect(r.findings).toEqual([]);
+    }
+    expect(failed).toBeGreaterThan(0);
+    expect(entries).toBeGreaterThan(0);
+    expect(engine.known.size).toBe(0);
+  });
+
   it("confirms every new signature of a run with one strict replay of that run, and reports a signature once", () => {
     const replays: Case[] = [];
     const engine = new FuzzEngine({

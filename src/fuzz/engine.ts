@@ -297,7 +297,14 @@ export class FuzzEngine {
     const fresh: Fresh[] = [];
     if (v.signature && !this.known.has(v.signature)) fresh.push({ kind: "divergence", signature: v.signature, cause: v.divergences[0]!.cause });
     for (const [signature, rule] of ruleFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "rule", signature, rule });
-    const findings = fresh.length > 0 ? this.confirm(fresh, prepared, strategy, model, seed, outcome) : [];
+    let findings: Finding[] = [];
+    try {
+      if (fresh.length > 0) findings = this.confirm(fresh, prepared, strategy, model, seed, outcome);
+    } catch (e) {
+      // A finding that does not replay (a strategy that is not deterministic) is the run's harness
+      // error; the corpus entry the run made is still one (its bits are merged already).
+      return { outcome, corpusEntry, findings: [], harnessError: e instanceof Error ? e.message : String(e), spliced };
+    }
     return { outcome, corpusEntry, findings, spliced };
   }
 
@@ -315,8 +322,10 @@ export class FuzzEngine {
     const replay = this.replay(kase, prepared, strategy, model).verdict;
     const replayed = new Set(ruleSignatures(replay));
     if (replay.signature) replayed.add(replay.signature);
+    // All or none: a signature marked known but never reported would be lost for the campaign.
+    const lost = fresh.find((f) => !replayed.has(f.signature));
+    if (lost) throw new Error(`finding did not replay: ${lost.signature}`);
     return fresh.map((f) => {
-      if (!replayed.has(f.signature)) throw new Error(`finding did not replay: ${f.signature}`);
       this.known.add(f.signature);
       return { ...f, kase, minimized: false };
     });

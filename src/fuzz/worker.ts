@@ -164,9 +164,8 @@ async function main(): Promise<void> {
       try {
         r = engine.step();
       } catch (e) {
-        // A finding that does not replay (a strategy that is not deterministic: "finding did not
-        // replay"), a strategy that broke the engine, or an oracle search past its work cap: the
-        // run's harness error, in the error's own words, never a dead worker.
+        // A strategy that broke the engine, or an oracle search past its work cap: the run's
+        // harness error, in the error's own words, never a dead worker.
         harnessErrors++;
         send({ type: "harness-error", message: e instanceof Error ? e.message : String(e), ...cellNames() });
         continue;
