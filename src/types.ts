@@ -362,6 +362,8 @@ export interface RunResult {
     readonly stuckCores: readonly number[];
     /** Of those, the ones parked, in a handler, or with no enabled event at the end. */
     readonly blockedCores: readonly number[];
+    /** Of those, the ones only the patcher can free: parked by stopMachine, or in an IPI function. */
+    readonly waitingOnPatcher: readonly number[];
     readonly patcherStuck: boolean;
   };
   readonly harnessError?: string;

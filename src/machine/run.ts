@@ -94,7 +94,7 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
 /** An unfinished run's cores that never ended, and those of them blocked at its end (RunResult.hung). */
-type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores">;
+type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores" | "waitingOnPatcher">;
 
 /** Machine.ruleState of a (code offset, core) with a rule finding recorded. */
 const RULE_FOUND = -1;
@@ -852,15 +852,16 @@ class Machine implements OpProgress, FetchHost {
   private stuck(): Stuck {
     const events: number[] = [];
     events.length = this.enabledEvents(events);
-    const stuckCores: number[] = [], blockedCores: number[] = [];
+    const stuckCores: number[] = [], blockedCores: number[] = [], waitingOnPatcher: number[] = [];
     for (let c = 1; c < this.nCores; c++) {
       const core = this.cores[c]!;
       if (core.ended) continue;
       stuckCores.push(c);
       const own = events.some((ev) => ((ev >>> 16) & 0xf) === c && (ev >>> 20) <= Ev.Handler && (ev >>> 20) !== Ev.Patcher);
       if (core.parked || core.handler || !own) blockedCores.push(c);
+      if (core.parked || core.handler?.kind === "ipi") waitingOnPatcher.push(c);
     }
-    return { stuckCores, blockedCores };
+    return { stuckCores, blockedCores, waitingOnPatcher };
   }
 
   private result(deadlock: boolean, harnessError: string | undefined, stuck: Stuck | undefined): RunResult {

@@ -73,4 +73,30 @@ describe("hung runs", () => {
     expect(o).toBeDefined();
     expect(o!.verdict.divergences.map((d) => d.effect)).toContain("wrong-final-code");
   });
+
+  it("a core deadlocked in its int3 handler stays a hang even when another core hangs admissibly", () => {
+    // The handler awaits the patch's end; the patcher first waits for that core's IPI ack, which it
+    // cannot take with IF=0: the strategy's own deadlock, whatever core 1 does meanwhile.
+    const handlerWaits: Strategy = {
+      name: "handler_waits", description: "int3 on e, then an IPI sync the trapped core cannot answer",
+      *patch(ctx, slots) {
+        const e = slots[slots.length - 1]!;
+        yield* ctx.write(e.start, Uint8Array.of(0xcc));
+        for (const s of slots.slice(0, -1)) yield* ctx.write(s.start, s.to);
+        yield* ctx.ipiAll();
+        yield* ctx.waitAcks();
+        yield* ctx.write(e.start, e.to);
+        yield* ctx.store("go", 1);
+      },
+      *onInt3(ctx, _core, addr) {
+        yield* ctx.await(() => ctx.peek("go") === 1);
+        return ctx.resume(addr + 5);
+      },
+    };
+    const p = load("handler-deadlock", [...LONG_LOOP, "mov al, 7", "out 0x10", "hlt", "d:", ".slot e", "nop5", ".endslot", "mov al, 1", "out 0x11", "hlt", "dy: mov al, 2", "out 0x11", "hlt"], 3,
+      [["a", "b", "e"]], [{ name: "e", new: "jmp dy" }]);
+    const o = findRun(p, handlerWaits, namedModel("coherent-atomic-byte")!, (r) => hungWithCore1Running(r) && r.run.hung!.blockedCores.includes(2), 400);
+    expect(o).toBeDefined();
+    expect(o!.verdict.divergences.map((d) => [d.core, d.effect])).toContainEqual([2, "hang"]);
+  });
 });

@@ -77,12 +77,15 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
       else divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.widened));
     }
     // A hung patcher is excused by an admitted core (it may be waiting for that core's long
-    // computation, as stop_machine waits for a core looping with IF=0), and so are the cores
-    // blocked on the patcher meanwhile: parked, or in a handler awaiting its flag. Read so that
-    // stop_machine never diverges (SPEC 6.6); a core blocked after the patcher finished is a hang.
+    // computation, as stop_machine waits for a core looping with IF=0), and so are the cores only
+    // the patcher frees meanwhile: parked by stopMachine, or in an IPI function (SPEC 6.4's "a
+    // parked core or one in a handler is a hang" read so that stop_machine never diverges, 6.6).
+    // A core in an int3 handler or with no enabled event is a hang even then: a deadlock of the
+    // strategy's own (a handler awaiting a patcher that awaits its ack) is no long computation.
     const excused = hung.patcherStuck && admitted;
-    if (!excused) {
-      for (const obs of blocked) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
+    for (const obs of blocked) {
+      if (excused && hung.waitingOnPatcher.includes(obs.core)) continue;
+      divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
     }
     if (hung.patcherStuck && !admitted) {
       const t = run.events;
