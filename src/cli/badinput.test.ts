@@ -211,6 +211,16 @@ describe("strategy plugins that misbehave, through the real CLI", () => {
     ["a patch step that never yields (minimize)", () => ["minimize", plugin("spin-m.json", JSON.stringify({ ...(docs.find((d) => (d as { name: string }).name === "static-call") as object), runs: [{ strategy: "spinner0", model: "x86-realistic", seed: 0, decisions: "" }] })), "-o", join(dir, "spin-min.json"), "--stall-timeout", "2s", "-s", plugin("spin0m.mjs", "export const strategy = { name: 'spinner0', *patch() { for (;;) {} } };")], 3, /no result within 2000 ms|no progress for 2000 ms/],
     ["a patch that throws", () => ["run", kase(), "-m", "sdm-strict", "-s", plugin("throw.mjs", "export const strategy = { name: 'thrower', *patch() { throw new RangeError('bad'); } };")], 3, /HARNESS ERROR.*threw in patch: bad/],
     ["a patch that yields something other than a ctx step", () => ["run", kase(), "-m", "sdm-strict", "-s", plugin("junk.mjs", "export const strategy = { name: 'junk', *patch() { for (;;) yield 42; } };")], 3, /HARNESS ERROR.*yielded 42, not a ctx step/],
+    ["two strategy plugins under one name", () => ["run", kase(), "-s", plugin("dup-a.mjs", "export const strategy = { name: 'dup', *patch() {} };"), "-s", plugin("dup-b.mjs", "export const strategy = { name: 'dup', *patch(ctx) { yield* ctx.barrier(); } };")], 2, /dup-b\.mjs: strategy name "dup" is also the name of .*dup-a\.mjs/],
+    ["two model files under one name", () => ["run", kase(), "-s", "direct_write", "-m", plugin("mine-a.json", JSON.stringify({ name: "mine", fetchBlock: 16, prefetchDepth: 32, crossModifySnoop: "eventual", snoopOrder: "any", branchRefetch: true, decodedCache: false, icache: "coherent", storeAtomicity: "aligned8" })), "-m", plugin("mine-b.json", JSON.stringify({ name: "mine", fetchBlock: 1, prefetchDepth: 64, crossModifySnoop: "none", snoopOrder: "any", branchRefetch: false, decodedCache: false, icache: "coherent", storeAtomicity: "byte" }))], 2, /mine-b\.json: model name "mine" is also the name of .*mine-a\.json/],
+    ["a plugin whose handler is inherited (a class instance) keeps it: the same verdicts as with its own members", () => ["run", kase(), "-m", "x86-realistic", "--schedules", "30", "-s", plugin("classy.mjs", [
+      "class Int3Emulate {",
+      "  name = 'classy';",
+      "  *patch(ctx, slots) { for (const s of slots) { yield* ctx.store('t', s); yield* ctx.write(s.start, Uint8Array.of(0xcc)); yield* ctx.ipiAll(); yield* ctx.waitAcks();",
+      "    yield* ctx.write(s.start + 1, s.to.subarray(1)); yield* ctx.ipiAll(); yield* ctx.waitAcks(); yield* ctx.write(s.start, s.to.subarray(0, 1)); yield* ctx.ipiAll(); yield* ctx.waitAcks(); yield* ctx.store('t', undefined); } }",
+      "  *onInt3(ctx, core, addr) { const t = yield* ctx.load('t'); return t && t.start === addr ? ctx.emulate(t.to) : ctx.notMine(); }",
+      "}",
+      "export const strategy = new Int3Emulate();"].join("\n"))], 0, /classy\s+x86-realistic\s+clean/],
     ["a patch that yields steps forever: a hang divergence (SPEC 6.4)", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("forever.mjs", "export const strategy = { name: 'forever', *patch(ctx) { for (;;) yield* ctx.store('x', 1); } };")], 1, /DIVERGES .*-> hang/],
   ];
   for (const [what, args, status, pattern, env] of cases) {

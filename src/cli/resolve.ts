@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { CaseScope, Model, RecordedRun, Strategy } from "../types.js";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
@@ -26,12 +27,33 @@ export function scopeFrom(opts: ScopeArgs): CaseScope {
 
 export async function strategiesFrom(args: readonly string[] | undefined): Promise<Strategy[]> {
   if (!args || args.length === 0) return [...BUILTIN_STRATEGIES];
-  return Promise.all(args.map(resolveStrategy));
+  return distinctNames(args, await Promise.all(args.map(resolveStrategy)), "strategy");
 }
 
 export function modelsFrom(args: readonly string[] | undefined): Model[] {
   if (!args || args.length === 0) return [...NAMED_MODELS];
-  return args.map(resolveModel);
+  return distinctNames(args, args.map(resolveModel), "model");
+}
+
+/**
+ * One of each name: the same built-in or file given twice counts once, and two different ones
+ * under one name are bad input (a cell, a recorded run and a signature know them by name only).
+ */
+function distinctNames<T extends { readonly name: string }>(args: readonly string[], items: readonly T[], what: string): T[] {
+  const seen = new Map<string, { arg: string; where: string }>();
+  const out: T[] = [];
+  items.forEach((item, i) => {
+    const builtin = (BUILTIN_STRATEGIES as readonly unknown[]).includes(item) || (NAMED_MODELS as readonly unknown[]).includes(item);
+    const arg = args[i]!, where = builtin ? item.name : resolve(arg);
+    const first = seen.get(item.name);
+    if (!first) {
+      seen.set(item.name, { arg, where });
+      out.push(item);
+    } else if (first.where !== where) {
+      throw new InputError(`${arg}: ${what} name "${item.name}" is also the name of ${first.arg}; cells and signatures know a ${what} by its name`);
+    }
+  });
+  return out;
 }
 
 /** The strategy and model of a recorded run: built-ins by name, user ones among those given. */

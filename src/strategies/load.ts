@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isMainThread, Worker } from "node:worker_threads";
-import type { Strategy } from "../types.js";
+import type { HandlerCtx, Strategy } from "../types.js";
 import { InputError } from "../errors.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "./registry.js";
 
@@ -16,7 +16,14 @@ function checkShape(value: unknown, path: string): Strategy {
   if (typeof s.patch !== "function") throw new InputError(`${path}: strategy.patch: expected a generator function`);
   if (s.onInt3 !== undefined && typeof s.onInt3 !== "function") throw new InputError(`${path}: strategy.onInt3: expected a generator function`);
   if (builtinStrategy(s.name)) throw new InputError(`${path}: strategy.name: "${s.name}" is a built-in strategy; choose another name`);
-  return { description: "user strategy", ...s } as Strategy;
+  // Its members read, not spread: a class instance's methods live on its prototype.
+  const { patch, onInt3 } = s;
+  return {
+    name: s.name,
+    description: typeof s.description === "string" ? s.description : "user strategy",
+    patch: (ctx, slots) => patch.call(s, ctx, slots),
+    ...(onInt3 ? { onInt3: (ctx: HandlerCtx, core: number, addr: number) => onInt3.call(s, ctx, core, addr) } : {}),
+  };
 }
 
 /** How long a plugin's module may take to load (its top level) before it is bad input. */
