@@ -112,8 +112,12 @@ describe("MembershipSearch against the reference family enumerated by brute forc
       // The search's own per-branch limit, so that both cut a runaway branch at the same point.
       const family = referenceFamily(prepared.plan, obs.core, win, 3000, branchLimit(obs.instructions, prepared.soloBudget));
       if (!family) continue;
-      const member = new MembershipSearch(prepared.plan, obs.core, obs, win, mine, prepared.soloBudget).run().member;
+      const search = new MembershipSearch(prepared.plan, obs.core, obs, win, mine, prepared.soloBudget).run(), member = search.member;
       expect(member, `${what}, core ${obs.core}`).toBe(family.ended.has(observationKey(obs)));
+      // The report's "expected" column: a reference observation itself (its event at the divergence
+      // point was once listed twice), whenever its branch ends within the limit.
+      const expected = search.expected;
+      if (expected && expected.end.kind !== "unfinished") expect(family.ended.has(observationKey(expected)), `${what}, core ${obs.core}: expected`).toBe(true);
       out.push({ obs, win, member, family });
     }
     return out;

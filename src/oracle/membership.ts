@@ -304,9 +304,10 @@ export class MembershipSearch {
   private expected(): CoreObservation {
     const branch = this.best?.branch ?? this.root();
     const cpu = branch.cpu;
-    // A branch that failed on an event still holds that step's events; they are reported again
-    // after the next step's (as they always were: the expected column must not change).
+    // A branch that failed on an event still holds that step's events: the matched ones are in
+    // the observation's prefix, the rest in `pending`, so they are dropped before it runs on.
     const events: ObsEvent[] = [...this.obs.events.slice(0, branch.pos), ...(this.best?.pending ?? [])];
+    dropAll(cpu.events);
     const code = this.facts.bestCode;
     if (!this.best) code.set(this.plan.images[0]!);
     let steps = 0;
