@@ -58,6 +58,10 @@ describe("StrategyDriver.checked and resolution: misuse the machine cannot act o
     expect(bad({ k: "await", pred: true })).toThrow(/predicate/);
     expect(bad({ k: "ipi", fn: 3, serialize: true })).toThrow(/IPI function/);
     expect(driver.checked({ k: "clean", range: { lo: 0x1000, hi: 0x1005 } }, "patch", "patcher")).toEqual({ k: "clean", range: { lo: 0x1000, hi: 0x1005 } });
+    // A flush of the whole address space, and ipiAll(null, ...) for "no function".
+    expect(driver.checked({ k: "inval", range: { lo: 0, hi: 2 ** 32 } }, "patch", "patcher").k).toBe("inval");
+    expect(bad({ k: "inval", range: { lo: 0, hi: 2 ** 32 + 1 } })).toThrow(/address range/);
+    expect(driver.checked({ k: "ipi", fn: null, serialize: false }, "patch", "patcher").k).toBe("ipi");
   });
 
   it("refuses the patcher's steps in a handler (a handler's waitAcks would wait for its own ack)", () => {

@@ -128,9 +128,10 @@ function isAddress(x: unknown): x is number {
   return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff;
 }
 
+/** An address range [lo, hi): its end may be 2^32, the end of the address space (a flush-all). */
 function isRange(r: unknown): r is Range {
   const { lo, hi } = (r ?? {}) as Partial<Range>;
-  return typeof r === "object" && isAddress(lo) && isAddress(hi) && lo <= hi;
+  return typeof r === "object" && isAddress(lo) && Number.isInteger(hi) && (hi as number) >= lo && (hi as number) <= 2 ** 32;
 }
 
 /** What is wrong with a step's arguments, or undefined (the kinds with none are always fine). */
@@ -138,9 +139,9 @@ function badArgument(step: Step): string | undefined {
   switch (step.k) {
     case "store": return isAddress(step.addr) && step.bytes instanceof Uint8Array ? undefined : "an address that is not an integer, or bytes that are not a Uint8Array";
     case "add": return typeof step.delta === "number" ? undefined : "a delta that is not a number";
-    case "ipi": return (step.fn === undefined || typeof step.fn === "function") && typeof step.serialize === "boolean" ? undefined : "an IPI function that is not a function, or serialize not a boolean";
+    case "ipi": return (step.fn == null || typeof step.fn === "function") && typeof step.serialize === "boolean" ? undefined : "an IPI function that is not a function, or serialize not a boolean";
     case "stop": return typeof step.outsideSlots === "boolean" ? undefined : "outsideSlots not a boolean";
-    case "waitOutside": case "clean": case "inval": return isRange(step.range) ? undefined : "no address range {lo, hi} (integers, lo <= hi)";
+    case "waitOutside": case "clean": case "inval": return isRange(step.range) ? undefined : "no address range {lo, hi} (integers, 0 <= lo <= hi <= 2^32)";
     case "await": return typeof step.pred === "function" ? undefined : "a predicate that is not a function";
     default: return undefined;
   }
