@@ -143,6 +143,26 @@ describe("directory hub: claims of dead processes", () => {
     expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 2 });
   }, 20_000);
 
+  it("a node that stops keeps renewing its lease while its running shards drain", async () => {
+    const dir = fresh();
+    const hub = open(dir);
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    const server = hub.serveShards("draining", async (s) => {
+      await busy;
+      return fakeRun(s);
+    }, { concurrency: 1 });
+    await hub.enqueueShards([shard(10)]);
+    await until(async () => (await hub.status()).shards.running === 1);
+    const lease = () => statSync(join(dir, "shards/claimed/draining/.owner")).mtimeMs;
+    const closed = server.close();
+    const leased = lease();
+    await until(() => lease() > leased, 12_000);
+    release();
+    await closed;
+    expect((await hub.status()).shards).toEqual({ pending: 0, running: 0, done: 1 });
+  }, 20_000);
+
   it("enqueueing puts back the claims of a dead process and of a lapsed lease; those of live nodes stay", async () => {
     const dir = fresh();
     const hub = open(dir);

@@ -284,7 +284,11 @@ function releaseDeadClaims(root: string): void {
       continue; // No owner recorded (written by an older xmcfuzz): kept, as before.
     }
     if (age < CLAIM_LEASE_MS && !ownerIsDead(owner)) continue;
-    for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
+    try {
+      for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
+    } catch {
+      // Its node removed the directory meanwhile: nothing left to put back.
+    }
   }
 }
 
@@ -351,22 +355,38 @@ class DirShardServer implements HubShardServer {
       }
       if (!took) await new Promise((r) => setTimeout(r, 100));
     }
-    await Promise.all(this.running);
+    // Draining after close(): the running shards are still this node's, and so is its lease.
+    const renewing = setInterval(() => {
+      try {
+        renewLease(mine);
+      } catch {
+        // The directory failed: the shards may run twice, never get lost.
+      }
+    }, RELEASE_EVERY_MS);
+    try {
+      await Promise.all(this.running);
+    } finally {
+      clearInterval(renewing);
+    }
   }
 
   private async runOne(claim: string, file: string): Promise<void> {
     const shard = readShard(claim);
     if (!shard) {
       // Not a shard (a torn write by an older xmcfuzz, a hand edit): set aside, never retried.
-      renameSync(claim, join(this.root, UNREADABLE_DIR, file));
+      try {
+        renameSync(claim, join(this.root, UNREADABLE_DIR, file));
+      } catch {
+        // Another node moved it first.
+      }
       return;
     }
     let result: ShardResult;
     try {
       result = await this.run(shard);
     } catch {
-      // A failed run goes back to the queue for another try.
-      renameSync(claim, join(this.root, "shards/queue", file));
+      // A failed run goes back to the queue for another try (unless another node put it back).
+      putBack(this.root, claim, file);
       return;
     }
     if (shardKey(result.shard) !== shardKey(shard)) throw new Error("shard result for another shard");
