@@ -1,12 +1,12 @@
 import type { Model, RecordedRun, Strategy } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
-import { promote, promotionSignature } from "../corpus/promote.js";
+import { promote } from "../corpus/promote.js";
 import { regressCase, rerecord } from "../corpus/regress.js";
 import { InputError } from "../errors.js";
 import { runOnce } from "../differential.js";
-import { ruleSignatures } from "../oracle/classify.js";
-import { parseFindingName } from "../files/store.js";
+import { pickFinding } from "../oracle/classify.js";
+import { describedFinding } from "../files/store.js";
 import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -35,13 +35,11 @@ export async function corpusAddCommand(file: string, opts: CorpusAddOptions): Pr
     return c.changes.length > 0 ? rerecord(prepared, run, ...pairs.get(c.index)!) : run;
   });
   const kase = { ...loaded.kase, runs };
-  // A crash file's description names its finding: of the run's rule findings, that one.
-  const named = parseFindingName(kase.description ?? "")?.signature;
-  const signature = promotionSignature(kase, (i) => {
-    const run = runs[i]!, [strategy, model] = pairs.get(checks[i]!.index)!;
-    const found = ruleSignatures(runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] }).verdict);
-    return named !== undefined && found.includes(named) ? named : found[0];
+  const verdicts = runs.map((run, i) => {
+    const [strategy, model] = pairs.get(checks[i]!.index)!;
+    return runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] }).verdict;
   });
+  const signature = pickFinding(verdicts, describedFinding(kase))?.signature ?? kase.name;
   const p = promote(kase, signature, opts.corpus, { replace: false, source: file });
   if (opts.json) process.stdout.write(JSON.stringify({ ...p, signature, runs: runs.length }, null, 2) + "\n");
   else process.stdout.write(p.status === "known" ? `already in the corpus: ${p.path}\n` : `added ${p.path} (${runs.length} recorded run${runs.length === 1 ? "" : "s"}; ${signature})\n`);

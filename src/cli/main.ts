@@ -166,7 +166,7 @@ export function buildProgram(): Command {
     .action(verifyCommand);
 
   cellOptions(program.command("minimize"), "filters the recorded runs; also names plugins and model files")
-    .description("shrink the first divergent recorded run of a case (cores, ops, slots, instructions, decisions), keeping its signature")
+    .description("shrink a recorded run of a case (cores, ops, slots, instructions, decisions), keeping the signature of its divergence or, with none, of a rule it breaks (a crash file: the finding it is named after)")
     .argument("<case>", "case or crash file with a recorded divergent run")
     .requiredOption("-o, --out <file>", "where to write the minimized case")
     .option("--max-runs <n>", "replays allowed", intArg("--max-runs", 1), 2000)

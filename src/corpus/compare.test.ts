@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Expectation, RegressCheck } from "../types.js";
 import { changeLines, compareExpectation } from "./compare.js";
-import { promotionSignature, readableName } from "./promote.js";
+import { readableName } from "./promote.js";
 
 const clean: Expectation = { verdict: "clean", rules: [] };
 const sigA = "direct_write x86-realistic torn-fetch wild-jump nop5->jmp32 write/0";
@@ -48,19 +48,6 @@ describe("promotion names", () => {
     expect(readableName(sigA)).toBe("direct_write.x86-realistic.torn-fetch.wild-jump.nop5-to-jmp32.write-0");
     expect(readableName("int3_flush noncoherent-icache spurious-int3 hang nop2;nop3->call sync/2")).toBe("int3_flush.noncoherent-icache.spurious-int3.hang.nop2_nop3-to-call.sync-2");
     expect(readableName("a/../../b")).not.toContain("/");
-  });
-  it("a case is promoted under its first divergent run's signature", () => {
-    const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: divA }];
-    const kase = (rs: typeof runs) => ({ name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs: rs });
-    expect(promotionSignature(kase(runs), () => undefined)).toBe(sigA);
-  });
-  it("a rule finding is promoted under its full rule signature, slot kind and phase included (two findings, two names)", () => {
-    const rules = { verdict: "clean" as const, rules: ["unsynchronized-xmc"] };
-    const runs = [{ strategy: "s", model: "m", seed: 0, expect: clean }, { strategy: "s", model: "m", seed: 1, expect: rules }];
-    const kase = { name: "n", cores: 2, program: { base: 0, code: new Uint8Array(), entries: [], slots: [] }, ops: [], runs };
-    const asked: number[] = [];
-    expect(promotionSignature(kase, (i) => (asked.push(i), "rule s m unsynchronized-xmc call->call write/0"))).toBe("rule s m unsynchronized-xmc call->call write/0");
-    expect(asked).toEqual([1]);
   });
 });
 

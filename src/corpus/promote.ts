@@ -15,19 +15,6 @@ export function readableName(signature: string): string {
   return name.slice(0, 150) || "case";
 }
 
-/**
- * The signature a case is promoted under: its first divergent recorded run's, else the first rule
- * finding's of its first run with one (`ruleSignatureOf` replays it: the recorded expectation
- * names the rules, not their slot kind and phase), else its name.
- */
-export function promotionSignature(kase: Case, ruleSignatureOf: (index: number) => string | undefined): string {
-  const div = kase.runs.find((r) => r.expect?.signature);
-  if (div) return div.expect!.signature!;
-  const rule = kase.runs.findIndex((r) => (r.expect?.rules.length ?? 0) > 0);
-  if (rule >= 0) return ruleSignatureOf(rule) ?? `rule ${kase.runs[rule]!.strategy} ${kase.runs[rule]!.model} ${kase.runs[rule]!.expect!.rules.join("+")}`;
-  return kase.name;
-}
-
 export type Promotion = { readonly path: string; readonly status: "added" | "known" | "replaced" };
 
 /**

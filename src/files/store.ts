@@ -26,6 +26,11 @@ export function parseFindingName(text: string): Pick<FindingFile, "kind" | "sign
   return m ? { kind: m[1] as FindingFile["kind"], signature: m[2]! } : undefined;
 }
 
+/** The signature a crash file's case is described by (findingFile writes it), if any. */
+export function describedFinding(kase: Pick<Case, "description">): string | undefined {
+  return parseFindingName(kase.description ?? "")?.signature;
+}
+
 /** A finding's files: its case as canonical JSON (described by its name), its size, its report. */
 export function findingFile(signature: string, kind: FindingFile["kind"], kase: Case, report: string): FindingFile {
   const json = JSON.stringify(caseToJson({ ...kase, description: findingName({ kind, signature }) }), null, 2) + "\n";

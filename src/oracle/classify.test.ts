@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ByteOrigin, CoreObservation, FetchedInstr, Passage, RunResult } from "../types.js";
-import { causeOf, effectOf, passageVersion } from "./classify.js";
+import type { ByteOrigin, CoreObservation, FetchedInstr, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
+import { causeOf, effectOf, passageVersion, pickFinding } from "./classify.js";
 
 // Naming causes from provenance (SPEC 6.5, 7.1), on hand-built passages whose version is known.
 
@@ -100,5 +100,22 @@ describe("effectOf", () => {
     expect(effectOf(ud(0x1007), ud(0x1015))).toBe("invalid-opcode");
     expect(effectOf(pf(0x101e), pf(0x101e))).toBe("wrong-output");
     expect(effectOf(ending({ kind: "halt" }), ending({ kind: "halt" }))).toBe("wrong-output");
+  });
+});
+
+describe("pickFinding", () => {
+  const rule = (slotKind: string): RuleFinding => ({ rule: "unsynchronized-xmc", core: 1, addr: 0x1005, t: 3, bytes: [0xe9], phase: { kind: "write", syncs: 0 }, slotKind });
+  const verdict = (signature: string | undefined, rules: RuleFinding[]): Verdict =>
+    ({ strategy: "s", model: "m", kind: signature ? "diverges" : "clean", divergences: [], rules, ...(signature ? { signature } : {}) }) as Verdict;
+  const clean = verdict(undefined, []), ruleOnly = verdict(undefined, [rule("call->call")]);
+  const both = verdict("s m torn-fetch wild-jump nop5->jmp32 write/0", [rule("nop5->jmp32")]);
+
+  it("takes the finding a crash file is named after when a run shows it, else the first divergence, else the first rule finding", () => {
+    expect(pickFinding([clean, ruleOnly, both], undefined)).toEqual({ run: 2, signature: "s m torn-fetch wild-jump nop5->jmp32 write/0" });
+    expect(pickFinding([clean, ruleOnly], undefined)).toEqual({ run: 1, signature: "rule s m unsynchronized-xmc call->call write/0" });
+    // A campaign files a run's rule finding apart from its divergence: its crash file names the rule.
+    expect(pickFinding([both], "rule s m unsynchronized-xmc nop5->jmp32 write/0")).toEqual({ run: 0, signature: "rule s m unsynchronized-xmc nop5->jmp32 write/0" });
+    expect(pickFinding([both], "rule s m unsynchronized-xmc ret write/0")?.signature).toBe("s m torn-fetch wild-jump nop5->jmp32 write/0");
+    expect(pickFinding([clean], undefined)).toBeUndefined();
   });
 });

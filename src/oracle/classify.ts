@@ -105,6 +105,22 @@ export function ruleSignatures(v: Verdict): string[] {
   return [...ruleFindingsOf(v).keys()];
 }
 
+/**
+ * The finding to work on among a file's replayed runs (minimize, corpus add): the one the file is
+ * named after (a crash file's description) when a run shows it, else the first divergence, else
+ * the first rule finding. A run shows a divergence and its rule findings as separate findings.
+ */
+export function pickFinding(verdicts: readonly Verdict[], named: string | undefined): { readonly run: number; readonly signature: string } | undefined {
+  if (named !== undefined) {
+    const run = verdicts.findIndex((v) => showsSignature(v, named));
+    if (run >= 0) return { run, signature: named };
+  }
+  const divergent = verdicts.findIndex((v) => v.signature !== undefined);
+  if (divergent >= 0) return { run: divergent, signature: verdicts[divergent]!.signature! };
+  const rule = verdicts.findIndex((v) => v.rules.length > 0);
+  return rule >= 0 ? { run: rule, signature: ruleSignatures(verdicts[rule]!)[0]! } : undefined;
+}
+
 /** Whether a verdict still shows a finding's signature: its divergence's, or one of its rule findings'. */
 export function showsSignature(v: Verdict, signature: string): boolean {
   return v.signature === signature || ruleFindingsOf(v).has(signature);
