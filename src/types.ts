@@ -434,6 +434,8 @@ export interface Shard {
    * Absent (shards planned before shards carried one), the serving node's own scope applies.
    */
   readonly scope?: CaseScope;
+  /** The schedule policy of the matrix that planned it; absent (older shards), the serving node's. */
+  readonly scheduler?: "random" | "pct";
 }
 
 /** What one shard found. Cells are folded from these, in any order (see matrix/fold.ts). */

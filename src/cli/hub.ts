@@ -4,7 +4,7 @@ import { isRedisUrl, openHubNow } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
+import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 
 // `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
 
@@ -15,6 +15,7 @@ export interface EnqueueOptions extends ScopeArgs {
   campaign: boolean;
   seed: number;
   seeds: number;
+  scheduler: "random" | "pct";
   maxExecs?: number;
   duration?: number;
   json: boolean;
@@ -24,15 +25,16 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   if (opts.matrix === opts.campaign) throw new InputError("hub enqueue: give exactly one of --matrix or --campaign");
   if (opts.matrix && opts.maxExecs === undefined) throw new InputError("hub enqueue --matrix: --max-execs is required (exec-bounded shards give deterministic cells)");
   if (opts.campaign && opts.duration === undefined) throw new InputError("hub enqueue --campaign: --duration (per shard) is required");
-  const strategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
-  await strategiesFrom(strategies); // Bad names fail here, not on every node.
-  const models = modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name);
+  const given = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  await strategiesFrom(given); // Bad names fail here, not on every node.
+  const strategies = forEveryNode(given);
+  const models = forEveryNode(modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name));
   // The matrix's own plan, so `hub enqueue --matrix` and `matrix --hub` make the same shards: a
   // cell's budget is split over its shards, here `--seeds` shards of the per-shard budget each.
   // Matrix shards have no time cap unless asked (as `matrix --max-execs` alone: deterministic cells).
   const perCell = (perShard: number) => Math.min(Number.MAX_SAFE_INTEGER, perShard * opts.seeds);
   const shards = planShards({
-    strategies, models, seed: opts.seed, shardsPerCell: opts.seeds,
+    strategies, models, seed: opts.seed, shardsPerCell: opts.seeds, scheduler: opts.scheduler,
     maxExecs: perCell(opts.maxExecs ?? Number.MAX_SAFE_INTEGER), maxMs: perCell(opts.duration ?? Number.MAX_SAFE_INTEGER), scope: scopeFrom(opts),
   });
   const hub = await openHubNow(where);

@@ -18,7 +18,7 @@ import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
 import { checkOutputDir, checkOutputFile } from "./output-paths.js";
-import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
+import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
 
 export interface MatrixOptions extends ScopeArgs {
@@ -55,11 +55,14 @@ export interface MatrixOptions extends ScopeArgs {
  */
 export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (opts.md && opts.json) throw new InputError("--md and --json: choose one output format");
-  const strategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
-  const models = opts.model && opts.model.length > 0 ? opts.model : NAMED_MODELS.map((m) => m.name);
+  const givenStrategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  const givenModels = opts.model && opts.model.length > 0 ? opts.model : NAMED_MODELS.map((m) => m.name);
   // Resolve here first: bad names and files are bad input (exit 2) before any thread starts.
-  await strategiesFrom(strategies);
-  modelsFrom(models);
+  await strategiesFrom(givenStrategies);
+  modelsFrom(givenModels);
+  // Through a hub, other nodes load the files: their shards carry absolute paths.
+  const strategies = opts.hub !== undefined ? forEveryNode(givenStrategies) : givenStrategies;
+  const models = opts.hub !== undefined ? forEveryNode(givenModels) : givenModels;
   const scope = scopeFrom(opts);
   const cases = opts.verify ? verifyCases(opts.verifyCorpus, scope) : [];
   // Where the results go is checked before any work, not after the whole matrix ran.
@@ -67,7 +70,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (opts.html) checkOutputFile("--html", opts.html);
   const budget = opts.budget ?? (opts.maxExecs < Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : 30_000);
   const t0 = performance.now();
-  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell, scope });
+  const shards = planShards({ strategies, models, seed: opts.seed, maxExecs: opts.maxExecs, maxMs: budget, shardsPerCell: opts.shardsPerCell, scope, scheduler: opts.scheduler });
   const progress = process.stderr.isTTY === true;
   const threads = { stallMs: opts.stallTimeout, scheduler: opts.scheduler, scope, minimize: opts.minimize, minimizeMs: opts.minimizeTime };
   const findings = new MatrixFindings(opts.crashes);

@@ -2,9 +2,9 @@ import { resolve } from "node:path";
 import type { CaseScope, Model, RecordedRun, Strategy } from "../types.js";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
-import { NAMED_MODELS } from "../models/named.js";
+import { NAMED_MODELS, namedModel } from "../models/named.js";
 import { resolveModel } from "../models/load.js";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
+import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
 import { resolveStrategy } from "../strategies/load.js";
 
 // Turning command-line names and paths into strategies and models.
@@ -33,6 +33,15 @@ export async function strategiesFrom(args: readonly string[] | undefined): Promi
 export function modelsFrom(args: readonly string[] | undefined): Model[] {
   if (!args || args.length === 0) return [...NAMED_MODELS];
   return distinctNames(args, args.map(resolveModel), "model");
+}
+
+/**
+ * Strategy and model arguments as a shard carries them to other nodes: names as they are, plugin
+ * and model files as absolute paths (a relative one named another file, or none, on a node
+ * started elsewhere). Machines sharing the hub must see the files at the same paths.
+ */
+export function forEveryNode(args: readonly string[]): string[] {
+  return args.map((a) => (builtinStrategy(a) || namedModel(a) ? a : resolve(a)));
 }
 
 /**

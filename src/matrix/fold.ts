@@ -44,11 +44,12 @@ export function foldCell(strategy: string, model: string, results: readonly Shar
 }
 
 /**
- * A shard's identity: a retried shard has the same key, so its result is counted once. Its scope is
- * part of it, so a scoped matrix never folds in a hub's results of an unscoped one.
+ * A shard's identity: a retried shard has the same key, so its result is counted once. Its scope
+ * and scheduler are part of it, so a scoped or random-schedule matrix never folds in a hub's
+ * results of another one.
  */
 export function shardKey(s: Shard): string {
-  const key = `${s.strategy}|${s.model}|${s.seed}|${s.maxExecs}|${s.maxMs}`;
+  const key = `${s.strategy}|${s.model}|${s.seed}|${s.maxExecs}|${s.maxMs}${s.scheduler ? `|${s.scheduler}` : ""}`;
   if (!s.scope) return key;
   const { minCores, maxCores, maxOps, slotKinds, atomicBatches } = s.scope;
   return `${key}|${JSON.stringify({ minCores, maxCores, maxOps, slotKinds, atomicBatches })}`;

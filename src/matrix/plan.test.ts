@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { MatrixCell } from "../types.js";
+import type { MatrixCell, Shard } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { prepare } from "../differential.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { cellStatus, needsVerification, ruleNames } from "./cells.js";
+import { shardKey } from "./fold.js";
 import { planShards } from "./plan.js";
+import { runShard } from "./shard.js";
 import { type CellCheck, verifyCell } from "./verify.js";
 
 const corpusCase = (name: string) => {
@@ -30,6 +32,19 @@ describe("planShards", () => {
       expect(cell.reduce((n, s) => n + s.maxExecs, 0)).toBe(1001);
       expect(cell.reduce((n, s) => n + s.maxMs, 0)).toBe(30_000);
     }
+  });
+  it("every shard carries the matrix's scheduler, part of its identity (a hub never folds a pct shard into a random matrix)", () => {
+    const plan = { strategies: ["direct_write"], models: ["sdm-strict"], seed: 1, maxExecs: 40, maxMs: Number.MAX_SAFE_INTEGER };
+    const [random] = planShards({ ...plan, scheduler: "random" }), [pct] = planShards({ ...plan, scheduler: "pct" });
+    expect([random!.scheduler, pct!.scheduler]).toEqual(["random", "pct"]);
+    expect(shardKey(random!)).not.toBe(shardKey(pct!));
+    // Served by a node whose own policy is the other one, a shard still runs its own.
+    const run = (s: Shard, scheduler: "random" | "pct") => {
+      const r = runShard(s, builtinStrategy("direct_write")!, namedModel("sdm-strict")!, { scheduler, minimize: false }).result;
+      return { signatures: r.signatures, rules: r.rules, execs: r.execs, first: r.firstDivergence?.execs };
+    };
+    expect(run(random!, "pct")).toEqual(run(random!, "random"));
+    expect(run(random!, "pct")).not.toEqual(run(pct!, "pct"));
   });
   it("an unbounded budget stays unbounded in every shard", () => {
     const shards = planShards({ strategies: ["a"], models: ["x"], seed: 0, maxExecs: Number.MAX_SAFE_INTEGER, maxMs: 1000, shardsPerCell: 2 });

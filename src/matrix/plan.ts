@@ -20,6 +20,8 @@ export interface MatrixPlan {
    * node serves it; without one a node fuzzes the shard within its own scope.
    */
   readonly scope?: CaseScope;
+  /** The schedule policy every shard is fuzzed with, whichever node serves it. */
+  readonly scheduler?: "random" | "pct";
 }
 
 /**
@@ -35,7 +37,10 @@ export function planShards(plan: MatrixPlan): Shard[] {
   for (const strategy of plan.strategies) {
     for (const model of plan.models) {
       for (let i = 0; i < k; i++) {
-        out.push({ strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i), ...(plan.scope ? { scope: plan.scope } : {}) });
+        out.push({
+          strategy, model, seed: plan.seed + i, maxExecs: share(plan.maxExecs, i), maxMs: share(plan.maxMs, i),
+          ...(plan.scope ? { scope: plan.scope } : {}), ...(plan.scheduler ? { scheduler: plan.scheduler } : {}),
+        });
       }
     }
   }

@@ -34,7 +34,7 @@ const PROGRESS_EVERY = 64;
 export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: ShardOptions = {}): ShardRun {
   const engine = new FuzzEngine({
     seed: `shard:${shard.seed}`, strategies: [strategy], models: [model],
-    scheduler: opts.scheduler ?? "pct", feedback: true, scope: shard.scope ?? opts.scope, replay: opts.replay,
+    scheduler: shard.scheduler ?? opts.scheduler ?? "pct", feedback: true, scope: shard.scope ?? opts.scope, replay: opts.replay,
   });
   const signatures = new Set<string>(), rules = new Set<string>();
   const findings: Finding[] = [];
