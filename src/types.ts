@@ -450,6 +450,8 @@ export interface ShardResult {
   /** Rule-finding signatures found, sorted. */
   readonly rules: readonly string[];
   readonly harnessErrors: number;
+  /** The first harness error's words (a run's, or why the shard ended early). */
+  readonly firstHarnessError?: string;
 }
 
 /** One (strategy, model) cell of the safety matrix: its shards folded together. */
@@ -466,6 +468,8 @@ export interface MatrixCell {
   readonly effects: readonly Effect[];
   readonly rules: readonly string[];
   readonly harnessErrors: number;
+  /** The first harness error's words, of the first shard with one. */
+  readonly firstHarnessError?: string;
   /** For cells with no divergence: the exhaustive-verify bound reached on the corpus cases. */
   readonly verified?: {
     readonly bound: number; readonly cases: number; readonly schedules: number; readonly complete: boolean;

@@ -215,7 +215,12 @@ export class Campaign {
     if (opts.hub) {
       this.hubNode = new HubNode({
         hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
-        runShard: (shard) => this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f) => this.onFinding(f) }),
+        runShard: async (shard) => {
+          const r = await this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f) => this.onFinding(f) });
+          // A shard's harness errors are its cell's; this node says why, once per shard.
+          if (r.firstHarnessError !== undefined) this.onHarnessError(shard.strategy, shard.model, `shard seed ${shard.seed} (${r.harnessErrors} harness errors): ${r.firstHarnessError}`);
+          return r;
+        },
         log: (msg, fields) => this.log.info(fields, msg),
       });
     }

@@ -6,6 +6,7 @@ import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
 import { ruleFindingsOf, ruleSignatures } from "../oracle/classify.js";
+import { DriftError } from "../schedule/choosers.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
 import { entryInScope, inScope } from "./scope.js";
@@ -76,6 +77,9 @@ export interface StepResult {
   /** The parent's decisions the run replayed first (leniently), when it spliced its parent's schedule. */
   readonly spliced?: readonly Decision[];
 }
+
+/** A run's strict replay did not show a signature the run produced. */
+class NotReplayed extends Error {}
 
 /** A signature a run produced that this engine had not reported yet. */
 type Fresh = Pick<Finding, "kind" | "signature" | "cause" | "rule">;
@@ -301,9 +305,12 @@ export class FuzzEngine {
     try {
       if (fresh.length > 0) findings = this.confirm(fresh, prepared, strategy, model, seed, outcome);
     } catch (e) {
-      // A finding that does not replay (a strategy that is not deterministic) is the run's harness
-      // error; the corpus entry the run made is still one (its bits are merged already).
-      return { outcome, corpusEntry, findings: [], harnessError: e instanceof Error ? e.message : String(e), spliced };
+      // A run that does not replay (its strict replay drifts, or shows other findings) is a
+      // strategy that is not deterministic: the run's harness error. The corpus entry it made is
+      // still one (its bits are merged already).
+      const why = e instanceof Error ? e.message : String(e);
+      const harnessError = e instanceof DriftError || e instanceof NotReplayed ? `strategy ${strategy.name} is not deterministic: ${why}` : why;
+      return { outcome, corpusEntry, findings: [], harnessError, spliced };
     }
     return { outcome, corpusEntry, findings, spliced };
   }
@@ -324,7 +331,7 @@ export class FuzzEngine {
     if (replay.signature) replayed.add(replay.signature);
     // All or none: a signature marked known but never reported would be lost for the campaign.
     const lost = fresh.find((f) => !replayed.has(f.signature));
-    if (lost) throw new Error(`finding did not replay: ${lost.signature}`);
+    if (lost) throw new NotReplayed(`a finding did not replay: ${lost.signature}`);
     return fresh.map((f) => {
       this.known.add(f.signature);
       return { ...f, kase, minimized: false };

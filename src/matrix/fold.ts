@@ -40,6 +40,7 @@ export function foldCell(strategy: string, model: string, results: readonly Shar
     effects: [...new Set(parts.map((p) => p.effect))].sort(),
     rules: sortedUnion(rs.map((r) => r.rules)),
     harnessErrors: rs.reduce((n, r) => n + r.harnessErrors, 0),
+    ...firstHarnessError(rs),
   };
 }
 
@@ -53,4 +54,10 @@ export function shardKey(s: Shard): string {
   if (!s.scope) return key;
   const { minCores, maxCores, maxOps, slotKinds, atomicBatches } = s.scope;
   return `${key}|${JSON.stringify({ minCores, maxCores, maxOps, slotKinds, atomicBatches })}`;
+}
+
+/** The words of the lowest-seeded shard's first harness error: the same whatever order results came in. */
+function firstHarnessError(rs: readonly ShardResult[]): { firstHarnessError?: string } {
+  const first = [...rs].sort((a, b) => a.shard.seed - b.shard.seed).find((r) => r.firstHarnessError !== undefined);
+  return first ? { firstHarnessError: first.firstHarnessError! } : {};
 }

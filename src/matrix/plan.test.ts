@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { MatrixCell, Shard } from "../types.js";
+import type { MatrixCell, Shard, ShardResult } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { prepare } from "../differential.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { cellStatus, needsVerification, ruleNames } from "./cells.js";
-import { shardKey } from "./fold.js";
+import { foldCell, shardKey } from "./fold.js";
 import { planShards } from "./plan.js";
 import { runShard } from "./shard.js";
 import { type CellCheck, verifyCell } from "./verify.js";
@@ -45,6 +45,15 @@ describe("planShards", () => {
     };
     expect(run(random!, "pct")).toEqual(run(random!, "random"));
     expect(run(random!, "pct")).not.toEqual(run(pct!, "pct"));
+  });
+  it("a cell names its lowest-seeded shard's first harness error, whatever order the results came in", () => {
+    const [a, b] = planShards({ strategies: ["s"], models: ["m"], seed: 1, maxExecs: 10, maxMs: 1000, shardsPerCell: 2 });
+    const result = (shard: Shard, firstHarnessError?: string): ShardResult =>
+      ({ shard, execs: 5, ms: 1, signatures: [], rules: [], harnessErrors: firstHarnessError ? 1 : 0, ...(firstHarnessError ? { firstHarnessError } : {}) });
+    const results = [result(b!, "late"), result(a!, "early")];
+    expect(foldCell("s", "m", results).firstHarnessError).toBe("early");
+    expect(foldCell("s", "m", [...results].reverse()).firstHarnessError).toBe("early");
+    expect(foldCell("s", "m", [result(a!), result(b!)]).firstHarnessError).toBeUndefined();
   });
   it("an unbounded budget stays unbounded in every shard", () => {
     const shards = planShards({ strategies: ["a"], models: ["x"], seed: 0, maxExecs: Number.MAX_SAFE_INTEGER, maxMs: 1000, shardsPerCell: 2 });

@@ -52,7 +52,10 @@ export class ShardThread {
     const findings: ShippedFinding[] = [];
     const partial = (why: { stalled?: boolean; failed?: string }): ThreadedShardRun => {
       const sigs = (kind: ShippedFinding["kind"]) => [...new Set(findings.filter((f) => f.kind === kind).map((f) => f.signature))].sort();
-      const result: ShardResult = { shard, execs, ms: Math.round(performance.now() - t0), signatures: sigs("divergence"), rules: sigs("rule"), harnessErrors: 1 };
+      const result: ShardResult = {
+        shard, execs, ms: Math.round(performance.now() - t0), signatures: sigs("divergence"), rules: sigs("rule"), harnessErrors: 1,
+        ...(why.failed ? { firstHarnessError: why.failed } : {}),
+      };
       return { result, findings, ...why };
     };
     return this.thread.run<ThreadedShardRun>({ type: "run", shard } satisfies Omit<ToShardThread, "id">, {

@@ -38,13 +38,16 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
   });
   const signatures = new Set<string>(), rules = new Set<string>();
   const findings: Finding[] = [];
-  let harnessErrors = 0;
+  let harnessErrors = 0, firstHarnessError: string | undefined;
   let firstDivergence: ShardResult["firstDivergence"];
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
   while (engine.execs < shard.maxExecs && elapsed() < shard.maxMs && !opts.shouldStop?.()) {
     const r = engine.step();
-    if (r.harnessError) harnessErrors++;
+    if (r.harnessError) {
+      harnessErrors++;
+      firstHarnessError ??= r.harnessError;
+    }
     const v = r.outcome.verdict;
     if (v.signature) {
       signatures.add(v.signature);
@@ -60,7 +63,7 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
   const ms = Math.round(elapsed());
   const result: ShardResult = {
     shard, execs: engine.execs, ms, firstDivergence,
-    signatures: [...signatures].sort(), rules: [...rules].sort(), harnessErrors,
+    signatures: [...signatures].sort(), rules: [...rules].sort(), harnessErrors, ...(firstHarnessError ? { firstHarnessError } : {}),
   };
   if (!opts.minimize) return { result, findings };
   // Minimization gets at most as much time as the fuzzing had, so a cell rich in signatures does

@@ -54,7 +54,7 @@ export function cellShort(c: MatrixCell): string {
 export function cellLine(c: MatrixCell): string {
   const rules = ruleNames(c);
   const ruleText = rules.length > 0 ? `; rule findings: ${rules.join(", ")}` : "";
-  const errText = c.harnessErrors > 0 ? `; ${c.harnessErrors} harness error${c.harnessErrors === 1 ? "" : "s"}` : "";
+  const errText = c.harnessErrors > 0 ? `; ${c.harnessErrors} harness error${c.harnessErrors === 1 ? "" : "s"}${c.firstHarnessError ? ` (first: ${c.firstHarnessError})` : ""}` : "";
   const work = `${count(c.execs)} execs in ${secs(c.ms)}`;
   const head = `${c.strategy} x ${c.model}: `;
   const status = cellStatus(c);
