@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../types.js";
 import { loadCaseFile, parseCaseShape } from "../case/load.js";
+import { signatureSlug } from "../oracle/classify.js";
 import { thinHistory } from "./campaign.js";
 import { inScope } from "./scope.js";
 
@@ -189,6 +190,27 @@ describe("fuzz campaigns", () => {
     expect(errors.some((e) => e.strategy === "spinner" && /no progress/.test(e.error))).toBe(true);
     // Never a divergence of the spinning strategy.
     expect(findings(join(dir, "crashes")).filter((f) => f.dir.startsWith("spinner"))).toEqual([]);
+  }, 60_000);
+
+  it("a finding whose minimization never returns stalls one worker once: it keeps its raw reproducer and is not handed on", () => {
+    const dir = fresh();
+    const plugin = join(dir, "minhang.mjs");
+    // A direct write that spins only while minimizing cases with a nop2->jmp8 slot.
+    writeFileSync(plugin, [
+      "export const strategy = { name: 'min_hang', *patch(ctx, slots) {",
+      "  if (slots.some((s) => s.kind === 'nop2->jmp8') && (new Error().stack ?? '').includes('minimizeFinding')) for (;;) {}",
+      "  for (const s of slots) yield* ctx.write(s.start, s.to);",
+      "} };"].join("\n"));
+    const r = fuzz(["-s", plugin, "-m", "x86-realistic", "--workers", "1", "--duration", "12s", "--stall-timeout", "1s", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const stats = JSON.parse(r.stdout) as { workerRestarts: number };
+    const abandoned = (logLines(join(dir, "fuzz.log")) as { msg: string; signature?: string }[]).filter((l) => l.msg.startsWith("worker died minimizing")).map((l) => l.signature);
+    expect(stats.workerRestarts).toBeGreaterThanOrEqual(1);
+    // One stall per such finding, never the same finding twice; each keeps its raw reproducer.
+    expect(abandoned.length).toBe(stats.workerRestarts);
+    expect(new Set(abandoned).size).toBe(abandoned.length);
+    const stored = new Set(findings(join(dir, "crashes")).map((f) => f.dir));
+    for (const sig of abandoned) expect(stored.has(signatureSlug(sig!)), sig).toBe(true);
   }, 60_000);
 
   it("two processes sharing a sync directory end with one file per signature", async () => {

@@ -167,6 +167,8 @@ export class Campaign {
   private readonly tally = new FindingTally();
   /** Raw findings by signature, queued for minimization: the worker that shipped each first minimizes it (until it does). */
   private readonly claims = new Map<string, { worker: number; raw: ShippedFinding }>();
+  /** Per worker, the signature it last started minimizing (see the worker's exit). */
+  private readonly minimizing = new Map<number, string>();
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];
   /** Where the earlier sessions' history ended: this session's points go on from there. */
@@ -293,7 +295,14 @@ export class Campaign {
       this.log.warn({ worker: index, code }, "worker died; restarting");
       this.human(`worker ${index} died (exit ${code}); restarting it`);
       this.spawn(index);
-      // Its unminimized claims go to its replacement.
+      // Its unminimized claims go to its replacement, but for the one it died minimizing: handed
+      // on, a minimization that never returns would stall every replacement in turn.
+      const fatal = this.minimizing.get(index);
+      if (fatal !== undefined && this.claims.get(fatal)?.worker === index) {
+        this.claims.delete(fatal);
+        this.log.warn({ worker: index, signature: fatal }, "worker died minimizing this finding; its raw reproducer is kept");
+      }
+      this.minimizing.delete(index);
       const orphans = [...this.claims.values()].filter((c) => c.worker === index).map((c) => c.raw);
       if (orphans.length > 0 && this.opts.minimize) this.workers.get(index)?.postMessage({ type: "minimize", findings: orphans } satisfies ToWorker);
     });
@@ -338,6 +347,9 @@ export class Campaign {
         break;
       case "harness-error":
         this.onHarnessError(m.strategy, m.model, m.message);
+        break;
+      case "minimizing":
+        this.minimizing.set(from, m.signature);
         break;
       case "done":
         break;

@@ -42,6 +42,8 @@ export type ToMain =
   /** `queued`: this worker will minimize it (a raw finding past a full queue stays as it is). */
   | { readonly type: "finding"; readonly finding: ShippedFinding; readonly queued?: boolean }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
+  /** Sent before each minimization: if the worker dies before shipping its result, that finding is the likely cause. */
+  | { readonly type: "minimizing"; readonly signature: string }
   | { readonly type: "done" };
 
 /**
@@ -198,6 +200,7 @@ async function main(): Promise<void> {
       const deadline = t1 + MINIMIZE_MS;
       const stopNow = () => performance.now() > deadline || Atomics.load(stop, 0) !== 0;
       const f = takeNext(toMinimize);
+      send({ type: "minimizing", signature: f.signature });
       // The watchdog names this cell if a minimization run never returns; each run is a heartbeat.
       Atomics.store(beat, 0, strategies.findIndex((x) => x.name === f.kase.runs[0]!.strategy));
       Atomics.store(beat, 1, config.models.findIndex((x) => x.name === f.kase.runs[0]!.model));
