@@ -137,10 +137,10 @@ export function buildProgram(): Command {
     .option("--seed <n>", "root seed (worker seeds derive from it)", intArg("--seed", 0), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
     .option("--out <dir>", "campaign directory: stats.json, fuzz.log, corpus (sync/<node>/corpus)", "fuzz-out")
-    .option("--corpus <dir>", "alias of --sync-dir for a single machine")
+    .option("--corpus <dir>", "alias of --sync-dir for a single machine (node \"local\": a restart resumes from it)")
     .option("--crashes <dir>", "where findings go (default crashes/, or <sync-dir>/crashes)")
     .option("--sync-dir <dir>", "AFL-style sync directory shared with other processes or machines")
-    .option("--node <name>", "this process's name in the sync directory (default: hostname-pid with --sync-dir)")
+    .option("--node <name>", "this process's name in the sync directory (default: hostname-pid with --sync-dir, so give one to resume)")
     .option("--log <file>", "pino JSON log (default <out>/fuzz.log)")
     .option("--no-feedback", "no coverage feedback: every case freshly generated (for comparison)")
     .option("--no-minimize", "keep findings unminimized")
@@ -152,7 +152,11 @@ export function buildProgram(): Command {
     .option("--until-idle", "with --hub: stop once the hub has no pending or running shard", false)
     .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", durationArg("--shard-lease"))
     .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
-    .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({ ...opts, syncDir: opts.syncDir ?? opts.corpus }));
+    // --corpus is one machine's directory: its node keeps one name, so a restart resumes from it.
+    .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({
+      ...opts, syncDir: opts.syncDir ?? opts.corpus,
+      node: opts.node ?? (opts.corpus !== undefined && opts.syncDir === undefined && opts.hub === undefined ? "local" : undefined),
+    }));
 
   cellOptions(program.command("verify"))
     .description("exhaustive scheduler: every schedule within a delay bound, per (strategy, model)")

@@ -103,6 +103,16 @@ describe("fuzz campaigns", () => {
     expect(union(wideEntries).size).toBeGreaterThan(expected.size);
   }, 60_000);
 
+  it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {
+    const dir = fresh();
+    const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--corpus", join(dir, "corpus"), "--out", join(dir, "out")];
+    expect(fuzz(args).status).toBe(0);
+    expect(fuzz(args).status).toBe(0);
+    expect(readdirSync(join(dir, "corpus")).filter((d) => d !== "crashes")).toEqual(["local"]);
+    const resumed = (logLines(join(dir, "out", "fuzz.log")) as { msg: string; corpus?: number }[]).find((l) => l.msg === "resumed");
+    expect(resumed?.corpus).toBeGreaterThan(0);
+  }, 60_000);
+
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
