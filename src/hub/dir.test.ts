@@ -6,6 +6,8 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { InputError } from "../errors.js";
+import { loadCaseFile } from "../case/load.js";
+import { findingFile, offerFinding } from "../files/store.js";
 import { CLAIM_LEASE_MS, DirHub } from "./dir.js";
 import { shardId } from "./common.js";
 
@@ -76,6 +78,19 @@ function stuckNode(dir: string, node: string) {
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   return { child, claimed, exited };
 }
+
+describe("directory hub: a sync directory's findings", () => {
+  it("counts and serves the findings a --sync-dir campaign stored there (no name line: the reproducer's description names it)", async () => {
+    const dir = fresh();
+    const kase = loadCaseFile(join(root, "corpus", "static-call.json")).kase;
+    const sig = "direct_write x86-realistic torn-fetch wild-jump call->call write/0";
+    offerFinding(join(dir, "crashes"), findingFile(sig, "divergence", kase, "report"));
+    const hub = open(dir);
+    expect(await hub.signatures()).toEqual(new Set([sig]));
+    expect((await hub.status()).signatures).toBe(1);
+    expect((await hub.finding(sig))?.report).toBe("report");
+  });
+});
 
 describe("directory hub: shard files", () => {
   it("a queued file that holds no shard (empty, torn, hand-edited) is set aside; the node serves on", async () => {

@@ -91,14 +91,20 @@ export class DirHub implements Hub {
     });
   }
 
-  /** Reads a signature directory: its name line and its one reproducer. */
+  /**
+   * Reads a signature directory: its one reproducer, and its name line, or without one (a sync
+   * directory's crashes, the same layout) the name the reproducer's description carries.
+   */
   private readFinding(dir: string): FindingFile | undefined {
     try {
-      const head = readFileSync(join(dir, "signature"), "utf8").trim();
-      const name = parseFindingName(head);
       const file = readdirSync(dir).find((n) => REPRODUCER_FILE.test(n));
-      if (!name || !file) return undefined;
+      if (!file) return undefined;
       const json = readFileSync(join(dir, file), "utf8");
+      const line = join(dir, "signature");
+      const name = existsSync(line)
+        ? parseFindingName(readFileSync(line, "utf8").trim())
+        : parseFindingName((JSON.parse(json) as { description?: string }).description ?? "");
+      if (!name) return undefined;
       const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
       return { ...name, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
     } catch {
