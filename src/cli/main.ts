@@ -150,7 +150,7 @@ export function buildProgram(): Command {
     .option("--shard-workers <n>", "threads serving the hub's shards (default: --workers)", intArg("--shard-workers", 0))
     .option("--shards-only", "with --hub: serve shards only, no free fuzzing", false)
     .option("--until-idle", "with --hub: stop once the hub has no pending or running shard", false)
-    .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another", durationArg("--shard-lease"))
+    .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another (default 30s with Redis, 60s in a directory)", durationArg("--shard-lease"))
     .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     // --corpus is one machine's directory: its node keeps one name, so a restart resumes from it.
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({

@@ -198,5 +198,13 @@ describe("directory hub: claims of dead processes", () => {
     expect(await hub.enqueueShards([shard(4), shard(5), shard(6), shard(7)])).toBe(0);
     expect((await hub.status()).shards).toEqual({ pending: 2, running: 2, done: 0 });
     expect(readdirSync(join(dir, "shards/queue")).sort()).toEqual([shardId(shard(4)), shardId(shard(7))].map((id) => `${id}.json`).sort());
+    // --shard-lease: a node that applies a 2 s lease puts back a claim whose owner file is 5 s old.
+    claims("paused", "another-host 3", shard(11));
+    const fiveAgo = (Date.now() - 5_000) / 1000;
+    utimesSync(join(dir, "shards/claimed/paused/.owner"), fiveAgo, fiveAgo);
+    await hub.enqueueShards([]);
+    expect(readdirSync(join(dir, "shards/queue"))).not.toContain(`${shardId(shard(11))}.json`);
+    await new DirHub(dir, { leaseMs: 2_000 }).enqueueShards([]);
+    expect(readdirSync(join(dir, "shards/queue"))).toContain(`${shardId(shard(11))}.json`);
   });
 });

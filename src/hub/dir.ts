@@ -18,7 +18,8 @@ export class DirHub implements Hub {
   private readonly seen = new Map<string, Set<string>>();
   private readonly servers = new Set<DirShardServer>();
 
-  constructor(private readonly root: string) {
+  /** `leaseMs`: how old another node's owner file may get before its claims go back (CLAIM_LEASE_MS). */
+  constructor(private readonly root: string, private readonly opts: { readonly leaseMs?: number } = {}) {
     for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results", UNREADABLE_DIR]) ensureDir(join(root, d));
   }
 
@@ -126,8 +127,12 @@ export class DirHub implements Hub {
     return out;
   }
 
+  private get leaseMs(): number {
+    return this.opts.leaseMs ?? CLAIM_LEASE_MS;
+  }
+
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
-    releaseDeadClaims(this.root);
+    releaseDeadClaims(this.root, this.leaseMs);
     let added = 0;
     for (const s of shards) {
       const id = shardId(s);
@@ -144,7 +149,7 @@ export class DirHub implements Hub {
   }
 
   serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
-    const server = new DirShardServer(this.root, node, run, opts.concurrency, () => this.servers.delete(server));
+    const server = new DirShardServer(this.root, node, run, opts.concurrency, this.leaseMs, () => this.servers.delete(server));
     this.servers.add(server);
     return server;
   }
@@ -275,9 +280,9 @@ function putBack(root: string, claim: string, file: string): void {
 /**
  * Puts back the claims of dead nodes: a process of this host that is gone (killed mid-shard, and
  * named after its pid, like `matrix --hub`'s, so it never restarts under that name), or a node
- * anywhere whose lease ran out (its owner file older than CLAIM_LEASE_MS).
+ * anywhere whose lease ran out (its owner file older than `leaseMs`).
  */
-function releaseDeadClaims(root: string): void {
+function releaseDeadClaims(root: string, leaseMs: number): void {
   const claimed = join(root, "shards/claimed");
   const now = filesystemNow(root);
   for (const node of readdirSync(claimed)) {
@@ -289,7 +294,7 @@ function releaseDeadClaims(root: string): void {
     } catch {
       continue; // No owner recorded (written by an older xmcfuzz): kept, as before.
     }
-    if (age < CLAIM_LEASE_MS && !ownerIsDead(owner)) continue;
+    if (age < leaseMs && !ownerIsDead(owner)) continue;
     try {
       for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
     } catch {
@@ -326,13 +331,20 @@ class DirShardServer implements HubShardServer {
   private readonly running = new Set<Promise<void>>();
   private readonly loop: Promise<void>;
 
-  constructor(private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>, private readonly concurrency: number, private readonly onClose: () => void) {
+  /** How often the node renews its lease and looks for dead nodes' claims: a few times per lease. */
+  private readonly everyMs: number;
+
+  constructor(
+    private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>,
+    private readonly concurrency: number, private readonly leaseMs: number, private readonly onClose: () => void,
+  ) {
+    this.everyMs = Math.min(RELEASE_EVERY_MS, leaseMs / 3);
     const mine = join(root, "shards/claimed", encodeURIComponent(node));
     ensureDir(mine);
     // Before any claim: other nodes put our claims back once we are gone.
     renewLease(mine);
     for (const f of readdirSync(mine)) if (f.endsWith(".json")) putBack(root, join(mine, f), f);
-    releaseDeadClaims(root);
+    releaseDeadClaims(root, leaseMs);
     this.loop = this.serve(mine).finally(() => removeIfUnclaimed(mine));
   }
 
@@ -340,9 +352,9 @@ class DirShardServer implements HubShardServer {
     const queue = join(this.root, "shards/queue");
     let released = Date.now();
     while (!this.stopped) {
-      if (Date.now() - released >= RELEASE_EVERY_MS) {
+      if (Date.now() - released >= this.everyMs) {
         renewLease(mine);
-        releaseDeadClaims(this.root);
+        releaseDeadClaims(this.root, this.leaseMs);
         released = Date.now();
       }
       let took = false;
@@ -368,7 +380,7 @@ class DirShardServer implements HubShardServer {
       } catch {
         // The directory failed: the shards may run twice, never get lost.
       }
-    }, RELEASE_EVERY_MS);
+    }, this.everyMs);
     try {
       await Promise.all(this.running);
     } finally {

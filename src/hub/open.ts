@@ -10,7 +10,8 @@ export function isRedisUrl(where: string): boolean {
 
 export function openHub(where: string, opts: RedisHubOptions = {}): Hub {
   if (!isRedisUrl(where) && /^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new InputError(`--hub: unknown scheme in "${where}" (redis://, rediss://, unix:// or a directory)`);
-  return isRedisUrl(where) ? new RedisHub(where, opts) : new DirHub(where);
+  // --shard-lease: BullMQ's lock with Redis, the owner files' age in a directory.
+  return isRedisUrl(where) ? new RedisHub(where, opts) : new DirHub(where, { leaseMs: opts.lockMs });
 }
 
 /**
