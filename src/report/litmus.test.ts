@@ -70,3 +70,17 @@ describe("litmus export: the code listing", () => {
     expect(text).toMatch(/^ {2}0x1009 +f4 +hlt$/m);
   });
 });
+
+describe("litmus export: ops that are not monotonic or never began", () => {
+  it("says a non-monotonic op's passages may run either version in its window, and names an op that never began", () => {
+    const unordered = { ...loaded.kase, ops: loaded.kase.ops.map((op) => ({ ...op, monotonic: false })) };
+    const p = prepare(unordered, loaded.soloBudget);
+    const o = findRun(p, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, () => true, 1, true)!;
+    expect(litmusText(unordered, o.run, o.verdict, "seed 0")).toMatch(/P1: op 0 applied after \d+\.\.\S+ of its passages, each passage in between running either version/);
+    const never = { ...o.run, ops: [{ begin: Infinity, returned: Infinity }] };
+    const text = litmusText(unordered, never, o.verdict, "seed 0");
+    expect(text).toMatch(/op 0: jl -> new {2}\(per-site, non-monotonic\) {2}never began/);
+    expect(text).toMatch(/P1: op 0 never began: not applied/);
+    expect(text).not.toMatch(/Infinity/);
+  });
+});

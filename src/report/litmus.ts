@@ -3,7 +3,7 @@ import { decode } from "../isa/decode.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { formatPhase } from "../oracle/classify.js";
 import { windowsOf } from "../oracle/windows.js";
-import { endStateDifferences, formatEnd, formatEvent } from "./text.js";
+import { endStateDifferences, formatEnd, formatEvent, opTimes } from "./text.js";
 
 // A litmus-style export of a (minimized) case and one traced replay: the per-core code, the
 // patch, and the observed vs allowed outcomes, readable without the tool. Formatting only.
@@ -83,7 +83,7 @@ function patchLines(kase: Case, run: RunResult, verdict: Verdict): string[] {
     const t = run.ops[j];
     const targets = op.targets.map((x) => `${slots[x.slot]!.name} -> ${x.to}`).join(", ");
     out.push(`  op ${j}: ${targets}  (${op.batch}${op.monotonic ? "" : ", non-monotonic"})` +
-      (t ? `  began t=${t.begin}, returned ${t.returned === Infinity ? "never" : `t=${t.returned}`}` : ""));
+      (t ? `  ${opTimes(t)}` : ""));
   });
   const steps = run.trace.filter((e) => e.core === 0);
   if (steps.length > 0) {
@@ -94,10 +94,17 @@ function patchLines(kase: Case, run: RunResult, verdict: Verdict): string[] {
   return out;
 }
 
-function windowText(run: RunResult, core: number): string {
+/** Where each op may switch for this core (SPEC 6.2): after how many of its passages. */
+function windowText(kase: Case, run: RunResult, core: number): string {
   const w = windowsOf(run, core);
   if (w.a.length === 0) return "no op: the unpatched code";
-  return w.a.map((a, j) => `op ${j} applied after ${a}..${w.b[j] === Infinity ? "any number" : w.b[j]} of its passages`).join(", ") + (w.widened ? " (widened)" : "");
+  return w.a.map((a, j) => {
+    if (a === Infinity) return `op ${j} never began: not applied`;
+    const b = w.b[j] === Infinity ? "any number" : String(w.b[j]);
+    // A non-monotonic op may also run either version in any passage of its window.
+    const either = kase.ops[j]?.monotonic === false ? `, each passage in between running either version` : "";
+    return `op ${j} applied after ${a}..${b} of its passages${either}`;
+  }).join(", ") + (w.widened ? " (widened)" : "");
 }
 
 /**
@@ -128,7 +135,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
   if (patcher) out.push(`  P0: FORBIDDEN: ${patcher.effect} (${patcher.detail})`);
   out.push("", "allowed (the stop_machine reference): each core's outcome when run alone, with each op applied");
   out.push("between two of its passages through the slots, at any point its op window allows:");
-  for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(run, c)}`);
+  for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(kase, run, c)}`);
   for (const d of [...verdict.divergences].sort((x, y) => x.core - y.core)) {
     if (d.core <= 0 || !d.expected) continue;
     out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);

@@ -139,7 +139,7 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   kase.ops.forEach((op, j) => {
     const t = run.ops[j]!;
     const targets = op.targets.map((x) => `${kase.program.slots[x.slot]!.name}->${x.to}`).join(", ");
-    out.push(`  op ${j}: ${targets}  (${op.batch}${op.monotonic ? "" : ", non-monotonic"})  began t=${t.begin}, returned ${t.returned === Infinity ? "never" : `t=${t.returned}`}`);
+    out.push(`  op ${j}: ${targets}  (${op.batch}${op.monotonic ? "" : ", non-monotonic"})  ${opTimes(t)}`);
   });
   if (d?.passage) out.push("", "first divergent passage (o old, N new, = invariant, ^ int3, ? intermediate):", ...passageLines(d.passage, kase, run));
   if (d && d.core > 0) {
@@ -154,4 +154,9 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   out.push(...ruleLines(verdict.rules));
   if (run.trace.length > 0) out.push("", "timeline:", ...timeline(run, d));
   return out.join("\n") + "\n";
+}
+
+/** When an op ran: "began t=3, returned t=9", "began t=3, returned never" (a hung run), or "never began". */
+export function opTimes(t: { readonly begin: number; readonly returned: number }): string {
+  return t.begin === Infinity ? "never began" : `began t=${t.begin}, returned ${t.returned === Infinity ? "never" : `t=${t.returned}`}`;
 }

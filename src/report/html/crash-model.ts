@@ -1,7 +1,7 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, Passage, PhaseKind, RunResult, TraceEvent, Verdict } from "../../types.js";
 import { disassemble, hex } from "../../isa/disasm.js";
 import { formatPhase, passageVersion } from "../../oracle/classify.js";
-import { endStateDifferences, formatEnd, formatEvent } from "../text.js";
+import { endStateDifferences, formatEnd, formatEvent, opTimes } from "../text.js";
 
 // The HTML crash report's model: everything the page shows, computed from a traced replay
 // (case, run, verdict). Pure; crash.ts only renders it.
@@ -119,7 +119,8 @@ export interface CrashReportModel {
   readonly tEnd: number;
   readonly lanes: readonly Lane[];
   readonly phases: readonly PhaseSpan[];
-  readonly ops: readonly { readonly label: string; readonly begin: number; readonly returned: number | null }[];
+  /** Each op's first step and return (null: never, as in a hung run), and both in words. */
+  readonly ops: readonly { readonly label: string; readonly begin: number | null; readonly returned: number | null; readonly times: string }[];
   readonly slots: readonly SlotView[];
   readonly passage?: PassageDetail;
   readonly comparison: readonly ComparisonRow[];
@@ -238,8 +239,9 @@ export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, t
     phases: phaseSpans(run, tEnd),
     ops: kase.ops.map((op, j) => ({
       label: `op ${j}: ${op.targets.map((x) => `${slotName(x.slot)}->${x.to}`).join(", ")} (${op.batch}${op.monotonic ? "" : ", non-monotonic"})`,
-      begin: run.ops[j]?.begin ?? 0,
+      begin: run.ops[j] && run.ops[j]!.begin !== Infinity ? run.ops[j]!.begin : null,
       returned: run.ops[j] && run.ops[j]!.returned !== Infinity ? run.ops[j]!.returned : null,
+      times: run.ops[j] ? opTimes(run.ops[j]!) : "never began",
     })),
     slots: kase.program.slots.map((s) => ({
       name: s.name, kind: s.kind, start: s.start,

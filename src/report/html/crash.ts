@@ -90,8 +90,9 @@ function timelineSvg(m: CrashReportModel): string {
   }
   // Each op's window, from its first step to its return, under the phases.
   m.ops.forEach((op, j) => {
+    if (op.begin === null) return; // An op that never began has no window.
     const x0 = x(op.begin), x1 = x((op.returned ?? m.tEnd) + 1), y = AXIS_H + PHASE_H - 4 + (j % 2) * 2;
-    out.push(`<line class="op-window" x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#57606a" stroke-width="2"><title>${esc(`${op.label}: began t=${op.begin}, returned ${op.returned === null ? "never" : `t=${op.returned}`}`)}</title></line>`);
+    out.push(`<line class="op-window" x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#57606a" stroke-width="2"><title>${esc(`${op.label}: ${op.times}`)}</title></line>`);
   });
   out.push("</g>");
   m.lanes.forEach((lane, i) => out.push(laneSvg(lane, lanesTop + i * LANE_H, x, pxPerT, width)));
@@ -166,7 +167,7 @@ function runSection(m: CrashReportModel, index: number): string {
 <p class="muted">case <b>${esc(m.caseName)}</b>: ${m.cores} cores (core 0 patches) &middot; strategy <b>${esc(m.strategy)}</b> &middot; model <b>${esc(m.model)}</b> &middot; ${m.decisions} scheduler decisions, ${m.events} events</p>
 <div class="summary ${m.verdict}" id="verdict"><b>${headline}</b>${m.signature ? `<br>signature: <code>${esc(m.signature)}</code>` : ""}${d ? `<br>${esc(d.detail)}` : ""}</div>
 <h2>Timeline</h2>
-<p class="muted">One lane per core on a shared time axis; hover a mark for the event. Ops: ${m.ops.map((o) => esc(`${o.label} began t=${o.begin}, returned ${o.returned === null ? "never" : `t=${o.returned}`}`)).join("; ")}.</p>
+<p class="muted">One lane per core on a shared time axis; hover a mark for the event. Ops: ${m.ops.map((o) => esc(`${o.label} ${o.times}`)).join("; ")}.</p>
 ${legend()}
 <div class="timeline-wrap">${timelineSvg(m)}</div>
 <h2>Slots</h2>
