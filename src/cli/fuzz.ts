@@ -17,9 +17,12 @@ export interface FuzzOptions extends ScopeArgs {
   workers: number;
   seed: number;
   scheduler: "random" | "pct";
-  out: string;
+  /** Default fuzz-out; with an explicit --sync-dir, the node's own directory there. */
+  out?: string;
   crashes?: string;
   syncDir?: string;
+  /** The sync directory came from --corpus (one machine): the default --out stays fuzz-out. */
+  corpusAlias?: boolean;
   node?: string;
   log?: string;
   feedback: boolean;
@@ -73,13 +76,17 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   // A hub joins this node to others: its corpus and findings mirrored there, its shards served here.
   const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
   if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
-  const syncDir = opts.syncDir ?? join(opts.out, "sync");
+  const campaignNode = opts.node ?? (opts.syncDir || hub ? node : "local");
+  // Processes sharing a sync directory each write their stats and log in their own node's
+  // directory there (as AFL's instances do), not all into one ./fuzz-out.
+  const out = opts.out ?? (opts.syncDir && !opts.corpusAlias ? join(opts.syncDir, campaignNode) : "fuzz-out");
+  const syncDir = opts.syncDir ?? join(out, "sync");
   const campaign = closingHubOnError(hub, () => new Campaign({
     strategies, strategyArgs, models,
     durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers, seed: String(opts.seed),
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, scope: scopeFrom(opts),
-    out: opts.out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
-    syncDir, node: opts.node ?? (opts.syncDir || hub ? node : "local"), log: opts.log ?? join(opts.out, "fuzz.log"),
+    out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
+    syncDir, node: campaignNode, log: opts.log ?? join(out, "fuzz.log"),
     tty: process.stderr.isTTY === true, stallMs: opts.stallTimeout,
     ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
     ...(promote ? { promote } : {}),

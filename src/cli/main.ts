@@ -136,7 +136,7 @@ export function buildProgram(): Command {
     .option("--workers <n>", "worker threads", intArg("--workers", 1), 1)
     .option("--seed <n>", "root seed (worker seeds derive from it)", intArg("--seed", 0), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
-    .option("--out <dir>", "campaign directory: stats.json, fuzz.log, corpus (sync/<node>/corpus)", "fuzz-out")
+    .option("--out <dir>", "campaign directory: stats.json, fuzz.log, corpus (sync/<node>/corpus) (default: fuzz-out; with --sync-dir, <sync>/<node>)")
     .option("--corpus <dir>", "alias of --sync-dir for a single machine (node \"local\": a restart resumes from it)")
     .option("--crashes <dir>", "where findings go (default crashes/, or <sync-dir>/crashes)")
     .option("--sync-dir <dir>", "AFL-style sync directory shared with other processes or machines")
@@ -154,7 +154,7 @@ export function buildProgram(): Command {
     .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     // --corpus is one machine's directory: its node keeps one name, so a restart resumes from it.
     .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({
-      ...opts, syncDir: opts.syncDir ?? opts.corpus,
+      ...opts, syncDir: opts.syncDir ?? opts.corpus, corpusAlias: opts.syncDir === undefined && opts.corpus !== undefined,
       node: opts.node ?? (opts.corpus !== undefined && opts.syncDir === undefined && opts.hub === undefined ? "local" : undefined),
     }));
 

@@ -103,6 +103,15 @@ describe("fuzz campaigns", () => {
     expect(union(wideEntries).size).toBeGreaterThan(expected.size);
   }, 60_000);
 
+  it("with --sync-dir and no --out, a process writes its stats and log in its node's directory there", () => {
+    const sync = fresh();
+    const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "50", "--no-minimize", "--workers", "1", "--sync-dir", sync, "--node", "n1"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(sync, "n1", "stats.json"))).toBe(true);
+    expect(existsSync(join(sync, "n1", "fuzz.log"))).toBe(true);
+    expect(existsSync(join(root, "fuzz-out", "sync", "n1"))).toBe(false);
+  }, 60_000);
+
   it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--corpus", join(dir, "corpus"), "--out", join(dir, "out")];
