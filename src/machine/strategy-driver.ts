@@ -76,6 +76,7 @@ export class StrategyDriver {
    */
   start<R>(what: string, role: Role, make: () => Generator<Step, R, unknown>): Started<R> {
     const gen = this.guard(what, make);
+    if (typeof (gen as Partial<Generator> | null)?.next !== "function") throw this.misuse(`${what} must be a generator function (function*), returning steps to yield`);
     const first = this.next(what, gen, undefined);
     return first.done ? { gen, returned: first.value } : { gen, step: this.checked(first.value, what, role) };
   }

@@ -54,6 +54,6 @@ function readJson(path: string): unknown {
 export function resolveModel(arg: string): Model {
   const named = namedModel(arg);
   if (named) return named;
-  if (arg.endsWith(".json") || arg.includes("/")) return parseModel(readJson(arg), arg);
+  if (/\.json$/i.test(arg) || arg.includes("/")) return parseModel(readJson(arg), arg);
   throw new InputError(`unknown model "${arg}" (built-in: ${NAMED_MODELS.map((m) => m.name).join(", ")}; or a path to a .json model file)`);
 }

@@ -46,6 +46,16 @@ function probePlugin(url: string, ms: number): Promise<string | undefined> {
   });
 }
 
+/** checkShape, with a throwing getter or proxy on the exported object reported as bad input. */
+function checked(value: unknown, path: string): Strategy {
+  try {
+    return checkShape(value, path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: cannot read \`strategy\` (${(e as Error).message?.split("\n")[0] ?? String(e)})`);
+  }
+}
+
 export async function loadStrategyFile(path: string): Promise<Strategy> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new InputError(`${path}: no such strategy file`);
@@ -60,13 +70,13 @@ export async function loadStrategyFile(path: string): Promise<Strategy> {
   } catch (e) {
     throw new InputError(`${path}: cannot load strategy plugin (${(e as Error).message?.split("\n")[0] ?? String(e)})`);
   }
-  return checkShape(mod["strategy"], path);
+  return checked(mod["strategy"], path);
 }
 
 /** A strategy by built-in name, or from a module file when the argument looks like a path. */
 export async function resolveStrategy(arg: string): Promise<Strategy> {
   const s = builtinStrategy(arg);
   if (s) return s;
-  if (/\.(m?js|cjs)$/.test(arg) || arg.includes("/")) return loadStrategyFile(arg);
+  if (/\.(m?js|cjs)$/i.test(arg) || arg.includes("/")) return loadStrategyFile(arg);
   throw new InputError(`unknown strategy "${arg}" (built-in: ${BUILTIN_STRATEGIES.map((x) => x.name).join(", ")}; or a path to a .js plugin)`);
 }
