@@ -4,7 +4,7 @@ import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { checkOutputDir } from "./output-paths.js";
-import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
+import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
 import { openHub } from "../hub/open.js";
 import { checkNodeName } from "../files/store.js";
 import type { Hub } from "../types.js";
@@ -64,7 +64,8 @@ function closingHubOnError<T>(hub: Hub | undefined, make: () => T): T {
 
 /** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
 export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
-  const strategyArgs = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
+  // The workers load the same list: indices into it name cells in their messages.
+  const strategyArgs = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
   // Before the hub opens: bad input must not leave a connection that keeps the process alive.

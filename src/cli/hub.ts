@@ -4,7 +4,8 @@ import { isRedisUrl, openHubNow } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
+import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
+import { NAMED_MODELS } from "../models/named.js";
 
 // `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
 
@@ -25,10 +26,12 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   if (opts.matrix === opts.campaign) throw new InputError("hub enqueue: give exactly one of --matrix or --campaign");
   if (opts.matrix && opts.maxExecs === undefined) throw new InputError("hub enqueue --matrix: --max-execs is required (exec-bounded shards give deterministic cells)");
   if (opts.campaign && opts.duration === undefined) throw new InputError("hub enqueue --campaign: --duration (per shard) is required");
-  const given = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
-  await strategiesFrom(given); // Bad names fail here, not on every node.
-  const strategies = forEveryNode(given);
-  const models = forEveryNode(modelsFrom(opts.model).map((m, i) => opts.model?.[i] ?? m.name));
+  const given = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
+  const givenModels = opts.model && opts.model.length > 0 ? uniqueArgs(opts.model) : NAMED_MODELS.map((m) => m.name);
+  // Bad names fail here, not on every node.
+  await strategiesFrom(given);
+  modelsFrom(givenModels);
+  const strategies = forEveryNode(given), models = forEveryNode(givenModels);
   // The matrix's own plan, so `hub enqueue --matrix` and `matrix --hub` make the same shards: a
   // cell's budget is split over its shards, here `--seeds` shards of the per-shard budget each.
   // Matrix shards have no time cap unless asked (as `matrix --max-execs` alone: deterministic cells).

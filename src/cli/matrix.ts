@@ -1,4 +1,4 @@
-import type { CaseScope, Cause, Effect, MatrixCell } from "../types.js";
+import type { CaseScope, Cause, Effect, MatrixCell, Shard, ShardResult } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
 import { InputError } from "../errors.js";
@@ -8,7 +8,7 @@ import { MatrixFindings } from "../matrix/findings.js";
 import { reportHrefFrom } from "../matrix/links.js";
 import { planShards } from "../matrix/plan.js";
 import { serveShards } from "../matrix/serve.js";
-import { serveMatrixThroughHub } from "../hub/matrix.js";
+import { serveMatrixThroughHub, type ServeMatrixOptions } from "../hub/matrix.js";
 import { inScope } from "../fuzz/scope.js";
 import { serveVerifyJobs, type VerifyJob } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
@@ -18,7 +18,7 @@ import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
 import { checkOutputDir, checkOutputFile } from "./output-paths.js";
-import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom } from "./resolve.js";
+import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
 import { withFile } from "./run.js";
 
 export interface MatrixOptions extends ScopeArgs {
@@ -47,6 +47,23 @@ export interface MatrixOptions extends ScopeArgs {
 }
 
 /**
+ * The shards served through a hub, as other nodes load them: plugin and model files by absolute
+ * path (forEveryNode). Their results come back labelled with the arguments as given, so the cells
+ * read the same as when served here.
+ */
+async function throughHub(hub: string, shards: readonly Shard[], strategies: readonly string[], models: readonly string[], opts: ServeMatrixOptions): Promise<ShardResult[]> {
+  const portable = (args: readonly string[]) => {
+    const abs = forEveryNode(args);
+    return new Map(args.map((a, i) => [a, abs[i]!]));
+  };
+  const outS = portable(strategies), outM = portable(models);
+  const back = (m: Map<string, string>) => new Map([...m].map(([given, abs]) => [abs, given]));
+  const backS = back(outS), backM = back(outM);
+  const results = await serveMatrixThroughHub(hub, shards.map((s) => ({ ...s, strategy: outS.get(s.strategy)!, model: outM.get(s.model)! })), opts);
+  return results.map((r) => ({ ...r, shard: { ...r.shard, strategy: backS.get(r.shard.strategy) ?? r.shard.strategy, model: backM.get(r.shard.model) ?? r.shard.model } }));
+}
+
+/**
  * `matrix`: fuzz every (strategy, model) cell for a budget on a pool of worker threads, check the
  * cells without a divergence exhaustively on the corpus cases, and print the safety matrix.
  * Findings go to the crashes directory like a campaign's. Exit 0 (findings are the output),
@@ -55,14 +72,11 @@ export interface MatrixOptions extends ScopeArgs {
  */
 export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (opts.md && opts.json) throw new InputError("--md and --json: choose one output format");
-  const givenStrategies = opts.strategy && opts.strategy.length > 0 ? opts.strategy : BUILTIN_STRATEGIES.map((s) => s.name);
-  const givenModels = opts.model && opts.model.length > 0 ? opts.model : NAMED_MODELS.map((m) => m.name);
+  const strategies = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
+  const models = opts.model && opts.model.length > 0 ? uniqueArgs(opts.model) : NAMED_MODELS.map((m) => m.name);
   // Resolve here first: bad names and files are bad input (exit 2) before any thread starts.
-  await strategiesFrom(givenStrategies);
-  modelsFrom(givenModels);
-  // Through a hub, other nodes load the files: their shards carry absolute paths.
-  const strategies = opts.hub !== undefined ? forEveryNode(givenStrategies) : givenStrategies;
-  const models = opts.hub !== undefined ? forEveryNode(givenModels) : givenModels;
+  await strategiesFrom(strategies);
+  modelsFrom(models);
   const scope = scopeFrom(opts);
   const cases = opts.verify ? verifyCases(opts.verifyCorpus, scope) : [];
   // Where the results go is checked before any work, not after the whole matrix ran.
@@ -78,7 +92,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   const show = (line: string) => process.stderr.write(progress ? `\r\x1b[2K${line}` : `${line}\n`);
   let shown = -1;
   const results = opts.hub !== undefined
-    ? await serveMatrixThroughHub(opts.hub, shards, {
+    ? await throughHub(opts.hub, shards, strategies, models, {
       ...threads, localWorkers: opts.workers, onFinding,
       onProgress: (done, total) => {
         if (done !== shown) show(`[${(shown = done)}/${total}] shards done through the hub`);

@@ -5,7 +5,7 @@ import { InputError } from "../errors.js";
 import { expectationOf, type Outcome } from "../differential.js";
 import type { Size } from "../fuzz/minimize.js";
 import { describedFinding } from "../files/store.js";
-import { pickFinding } from "../oracle/classify.js";
+import { pickFinding, showsSignature } from "../oracle/classify.js";
 import { IsolatedCells } from "./cells.js";
 import { EXIT } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
@@ -33,6 +33,7 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
   const models = modelsOfRuns(selected);
   // The replays run in a worker thread: a strategy step that never yields is cut off (exit 3).
   const cells = new IsolatedCells(loaded.kase, opts.strategy ?? [], models, opts.stallTimeout);
+  const named = describedFinding(loaded.kase);
   try {
     const replayed: { cell: { strategy: string; model: string; seed: number }; outcome: Outcome }[] = [];
     for (const { run: r, index, strategy, model } of selected) {
@@ -40,8 +41,11 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
       const replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] }));
       if (replay.kind === "timeout") return cutOff(replay.verdict);
       replayed.push({ cell, outcome: replay.outcome });
+      // Replays stop at the run to minimize: a later run that drifts must not stop this one.
+      const v = replay.outcome.verdict;
+      if (named !== undefined ? showsSignature(v, named) : v.signature !== undefined) break;
     }
-    const pick = pickFinding(replayed.map((x) => x.outcome.verdict), describedFinding(loaded.kase));
+    const pick = pickFinding(replayed.map((x) => x.outcome.verdict), named);
     if (!pick) throw new InputError(`${file}: no recorded run diverges or breaks a rule; nothing to minimize`);
     const { cell, outcome } = replayed[pick.run]!, signature = pick.signature;
     const c = await cells.run({ ...cell, mode: "minimize", decisions: outcome.decisions, signature, maxRuns: opts.maxRuns });

@@ -25,14 +25,38 @@ export function scopeFrom(opts: ScopeArgs): CaseScope {
   };
 }
 
+/** Strategies of `-s` arguments (every built-in when none): see uniqueArgs and distinctNames. */
 export async function strategiesFrom(args: readonly string[] | undefined): Promise<Strategy[]> {
   if (!args || args.length === 0) return [...BUILTIN_STRATEGIES];
-  return distinctNames(args, await Promise.all(args.map(resolveStrategy)), "strategy");
+  const unique = uniqueArgs(args);
+  return distinctNames(unique, await Promise.all(unique.map(resolveStrategy)), "strategy");
 }
 
+/** Models of `-m` arguments (every named one when none): see uniqueArgs and distinctNames. */
 export function modelsFrom(args: readonly string[] | undefined): Model[] {
   if (!args || args.length === 0) return [...NAMED_MODELS];
-  return distinctNames(args, args.map(resolveModel), "model");
+  const unique = uniqueArgs(args);
+  return distinctNames(unique, unique.map(resolveModel), "model");
+}
+
+/** Where an argument points: a built-in strategy or named model by name, a file by absolute path. */
+function target(arg: string): string {
+  return builtinStrategy(arg) || namedModel(arg) ? arg : resolve(arg);
+}
+
+/**
+ * `-s`/`-m` arguments with the same built-in or file given twice counted once (in the order
+ * first given). Commands that hand arguments on (to workers, to a hub) must use these, so that
+ * their lists and the resolved ones line up.
+ */
+export function uniqueArgs(args: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return args.filter((a) => {
+    const t = target(a);
+    if (seen.has(t)) return false;
+    seen.add(t);
+    return true;
+  });
 }
 
 /**
@@ -41,28 +65,21 @@ export function modelsFrom(args: readonly string[] | undefined): Model[] {
  * started elsewhere). Machines sharing the hub must see the files at the same paths.
  */
 export function forEveryNode(args: readonly string[]): string[] {
-  return args.map((a) => (builtinStrategy(a) || namedModel(a) ? a : resolve(a)));
+  return args.map(target);
 }
 
 /**
- * One of each name: the same built-in or file given twice counts once, and two different ones
- * under one name are bad input (a cell, a recorded run and a signature know them by name only).
+ * Two different strategies (or models) under one name are bad input: a cell, a recorded run and a
+ * signature know them by name only. `args` are unique (uniqueArgs), one per item.
  */
 function distinctNames<T extends { readonly name: string }>(args: readonly string[], items: readonly T[], what: string): T[] {
-  const seen = new Map<string, { arg: string; where: string }>();
-  const out: T[] = [];
+  const seen = new Map<string, string>();
   items.forEach((item, i) => {
-    const builtin = (BUILTIN_STRATEGIES as readonly unknown[]).includes(item) || (NAMED_MODELS as readonly unknown[]).includes(item);
-    const arg = args[i]!, where = builtin ? item.name : resolve(arg);
     const first = seen.get(item.name);
-    if (!first) {
-      seen.set(item.name, { arg, where });
-      out.push(item);
-    } else if (first.where !== where) {
-      throw new InputError(`${arg}: ${what} name "${item.name}" is also the name of ${first.arg}; cells and signatures know a ${what} by its name`);
-    }
+    if (first !== undefined) throw new InputError(`${args[i]}: ${what} name "${item.name}" is also the name of ${first}; cells and signatures know a ${what} by its name`);
+    seen.set(item.name, args[i]!);
   });
-  return out;
+  return [...items];
 }
 
 /** The strategy and model of a recorded run: built-ins by name, user ones among those given. */

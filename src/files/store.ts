@@ -31,6 +31,12 @@ export function describedFinding(kase: Pick<Case, "description">): string | unde
   return parseFindingName(kase.description ?? "")?.signature;
 }
 
+/** The finding a reproducer's text names in its description (findingFile writes it), if any; throws on bad JSON. */
+export function findingNameOfJson(json: string): Pick<FindingFile, "kind" | "signature"> | undefined {
+  const description = (JSON.parse(json) as { description?: unknown }).description;
+  return typeof description === "string" ? parseFindingName(description) : undefined;
+}
+
 /** A finding's files: its case as canonical JSON (described by its name), its size, its report. */
 export function findingFile(signature: string, kind: FindingFile["kind"], kase: Case, report: string): FindingFile {
   const json = JSON.stringify(caseToJson({ ...kase, description: findingName({ kind, signature }) }), null, 2) + "\n";
@@ -224,7 +230,11 @@ export function checkNodeName(node: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(node)) {
     throw new InputError(`--node: expected a name of letters, digits, '.', '_' and '-' (not starting with '.' or '-', at most 128), got ${JSON.stringify(node)}`);
   }
+  if (RESERVED_NODE_NAMES.has(node)) throw new InputError(`--node: "${node}" names a directory hub's own entry (${[...RESERVED_NODE_NAMES].join(", ")}); choose another`);
 }
+
+/** What a directory hub or sync directory keeps beside the nodes' directories. */
+const RESERVED_NODE_NAMES: ReadonlySet<string> = new Set(["board", "crashes", "shards", "coverage.bin"]);
 
 export class SyncDirStore implements CampaignStore {
   private readonly seen = new Set<string>();
@@ -287,7 +297,7 @@ export class SyncDirStore implements CampaignStore {
     for (const dir of signatureDirs(this.crashes)) {
       for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
         try {
-          const name = parseFindingName((JSON.parse(readFileSync(join(dir, n), "utf8")) as { description?: string }).description ?? "");
+          const name = findingNameOfJson(readFileSync(join(dir, n), "utf8"));
           if (name) out.add(name.signature);
         } catch {
           // Skip unreadable files.

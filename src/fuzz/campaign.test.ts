@@ -107,9 +107,8 @@ describe("fuzz campaigns", () => {
     const sync = fresh();
     const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "50", "--no-minimize", "--workers", "1", "--sync-dir", sync, "--node", "n1"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(existsSync(join(sync, "n1", "stats.json"))).toBe(true);
+    expect((JSON.parse(readFileSync(join(sync, "n1", "stats.json"), "utf8")) as { execs: number }).execs).toBe(50);
     expect(existsSync(join(sync, "n1", "fuzz.log"))).toBe(true);
-    expect(existsSync(join(root, "fuzz-out", "sync", "n1"))).toBe(false);
   }, 60_000);
 
   it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {

@@ -220,7 +220,7 @@ export class Campaign {
         runShard: async (shard) => {
           const r = await this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f) => this.onFinding(f) });
           // A shard's harness errors are its cell's; this node says why, once per shard.
-          if (r.firstHarnessError !== undefined) this.onHarnessError(shard.strategy, shard.model, `shard seed ${shard.seed} (${r.harnessErrors} harness errors): ${r.firstHarnessError}`);
+          if (r.firstHarnessError !== undefined) this.onHarnessError(shard.strategy, shard.model, `shard seed ${shard.seed} (${r.harnessErrors} harness errors): ${r.firstHarnessError}`, r.harnessErrors);
           return r;
         },
         log: (msg, fields) => this.log.info(fields, msg),
@@ -361,8 +361,8 @@ export class Campaign {
    * in every run would write a line per run, so each distinct error gets a line the 1st, 10th,
    * 100th... time it happens (with its count), and one summary line at the end.
    */
-  private onHarnessError(strategy: string, model: string, message: string): void {
-    this.tally.harnessError(strategy, model);
+  private onHarnessError(strategy: string, model: string, message: string, runs = 1): void {
+    this.tally.harnessError(strategy, model, runs);
     const key = `${strategy}\u0000${model}\u0000${message}`;
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
@@ -377,6 +377,7 @@ export class Campaign {
   private claim(f: ShippedFinding, from: number, queued: boolean): void {
     if (f.minimized) {
       this.claims.delete(f.signature);
+      if (this.minimizing.get(from) === f.signature) this.minimizing.delete(from);
       return;
     }
     if (this.claimed.has(f.signature)) return;

@@ -53,9 +53,9 @@ export class FindingTally {
     }
   }
 
-  harnessError(strategy: string, model: string): void {
-    this.cell(strategy, model).harnessErrors++;
-    this.harnessErrors++;
+  harnessError(strategy: string, model: string, count = 1): void {
+    this.cell(strategy, model).harnessErrors += count;
+    this.harnessErrors += count;
   }
 
   /**

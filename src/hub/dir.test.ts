@@ -63,7 +63,7 @@ describe("directory hub: the coverage bitmap", () => {
   it("a node name that is not one safe path segment is bad input, and nothing is written", async () => {
     const dir = fresh();
     const hub = open(join(dir, "hub"));
-    for (const bad of ["..", ".", "a/b", "", ".hidden", "-x", "x\ny"]) await expect(hub.publishCorpus(bad, entry([1]))).rejects.toThrow(InputError);
+    for (const bad of ["..", ".", "a/b", "", ".hidden", "-x", "x\ny", "board", "crashes", "shards", "coverage.bin"]) await expect(hub.publishCorpus(bad, entry([1]))).rejects.toThrow(InputError);
     expect(readdirSync(dir)).toEqual(["hub"]);
   });
 });
@@ -89,6 +89,10 @@ describe("directory hub: a sync directory's findings", () => {
     expect(await hub.signatures()).toEqual(new Set([sig]));
     expect((await hub.status()).signatures).toBe(1);
     expect((await hub.finding(sig))?.report).toBe("report");
+    // A directory a writer is still building (a killed one's, left behind) is no finding.
+    mkdirSync(join(dir, "crashes", ".tmp-99999-abc"));
+    writeFileSync(join(dir, "crashes", ".tmp-99999-abc", "s1-0000000000000000.json"), findingFile("other sig", "divergence", kase, "").json);
+    expect((await hub.status()).signatures).toBe(1);
   });
 });
 
@@ -198,13 +202,16 @@ describe("directory hub: claims of dead processes", () => {
     expect(await hub.enqueueShards([shard(4), shard(5), shard(6), shard(7)])).toBe(0);
     expect((await hub.status()).shards).toEqual({ pending: 2, running: 2, done: 0 });
     expect(readdirSync(join(dir, "shards/queue")).sort()).toEqual([shardId(shard(4)), shardId(shard(7))].map((id) => `${id}.json`).sort());
-    // --shard-lease: a node that applies a 2 s lease puts back a claim whose owner file is 5 s old.
+    // --shard-lease: each node is judged by the lease it declared, never by the checker's. Owner
+    // files 5 s old: a node that declared 2 s is gone, one that declared nothing (60 s) is not,
+    // even to a checker that runs with a 2 s lease itself.
     claims("paused", "another-host 3", shard(11));
+    writeFileSync(join(dir, "shards/claimed/paused/.lease"), "2000");
+    claims("slow", "another-host 4", shard(12));
     const fiveAgo = (Date.now() - 5_000) / 1000;
-    utimesSync(join(dir, "shards/claimed/paused/.owner"), fiveAgo, fiveAgo);
-    await hub.enqueueShards([]);
-    expect(readdirSync(join(dir, "shards/queue"))).not.toContain(`${shardId(shard(11))}.json`);
+    for (const n of ["paused", "slow"]) utimesSync(join(dir, `shards/claimed/${n}/.owner`), fiveAgo, fiveAgo);
     await new DirHub(dir, { leaseMs: 2_000 }).enqueueShards([]);
     expect(readdirSync(join(dir, "shards/queue"))).toContain(`${shardId(shard(11))}.json`);
+    expect(readdirSync(join(dir, "shards/queue"))).not.toContain(`${shardId(shard(12))}.json`);
   });
 });

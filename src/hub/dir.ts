@@ -2,7 +2,7 @@ import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmdirSync,
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "../files/atomic.js";
-import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, REPRODUCER_FILE, withLock } from "../files/store.js";
+import { checkNodeName, findingName, findingNameOfJson, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, REPRODUCER_FILE, signatureDirs, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -18,7 +18,7 @@ export class DirHub implements Hub {
   private readonly seen = new Map<string, Set<string>>();
   private readonly servers = new Set<DirShardServer>();
 
-  /** `leaseMs`: how old another node's owner file may get before its claims go back (CLAIM_LEASE_MS). */
+  /** `leaseMs`: how old this node's owner file may get before others put its claims back (CLAIM_LEASE_MS). */
   constructor(private readonly root: string, private readonly opts: { readonly leaseMs?: number } = {}) {
     for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results", UNREADABLE_DIR]) ensureDir(join(root, d));
   }
@@ -104,7 +104,7 @@ export class DirHub implements Hub {
       const line = join(dir, "signature");
       const name = existsSync(line)
         ? parseFindingName(readFileSync(line, "utf8").trim())
-        : parseFindingName((JSON.parse(json) as { description?: string }).description ?? "");
+        : findingNameOfJson(json);
       if (!name) return undefined;
       const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
       return { ...name, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
@@ -118,10 +118,10 @@ export class DirHub implements Hub {
   }
 
   async signatures(): Promise<Set<string>> {
-    const crashes = join(this.root, "crashes");
     const out = new Set<string>();
-    for (const d of readdirSync(crashes)) {
-      const f = this.readFinding(join(crashes, d));
+    // Not the half-built `.tmp-*` directories a sync directory's writers rename into place.
+    for (const d of signatureDirs(join(this.root, "crashes"))) {
+      const f = this.readFinding(d);
       if (f) out.add(f.signature);
     }
     return out;
@@ -132,7 +132,7 @@ export class DirHub implements Hub {
   }
 
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
-    releaseDeadClaims(this.root, this.leaseMs);
+    releaseDeadClaims(this.root);
     let added = 0;
     for (const s of shards) {
       const id = shardId(s);
@@ -247,6 +247,9 @@ function readShard(path: string): Shard | undefined {
 /** In a node's claim directory: `host pid` of the process serving under that name. */
 const OWNER_FILE = ".owner";
 
+/** In a node's claim directory: the lease it is judged by, in ms (its --shard-lease). */
+const LEASE_FILE = ".lease";
+
 /** How often a serving node rewrites its owner file (its lease) and looks for claims of dead nodes. */
 const RELEASE_EVERY_MS = 5_000;
 
@@ -280,9 +283,10 @@ function putBack(root: string, claim: string, file: string): void {
 /**
  * Puts back the claims of dead nodes: a process of this host that is gone (killed mid-shard, and
  * named after its pid, like `matrix --hub`'s, so it never restarts under that name), or a node
- * anywhere whose lease ran out (its owner file older than `leaseMs`).
+ * anywhere whose lease ran out: its owner file older than the lease it declared (LEASE_FILE;
+ * CLAIM_LEASE_MS without one). Each node is judged by its own lease, never the checker's.
  */
-function releaseDeadClaims(root: string, leaseMs: number): void {
+function releaseDeadClaims(root: string): void {
   const claimed = join(root, "shards/claimed");
   const now = filesystemNow(root);
   for (const node of readdirSync(claimed)) {
@@ -294,12 +298,22 @@ function releaseDeadClaims(root: string, leaseMs: number): void {
     } catch {
       continue; // No owner recorded (written by an older xmcfuzz): kept, as before.
     }
-    if (age < leaseMs && !ownerIsDead(owner)) continue;
+    if (age < declaredLease(dir) && !ownerIsDead(owner)) continue;
     try {
       for (const f of readdirSync(dir)) if (f.endsWith(".json")) putBack(root, join(dir, f), f);
     } catch {
       // Its node removed the directory meanwhile: nothing left to put back.
     }
+  }
+}
+
+/** The lease (ms) a node declared in its claim directory, or the default. */
+function declaredLease(dir: string): number {
+  try {
+    const ms = Number(readFileSync(join(dir, LEASE_FILE), "utf8"));
+    return Number.isFinite(ms) && ms > 0 ? ms : CLAIM_LEASE_MS;
+  } catch {
+    return CLAIM_LEASE_MS;
   }
 }
 
@@ -313,6 +327,7 @@ function removeIfUnclaimed(mine: string): void {
   try {
     if (readdirSync(mine).some((f) => f.endsWith(".json"))) return;
     rmSync(join(mine, OWNER_FILE), { force: true });
+    rmSync(join(mine, LEASE_FILE), { force: true });
     rmdirSync(mine);
   } catch {
     // A claim or a new owner arrived meanwhile: the directory stays.
@@ -336,7 +351,7 @@ class DirShardServer implements HubShardServer {
 
   constructor(
     private readonly root: string, node: string, private readonly run: (s: Shard) => Promise<ShardResult>,
-    private readonly concurrency: number, private readonly leaseMs: number, private readonly onClose: () => void,
+    private readonly concurrency: number, leaseMs: number, private readonly onClose: () => void,
   ) {
     this.everyMs = Math.min(RELEASE_EVERY_MS, leaseMs / 3);
     const mine = join(root, "shards/claimed", encodeURIComponent(node));
@@ -344,7 +359,9 @@ class DirShardServer implements HubShardServer {
     // Before any claim: other nodes put our claims back once we are gone.
     renewLease(mine);
     for (const f of readdirSync(mine)) if (f.endsWith(".json")) putBack(root, join(mine, f), f);
-    releaseDeadClaims(root, leaseMs);
+    // The lease others judge this node by (they may run with another --shard-lease).
+    writeFileAtomic(join(mine, LEASE_FILE), String(leaseMs), false);
+    releaseDeadClaims(root);
     this.loop = this.serve(mine).finally(() => removeIfUnclaimed(mine));
   }
 
@@ -354,7 +371,7 @@ class DirShardServer implements HubShardServer {
     while (!this.stopped) {
       if (Date.now() - released >= this.everyMs) {
         renewLease(mine);
-        releaseDeadClaims(this.root, this.leaseMs);
+        releaseDeadClaims(this.root);
         released = Date.now();
       }
       let took = false;

@@ -44,9 +44,12 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
   const elapsed = () => performance.now() - t0;
   while (engine.execs < shard.maxExecs && elapsed() < shard.maxMs && !opts.shouldStop?.()) {
     const r = engine.step();
+    if (engine.execs % PROGRESS_EVERY === 0) opts.onProgress?.(engine.execs);
     if (r.harnessError) {
+      // Its verdict counts for nothing: a harness error, or a run that did not replay.
       harnessErrors++;
       firstHarnessError ??= r.harnessError;
+      continue;
     }
     const v = r.outcome.verdict;
     if (v.signature) {
@@ -58,7 +61,6 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
       findings.push(f);
       opts.onFinding?.(f);
     }
-    if (engine.execs % PROGRESS_EVERY === 0) opts.onProgress?.(engine.execs);
   }
   const ms = Math.round(elapsed());
   const result: ShardResult = {
