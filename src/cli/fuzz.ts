@@ -6,6 +6,7 @@ import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { checkOutputDir } from "./output-paths.js";
 import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
 import { openHub } from "../hub/open.js";
+import { RedisHub } from "../hub/redis.js";
 import { checkNodeName } from "../files/store.js";
 import type { Hub } from "../types.js";
 
@@ -77,6 +78,14 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   // A hub joins this node to others: its corpus and findings mirrored there, its shards served here.
   const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
   if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
+  if (hub instanceof RedisHub) {
+    try {
+      await hub.checkDatabase();
+    } catch (e) {
+      await hub.close(0);
+      throw e;
+    }
+  }
   const campaignNode = opts.node ?? (opts.syncDir || hub ? node : "local");
   // Processes sharing a sync directory each write their stats and log in their own node's
   // directory there (as AFL's instances do), not all into one ./fuzz-out.

@@ -64,6 +64,15 @@ describe.skipIf(!haveRedis)("redis hub: handing shards back", () => {
     expect(await hub.attempts(shard(1))).toBe(1);
   }, 30_000);
 
+  it("a database the server refuses is bad input, never database 0", async () => {
+    const h = new RedisHub(`${server.url}?db=99`);
+    hubs.push(h);
+    await expect(h.reachable()).rejects.toThrow(/database 99 refused/);
+    const ok = new RedisHub(`${server.url}?db=3`);
+    hubs.push(ok);
+    await ok.reachable();
+  });
+
   it("a run that fails uses up an attempt (and is retried)", async () => {
     const hub = fresh();
     await hub.enqueueShards([shard(2)]);

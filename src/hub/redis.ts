@@ -21,10 +21,12 @@ export function redisOptions(url: string): RedisOptions {
   const auth = { username: decodeURIComponent(u.username) || undefined, password: decodeURIComponent(u.password) || u.searchParams.get("password") || undefined };
   // BullMQ needs commands to wait across reconnects instead of failing.
   const common: RedisOptions = { ...auth, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 2000) };
-  if (u.protocol === "unix:") return { ...common, path: u.pathname };
+  // The database: redis://host:port/N, or ?db=N (the only way with a socket path).
+  const dbText = u.searchParams.get("db") ?? (u.protocol !== "unix:" && u.pathname.length > 1 ? u.pathname.slice(1) : "0");
+  const db = Number(dbText);
+  if (!Number.isInteger(db) || db < 0) throw new InputError(`--hub: bad database number in "${shownUrl(url)}"`);
+  if (u.protocol === "unix:") return { ...common, path: u.pathname, db };
   if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new InputError(`--hub: unknown scheme "${u.protocol}" (redis:, rediss: or unix:)`);
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db)) throw new InputError(`--hub: bad database number in "${url}"`);
   return {
     ...common, host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 6379, db,
     ...(u.protocol === "rediss:" ? { tls: { servername: u.hostname } } : {}),
@@ -134,6 +136,26 @@ export class RedisHub implements Hub {
     } finally {
       this.redis.off("error", noted);
       this.redis.off("ready", ready);
+    }
+    await this.checkDatabase(ms);
+  }
+
+  /**
+   * A database number the server refuses (`/99` on a server with 16) is bad input: ioredis would
+   * go on in database 0, mixing this campaign into another's. Nothing is said if the server does
+   * not answer within `ms` (a fuzz node then fuzzes alone until it does).
+   */
+  async checkDatabase(ms = CONNECT_MS): Promise<void> {
+    const db = redisOptions(this.url).db ?? 0;
+    if (db === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    try {
+      await Promise.race([this.redis.select(db).then(() => undefined), timeout]);
+    } catch (e) {
+      throw new InputError(`hub ${shownUrl(this.url)}: database ${db} refused (${(e as Error).message})`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
