@@ -16,7 +16,8 @@ export interface FuzzOptions extends ScopeArgs {
   duration: number;
   maxExecs: number;
   workers: number;
-  seed: number;
+  /** Default 1; nodes sharing a directory or hub mix their name in, so they draw different cases. */
+  seed?: number;
   scheduler: "random" | "pct";
   /** Default fuzz-out; with an explicit --sync-dir, the node's own directory there. */
   out?: string;
@@ -93,7 +94,8 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const syncDir = opts.syncDir ?? join(out, "sync");
   const campaign = closingHubOnError(hub, () => new Campaign({
     strategies, strategyArgs, models,
-    durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers, seed: String(opts.seed),
+    durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers,
+    seed: opts.seed !== undefined ? String(opts.seed) : campaignNode === "local" ? "1" : `1:${campaignNode}`,
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, scope: scopeFrom(opts),
     out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
     syncDir, node: campaignNode, log: opts.log ?? join(out, "fuzz.log"),

@@ -111,6 +111,15 @@ describe("fuzz campaigns", () => {
     expect(existsSync(join(sync, "n1", "fuzz.log"))).toBe(true);
   }, 60_000);
 
+  it("nodes sharing a sync directory without --seed draw different cases (the node's name is mixed into the seed)", () => {
+    const sync = fresh();
+    for (const node of ["m1", "m2"]) expect(fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--sync-dir", sync, "--node", node]).status).toBe(0);
+    const seeds = ["m1", "m2"].map((n) => (JSON.parse(readFileSync(join(sync, n, "stats.json"), "utf8")) as { seed: string }).seed);
+    expect(seeds).toEqual(["1:m1", "1:m2"]);
+    const m1 = new Set(readdirSync(join(sync, "m1", "corpus")));
+    expect(readdirSync(join(sync, "m2", "corpus")).filter((f) => m1.has(f))).toEqual([]);
+  }, 60_000);
+
   it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--corpus", join(dir, "corpus"), "--out", join(dir, "out")];
