@@ -139,6 +139,11 @@ describe("matrix on a tiny budget", () => {
       .map((c) => ({ ...c, ms: 0, firstDivergence: c.firstDivergence && { ...c.firstDivergence, ms: 0 } }));
     const viaHub = matrix("--hub", hub, "--crashes", join(scratch, "c1"));
     expect(viaHub.status, viaHub.stderr).toBe(0);
+    // The node served every shard: the matrix's reproducers come from the hub, one per signature.
+    const viaHubCells = JSON.parse(viaHub.stdout) as { cells: { signatures: string[]; rules: string[] }[] };
+    const found = viaHubCells.cells.reduce((n, c) => n + c.signatures.length + c.rules.length, 0);
+    expect(found).toBeGreaterThan(0);
+    expect(readdirSync(join(scratch, "c1")).length).toBe(found);
     // Enqueued and planned by the matrix, they are the same shards: the node's results were folded, none added.
     const status = JSON.parse(xmcfuzz("hub", "status", hub, "--json").stdout) as { shards: { pending: number; done: number } };
     expect(status.shards).toMatchObject({ pending: 0, done: 2 });

@@ -93,7 +93,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   let shown = -1;
   const results = opts.hub !== undefined
     ? await throughHub(opts.hub, shards, strategies, models, {
-      ...threads, localWorkers: opts.workers, onFinding,
+      ...threads, localWorkers: opts.workers, onFinding, onHubFinding: findings.offerFile,
       onProgress: (done, total) => {
         if (done !== shown) show(`[${(shown = done)}/${total}] shards done through the hub`);
       },

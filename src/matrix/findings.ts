@@ -16,7 +16,10 @@ export class MatrixFindings {
   constructor(private readonly crashes: string) {}
 
   /** Stores a finding; never throws. */
-  readonly offer = ({ file }: ShippedFinding): void => {
+  readonly offer = ({ file }: ShippedFinding): void => this.offerFile(file);
+
+  /** Stores a finding's files (a hub's copy, say); never throws. */
+  readonly offerFile = (file: FindingFile): void => {
     if (!this.failure) {
       try {
         offerFinding(this.crashes, file);
