@@ -33,6 +33,15 @@ import { NAMED_MODELS, namedModel } from "../src/models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../src/strategies/registry.js";
 import { shebangNodeFlags } from "../src/testing/bin.js";
 
+const KNOWN = new Set(["--seconds", "--rounds", "--seeds", "--cap", "--steady", "--warm", "--scaling-rounds", "--skip-jsfuzz", "--skip-cells"]);
+const help = process.argv.includes("--help") || process.argv.includes("-h");
+const unknown = process.argv.slice(2).filter((a) => a.startsWith("--") && a !== "--help" && !KNOWN.has(a));
+if (help || unknown.length > 0) {
+  // Neither --help nor a typo may start the whole benchmark (many minutes on both cores).
+  if (unknown.length > 0) console.log(`unknown option ${unknown.join(" ")}`);
+  console.log("usage: node dist/scripts/bench-fuzz.js [--seconds 20] [--rounds 2] [--seeds 5] [--cap 3] [--steady 120] [--warm 120] [--scaling-rounds 3] [--skip-jsfuzz] [--skip-cells]");
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
@@ -104,7 +113,7 @@ function campaignRate(workers: number, extra: string[] = [], secs = seconds, fro
 const describe = (r: Rate) => `${r.rate.toFixed(0)} execs/s of ${r.eventsPerExec.toFixed(0)} events (process got ${r.cores.toFixed(2)} cores, ${(100 * r.minimizeShare).toFixed(0)}% of worker time minimizing, ${r.signatures} signatures; load ${r.load})`;
 
 interface JsfuzzRun {
-  /** execs/s: steady (past its start-up) or over the last third, as asked. */
+  /** execs/s: steady (past its start-up), over the second half of the budget, or over the last third, as asked. */
   readonly rate: number | undefined;
   /** Scheduler events emulated per exec (the counting target's tally; NaN on other targets). */
   readonly eventsPerExec: number;
@@ -115,7 +124,7 @@ interface JsfuzzRun {
  * jsfuzz target plus a tally of its runs' work, a few additions per exec). `seeds`: a corpus
  * directory to start from (copied first: jsfuzz adds to it); default an empty one, a cold start.
  */
-function jsfuzzRun(opts: { secs?: number; window?: "steady" | "last-third"; target?: string; seeds?: string } = {}): JsfuzzRun {
+function jsfuzzRun(opts: { secs?: number; window?: "steady" | "last-third" | "second-half"; target?: string; seeds?: string } = {}): JsfuzzRun {
   const { secs = seconds, window = "steady", target = "jsfuzz-counting-target.cjs" } = opts;
   const work = mkdtempSync(join(scratch, "jsfuzz-")), corpus = join(work, "corpus"), tally = join(work, "tally.json");
   if (opts.seeds) cpSync(opts.seeds, corpus, { recursive: true });
@@ -156,15 +165,16 @@ if (!process.argv.includes("--skip-jsfuzz")) {
   const add = (list: number[], q: number | undefined) => q !== undefined && Number.isFinite(q) && list.push(q);
   for (let round = 1; round <= rounds; round++) {
     const ours = campaignRate(1);
-    const cold = jsfuzzRun();
+    // Both sides over the same window: the second half of the budget, past their start-up.
+    const cold = jsfuzzRun({ window: "second-half" });
     const raw = campaignRate(1, ["--no-minimize"]);
-    const seeded = jsfuzzRun({ seeds });
+    const seeded = jsfuzzRun({ seeds, window: "second-half" });
     add(ratios.cold, perExec(ours, cold));
     add(ratios.rawCold, perExec(raw, cold));
     add(ratios.seeded, perExec(ours, seeded));
     add(ratios.rawSeeded, perExec(raw, seeded));
     const js = (j: JsfuzzRun) => `${j.rate?.toFixed(0) ?? "?"} execs/s of ${j.eventsPerExec.toFixed(0)} events`;
-    console.log(`1. round ${round} (load ${load()}): jsfuzz (steady, ${seconds} s) cold ${js(cold)}, seeded ${js(seeded)}; xmcfuzz fuzz, 1 worker, second half of ${seconds} s:`);
+    console.log(`1. round ${round} (load ${load()}), each side over the second half of ${seconds} s: jsfuzz cold ${js(cold)}, seeded ${js(seeded)}; xmcfuzz fuzz, 1 worker:`);
     console.log(`   as users run it: ${describe(ours)}: ${x(perExec(ours, cold))} cold, ${x(perExec(ours, seeded))} seeded`);
     console.log(`   --no-minimize:   ${describe(raw)}: ${x(perExec(raw, cold))} cold, ${x(perExec(raw, seeded))} seeded`);
   }

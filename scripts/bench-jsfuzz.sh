@@ -13,7 +13,9 @@
 #   mean PULSE exec/s = mean of jsfuzz's own PULSE rates (those after the first exec);
 #   last-third execs/s = execs over the last third of the time between the first and last line
 #                    (past start-up and the first burst of new coverage, as a campaign runs most
-#                    of a night: compare with xmcfuzz's own last third).
+#                    of a night: compare with xmcfuzz's own last third);
+#   second-half execs/s = execs from the first line at or past half the budget (from this script's
+#                    start) to the last line: the window bench:fuzz reads xmcfuzz's 20 s rounds over.
 # jsfuzz runs in a temporary directory so its crash-* and .nyc_output files land there.
 # Its per-input timeout is the whole budget: on a loaded machine the first input (loading and
 # instrumenting the modules) can take longer than jsfuzz's default 30 s, which it reports as a crash.
@@ -73,5 +75,8 @@ process.stdin.on("end", () => {
   const from = points.find((p) => p.t >= first.t + (last.t - first.t) * 2 / 3);
   const third = from && last.t > from.t ? (last.n - from.n) / ((last.t - from.t) / 1000) : NaN;
   console.log(`last-third execs/s: ${third.toFixed(1)}`);
+  const half = points.find((p) => p.t >= start + secs * 1000 / 2);
+  const second = half && last.t > half.t ? (last.n - half.n) / ((last.t - half.t) / 1000) : NaN;
+  console.log(`second-half execs/s: ${second.toFixed(1)}`);
 });
 ' "$secs"
