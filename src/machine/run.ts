@@ -593,7 +593,7 @@ class Machine implements OpProgress, FetchHost {
       h.step = this.driver.checked(next.value, h.kind === "int3" ? "onInt3" : "IPI function", "handler");
       return;
     }
-    if (h.kind === "int3") this.resolve(core, next.value as Resolution, h);
+    if (h.kind === "int3") this.resolve(core, next.value, h);
     else this.ipiDone(core, h.savedIF, h.serialize);
   }
 
