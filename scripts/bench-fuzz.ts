@@ -130,7 +130,8 @@ function jsfuzzRun(opts: { secs?: number; window?: "steady" | "last-third" | "se
   if (opts.seeds) cpSync(opts.seeds, corpus, { recursive: true });
   const r = spawnSync("sh", [join(root, "scripts", "bench-jsfuzz.sh"), String(secs), corpus],
     { cwd: root, encoding: "utf8", env: { ...process.env, JSFUZZ_TARGET: target, XMCFUZZ_TALLY_FILE: tally } });
-  const m = new RegExp(`${window} execs/s[^0-9]*([\\d.]+)`).exec(r.stdout);
+  // Anchored: a NaN figure must not read the next line's number.
+  const m = new RegExp(`^${window} execs/s: ([\\d.]+)$`, "m").exec(r.stdout);
   const t = existsSync(tally) ? (JSON.parse(readFileSync(tally, "utf8")) as { execs: number; events: number }) : undefined;
   return { rate: m ? Number(m[1]) : undefined, eventsPerExec: t ? t.events / t.execs : NaN };
 }

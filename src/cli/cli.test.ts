@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +46,7 @@ describe("bad input: one line, exit 2, no stack trace", () => {
     ["bad model file", () => ["run", file("ok.json", base), "-m", file("m.model.json", { name: "x", fetchBlock: 3 })], /fetchBlock/],
     ["strategy plugin that fails to load", () => ["run", file("ok.json", base), "-s", file("bad.mjs", "throw new Error('boom')")], /cannot load strategy plugin \(boom\)/],
     ["bad --seed", () => ["run", file("ok.json", base), "--seed", "-3"], /--seed: expected an integer >= 0/],
+    ["a shard lease below a second", () => ["fuzz", "--hub", join(dir, "hub"), "--shard-lease", "500ms"], /--shard-lease: at least 1s/],
     ["repro of a file without recorded runs", () => ["repro", file("ok.json", base)], /no recorded run to replay/],
     ["replay drift", () => ["repro", file("drift.json", { ...base, runs: [{ strategy: "direct_write", model: "x86-realistic", seed: 0, decisions: "1/2 0/9 0/9" }] })], /drift\.json: runs\[0\]: direct_write x86-realistic: replay drift/],
   ];
@@ -73,6 +74,21 @@ describe("minimize", () => {
     expect(r.after.decisions).toBeLessThan(r.before.decisions);
     const again = JSON.parse(xmcfuzz("repro", out, "--json").stdout) as { rules: { rule: string }[] }[];
     expect(again[0]!.rules.map((x) => x.rule)).toContain("unsynchronized-xmc");
+  });
+});
+
+describe("minimize: a stale name and a later run that drifts", () => {
+  it("falls back to the divergent run it replayed before the drift (the crash file's named finding is in no run)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-min-"));
+    const rec = join(dir, "div.json");
+    expect(xmcfuzz("run", "corpus/jump-label-nop5-jmp32.json", "-s", "direct_write", "-m", "sdm-strict", "--record", rec).status).toBe(1);
+    const doc = JSON.parse(readFileSync(rec, "utf8")) as { description?: string; runs: { decisions: string }[] };
+    doc.description = "divergence direct_write sdm-strict torn-fetch wild-jump nop5->jmp32 sync/9";
+    doc.runs.push({ ...doc.runs[0]!, decisions: "1/3 1/3 1/3 1/3" });
+    writeFileSync(rec, JSON.stringify(doc));
+    const m = xmcfuzz("minimize", rec, "-o", join(dir, "min.json"), "--json");
+    expect(m.status, m.stderr).toBe(0);
+    expect((JSON.parse(m.stdout) as { signature: string }).signature).toMatch(/^direct_write sdm-strict /);
   });
 });
 

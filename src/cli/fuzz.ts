@@ -2,9 +2,8 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 import { InputError } from "../errors.js";
 import { Campaign } from "../fuzz/campaign.js";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { checkOutputDir } from "./output-paths.js";
-import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
+import { modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, strategyArgsOf } from "./resolve.js";
 import { openHub } from "../hub/open.js";
 import { RedisHub } from "../hub/redis.js";
 import { checkNodeName } from "../files/store.js";
@@ -67,7 +66,7 @@ function closingHubOnError<T>(hub: Hub | undefined, make: () => T): T {
 /** `fuzz`: a campaign over every (strategy, model) cell by default; keeps going after findings. */
 export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   // The workers load the same list: indices into it name cells in their messages.
-  const strategyArgs = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
+  const strategyArgs = strategyArgsOf(opts.strategy);
   const strategies = await strategiesFrom(strategyArgs);
   const models = modelsFrom(opts.model);
   // Before the hub opens: bad input must not leave a connection that keeps the process alive.
@@ -76,6 +75,8 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const promote = opts.promote === true ? "corpus" : opts.promote || undefined;
   // Checked before any work: the first finding must not be where a bad path shows.
   if (promote) checkOutputDir("--promote", promote);
+  // Shorter, and a node busy for a moment would lose its shard to another while alive.
+  if (opts.shardLease !== undefined && opts.shardLease < 1000) throw new InputError("--shard-lease: at least 1s");
   // A hub joins this node to others: its corpus and findings mirrored there, its shards served here.
   const hub = opts.hub ? openHub(opts.hub, { lockMs: opts.shardLease, stalledMs: opts.shardLease ? Math.max(500, opts.shardLease / 2) : undefined }) : undefined;
   if (!hub && (opts.shardsOnly || opts.untilIdle)) throw new InputError("--shards-only and --until-idle need --hub");
@@ -95,7 +96,7 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   const campaign = closingHubOnError(hub, () => new Campaign({
     strategies, strategyArgs, models,
     durationMs: opts.duration, maxExecs: opts.maxExecs, workers: opts.shardsOnly ? 0 : opts.workers,
-    seed: opts.seed !== undefined ? String(opts.seed) : campaignNode === "local" ? "1" : `1:${campaignNode}`,
+    seed: opts.seed !== undefined ? String(opts.seed) : opts.node !== undefined && (opts.syncDir !== undefined || hub) ? `1:${opts.node}` : "1",
     scheduler: opts.scheduler, feedback: opts.feedback, minimize: opts.minimize, scope: scopeFrom(opts),
     out, crashes: opts.crashes ?? (opts.syncDir ? join(opts.syncDir, "crashes") : "crashes"),
     syncDir, node: campaignNode, log: opts.log ?? join(out, "fuzz.log"),

@@ -3,9 +3,7 @@ import { existsSync } from "node:fs";
 import { isRedisUrl, openHubNow } from "../hub/open.js";
 import { planShards } from "../matrix/plan.js";
 import { formatHubStatus } from "../hub/status.js";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
-import { NAMED_MODELS } from "../models/named.js";
+import { forEveryNode, modelArgsOf, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, strategyArgsOf } from "./resolve.js";
 
 // `hub enqueue` and `hub status`: thin shells over a hub (Redis URL or shared directory).
 
@@ -26,8 +24,7 @@ export async function hubEnqueueCommand(where: string, opts: EnqueueOptions): Pr
   if (opts.matrix === opts.campaign) throw new InputError("hub enqueue: give exactly one of --matrix or --campaign");
   if (opts.matrix && opts.maxExecs === undefined) throw new InputError("hub enqueue --matrix: --max-execs is required (exec-bounded shards give deterministic cells)");
   if (opts.campaign && opts.duration === undefined) throw new InputError("hub enqueue --campaign: --duration (per shard) is required");
-  const given = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
-  const givenModels = opts.model && opts.model.length > 0 ? uniqueArgs(opts.model) : NAMED_MODELS.map((m) => m.name);
+  const given = strategyArgsOf(opts.strategy), givenModels = modelArgsOf(opts.model);
   // Bad names fail here, not on every node.
   await strategiesFrom(given);
   modelsFrom(givenModels);

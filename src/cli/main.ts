@@ -134,7 +134,7 @@ export function buildProgram(): Command {
     .addOption(timeOption("--duration <time>", "stop after this long (30s, 10m, 8h, 1h30m)", "8h"))
     .addOption(limitOption("--max-execs <n>", "stop after this many runs"))
     .option("--workers <n>", "worker threads", intArg("--workers", 1), 1)
-    .option("--seed <n>", "root seed (worker seeds derive from it; default 1, mixed with --node's name when the node shares a sync directory or hub)", intArg("--seed", 0))
+    .option("--seed <n>", "root seed (worker seeds derive from it; default 1, mixed with the --node name given when the node shares a sync directory or hub)", intArg("--seed", 0))
     .addOption(new Option("--scheduler <policy>", "schedule policy").choices(["random", "pct"]).default("pct"))
     .option("--out <dir>", "campaign directory: stats.json, fuzz.log, corpus (sync/<node>/corpus) (default: fuzz-out; with --sync-dir, <sync>/<node>)")
     .option("--corpus <dir>", "alias of --sync-dir for a single machine (node \"local\": a restart resumes from it)")

@@ -13,12 +13,10 @@ import { inScope } from "../fuzz/scope.js";
 import { serveVerifyJobs, type VerifyJob } from "../matrix/verify-thread.js";
 import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
-import { NAMED_MODELS } from "../models/named.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
 import { checkOutputDir, checkOutputFile } from "./output-paths.js";
-import { forEveryNode, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, uniqueArgs } from "./resolve.js";
+import { forEveryNode, modelArgsOf, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, strategyArgsOf } from "./resolve.js";
 import { withFile } from "./run.js";
 
 export interface MatrixOptions extends ScopeArgs {
@@ -72,8 +70,7 @@ async function throughHub(hub: string, shards: readonly Shard[], strategies: rea
  */
 export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   if (opts.md && opts.json) throw new InputError("--md and --json: choose one output format");
-  const strategies = opts.strategy && opts.strategy.length > 0 ? uniqueArgs(opts.strategy) : BUILTIN_STRATEGIES.map((s) => s.name);
-  const models = opts.model && opts.model.length > 0 ? uniqueArgs(opts.model) : NAMED_MODELS.map((m) => m.name);
+  const strategies = strategyArgsOf(opts.strategy), models = modelArgsOf(opts.model);
   // Resolve here first: bad names and files are bad input (exit 2) before any thread starts.
   await strategiesFrom(strategies);
   modelsFrom(models);

@@ -6,6 +6,7 @@ import { expectationOf, type Outcome } from "../differential.js";
 import type { Size } from "../fuzz/minimize.js";
 import { describedFinding } from "../files/store.js";
 import { pickFinding, showsSignature } from "../oracle/classify.js";
+import { DriftError } from "../schedule/choosers.js";
 import { IsolatedCells } from "./cells.js";
 import { EXIT } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
@@ -38,7 +39,14 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
     const replayed: { cell: { strategy: string; model: string; seed: number }; outcome: Outcome }[] = [];
     for (const { run: r, index, strategy, model } of selected) {
       const cell = { strategy: strategy.name, model: model.name, seed: r.seed };
-      const replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] }));
+      let replay;
+      try {
+        replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] }));
+      } catch (e) {
+        // Looking past a divergent run for the named finding: a run that drifts ends the search.
+        if (e instanceof DriftError && pickFinding(replayed.map((x) => x.outcome.verdict), undefined)) break;
+        throw e;
+      }
       if (replay.kind === "timeout") return cutOff(replay.verdict);
       replayed.push({ cell, outcome: replay.outcome });
       // Replays stop at the run to minimize: a later run that drifts must not stop this one.

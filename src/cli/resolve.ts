@@ -59,6 +59,16 @@ export function uniqueArgs(args: readonly string[]): string[] {
   });
 }
 
+/** `-s` arguments once each (uniqueArgs), or every built-in strategy's name. */
+export function strategyArgsOf(args: readonly string[] | undefined): string[] {
+  return args && args.length > 0 ? uniqueArgs(args) : BUILTIN_STRATEGIES.map((s) => s.name);
+}
+
+/** `-m` arguments once each (uniqueArgs), or every named model's name. */
+export function modelArgsOf(args: readonly string[] | undefined): string[] {
+  return args && args.length > 0 ? uniqueArgs(args) : NAMED_MODELS.map((m) => m.name);
+}
+
 /**
  * Strategy and model arguments as a shard carries them to other nodes: names as they are, plugin
  * and model files as absolute paths (a relative one named another file, or none, on a node
