@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { redisServerAvailable, startRedis, type RedisProcess } from "../testing/redis.js";
@@ -71,6 +74,26 @@ describe.skipIf(!haveRedis)("redis hub: handing shards back", () => {
     const ok = new RedisHub(`${server.url}?db=3`);
     hubs.push(ok);
     await ok.reachable();
+  });
+
+  it("a node started before its server writes nothing until the server accepts its database, and nothing at all if it refuses it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-redis-late-"));
+    const late = new RedisHub(`unix://${join(dir, "redis.sock")}?db=9`);
+    hubs.push(late);
+    const published = late.publishCorpus("n1", { json: JSON.stringify({ case: {}, bits: [1] }), bits: [1] });
+    const offered = late.offerFinding({ signature: "s", kind: "divergence", json: "{}", report: "", size: 1 });
+    await sleep(300);
+    const four = await startRedis({ dir, databases: 4 });
+    try {
+      await expect(published).rejects.toThrow(/database 9 refused/);
+      await expect(offered).rejects.toThrow(/database 9 refused/);
+      const db0 = new RedisHub(four.url);
+      hubs.push(db0);
+      expect(await db0.redis.keys("*")).toEqual([]);
+    } finally {
+      await late.close(500);
+      await four.stop();
+    }
   });
 
   it("a run that fails uses up an attempt (and is retried)", async () => {

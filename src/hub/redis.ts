@@ -84,18 +84,19 @@ const PULL_BATCH = 1000;
 
 export class RedisHub implements Hub {
   readonly redis: Scripted;
-  private readonly queue: Queue;
+  /** BullMQ's queue, made at its first use, once the database is known good (see queue()). */
+  private shardQueue: Queue | undefined;
   private readonly prefix: string;
   private readonly servers = new Set<HubShardServer>();
   private readonly connections: Redis[] = [];
+  /** See database(). */
+  private accepted: Promise<void> | undefined;
 
   constructor(private readonly url: string, private readonly opts: RedisHubOptions = {}) {
     this.prefix = opts.prefix ?? "xmcfuzz";
     this.redis = this.connect() as Scripted;
     this.redis.defineCommand("hubPublish", { numberOfKeys: 2, lua: PUBLISH });
     this.redis.defineCommand("hubOffer", { numberOfKeys: 2, lua: OFFER });
-    this.queue = new Queue("shards", { connection: this.connect(), prefix: `${this.prefix}:bull` });
-    this.queue.on("error", () => undefined); // Reconnects are ioredis's job; errors here are transient.
   }
 
   private connect(): Redis {
@@ -141,19 +142,38 @@ export class RedisHub implements Hub {
   }
 
   /**
-   * A database number the server refuses (`/99` on a server with 16) is bad input: ioredis would
-   * go on in database 0, mixing this campaign into another's. Nothing is said if the server does
-   * not answer within `ms` (a fuzz node then fuzzes alone until it does).
+   * Resolves once the server has accepted the database number; rejects for good if it refuses it
+   * (`/99` on a server with 16: ioredis would go on in database 0, mixing this campaign into
+   * another's). Every operation waits for it first, so nothing is ever written elsewhere, even by
+   * a node started before its server.
    */
+  private database(): Promise<void> {
+    if (!this.accepted) {
+      const db = redisOptions(this.url).db ?? 0;
+      this.accepted = db === 0 ? Promise.resolve() : this.redis.select(db).then(() => undefined, (e: unknown) => {
+        throw new InputError(`hub ${shownUrl(this.url)}: database ${db} refused (${(e as Error).message})`);
+      });
+      this.accepted.catch(() => undefined); // Its callers see the refusal; it is no unhandled rejection.
+    }
+    return this.accepted;
+  }
+
+  /** The shard queue (BullMQ writes its meta key as it starts: not before the database is known good). */
+  private async queue(): Promise<Queue> {
+    await this.database();
+    if (!this.shardQueue) {
+      this.shardQueue = new Queue("shards", { connection: this.connect(), prefix: `${this.prefix}:bull` });
+      this.shardQueue.on("error", () => undefined); // Reconnects are ioredis's job; errors here are transient.
+    }
+    return this.shardQueue;
+  }
+
+  /** database(), waited for at most `ms`: a refusal is bad input; a server that does not answer says nothing yet. */
   async checkDatabase(ms = CONNECT_MS): Promise<void> {
-    const db = redisOptions(this.url).db ?? 0;
-    if (db === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
     try {
-      await Promise.race([this.redis.select(db).then(() => undefined), timeout]);
-    } catch (e) {
-      throw new InputError(`hub ${shownUrl(this.url)}: database ${db} refused (${(e as Error).message})`);
+      await Promise.race([this.database(), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -175,10 +195,12 @@ export class RedisHub implements Hub {
   }
 
   async publishCorpus(node: string, entry: HubCorpusEntry): Promise<boolean> {
+    await this.database();
     return (await this.redis.hubPublish(this.key("coverage"), this.key("corpus"), node, entry.json, ...entry.bits)) !== null;
   }
 
   async pullCorpus(node: string, fromStart = false): Promise<HubCorpusEntry[]> {
+    await this.database();
     const out: HubCorpusEntry[] = [];
     let cursor = fromStart ? "0-0" : (await this.redis.hget(this.key("cursors"), node)) ?? "0-0";
     for (;;) {
@@ -201,23 +223,27 @@ export class RedisHub implements Hub {
   }
 
   async offerFinding(f: FindingFile): Promise<HubOffer> {
+    await this.database();
     return this.redis.hubOffer(this.key("registry"), this.key(`finding:${f.signature}`), f.signature, f.size, f.kind, f.json, f.report);
   }
 
   async finding(signature: string): Promise<FindingFile | undefined> {
+    await this.database();
     const h = await this.redis.hgetall(this.key(`finding:${signature}`));
     if (!h["json"]) return undefined;
     return { signature, kind: h["kind"] as FindingFile["kind"], json: h["json"], report: h["report"] ?? "", size: Number(h["size"]) };
   }
 
   async signatures(): Promise<Set<string>> {
+    await this.database();
     return new Set(await this.redis.hkeys(this.key("registry")));
   }
 
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
     if (shards.length === 0) return 0;
+    await this.database();
     // BullMQ ignores a job id it already holds; the set says which shards are new to the hub.
-    await this.queue.addBulk(shards.map((s) => ({
+    await (await this.queue()).addBulk(shards.map((s) => ({
       name: "shard", data: s,
       opts: { jobId: shardId(s), attempts: 5, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false },
     })));
@@ -227,6 +253,24 @@ export class RedisHub implements Hub {
 
   serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
     const results = this.key("results");
+    // The worker starts once the database is known good (its connection selects the same one).
+    let worker: Worker<Shard, ShardResult> | undefined, closed = false;
+    const started = this.database().then(() => {
+      if (!closed) worker = this.shardWorker(node, run, opts, results);
+    }, () => undefined);
+    const server: HubShardServer = {
+      close: async () => {
+        closed = true;
+        this.servers.delete(server);
+        await started;
+        await worker?.close();
+      },
+    };
+    this.servers.add(server);
+    return server;
+  }
+
+  private shardWorker(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions, results: string): Worker<Shard, ShardResult> {
     const worker = new Worker<Shard, ShardResult>("shards", async (job, token) => {
       const result = await run(job.data).catch((e: unknown) => isHandBack(e) ? handBack(job, token) : Promise.reject(e));
       if (shardKey(result.shard) !== shardKey(job.data)) throw new Error("shard result for another shard");
@@ -238,28 +282,25 @@ export class RedisHub implements Hub {
       lockDuration: this.opts.lockMs ?? 30_000, stalledInterval: this.opts.stalledMs ?? 15_000, maxStalledCount: 10,
     });
     worker.on("error", () => undefined);
-    const server: HubShardServer = {
-      close: async () => {
-        this.servers.delete(server);
-        await worker.close();
-      },
-    };
-    this.servers.add(server);
-    return server;
+    return worker;
   }
 
   async postNodeStats(stats: HubNodeStats): Promise<void> {
+    await this.database();
     await this.redis.hset(this.key("nodes"), stats.node, JSON.stringify(stats));
   }
 
   async results(): Promise<ShardResult[]> {
+    await this.database();
     return Object.values(await this.redis.hgetall(this.key("results"))).map((j) => JSON.parse(j) as ShardResult);
   }
 
   async status(now = Date.now()): Promise<HubStatus> {
+    await this.database();
+    const queue = await this.queue();
     const [nodesRaw, corpus, signatures, done, counts] = await Promise.all([
       this.redis.hgetall(this.key("nodes")), this.redis.xlen(this.key("corpus")), this.redis.hlen(this.key("registry")),
-      this.redis.hlen(this.key("results")), this.queue.getJobCounts("waiting", "delayed", "prioritized", "active"),
+      this.redis.hlen(this.key("results")), queue.getJobCounts("waiting", "delayed", "prioritized", "active"),
     ]);
     const nodes = Object.values(nodesRaw).map((j) => JSON.parse(j) as HubNodeStats).map((s) => ({ ...s, alive: now - s.at < ALIVE_MS }))
       .sort((a, b) => a.node.localeCompare(b.node));
@@ -273,7 +314,7 @@ export class RedisHub implements Hub {
   async close(ms = 5_000): Promise<void> {
     const graceful = (async () => {
       await Promise.all([...this.servers].map((s) => s.close()));
-      await this.queue.close();
+      await this.shardQueue?.close();
     })().catch(() => undefined);
     await Promise.race([graceful, new Promise<void>((r) => void setTimeout(r, ms).unref())]);
     for (const c of this.connections) c.disconnect();

@@ -21,13 +21,16 @@ export interface RedisStartOptions {
   readonly appendonly?: boolean;
   /** Reuse a directory (and its append-only file) from an earlier server. */
   readonly dir?: string;
+  /** How many databases the server has (redis-server's default: 16). */
+  readonly databases?: number;
 }
 
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisProcess> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "xmcfuzz-redis-"));
   const socket = join(dir, "redis.sock");
   const args = ["--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--dir", dir, "--save", "",
-    "--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no", "--logfile", join(dir, "redis.log")];
+    "--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no", "--logfile", join(dir, "redis.log"),
+    ...(opts.databases ? ["--databases", String(opts.databases)] : [])];
   const child = spawn("redis-server", args, { stdio: "ignore" });
   for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
   if (!existsSync(socket)) {
