@@ -197,6 +197,8 @@ export class Campaign {
   private readonly namedClasses = new Set<string>();
   /** The first file operation that failed mid-run: the campaign stopped on it, and run() ends with it. */
   private fileFailure: { path: string; error: string; system: boolean } | undefined;
+  /** Why the hub refused this node for good (see HubNodeOptions.onRefused). */
+  private hubRefusal: string | undefined;
   /** Findings the crashes directory did not take: how many went to UNSTORED_DIR, how many only to the log. */
   private readonly unstored = { saved: 0, logged: 0 };
 
@@ -224,6 +226,11 @@ export class Campaign {
           return r;
         },
         log: (msg, fields) => this.log.info(fields, msg),
+        // A hub that refuses this node for good (its database): the campaign stops, exit 2.
+        onRefused: (message) => {
+          this.hubRefusal ??= message;
+          this.requestStop("hub refused this node");
+        },
       });
     }
   }
@@ -565,6 +572,7 @@ export class Campaign {
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
+    if (this.hubRefusal) throw new InputError(`${this.hubRefusal}; the campaign stopped`);
     return { ...final, cells };
   }
 

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { InputError } from "../errors.js";
 import type { FindingFile, Hub, HubCorpusEntry, HubShardServer, Shard, ShardResult } from "../types.js";
 import { findingNameOfJson, REPRODUCER_FILE, signatureDirs, type CorpusText } from "../files/store.js";
 import { RedisHub } from "./redis.js";
@@ -38,6 +39,8 @@ export interface HubNodeOptions {
   readonly log: (msg: string, fields: Record<string, unknown>) => void;
   /** Where a lost hub is said (default: a line on stderr). */
   readonly warn?: (line: string) => void;
+  /** Told once when the hub refuses this node for good (bad input: a database the server refuses). */
+  readonly onRefused?: (message: string) => void;
 }
 
 /** A line on stderr that does not run into a campaign's live status line on a terminal. */
@@ -54,6 +57,8 @@ export class HubNode {
   private ready = 0;
   /** Mirror operations that failed (the hub was unreachable); a resync repairs them. */
   failures = 0;
+  /** The hub refused this node for good (onRefused was told). */
+  private refused = false;
   shardsRun = 0;
 
   constructor(private readonly opts: HubNodeOptions) {
@@ -88,6 +93,14 @@ export class HubNode {
   private track<T>(p: Promise<T>, what: string): void {
     const q = p.catch((e: unknown) => {
       this.failures++;
+      if (e instanceof InputError) {
+        // No retry can help: said once, and the campaign decides.
+        if (this.refused) return;
+        this.refused = true;
+        this.opts.log("hub refused this node", { what, error: e.message });
+        this.opts.onRefused?.(e.message);
+        return;
+      }
       this.opts.log("hub operation failed", { what, error: e instanceof Error ? e.message : String(e) });
     }).finally(() => this.inflight.delete(q));
     this.inflight.add(q);
