@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /**
@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
  * crash may lose without harm (corpus entries).
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, durable = true): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const tmp = tempBeside(path);
   try {
     writeNewFile(tmp, text, durable);
     renameSync(tmp, path);
@@ -15,6 +15,29 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, durable
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Writes `text` whole beside `path`, then links it there unless `path` exists: readers never see
+ * a partial file, and of several writers the first wins. Whether this call created `path`.
+ */
+export function writeFileOnce(path: string, text: string, durable: boolean): boolean {
+  const tmp = tempBeside(path);
+  writeNewFile(tmp, text, durable);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** A temporary name beside `path`, unique to this process and call (readers skip `.tmp-` names). */
+function tempBeside(path: string): string {
+  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /**

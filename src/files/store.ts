@@ -74,6 +74,19 @@ export function hashText(text: string): string {
 /** A signature's reproducer file, `s<size>-<hash>.json`: its name carries its size (group 1). */
 export const REPRODUCER_FILE = /^s(\d+)-[0-9a-f]+\.json$/;
 
+/**
+ * A signature directory's reproducer `file` (a REPRODUCER_FILE name) as a finding's files: its
+ * case text, size and report (empty if it has none), named by `name` or else by the description
+ * the case carries; undefined when neither names it. Throws on a file it cannot read.
+ */
+export function readReproducer(dir: string, file: string, name?: Pick<FindingFile, "kind" | "signature">): FindingFile | undefined {
+  const json = readFileSync(join(dir, file), "utf8");
+  const named = name ?? findingNameOfJson(json);
+  if (!named) return undefined;
+  const report = join(dir, file.replace(/\.json$/, ".txt"));
+  return { ...named, json, size: Number(REPRODUCER_FILE.exec(file)![1]), report: existsSync(report) ? readFileSync(report, "utf8") : "" };
+}
+
 /** Size order of reproducers: fewer decisions, then fewer code bytes, cores and ops. */
 export function reproducerSize(k: Case): number {
   const decisions = k.runs[0]?.decisions?.length ?? 0;

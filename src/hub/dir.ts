@@ -1,8 +1,8 @@
-import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
-import { ensureDir, writeFileAtomic, writeNewFile } from "../files/atomic.js";
-import { checkNodeName, findingName, findingNameOfJson, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, REPRODUCER_FILE, signatureDirs, withLock } from "../files/store.js";
+import { ensureDir, writeFileAtomic, writeFileOnce } from "../files/atomic.js";
+import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, readReproducer, REPRODUCER_FILE, signatureDirs, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -100,14 +100,10 @@ export class DirHub implements Hub {
     try {
       const file = readdirSync(dir).find((n) => REPRODUCER_FILE.test(n));
       if (!file) return undefined;
-      const json = readFileSync(join(dir, file), "utf8");
       const line = join(dir, "signature");
-      const name = existsSync(line)
-        ? parseFindingName(readFileSync(line, "utf8").trim())
-        : findingNameOfJson(json);
-      if (!name) return undefined;
-      const report = existsSync(join(dir, file.replace(/\.json$/, ".txt"))) ? readFileSync(join(dir, file.replace(/\.json$/, ".txt")), "utf8") : "";
-      return { ...name, json, report, size: Number(REPRODUCER_FILE.exec(file)![1]) };
+      if (!existsSync(line)) return readReproducer(dir, file);
+      const name = parseFindingName(readFileSync(line, "utf8").trim());
+      return name && readReproducer(dir, file, name);
     } catch {
       return undefined; // Half-written by a node that died: the next offer repairs it.
     }
@@ -127,10 +123,6 @@ export class DirHub implements Hub {
     return out;
   }
 
-  private get leaseMs(): number {
-    return this.opts.leaseMs ?? CLAIM_LEASE_MS;
-  }
-
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
     releaseDeadClaims(this.root);
     let added = 0;
@@ -138,7 +130,7 @@ export class DirHub implements Hub {
       const id = shardId(s);
       if (existsSync(join(this.root, "shards/results", `${id}.json`)) || this.claimed(id)) continue;
       // Written whole, then linked into the queue: a node never claims a half-written shard.
-      if (linkOnce(join(this.root, "shards/queue", `${id}.json`), JSON.stringify(s), false)) added++;
+      if (writeFileOnce(join(this.root, "shards/queue", `${id}.json`), JSON.stringify(s), false)) added++;
     }
     return added;
   }
@@ -149,7 +141,7 @@ export class DirHub implements Hub {
   }
 
   serveShards(node: string, run: (shard: Shard) => Promise<ShardResult>, opts: HubServeOptions): HubShardServer {
-    const server = new DirShardServer(this.root, node, run, opts.concurrency, this.leaseMs, () => this.servers.delete(server));
+    const server = new DirShardServer(this.root, node, run, opts.concurrency, this.opts.leaseMs ?? CLAIM_LEASE_MS, () => this.servers.delete(server));
     this.servers.add(server);
     return server;
   }
@@ -214,24 +206,6 @@ function readBitmap(path: string): Buffer {
 
 /** Where shard files that are no shard are set aside. */
 const UNREADABLE_DIR = "shards/unreadable";
-
-/**
- * Writes `text` whole beside `path`, then links it there unless `path` exists: readers never see
- * a partial file, and of several writers the first wins. Whether this call created `path`.
- */
-function linkOnce(path: string, text: string, durable: boolean): boolean {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  writeNewFile(tmp, text, durable);
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    return false;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
 
 /** A queued shard file's shard, or undefined when it holds none. */
 function readShard(path: string): Shard | undefined {
@@ -366,11 +340,26 @@ class DirShardServer implements HubShardServer {
   }
 
   private async serve(mine: string): Promise<void> {
+    // The lease is renewed as long as this node may hold claims: serving, then draining.
+    const renewing = setInterval(() => {
+      try {
+        renewLease(mine);
+      } catch {
+        // The directory failed: the shards may run twice, never get lost.
+      }
+    }, this.everyMs);
+    try {
+      await this.claimAndRun(mine);
+    } finally {
+      clearInterval(renewing);
+    }
+  }
+
+  private async claimAndRun(mine: string): Promise<void> {
     const queue = join(this.root, "shards/queue");
     let released = Date.now();
     while (!this.stopped) {
       if (Date.now() - released >= this.everyMs) {
-        renewLease(mine);
         releaseDeadClaims(this.root);
         released = Date.now();
       }
@@ -391,18 +380,7 @@ class DirShardServer implements HubShardServer {
       if (!took) await new Promise((r) => setTimeout(r, 100));
     }
     // Draining after close(): the running shards are still this node's, and so is its lease.
-    const renewing = setInterval(() => {
-      try {
-        renewLease(mine);
-      } catch {
-        // The directory failed: the shards may run twice, never get lost.
-      }
-    }, this.everyMs);
-    try {
-      await Promise.all(this.running);
-    } finally {
-      clearInterval(renewing);
-    }
+    await Promise.all(this.running);
   }
 
   private async runOne(claim: string, file: string): Promise<void> {
@@ -427,7 +405,7 @@ class DirShardServer implements HubShardServer {
     if (shardKey(result.shard) !== shardKey(shard)) throw new Error("shard result for another shard");
     // The first result of a shard counts.
     const path = join(this.root, "shards/results", file);
-    linkOnce(path, JSON.stringify(result), true);
+    writeFileOnce(path, JSON.stringify(result), true);
     rmSync(claim, { force: true });
   }
 

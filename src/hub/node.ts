@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync } from "node:fs";
 import { InputError } from "../errors.js";
 import type { FindingFile, Hub, HubCorpusEntry, HubShardServer, Shard, ShardResult } from "../types.js";
-import { findingNameOfJson, REPRODUCER_FILE, signatureDirs, type CorpusText } from "../files/store.js";
+import { readReproducer, REPRODUCER_FILE, signatureDirs, type CorpusText } from "../files/store.js";
 import { RedisHub } from "./redis.js";
 
 // A campaign's side of the hub. The node's own corpus/ and crashes/ stay the truth: everything is
@@ -15,10 +14,8 @@ export function localFindings(crashes: string): FindingFile[] {
   for (const dir of signatureDirs(crashes)) {
     try {
       for (const n of readdirSync(dir).filter((x) => REPRODUCER_FILE.test(x))) {
-        const json = readFileSync(join(dir, n), "utf8");
-        const name = findingNameOfJson(json);
-        const txt = join(dir, n.replace(/\.json$/, ".txt"));
-        if (name) out.push({ ...name, json, size: Number(REPRODUCER_FILE.exec(n)![1]), report: existsSync(txt) ? readFileSync(txt, "utf8") : "" });
+        const f = readReproducer(dir, n);
+        if (f) out.push(f);
       }
     } catch {
       // A directory another process is rewriting: its next offer reaches the hub anyway.
