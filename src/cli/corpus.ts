@@ -2,9 +2,8 @@ import type { Model, RecordedRun, Strategy } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
 import { promote } from "../corpus/promote.js";
-import { regressCase, rerecord } from "../corpus/regress.js";
+import { regressCase } from "../corpus/regress.js";
 import { InputError } from "../errors.js";
-import { runOnce } from "../differential.js";
 import { pickFinding } from "../oracle/classify.js";
 import { describedFinding } from "../files/store.js";
 import { selectRecordedRuns } from "./resolve.js";
@@ -27,19 +26,16 @@ export async function corpusAddCommand(file: string, opts: CorpusAddOptions): Pr
   const selected = await selectRecordedRuns(loaded.kase.runs, { strategy: opts.strategy, model: opts.model }, file);
   if (selected.length === 0) throw new InputError(`${file}: no recorded run to promote (a corpus case needs a recorded schedule as its expectation)`);
   const pairs = new Map<number, readonly [Strategy, Model]>(selected.map((x) => [x.index, [x.strategy, x.model]]));
-  const { prepared, checks } = regressCase(file, loaded, (_run, i) => pairs.get(i));
+  const { checks, verdicts } = regressCase(file, loaded, (_run, i) => pairs.get(i));
   const broken = checks.find((c) => c.changes.some((k) => k !== "no-expectation"));
   if (broken) throw new InputError(`${file}: does not reproduce its recorded run: ${changeLines(broken).find((l) => !l.includes("no expectation recorded"))!.slice(file.length + 1).trim()}`);
+  // No run drifted and every recorded expectation held: a run without one gets its replay's.
   const runs: RecordedRun[] = checks.map((c) => {
     const run = loaded.kase.runs[c.index]!;
-    return c.changes.length > 0 ? rerecord(prepared, run, ...pairs.get(c.index)!) : run;
+    return c.changes.length > 0 ? { ...run, expect: c.actual! } : run;
   });
   const kase = { ...loaded.kase, runs };
-  const verdicts = runs.map((run, i) => {
-    const [strategy, model] = pairs.get(checks[i]!.index)!;
-    return runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] }).verdict;
-  });
-  const signature = pickFinding(verdicts, describedFinding(kase))?.signature ?? kase.name;
+  const signature = pickFinding(verdicts.map((v) => v!), describedFinding(kase))?.signature ?? kase.name;
   const p = promote(kase, signature, opts.corpus, { replace: false, source: file });
   if (opts.json) process.stdout.write(JSON.stringify({ ...p, signature, runs: runs.length }, null, 2) + "\n");
   else process.stdout.write(p.status === "known" ? `already in the corpus: ${p.path}\n` : `added ${p.path} (${runs.length} recorded run${runs.length === 1 ? "" : "s"}; ${signature})\n`);

@@ -1,4 +1,4 @@
-import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
+import type { Model, RecordedRun, RegressCheck, Strategy, Verdict } from "../types.js";
 import type { LoadedCase } from "../case/load.js";
 import { expectationOf, prepare, runOnce, searchSchedules, type PreparedCase } from "../differential.js";
 import { InputError } from "../errors.js";
@@ -26,12 +26,14 @@ export function builtinPairOf(where: string): PairOf {
 export interface CaseRegress {
   readonly prepared: PreparedCase;
   readonly checks: readonly RegressCheck[];
+  /** Each check's replayed verdict (undefined where the run drifted). */
+  readonly verdicts: readonly (Verdict | undefined)[];
 }
 
 /** Replays each selected recorded run of a loaded case once, strictly, and compares. */
 export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): CaseRegress {
   const prepared = prepare(loaded.kase, loaded.soloBudget);
-  const checks: RegressCheck[] = [];
+  const checks: RegressCheck[] = [], verdicts: (Verdict | undefined)[] = [];
   for (const [index, run] of loaded.kase.runs.entries()) {
     const pair = pairOf(run, index);
     if (!pair) continue;
@@ -41,12 +43,14 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
       const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] });
       const actual = expectationOf(o.verdict);
       checks.push({ ...base, actual, ...(o.verdict.harnessError ? { harnessError: o.verdict.harnessError } : {}), changes: compareExpectation(run.expect, actual) });
+      verdicts.push(o.verdict);
     } catch (e) {
       if (!(e instanceof DriftError)) throw e;
       checks.push({ ...base, drift: e.message, changes: compareExpectation(run.expect, { drift: e.message }) });
+      verdicts.push(undefined);
     }
   }
-  return { prepared, checks };
+  return { prepared, checks, verdicts };
 }
 
 /** Random schedules a drifted run's re-recording searches (as scripts/record-corpus.ts does). */
