@@ -241,7 +241,6 @@ export class RedisHub implements Hub {
 
   async enqueueShards(shards: readonly Shard[]): Promise<number> {
     if (shards.length === 0) return 0;
-    await this.database();
     // BullMQ ignores a job id it already holds; the set says which shards are new to the hub.
     await (await this.queue()).addBulk(shards.map((s) => ({
       name: "shard", data: s,
@@ -296,8 +295,7 @@ export class RedisHub implements Hub {
   }
 
   async status(now = Date.now()): Promise<HubStatus> {
-    await this.database();
-    const queue = await this.queue();
+    const queue = await this.queue(); // After the database check, as every operation.
     const [nodesRaw, corpus, signatures, done, counts] = await Promise.all([
       this.redis.hgetall(this.key("nodes")), this.redis.xlen(this.key("corpus")), this.redis.hlen(this.key("registry")),
       this.redis.hlen(this.key("results")), queue.getJobCounts("waiting", "delayed", "prioritized", "active"),
