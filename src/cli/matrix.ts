@@ -50,15 +50,11 @@ export interface MatrixOptions extends ScopeArgs {
  * read the same as when served here.
  */
 async function throughHub(hub: string, shards: readonly Shard[], strategies: readonly string[], models: readonly string[], opts: ServeMatrixOptions): Promise<ShardResult[]> {
-  const portable = (args: readonly string[]) => {
-    const abs = forEveryNode(args);
-    return new Map(args.map((a, i) => [a, abs[i]!]));
-  };
-  const outS = portable(strategies), outM = portable(models);
-  const back = (m: Map<string, string>) => new Map([...m].map(([given, abs]) => [abs, given]));
-  const backS = back(outS), backM = back(outM);
-  const results = await serveMatrixThroughHub(hub, shards.map((s) => ({ ...s, strategy: outS.get(s.strategy)!, model: outM.get(s.model)! })), opts);
-  return results.map((r) => ({ ...r, shard: { ...r.shard, strategy: backS.get(r.shard.strategy) ?? r.shard.strategy, model: backM.get(r.shard.model) ?? r.shard.model } }));
+  const absS = forEveryNode(strategies), absM = forEveryNode(models);
+  /** x's counterpart in `to`, by its place in `from` (unchanged if it has none). */
+  const swap = (x: string, from: readonly string[], to: readonly string[]) => to[from.indexOf(x)] ?? x;
+  const results = await serveMatrixThroughHub(hub, shards.map((s) => ({ ...s, strategy: swap(s.strategy, strategies, absS), model: swap(s.model, models, absM) })), opts);
+  return results.map((r) => ({ ...r, shard: { ...r.shard, strategy: swap(r.shard.strategy, absS, strategies), model: swap(r.shard.model, absM, models) } }));
 }
 
 /**
