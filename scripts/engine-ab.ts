@@ -1,7 +1,9 @@
 // A/B of the fuzzing engine's per-exec CPU cost between two builds, side by side in one run:
 // a fixed seed and a fixed number of steps (deterministic work), each build in its own child
 // process, alternated; also checks both builds found the same corpus and findings.
-//   node dist/scripts/engine-ab.js <old dist dir> <new dist dir> [steps=1500] [rounds=3] [random|pct]
+//   node dist/scripts/engine-ab.js <old dist dir> <new dist dir> [steps=1500] [rounds=3] [random|pct] [warm=0]
+// `warm` steps run first, unmeasured: a young engine confirms a finding every few steps, a warm one
+// seldom, and a night is made of the latter.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -9,7 +11,9 @@ import { pathToFileURL } from "node:url";
 
 const [oldDir, newDir] = [process.argv[2], process.argv[3]];
 const steps = Number(process.argv[4] ?? 1500), rounds = Number(process.argv[5] ?? 3);
-const scheduler = process.argv[process.argv[2] === "--child" ? 5 : 6] === "pct" ? "pct" : "random";
+const child = process.argv[2] === "--child";
+const scheduler = process.argv[child ? 5 : 6] === "pct" ? "pct" : "random";
+const warm = Number(process.argv[child ? 6 : 7] ?? 0);
 
 interface Sample { cpuMs: number; execs: number; digest: string; corpus: number; bits: number; findings: number }
 
@@ -22,6 +26,8 @@ if (process.argv[2] === "--child") {
   const engine = new FuzzEngine({ seed: 5, strategies: BUILTIN_STRATEGIES, models: NAMED_MODELS, scheduler, feedback: true });
   const h = createHash("sha256");
   let findings = 0;
+  for (let i = 0; i < warm; i++) engine.step();
+  const execs0 = engine.execs;
   const u0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const r = engine.step();
@@ -31,11 +37,11 @@ if (process.argv[2] === "--child") {
   }
   const u = process.cpuUsage(u0);
   for (const t of engine.corpus) h.update(t);
-  const s: Sample = { cpuMs: (u.user + u.system) / 1000, execs: engine.execs, digest: h.digest("hex").slice(0, 16), corpus: engine.corpus.length, bits: engine.coverage.count, findings };
+  const s: Sample = { cpuMs: (u.user + u.system) / 1000, execs: engine.execs - execs0, digest: h.digest("hex").slice(0, 16), corpus: engine.corpus.length, bits: engine.coverage.count, findings };
   console.log(JSON.stringify(s));
 } else {
   if (!oldDir || !newDir) throw new Error("usage: engine-ab <old dist> <new dist> [steps] [rounds]");
-  const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, "--child", dir, String(steps), scheduler], { encoding: "utf8" }));
+  const one = (dir: string): Sample => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, "--child", dir, String(steps), scheduler, String(warm)], { encoding: "utf8" }));
   const olds: Sample[] = [], news: Sample[] = [];
   for (let r = 0; r < rounds; r++) {
     olds.push(one(oldDir));
@@ -45,6 +51,6 @@ if (process.argv[2] === "--child") {
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratio = med(olds.map((o) => o.cpuMs)) / med(news.map((n) => n.cpuMs));
-  console.log(`median: new build ${ratio.toFixed(2)}x cheaper per exec (${steps} steps from seed 5, ${scheduler} schedules, ${rounds} rounds, alternated)`);
+  console.log(`median: new build ${ratio.toFixed(2)}x cheaper per exec (${steps} steps from seed 5${warm ? ` after ${warm} unmeasured` : ""}, ${scheduler} schedules, ${rounds} rounds, alternated)`);
   if (olds.some((o, i) => o.digest !== news[i]!.digest)) { console.log("DIFFERENT WORK: the builds do not compute the same thing"); process.exitCode = 1; }
 }

@@ -48,7 +48,12 @@ function policyFor(spec: RunSpec): Chooser {
 export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
   const replay = spec.decisions ? new ReplayChooser(spec.decisions, spec.lenient ? policyFor(spec) : undefined) : undefined;
   const chooser = new RecordingChooser(replay ?? policyFor(spec));
-  const run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget, trace: spec.trace });
+  let run: RunResult;
+  try {
+    run = runCase(prepared.plan, spec.strategy, spec.model, { chooser, soloBudget: prepared.soloBudget, trace: spec.trace });
+  } finally {
+    chooser.seal();
+  }
   replay?.assertConsumed();
   return new RecordedOutcome(run, judge(prepared.plan, run, spec.judge), chooser);
 }

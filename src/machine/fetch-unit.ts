@@ -83,6 +83,8 @@ export class FetchUnit {
     { ins: undefined as unknown as Instr, bytes: NONE, times: NONE, psteps: NONE, cached: false, lazy: true };
   /** The bytes an incomplete direct fetch from line versions read (see cutOff). */
   private partialWindow: number[] = NONE;
+  /** The drift-message name of this core's refill choice (a refill with a choice is one event in four). */
+  private readonly refillText: string;
 
   constructor(
     private readonly core: number,
@@ -99,6 +101,7 @@ export class FetchUnit {
     this.blockV = mem.versions ? new Array<Uint8Array>(blocks) : undefined;
     this.icache = new Array<number>(Math.ceil(length / LINE)).fill(-1);
     this.decoded = model.decodedCache ? new DecodedCache(mem.base, length) : NO_DECODED;
+    this.refillText = choiceText(ChoiceKind.Refill, core, 0);
     this.clear();
   }
 
@@ -137,7 +140,8 @@ export class FetchUnit {
 
   /** A refill event: appends 1..refillBlocks() blocks (a choice); returns how many. */
   refill(): number {
-    const k = 1 + this.choose(this.refillBlocks(), ChoiceKind.Refill, 0);
+    const options = this.refillBlocks();
+    const k = 1 + (options <= 1 ? 0 : this.host.choose(options, this.refillText));
     const b = this.model.fetchBlock, base = this.mem.base;
     for (let i = 0; i < k; i++) {
       // Blocks are aligned and the base is line-aligned: a block lies within one line.

@@ -81,8 +81,8 @@ export class CodeMemory {
   /** Value of the byte at `addr` once every event up to and including time t has happened. */
   byteAt(addr: number, t: number): number {
     const o = addr - this.base;
-    const list = this.mods.get(o);
-    if (!list) return this.bytes[o]!;
+    if (this.modified[o] !== 1) return this.bytes[o]!;
+    const list = this.mods.get(o)!;
     let v = this.initial[o]!;
     for (const m of list) {
       if (m.t > t) break;

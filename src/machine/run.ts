@@ -420,7 +420,7 @@ class Machine implements OpProgress, FetchHost {
     const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
     let rule: RuleFinding["rule"] | undefined;
     const clean = this.ruleEpoch * RULE_LENGTHS + f.ins.len;
-    if (this.ruleToCheck(ruleKey, clean)) {
+    if (this.ruleToCheck(pc, f.ins.len, ruleKey, clean)) {
       rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
       this.ruleState!.set(ruleKey, rule ? RULE_FOUND : clean);
     }
@@ -657,9 +657,10 @@ class Machine implements OpProgress, FetchHost {
   private ruleState: Map<number, number> | undefined;
   private ruleEpoch = 0;
 
-  /** Whether executing at this key needs a rule check: rules only concern modified bytes. */
-  private ruleToCheck(key: number, clean: number): boolean {
-    if (this.mem.mods.size === 0) return false;
+  /** Whether executing [pc, pc+len) at this key needs a rule check: rules only concern modified bytes. */
+  private ruleToCheck(pc: number, len: number, key: number, clean: number): boolean {
+    // The flat modified-byte test first: most executed instructions were never modified.
+    if (!this.mem.modifiedIn(pc, len)) return false;
     const state = (this.ruleState ??= new Map()).get(key);
     return state !== RULE_FOUND && state !== clean;
   }

@@ -10,12 +10,22 @@ export class DriftError extends Error {
 }
 
 /**
+ * Decisions of the run being recorded, flat (chosen, options, ...): one array for all runs, each
+ * sealed into an exact copy when it ends. A run records ~300 decisions, and an array grown push by
+ * push allocated three times its final size on the way (a sixth of what an exec allocated).
+ */
+let scratch: number[] | undefined = [];
+
+/**
  * Wraps a policy and records every decision it makes (index chosen, option count). The record is
  * kept flat (chosen, options, chosen, ...) and turned into Decision pairs only when read: most runs
  * are never recorded, and a pair per scheduler event was a large share of a run's garbage.
  */
 export class RecordingChooser implements Chooser {
-  private readonly flat: number[] = [];
+  /** The shared scratch while this chooser holds it (runs never nest, but a second chooser gets its own array), then its exact copy. */
+  private flat: number[];
+  private n = 0;
+  private holdsScratch: boolean;
   private pairs: Decision[] | undefined;
   /**
    * Present only when the policy weighs actors, so the machine lists them only for such policies.
@@ -25,22 +35,35 @@ export class RecordingChooser implements Chooser {
   readonly chooseEvent?: (actors: readonly number[], n: number) => number;
   constructor(private readonly policy: Chooser) {
     if (policy.chooseEvent) this.chooseEvent = recordEvent;
+    this.holdsScratch = scratch !== undefined;
+    this.flat = scratch ?? [];
+    scratch = undefined;
   }
   /** chooseEvent, recorded (see recordEvent). */
   recordEvent(actors: readonly number[], n: number): number {
     const chosen = this.policy.chooseEvent!(actors, n);
-    this.flat.push(chosen, n);
+    this.flat[this.n++] = chosen;
+    this.flat[this.n++] = n;
     return chosen;
+  }
+  /** The run is over: keeps an exact copy of its decisions and hands the scratch back. */
+  seal(): void {
+    if (!this.holdsScratch) return;
+    const own = this.flat.slice(0, this.n);
+    scratch = this.flat;
+    this.flat = own;
+    this.holdsScratch = false;
   }
   /** Every decision so far (the same array on every read; later decisions are appended to it). */
   get decisions(): Decision[] {
     const pairs = (this.pairs ??= []);
-    for (let i = pairs.length * 2; i < this.flat.length; i += 2) pairs.push([this.flat[i]!, this.flat[i + 1]!]);
+    for (let i = pairs.length * 2; i < this.n; i += 2) pairs.push([this.flat[i]!, this.flat[i + 1]!]);
     return pairs;
   }
   choose(options: number, what: string): number {
     const chosen = this.policy.choose(options, what);
-    this.flat.push(chosen, options);
+    this.flat[this.n++] = chosen;
+    this.flat[this.n++] = options;
     return chosen;
   }
 }
