@@ -272,14 +272,16 @@ export class FetchUnit {
     }
     const unmodified = this.unmodifiedInstrAt(pc) === d;
     const provenance = detail === Detail.Provenance;
-    const bytes: number[] = unmodified ? NONE : [], times: number[] = provenance ? [] : NONE, psteps: number[] = provenance ? [] : NONE;
+    // Sized up front: an array grown by push from empty takes room for 17 elements.
+    const bytes: number[] = unmodified ? NONE : new Array<number>(d.len);
+    const times: number[] = provenance ? new Array<number>(d.len) : NONE, psteps: number[] = provenance ? new Array<number>(d.len) : NONE;
     const b = this.model.fetchBlock;
-    for (let a = pc; a < pc + d.len; a++) {
-      const block = Math.floor((a - base) / b);
-      if (!unmodified) bytes.push(this.bufferedByte(a));
+    for (let i = 0; i < d.len; i++) {
+      const a = pc + i, block = Math.floor((a - base) / b);
+      if (!unmodified) bytes[i] = this.bufferedByte(a);
       if (provenance) {
-        times.push(this.blockT[block]!);
-        psteps.push(this.blockP[block]!);
+        times[i] = this.blockT[block]!;
+        psteps[i] = this.blockP[block]!;
       }
     }
     return { ins: d, bytes: unmodified ? this.initial.bytesAt(pc - base) : bytes, times, psteps, cached: false };
@@ -320,16 +322,13 @@ export class FetchUnit {
     if (initial) {
       bytes = this.initial.bytesAt(pc - base);
     } else {
-      const copy: number[] = [];
-      for (let i = 0; i < d.len; i++) copy.push(window[off + i]!);
+      const copy = new Array<number>(d.len);
+      for (let i = 0; i < d.len; i++) copy[i] = window[off + i]!;
       bytes = copy;
     }
     if (detail === Detail.Bytes) return { ins: d, bytes, times: NONE, psteps: NONE, cached: false };
-    const times: number[] = [], psteps: number[] = [];
-    for (let i = 0; i < d.len; i++) {
-      times.push(this.host.t);
-      psteps.push(this.host.patcherSteps);
-    }
+    // Every byte is fetched now.
+    const times = new Array<number>(d.len).fill(this.host.t), psteps = new Array<number>(d.len).fill(this.host.patcherSteps);
     return { ins: d, bytes, times, psteps, cached: false };
   }
 }

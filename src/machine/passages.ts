@@ -139,8 +139,8 @@ export class PassageLog {
   }
 
   private originsOf(pc: number, bytes: readonly number[], j: number, k: number): ByteOrigin[] {
-    const out: ByteOrigin[] = [];
-    for (let i = 0; i < bytes.length; i++) out.push(this.originOf(pc + i, bytes[i]!, j, k));
+    const out = new Array<ByteOrigin>(bytes.length);
+    for (let i = 0; i < bytes.length; i++) out[i] = this.originOf(pc + i, bytes[i]!, j, k);
     return out;
   }
 
