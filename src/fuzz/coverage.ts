@@ -26,9 +26,33 @@ const bit = (h: number) => (h >>> 0) & (COVERAGE_BITS - 1);
 
 const ORIGIN_CODE = { invariant: 0, old: 1, new: 2, int3: 3, intermediate: 4 } as const;
 
-/** The coverage bits of one run. */
+/**
+ * Distinct bits of the run being hashed: bit b is in it when seenIn[b] === run. A flat array
+ * stamped per run instead of a Set per run (a run sets dozens of bits, most of them again and again).
+ */
+const seenIn = new Uint32Array(COVERAGE_BITS);
+let stamp = 0;
+
+class Bits {
+  readonly list: number[] = [];
+  private readonly run: number;
+  constructor() {
+    if (++stamp === 0x1_0000_0000) {
+      seenIn.fill(0);
+      stamp = 1;
+    }
+    this.run = stamp;
+  }
+  add(b: number): void {
+    if (seenIn[b] === this.run) return;
+    seenIn[b] = this.run;
+    this.list.push(b);
+  }
+}
+
+/** The coverage bits of one run, each once. */
 export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pick<Slot, "kind" | "start">[]): number[] {
-  const bits = new Set<number>();
+  const bits = new Bits();
   const phases = run.phases;
   // Patcher steps taken in the run: a byte fetched after the last one, with the patcher done, was
   // fetched "after" (phases ends with that entry, one past the last step's).
@@ -56,7 +80,7 @@ export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pic
   for (const r of verdict.rules) bits.add(bit(text(text(text(text(FNV_OFFSET, "rule"), r.rule), r.slotKind), r.phase.kind)));
   if (run.hung) bits.add(bit(int(int(text(FNV_OFFSET, "hung"), run.hung.deadlock ? 1 : 0), run.hung.patcherStuck ? 1 : 0)));
   if (run.harnessError) bits.add(bit(text(FNV_OFFSET, "harness-error")));
-  return [...bits];
+  return bits.list;
 }
 
 /** A bitmap of every coverage bit seen so far. */
