@@ -16,6 +16,8 @@
 //     which propagate as they are: they are bugs too.
 // Set XMCFUZZ_THROW=1 to also stop at the first divergence of any strategy (the error message is
 // the run's signature). "harness-error" verdicts (e.g. a hang budget exceeded) are ignored.
+// jsfuzz saves the buffer that threw as crash-<sha256>: `xmcfuzz from-bytes crash-<sha256> -o
+// crash.json` records its run in a case file for repro and minimize.
 "use strict";
 
 const { caseFromBytes } = require("../dist-cjs/src/fuzz/bytes.js");

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
 import { GENERATED_KINDS } from "../fuzz/generate.js";
 import { EXIT } from "./exit.js";
 import { exportCommand } from "./export.js";
+import { fromBytesCommand } from "./from-bytes.js";
 import { DEFAULT_CELL_TIMEOUT } from "./cells.js";
 import { fuzzCommand, parseDuration, type FuzzOptions } from "./fuzz.js";
 import { hubEnqueueCommand, hubStatusCommand } from "./hub.js";
@@ -205,6 +206,13 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", "write to a file instead of stdout")
     .option("--rules-fail", "count rule findings as divergences", false)
     .action(exportCommand);
+
+  program.command("from-bytes")
+    .description("decode a byte buffer (a jsfuzz crash file or corpus entry) into a case file with the one run it stands for recorded, as the jsfuzz target runs it")
+    .argument("<file>", "byte buffer")
+    .requiredOption("-o, --out <file>", "where to write the case file")
+    .option("--json", "machine-readable output", false)
+    .action(fromBytesCommand);
 
   program.command("plot")
     .description("plot a campaign's execs/s, coverage bits, corpus size and unique signatures over time (like afl-plot)")
