@@ -12,7 +12,7 @@ export class DriftError extends Error {
 /**
  * Decisions of the run being recorded, flat (chosen, options, ...): one array for all runs, each
  * sealed into an exact copy when it ends. A run records ~300 decisions, and an array grown push by
- * push allocated three times its final size on the way (a sixth of what an exec allocated).
+ * push allocated about three times its final size on the way (6% of what an exec allocated).
  */
 let scratch: number[] | undefined = [];
 
