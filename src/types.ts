@@ -551,6 +551,8 @@ export interface HubNodeStats {
   readonly execsPerSec: number;
   /** Wall-clock ms of the post (a node silent for 15 s is no longer alive). */
   readonly at: number;
+  /** The node's last post: it stopped at `at` (gone at once, not 15 s later). */
+  readonly left?: boolean;
 }
 
 export interface HubStatus {

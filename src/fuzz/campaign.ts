@@ -545,7 +545,7 @@ export class Campaign {
       }
     }
     if (this.hubNode) {
-      await this.hubNode.stop(() => this.shardPool.abort());
+      await this.hubNode.stop(() => this.shardPool.abort(), this.stats().execs);
     }
     const exits = [...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve)));
     // A worker stuck in a step that never yields cannot see the stop flag: terminate it after a grace period.

@@ -1,4 +1,4 @@
-import type { Shard } from "../types.js";
+import type { HubNodeStats, Shard } from "../types.js";
 import { hashText } from "../files/store.js";
 import { shardKey } from "../matrix/fold.js";
 
@@ -6,6 +6,11 @@ import { shardKey } from "../matrix/fold.js";
 
 /** A node that has not posted its stats for this long is not alive. */
 export const ALIVE_MS = 15_000;
+
+/** Whether a node is alive as of `now`: it posted lately and did not say it left. */
+export function isAlive(s: HubNodeStats, now: number): boolean {
+  return !s.left && now - s.at < ALIVE_MS;
+}
 
 /** A shard's queue id: a hash of its key (BullMQ job ids must not contain ':'), same on every node. */
 export function shardId(s: Shard): string {

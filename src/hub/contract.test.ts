@@ -95,9 +95,11 @@ function contract(maker: Maker, setup: () => Promise<void>, teardown: () => Prom
       await a.postNodeStats({ node: "n1", execs: 1000, execsPerSec: 300, at: now });
       await b.postNodeStats({ node: "n2", execs: 500, execsPerSec: 200, at: now - 60_000 });
       await b.postNodeStats({ node: "n3", execs: 10, execsPerSec: 50, at: now });
+      await b.postNodeStats({ node: "n4", execs: 70, execsPerSec: 0, at: now, left: true });
       await a.offerFinding(finding("b sig", 3));
       const st = await b.status(now);
-      expect(st.nodes.map((n) => [n.node, n.alive])).toEqual([["n1", true], ["n2", false], ["n3", true]]);
+      // n4 posted a moment ago, but to say it left.
+      expect(st.nodes.map((n) => [n.node, n.alive])).toEqual([["n1", true], ["n2", false], ["n3", true], ["n4", false]]);
       expect(st.execsPerSec).toBe(350);
       expect(st.signatures).toBe(1);
     });

@@ -6,7 +6,7 @@ import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindi
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
-import { ALIVE_MS, shardId } from "./common.js";
+import { isAlive, shardId } from "./common.js";
 
 // The hub as a directory on a shared filesystem (the embedded default: no server). The layout is
 // the campaign's sync directory: each node writes only `<root>/<node>/corpus/`, findings live in
@@ -166,7 +166,7 @@ export class DirHub implements Hub {
     const nodes = readdirSync(board).filter((f) => f.endsWith(".json")).flatMap((f) => {
       try {
         const s = JSON.parse(readFileSync(join(board, f), "utf8")) as HubNodeStats;
-        return [{ ...s, alive: now - s.at < ALIVE_MS }];
+        return [{ ...s, alive: isAlive(s, now) }];
       } catch {
         return [];
       }

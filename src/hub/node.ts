@@ -146,14 +146,16 @@ export class HubNode {
   }
 
   /**
-   * Stops taking shards, ends the running ones with `abort` (the queue hands them to another node)
-   * and waits for mirror writes, up to `ms`.
+   * Stops taking shards, ends the running ones with `abort` (the queue hands them to another node),
+   * posts the node's last stats (`execs` in all) saying it left, and waits for mirror writes, up
+   * to `ms`.
    */
-  async stop(abort: () => Promise<void>, ms = 10_000): Promise<void> {
+  async stop(abort: () => Promise<void>, execs: number, ms = 10_000): Promise<void> {
     // A hub that does not answer (stopped, gone) is not waited for beyond `ms`: the truth is local.
     const deadline = new Promise<void>((r) => void setTimeout(() => r(), ms).unref());
     const closed = this.server?.close().catch(() => undefined);
     await abort();
+    if (!this.refused) this.track(this.opts.hub.postNodeStats({ node: this.opts.node, execs, execsPerSec: 0, at: Date.now(), left: true }), "post");
     await Promise.race([Promise.all([closed, ...this.inflight]), deadline]);
   }
 }

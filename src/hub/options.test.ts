@@ -38,12 +38,16 @@ describe("shard plans", () => {
 describe("hub status text", () => {
   it("a line per node, then totals and shards", () => {
     const text = formatHubStatus({
-      nodes: [{ node: "m1", execs: 1000, execsPerSec: 250, at: 0, alive: true }, { node: "m2", execs: 5, execsPerSec: 1, at: 0, alive: false }],
+      nodes: [
+        { node: "m1", execs: 1000, execsPerSec: 250, at: 0, alive: true }, { node: "m2", execs: 5, execsPerSec: 1, at: 0, alive: false },
+        { node: "m3", execs: 9, execsPerSec: 0, at: 0, left: true, alive: false },
+      ],
       execsPerSec: 250, corpus: 12, signatures: 3, shards: { pending: 4, running: 2, done: 9 },
     }, 2000);
     expect(text).toMatch(/^m1 +alive +250 execs\/s +1,000 execs +seen 2 s ago$/m);
     expect(text).toMatch(/^m2 +gone/m);
-    expect(text).toMatch(/nodes 1 alive of 2 +total 250 execs\/s +corpus 12 +signatures 3/);
+    expect(text).toMatch(/^m3 +left/m);
+    expect(text).toMatch(/nodes 1 alive of 3 +total 250 execs\/s +corpus 12 +signatures 3/);
     expect(text).toMatch(/shards pending 4 +running 2 +done 9/);
   });
 });

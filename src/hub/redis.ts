@@ -3,7 +3,7 @@ import { type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { InputError } from "../errors.js";
 import { shardKey } from "../matrix/fold.js";
-import { ALIVE_MS, isHandBack, shardId } from "./common.js";
+import { isAlive, isHandBack, shardId } from "./common.js";
 
 // The hub on a Redis-protocol server (redis-server, Valkey) through ioredis, with BullMQ for the
 // shard queue. Everything that must be atomic across nodes is one Lua script run by the server:
@@ -300,7 +300,7 @@ export class RedisHub implements Hub {
       this.redis.hgetall(this.key("nodes")), this.redis.xlen(this.key("corpus")), this.redis.hlen(this.key("registry")),
       this.redis.hlen(this.key("results")), queue.getJobCounts("waiting", "delayed", "prioritized", "active"),
     ]);
-    const nodes = Object.values(nodesRaw).map((j) => JSON.parse(j) as HubNodeStats).map((s) => ({ ...s, alive: now - s.at < ALIVE_MS }))
+    const nodes = Object.values(nodesRaw).map((j) => JSON.parse(j) as HubNodeStats).map((s) => ({ ...s, alive: isAlive(s, now) }))
       .sort((a, b) => a.node.localeCompare(b.node));
     return {
       nodes, execsPerSec: nodes.filter((n) => n.alive).reduce((t, n) => t + n.execsPerSec, 0), corpus, signatures,
