@@ -65,8 +65,9 @@ export class PassageLog {
 
   /**
    * The passage's last fetch ran into the region end: the bytes [pc, end) the fetch unit held, an
-   * incomplete instruction. Provenance only (its old or new bytes name the cause of the #PF): it
-   * is never executed, so it neither widens the passage nor begins one.
+   * incomplete instruction, whose execution is the core's #PF. Provenance only (its old or new
+   * bytes name the cause of the #PF); it may begin the passage (see the machine's execCore) but
+   * does not widen it: the core ends there, so no later passage's alignment depends on it.
    */
   cutOff(p: Passage, pc: number, f: FetchRecord): void {
     p.fetched.push({ addr: pc, bytes: f.bytes, origin: this.originsOf(pc, f.bytes, p.op, p.slot), fetchedAt: f.times, patcherStepAt: f.psteps });

@@ -126,3 +126,30 @@ describe("provenance", () => {
     }
   });
 });
+
+describe("an instruction cut off by the region end", () => {
+  it("begins a passage when it overlaps a slot: torn at the slot's start, it is a torn fetch of that slot", () => {
+    // new nop4 = 0f 1f 40 00; its first two bytes before the old 80 90 read as a 7-byte nop that
+    // runs past the region end (only hlt follows the slot): a #PF at the end, which is the tear.
+    const p = prepareSketch({
+      asm: ["core1: mov al, 0x11", "out 0x10", ".slot s", "nop", "mov al, 0x80", "nop", ".endslot", "hlt"],
+      entries: ["core1", "core1"], slots: { s: { new: "nop4" } }, ops: [["s"]],
+    });
+    const end = p.kase.program.base + p.kase.program.code.length;
+    let cutOff = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("sdm-strict")!, 300)) {
+      for (const obs of o.run.observations) {
+        if (obs.end.kind !== "fault" || obs.end.fault !== "#PF" || obs.end.addr !== end) continue;
+        cutOff++;
+        const mine = o.run.passages.filter((q) => q.core === obs.core);
+        // 0f 1f (new) then the old 80: 0f 1f 80 needs a disp32 past the hlt.
+        const origin = mine.at(-1)!.fetched.at(-1)!.origin;
+        expect(origin.slice(0, 3)).toEqual(["new", "new", "old"]);
+        expect(origin.at(-1)).toBe("invariant");
+        const d = o.verdict.divergences.find((x) => x.core === obs.core)!;
+        expect([d.cause, d.effect, d.slotKind]).toEqual(["torn-fetch", "wild-jump", "nop;movr8;nop->nop4"]);
+      }
+    }
+    expect(cutOff).toBeGreaterThan(0);
+  });
+});

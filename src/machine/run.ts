@@ -412,7 +412,13 @@ class Machine implements OpProgress, FetchHost {
     let f = core.fetch.fetch(Detail.None);
     this.work++;
     if (typeof f === "number") {
-      if (core.passage && f === this.mem.end && pc >= this.mem.base) this.log.cutOff(core.passage, pc, core.fetch.cutOff(pc));
+      // An instruction cut off by the region end is executed (SPEC 2: its #PF): one that overlaps
+      // a slot begins a passage, like any other, and its bytes are that passage's provenance.
+      if (f === this.mem.end && pc >= this.mem.base) {
+        const slotByte = core.passage ? -1 : this.slotByteIn(pc, this.mem.end - pc);
+        if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
+        if (core.passage) this.log.cutOff(core.passage, pc, core.fetch.cutOff(pc));
+      }
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;
