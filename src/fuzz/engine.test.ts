@@ -7,7 +7,7 @@ import { parseCaseShape } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { formatDecisions } from "../schedule/choosers.js";
 import { FuzzEngine } from "./engine.js";
-import { ruleSignatures } from "../oracle/classify.js";
+import { divergenceFindingsOf, ruleSignatures } from "../oracle/classify.js";
 import { generateCase } from "./generate.js";
 import { inScope } from "./scope.js";
 import seedrandom from "seedrandom";
@@ -42,11 +42,13 @@ describe("engine: confirming findings", () => {
         return runOnce(prepared, { strategy, model, decisions: reproducer.runs[0]!.decisions ?? [] });
       },
     });
-    let stepsWithFindings = 0, findings = 0, multi = 0;
+    let stepsWithFindings = 0, findings = 0, multi = 0, secondary = 0;
     const seen = new Set<string>();
     for (let i = 0; i < 300; i++) {
       const before = replays.length;
       const r = engine.step();
+      // No class a run showed is left unreported: every divergence's signature and rule finding.
+      if (!r.harnessError) for (const s of [...divergenceFindingsOf(r.outcome.verdict).keys(), ...ruleSignatures(r.outcome.verdict)]) expect(engine.known.has(s)).toBe(true);
       if (r.findings.length === 0) {
         expect(replays.length).toBe(before);
         continue;
@@ -61,7 +63,8 @@ describe("engine: confirming findings", () => {
         expect(seen.has(f.signature)).toBe(false);
         seen.add(f.signature);
         const v = r.outcome.verdict;
-        expect(f.kind === "divergence" ? v.signature : ruleSignatures(v).find((s) => s === f.signature)).toBe(f.signature);
+        expect(f.kind === "divergence" ? divergenceFindingsOf(v).has(f.signature) : ruleSignatures(v).includes(f.signature)).toBe(true);
+        if (f.kind === "divergence" && f.signature !== v.signature) secondary++;
         // Its class: the cause named in a divergence's signature, the rule named in a rule finding's.
         if (f.kind === "divergence") expect(f.signature.split(" ")[2]).toBe(f.cause);
         else expect(f.signature.split(" ")[3]).toBe(f.rule);
@@ -71,6 +74,8 @@ describe("engine: confirming findings", () => {
     // Runs with a divergence and rule findings at once exist, so the single replay saves work.
     expect(multi).toBeGreaterThan(0);
     expect(findings).toBeGreaterThan(stepsWithFindings);
+    // Another core's divergence of another class than the run's first is a finding of its own.
+    expect(secondary).toBeGreaterThan(0);
   });
 
   it("a signature made known from outside (another worker's) is not reported again", () => {

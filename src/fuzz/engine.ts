@@ -5,7 +5,7 @@ import { parseCaseShape } from "../case/load.js";
 import type { SoloCounts } from "../case/terminate.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, type Outcome, type PreparedCase, type SchedulerKind } from "../differential.js";
-import { ruleFindingsOf, ruleSignatures } from "../oracle/classify.js";
+import { divergenceFindingsOf, ruleFindingsOf, ruleSignatures } from "../oracle/classify.js";
 import { DriftError } from "../schedule/choosers.js";
 import { CoverageMap, coverageOf } from "./coverage.js";
 import { generateCase, type Rng } from "./generate.js";
@@ -299,7 +299,7 @@ export class FuzzEngine {
       corpusEntry = { kase: entry, bits };
     }
     const fresh: Fresh[] = [];
-    if (v.signature && !this.known.has(v.signature)) fresh.push({ kind: "divergence", signature: v.signature, cause: v.divergences[0]!.cause });
+    for (const [signature, cause] of divergenceFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "divergence", signature, cause });
     for (const [signature, rule] of ruleFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "rule", signature, rule });
     let findings: Finding[] = [];
     try {
@@ -327,8 +327,7 @@ export class FuzzEngine {
   private confirm(fresh: readonly Fresh[], prepared: PreparedCase, strategy: Strategy, model: Model, seed: number, outcome: Outcome): Finding[] {
     const kase = recorded(prepared.kase, strategy, model, seed, outcome.decisions, outcome.verdict);
     const replay = this.replay(kase, prepared, strategy, model).verdict;
-    const replayed = new Set(ruleSignatures(replay));
-    if (replay.signature) replayed.add(replay.signature);
+    const replayed = new Set([...divergenceFindingsOf(replay).keys(), ...ruleSignatures(replay)]);
     // All or none: a signature marked known but never reported would be lost for the campaign.
     const lost = fresh.find((f) => !replayed.has(f.signature));
     if (lost) throw new NotReplayed(`a finding did not replay: ${lost.signature}`);

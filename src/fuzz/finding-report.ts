@@ -33,7 +33,7 @@ export class TracedReplays {
       this.replay(f.kase, prepare(f.kase, soloBudget(f.kase)), strategy, model);
     }
     const { reproducer, outcome } = this.last!;
-    return formatReport(reproducer, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`);
+    return formatReport(reproducer, outcome.run, outcome.verdict, `xmcfuzz finding: ${f.signature}`, f.signature);
   }
 
   /** The finding as a worker thread ships it: its files (with its report) and its facts. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ByteOrigin, CoreObservation, FetchedInstr, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
-import { causeOf, effectOf, passageVersion, pickFinding } from "./classify.js";
+import type { ByteOrigin, CoreObservation, Divergence, FetchedInstr, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
+import { causeOf, divergenceFindingsOf, effectOf, passageVersion, pickFinding, showsSignature } from "./classify.js";
 
 // Naming causes from provenance (SPEC 6.5, 7.1), on hand-built passages whose version is known.
 
@@ -100,6 +100,24 @@ describe("effectOf", () => {
     expect(effectOf(ud(0x1007), ud(0x1015))).toBe("invalid-opcode");
     expect(effectOf(pf(0x101e), pf(0x101e))).toBe("wrong-output");
     expect(effectOf(ending({ kind: "halt" }), ending({ kind: "halt" }))).toBe("wrong-output");
+  });
+});
+
+describe("divergenceFindingsOf", () => {
+  const divergence = (core: number, cause: Divergence["cause"], t: number): Divergence =>
+    ({ core, cause, effect: "wrong-output", slotKind: "nop5->jmp32", phase: { kind: "write", syncs: 0 }, t, point: 0, alignment: "exact", detail: "" });
+
+  it("names every divergence's class once, the run's own first, and a finding of any of them is still shown", () => {
+    const v = {
+      strategy: "s", model: "m", kind: "diverges", rules: [], signature: "s m torn-fetch wrong-output nop5->jmp32 write/0",
+      divergences: [divergence(1, "torn-fetch", 5), divergence(2, "stale-after-completion", 9), divergence(3, "torn-fetch", 12)],
+    } as Verdict;
+    expect([...divergenceFindingsOf(v)]).toEqual([
+      ["s m torn-fetch wrong-output nop5->jmp32 write/0", "torn-fetch"],
+      ["s m stale-after-completion wrong-output nop5->jmp32 write/0", "stale-after-completion"],
+    ]);
+    expect(showsSignature(v, "s m stale-after-completion wrong-output nop5->jmp32 write/0")).toBe(true);
+    expect(showsSignature(v, "s m non-monotonic wrong-output nop5->jmp32 write/0")).toBe(false);
   });
 });
 

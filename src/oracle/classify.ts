@@ -96,6 +96,20 @@ export function signatureOf(
   return [strategy, model, cause, effect, slotKind, formatPhase(phase)].join(" ");
 }
 
+/**
+ * Every divergence of a run is a finding under its own signature (SPEC 7.2), each with its cause:
+ * one core's torn fetch and another's stale passage are two classes, whichever came first. The
+ * run's own signature (Verdict.signature, its first divergence's) comes first.
+ */
+export function divergenceFindingsOf(v: Verdict): Map<string, Cause> {
+  const out = new Map<string, Cause>();
+  for (const d of v.divergences) {
+    const s = signatureOf(v.strategy, v.model, d.cause, d.effect, d.slotKind, d.phase);
+    if (!out.has(s)) out.set(s, d.cause);
+  }
+  return out;
+}
+
 /** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */
 export function ruleFindingsOf(v: Verdict): Map<string, RuleName> {
   return new Map(v.rules.map((r) => [`rule ${v.strategy} ${v.model} ${r.rule} ${r.slotKind} ${formatPhase(r.phase)}`, r.rule]));
@@ -121,9 +135,9 @@ export function pickFinding(verdicts: readonly Verdict[], named: string | undefi
   return rule >= 0 ? { run: rule, signature: ruleSignatures(verdicts[rule]!)[0]! } : undefined;
 }
 
-/** Whether a verdict still shows a finding's signature: its divergence's, or one of its rule findings'. */
+/** Whether a verdict still shows a finding's signature: one of its divergences', or of its rule findings'. */
 export function showsSignature(v: Verdict, signature: string): boolean {
-  return v.signature === signature || ruleFindingsOf(v).has(signature);
+  return v.signature === signature || divergenceFindingsOf(v).has(signature) || ruleFindingsOf(v).has(signature);
 }
 
 /** A file-system-safe, collision-free name for a signature. */

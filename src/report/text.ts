@@ -1,7 +1,7 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, EndState, FetchedInstr, ObsEvent, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { R32 } from "../isa/registers.js";
-import { formatPhase } from "../oracle/classify.js";
+import { formatPhase, signatureOf } from "../oracle/classify.js";
 
 // Plain-text reports: formatting only, from a finished run and its verdict.
 
@@ -114,10 +114,14 @@ function timeline(run: RunResult, d: Divergence | undefined): string[] {
   return lines.length > 80 ? [...lines.slice(0, 40), `  ... ${lines.length - 80} more ...`, ...lines.slice(-40)] : lines;
 }
 
-/** The `repro` report: what a kernel developer reads at a glance. */
-export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title: string): string {
+/**
+ * The `repro` report: what a kernel developer reads at a glance. `focus`: the signature of the
+ * divergence to show in full (a finding's: another core's may come first), else the first.
+ */
+export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title: string, focus?: string): string {
   const out: string[] = [];
-  const d = verdict.divergences[0];
+  const shown = focus === undefined ? 0 : verdict.divergences.findIndex((x) => signatureOf(verdict.strategy, verdict.model, x.cause, x.effect, x.slotKind, x.phase) === focus);
+  const d = verdict.divergences[Math.max(0, shown)];
   out.push(`${title}`);
   out.push(`case ${kase.name}: ${kase.cores} cores (core 0 patches), ${kase.program.slots.length} slot(s), ${kase.ops.length} op(s)`);
   out.push(`strategy ${verdict.strategy}, model ${verdict.model}, ${run.decisionCount} scheduler decisions, ${run.events} events`);
@@ -125,7 +129,7 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   if (verdict.kind === "harness-error") out.push(`HARNESS ERROR: ${verdict.harnessError}`);
   else if (d) {
     out.push(`DIVERGES: ${d.cause} -> ${d.effect}   (phase ${formatPhase(d.phase)}, alignment ${d.alignment})`);
-    out.push(`signature: ${verdict.signature}`);
+    out.push(`signature: ${signatureOf(verdict.strategy, verdict.model, d.cause, d.effect, d.slotKind, d.phase)}`);
     out.push(d.detail);
   } else out.push(verdict.kind === "clean" ? "clean: every core's observation is one a stop_machine patch could produce" : "DIVERGES (rule findings)");
   out.push("", "slots:");
@@ -148,7 +152,7 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   }
   if (verdict.divergences.length > 1) {
     out.push("", "other divergences:");
-    for (const x of verdict.divergences.slice(1)) out.push(`  core ${x.core}: ${x.cause} -> ${x.effect} at t=${x.t} (${x.detail})`);
+    for (const x of verdict.divergences) if (x !== d) out.push(`  core ${x.core}: ${x.cause} -> ${x.effect} at t=${x.t} (${x.detail})`);
   }
   out.push("", verdict.rules.length > 0 ? "rule findings (not divergences unless --rules-fail):" : "rule findings: none");
   out.push(...ruleLines(verdict.rules));
