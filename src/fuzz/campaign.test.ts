@@ -133,7 +133,7 @@ describe("fuzz campaigns", () => {
   it("a second start on the same directories resumes: corpus, signatures, and a stats history that goes on", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
-    type Point = { t: number; execs: number; events: number; corpus: number; coverageBits: number };
+    type Point = { t: number; execs: number; events: number; corpus: number; coverageBits: number; cpuMs: number; fuzzMs: number; minimizeMs: number };
     type Stats = { signatures: number; events: number; execs: number; corpus: number; coverageBits: number; history: Point[] };
     const first = fuzz(args);
     expect(first.status, first.stderr).toBe(0);
@@ -163,6 +163,20 @@ describe("fuzz campaigns", () => {
     // Every run emulates at least one scheduler event; the history's event axis goes on too.
     expect(before.events).toBeGreaterThanOrEqual(before.execs);
     expect(after.history.at(-1)!.events).toBeGreaterThanOrEqual(before.history.at(-1)!.events + after.execs);
+    // So do its CPU and time axes (they fell back to the new session's own).
+    for (const axis of ["cpuMs", "fuzzMs", "minimizeMs"] as const) {
+      for (let i = 1; i < after.history.length; i++) expect(after.history[i]![axis], `${axis} at point ${i}`).toBeGreaterThanOrEqual(after.history[i - 1]![axis]);
+    }
+    expect(after.history.at(-1)!.fuzzMs).toBeGreaterThan(before.history.at(-1)!.fuzzMs);
+  }, 60_000);
+
+  it("without feedback, the coverage its runs set is counted, though none is kept as corpus", () => {
+    const dir = fresh();
+    const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-feedback", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { corpus: number; coverageBits: number };
+    expect(s.corpus).toBe(0);
+    expect(s.coverageBits).toBeGreaterThan(10);
   }, 60_000);
 
   it("--promote to a path that cannot be used: one line, exit 2, before any work (it hung at the first finding)", () => {

@@ -172,7 +172,8 @@ export class Campaign {
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];
   /** Where the earlier sessions' history ended: this session's points go on from there. */
-  private readonly historyBase: { t: number; execs: number; events: number };
+  /** The cumulative fields of an earlier session's last history point, which this session's go on from. */
+  private readonly historyBase: Pick<HistoryPoint, "t" | "execs" | "events" | "cpuMs" | "fuzzMs" | "minimizeMs">;
   private readonly start = Date.now();
   private execs = 0;
   private events = 0;
@@ -212,8 +213,12 @@ export class Campaign {
     for (const s of this.store.signatures()) this.signatures.add(s);
     this.history = earlierHistory(join(opts.out, "stats.json"));
     const last = this.history.at(-1);
-    // Histories written before events were counted have none: this run's count starts from 0.
-    this.historyBase = { t: last?.t ?? 0, execs: last?.execs ?? 0, events: last?.events ?? 0 };
+    // Histories written before events or CPU times were counted have none: those start from 0.
+    const earlier = (x: number | undefined) => (Number.isFinite(x) ? x! : 0);
+    this.historyBase = {
+      t: earlier(last?.t), execs: earlier(last?.execs), events: earlier(last?.events),
+      cpuMs: earlier(last?.cpuMs), fuzzMs: earlier(last?.fuzzMs), minimizeMs: earlier(last?.minimizeMs),
+    };
     this.execBudget = opts.maxExecs < Number.MAX_SAFE_INTEGER ? new BigInt64Array(new SharedArrayBuffer(8)).fill(BigInt(opts.maxExecs)) : undefined;
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, scope: opts.scope, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
@@ -257,7 +262,11 @@ export class Campaign {
 
   private writeStats(): void {
     const s = this.stats();
-    this.history.push({ t: this.historyBase.t + s.elapsedMs, execs: this.historyBase.execs + s.execs, events: this.historyBase.events + s.events, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits, corpus: s.corpus, signatures: s.signatures, cpuMs: s.cpuMs, fuzzMs: s.fuzzMs, minimizeMs: s.minimizeMs });
+    const b = this.historyBase;
+    this.history.push({
+      t: b.t + s.elapsedMs, execs: b.execs + s.execs, events: b.events + s.events, execsPerSec: s.execsPerSec, coverageBits: s.coverageBits,
+      corpus: s.corpus, signatures: s.signatures, cpuMs: b.cpuMs + s.cpuMs, fuzzMs: b.fuzzMs + s.fuzzMs, minimizeMs: b.minimizeMs + s.minimizeMs,
+    });
     this.history = thinHistory(this.history);
     // One history point per line: the file is rewritten every few seconds all night long.
     const head = JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s }, null, 2);
@@ -338,6 +347,9 @@ export class Campaign {
         this.fuzzMs += m.fuzzMs;
         this.minimizeMs += m.minimizeMs;
         if (m.heapUsed !== undefined) this.workerHeap.set(from, m.heapUsed);
+        break;
+      case "coverage":
+        this.coverage.merge(m.bits);
         break;
       case "corpus":
         if (this.coverage.merge(m.entry.bits) > 0) {

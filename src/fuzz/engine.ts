@@ -72,6 +72,8 @@ export interface ShippedFinding extends Omit<Finding, "kase"> {
 export interface StepResult {
   readonly outcome: Outcome;
   readonly corpusEntry?: CorpusEntry;
+  /** Without feedback (no corpus): the run's coverage bits when some were new, for the campaign's count. */
+  readonly newBits?: number[];
   readonly findings: Finding[];
   readonly harnessError?: string;
   /** The parent's decisions the run replayed first (leniently), when it spliced its parent's schedule. */
@@ -290,13 +292,17 @@ export class FuzzEngine {
     const v = outcome.verdict;
     if (v.kind === "harness-error") return { outcome, findings: [], harnessError: v.harnessError, spliced };
     const bits = coverageOf(outcome.run, v, kase.program.slots);
-    let corpusEntry: CorpusEntry | undefined;
-    if (this.coverage.merge(bits) > 0 && this.opts.feedback) {
-      const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
-      const parent = { text: JSON.stringify({ case: caseToJson(entry) }) };
-      this.parents.push(parent);
-      this.keepParsed(parent, entry, prepared.soloCounts);
-      corpusEntry = { kase: entry, bits };
+    let corpusEntry: CorpusEntry | undefined, newBits: number[] | undefined;
+    if (this.coverage.merge(bits) > 0) {
+      if (this.opts.feedback) {
+        const entry = recorded(kase, strategy, model, seed, outcome.decisions, v);
+        const parent = { text: JSON.stringify({ case: caseToJson(entry) }) };
+        this.parents.push(parent);
+        this.keepParsed(parent, entry, prepared.soloCounts);
+        corpusEntry = { kase: entry, bits };
+      } else {
+        newBits = bits;
+      }
     }
     const fresh: Fresh[] = [];
     for (const [signature, cause] of divergenceFindingsOf(v)) if (!this.known.has(signature)) fresh.push({ kind: "divergence", signature, cause });
@@ -310,9 +316,9 @@ export class FuzzEngine {
       // still one (its bits are merged already).
       const why = e instanceof Error ? e.message : String(e);
       const harnessError = e instanceof DriftError || e instanceof NotReplayed ? `strategy ${strategy.name} is not deterministic: ${why}` : why;
-      return { outcome, corpusEntry, findings: [], harnessError, spliced };
+      return { outcome, corpusEntry, newBits, findings: [], harnessError, spliced };
     }
-    return { outcome, corpusEntry, findings, spliced };
+    return { outcome, corpusEntry, newBits, findings, spliced };
   }
 
   private replay(reproducer: Case, prepared: PreparedCase, strategy: Strategy, model: Model): Outcome {

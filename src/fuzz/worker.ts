@@ -39,6 +39,8 @@ export interface WorkerConfig {
 export type ToMain =
   | { readonly type: "stats"; readonly execs: number; readonly events: number; readonly harnessErrors: number; readonly fuzzMs: number; readonly minimizeMs: number; readonly heapUsed?: number }
   | { readonly type: "corpus"; readonly entry: CorpusText }
+  /** Coverage bits of a run that set new ones, without feedback (no corpus entry): counted only. */
+  | { readonly type: "coverage"; readonly bits: readonly number[] }
   /** `queued`: this worker will minimize it (a raw finding past a full queue stays as it is). */
   | { readonly type: "finding"; readonly finding: ShippedFinding; readonly queued?: boolean }
   | { readonly type: "harness-error"; readonly message: string; readonly strategy: string; readonly model: string }
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
         send({ type: "harness-error", message: r.harnessError, strategy: r.outcome.verdict.strategy, model: r.outcome.verdict.model });
       }
       if (r.corpusEntry) send({ type: "corpus", entry: corpusText(r.corpusEntry.kase, r.corpusEntry.bits) });
+      else if (r.newBits) send({ type: "coverage", bits: r.newBits });
       for (const f of r.findings) {
         let shipped: ShippedFinding;
         try {
