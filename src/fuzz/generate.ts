@@ -1,6 +1,7 @@
 import type { Case, CaseScope, PatchOp, Slot } from "../types.js";
 import { arith, assembleStmts, branch, data, dec, END_SLOT, fixed, inc, movR32, movR8, out, type Stmt, store } from "../isa/asm.js";
 import { DATA_BASE } from "../types.js";
+import { decode } from "../isa/decode.js";
 
 // Structure-aware case generation (SPEC 9): terminating programs whose cores loop through shared
 // blocks of patch sites; each site's `out` depends on the version executed. Patch kinds come from
@@ -147,17 +148,41 @@ export function filler(rng: Rng): Stmt {
 
 const bytesOf = (stmts: readonly Stmt[]) => assembleStmts(stmts, 0).bytes;
 
-/** A random same-length rewrite of straight-line code (the new version differs from the old). */
+/**
+ * What straight-line filler code does to al, as a function of al before it: "=v" (sets it to v)
+ * or "+k" (adds k, mod 256). Two versions print the same `out` for every al before the slot
+ * exactly when these are equal.
+ */
+export function alEffect(bytes: Uint8Array): string {
+  let set: number | undefined, add = 0;
+  for (let o = 0; o < bytes.length;) {
+    const d = decode(bytes, o, bytes.length);
+    if ("incomplete" in d) break;
+    if (d.op === "movr8" && d.reg === 0) [set, add] = [d.imm, 0];
+    else if ((d.op === "inc" || d.op === "dec" || d.op === "add") && d.reg === 0) add += d.op === "inc" ? 1 : d.op === "dec" ? -1 : d.imm;
+    o += d.len;
+  }
+  return set === undefined ? `+${add & 0xff}` : `=${(set + add) & 0xff}`;
+}
+
+/**
+ * A random same-length rewrite of straight-line code whose `out` tells the versions apart (SPEC 9):
+ * the new version leaves another al than the old, whatever al was before.
+ */
 const rewrite: SiteMaker = (rng, id, port) => {
   const len = int(rng, 1, 6);
-  const old = fill(rng, len), oldBytes = bytesOf(old);
-  const same = (stmts: readonly Stmt[]) => bytesOf(stmts).every((b, i) => b === oldBytes[i]);
-  // Short rewrites often draw the same code again (one byte: nop or one of six inc/dec). A few
-  // draws, then a fixed pick: a generator fed a spent byte buffer (the jsfuzz target's) repeats itself.
+  const old = fill(rng, len), oldAl = alEffect(bytesOf(old));
+  const apart = (stmts: readonly Stmt[]) => alEffect(bytesOf(stmts)) !== oldAl;
+  // Short rewrites often draw code with the same effect on al again (one byte: nop or one of six
+  // inc/dec). A few draws, then a fixed pick: a generator fed a spent byte buffer (the jsfuzz
+  // target's) repeats itself.
   let neu = fill(rng, len);
-  for (let tries = 0; tries < 64 && same(neu); tries++) neu = fill(rng, len);
-  if (same(neu)) neu = Array.from({ length: len }, () => fixed("nop"));
-  if (same(neu)) neu = Array.from({ length: len }, () => inc("eax"));
+  for (let tries = 0; tries < 64 && !apart(neu); tries++) neu = fill(rng, len);
+  if (!apart(neu)) {
+    const nops = (n: number) => Array.from({ length: n }, () => fixed("nop"));
+    // One byte: add 1 to al where the old code adds none, else add none. Longer: set al to a value the old code does not.
+    neu = len === 1 ? [oldAl === "+0" ? inc("eax") : fixed("nop")] : [movR8("al", oldAl === "=90" ? 91 : 90), ...nops(len - 2)];
+  }
   return {
     lines: [...slot(id, ...old), out(port)],
     newCode: neu,
