@@ -5,6 +5,8 @@ import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
 import { jumpLabel, kprobeNop } from "../testing/programs.js";
 import { causesOf, everyRun } from "../testing/search.js";
+import { runOnce } from "../differential.js";
+import { parseDecisions } from "../schedule/choosers.js";
 
 // Provenance (SPEC 6.5) names causes: which op a passage's bytes are judged against decides
 // whether a stale byte reads as old or as intermediate.
@@ -151,5 +153,45 @@ describe("an instruction cut off by the region end", () => {
       }
     }
     expect(cutOff).toBeGreaterThan(0);
+  });
+});
+
+describe("an instruction torn across two adjacent slots", () => {
+  // Slot a (nop; mov al, 0x80 -> nop3) is followed at once by slot b (5 nops -> mov al, 2; out
+  // 0x20; nop). A core that fetches a's first new bytes and stale b bytes runs a 7-byte nop that
+  // starts in a and ends at b+4: a passage of b begins with it (SPEC 6.1: pc not strictly inside
+  // b, the instruction overlaps b), widened, not at b+4.
+  const p = prepareSketch({
+    asm: ["core1: mov ecx, 3", "loop:", ".slot a", "nop", "mov al, 0x80", ".endslot", ".slot b", "nop", "nop", "nop", "nop", "nop", ".endslot",
+      "mov al, 1", "out 0x10", "dec ecx", "jne loop", "hlt"],
+    entries: ["core1"], slots: { a: { new: "nop3" }, b: { new: ["mov al, 2", "out 0x20", "nop"] } }, ops: [["a", "b"]],
+  });
+  const [a, b] = p.kase.program.slots;
+
+  it("begins a widened passage of the second slot with it, and none strictly inside a slot", () => {
+    let spanning = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("sdm-strict")!, 300)) {
+      for (const q of o.run.passages) {
+        const s = p.kase.program.slots[q.slot]!, first = q.fetched[0]!.addr;
+        expect(first > s.start && first < s.start + s.len, `passage of ${s.name} begins at 0x${first.toString(16)}`).toBe(false);
+      }
+      const torn = o.run.passages.filter((q) => q.slot === 1 && q.fetched[0]!.addr === a!.start);
+      for (const q of torn) {
+        spanning++;
+        expect(q.widened).toBe(true);
+        // Its twin in slot a began with the same instruction.
+        expect(o.run.passages.some((x) => x.slot === 0 && x.begin === q.begin && x.core === q.core)).toBe(true);
+      }
+    }
+    expect(b!.start).toBe(a!.start + a!.len);
+    expect(spanning).toBeGreaterThan(0);
+  });
+
+  it("a run the stale tail explains under widened windows is clean (it diverged: the passage of b began at b+4, unwidened)", () => {
+    const decisions = parseDecisions("0/2 0/2 1/2 11/25 0/3 1/3 0/3 2/3 12/13 1/2 1/2 0/2 1/2 1/2 1/2 1/2 0/2 0/2 0/2");
+    const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("sdm-strict")!, decisions });
+    expect(o.run.observations[0]!.events.length).toBeGreaterThan(0);
+    expect(o.run.passages.some((q) => q.slot === 1 && q.fetched[0]!.addr === a!.start && q.fetched[0]!.bytes.length === 7)).toBe(true);
+    expect(o.verdict.kind).toBe("clean");
   });
 });

@@ -10,7 +10,7 @@ import { type Cpu, cloneCpu, endWithFault, execute, finalRegs, Flow, memoryDiges
 import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import type { CasePlan } from "./plan.js";
-import { type OpProgress, PassageLog } from "./passages.js";
+import { type FetchRecord, type OpProgress, PassageLog } from "./passages.js";
 import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
@@ -417,7 +417,13 @@ class Machine implements OpProgress, FetchHost {
       if (f === this.mem.end && pc >= this.mem.base) {
         const slotByte = core.passage ? -1 : this.slotByteIn(pc, this.mem.end - pc);
         if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
-        if (core.passage) this.log.cutOff(core.passage, pc, core.fetch.cutOff(pc));
+        const p = core.passage;
+        if (p) {
+          const record = core.fetch.cutOff(pc);
+          this.log.cutOff(p, pc, record);
+          // The core ends with this instruction: so do the passages it began in further slots.
+          for (const x of this.passagesReached(core, p, pc, this.mem.end, record, true) ?? []) x.end = this.t;
+        }
       }
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
@@ -443,6 +449,7 @@ class Machine implements OpProgress, FetchHost {
     const p = core.passage;
     const fetched = p && this.log.fetched(p, pc, f);
     if (p && f.ins.op !== "int3" && !this.log.isVersionInstr(p, pc, f.bytes)) p.widened = true;
+    const reached = p && this.passagesReached(core, p, pc, pc + f.ins.len, f, false);
     if (rule) this.addRule(rule, core.id, pc, f.bytes);
     const nEvents = cpu.events.length;
     const flow = execute(cpu, f.ins, pc);
@@ -452,7 +459,47 @@ class Machine implements OpProgress, FetchHost {
     if (flow !== Flow.Trap) core.fetch.keep(pc, f);
     if (this.tracing) this.traceEv(core.id, "exec", () => `${pc.toString(16)}: ${formatInstr(f.ins, pc)}`);
     this.afterFlow(core, flow, nEvents);
+    if (reached) this.settleReached(core, reached);
     if (flow === Flow.Trap) this.trapEntry(core, pc, fetched);
+  }
+
+  /**
+   * Passages of the slots past passage p's that an instruction at pc reaches into, below address
+   * `hi`: pc is not strictly inside them and the instruction overlaps them, so a passage of each
+   * begins with it (SPEC 6.1), its first fetch that instruction (`cutOff`: one cut off by the
+   * region end). An executed one is none of their versions' instructions: they widen. Rare: a torn
+   * instruction running on past its slot into the next.
+   */
+  private passagesReached(core: CoreRt, p: Passage, pc: number, hi: number, f: FetchRecord, cutOff: boolean): Passage[] | undefined {
+    const { slots } = this.plan.kase.program;
+    const ahead = this.plan.slotAhead, base = this.mem.base, end = hi - base;
+    let reached: Passage[] | undefined;
+    for (let off = slots[p.slot]!.start + slots[p.slot]!.len - base; off < end && off < ahead.length;) {
+      const at = ahead[off]!;
+      if (at >= end || at >= ahead.length) break;
+      const x = this.log.begin(core.id, at, this.t);
+      if (cutOff) {
+        this.log.cutOff(x, pc, f);
+      } else {
+        this.log.fetched(x, pc, f);
+        if (!this.log.isVersionInstr(x, pc, f.bytes)) x.widened = true;
+      }
+      (reached ??= []).push(x);
+      const s = slots[this.plan.slotAt[at]!]!;
+      off = s.start + s.len - base;
+    }
+    return reached;
+  }
+
+  /**
+   * After an instruction that reached into further slots: the passage whose slot holds the core's
+   * pc in its interior goes on (the instruction's first passage ended there); the others end.
+   */
+  private settleReached(core: CoreRt, reached: readonly Passage[]): void {
+    for (const x of reached) {
+      if (!core.passage && !this.log.isOver(x, core.cpu.pc, core.ended)) core.passage = x;
+      else x.end = this.t;
+    }
   }
 
   private afterFlow(core: CoreRt, flow: Flow, nEvents: number): void {
