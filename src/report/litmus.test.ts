@@ -6,6 +6,7 @@ import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { findRun } from "../testing/search.js";
 import { prepareSketch } from "../testing/build.js";
+import type { Strategy } from "../types.js";
 import { litmusText } from "./litmus.js";
 
 const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json"));
@@ -82,5 +83,23 @@ describe("litmus export: ops that are not monotonic or never began", () => {
     expect(text).toMatch(/op 0: jl -> new {2}\(per-site, non-monotonic\) {2}never began/);
     expect(text).toMatch(/P1: op 0 never began: not applied/);
     expect(text).not.toMatch(/Infinity/);
+  });
+
+  it("shows every divergence of the patcher's side: a wrong final code and a hang both", () => {
+    // Op 0 writes nothing (its slot keeps the old bytes when it returns); op 1 waits forever.
+    const lazy: Strategy = {
+      name: "lazy_then_hang", description: "",
+      *patch(ctx) {
+        yield* ctx.store("n", ((ctx.peek("n") as number | undefined) ?? 0) + 1);
+        if ((ctx.peek("n") as number) > 1) yield* ctx.await(() => false);
+      },
+    };
+    const twice = { ...loaded.kase, ops: [loaded.kase.ops[0]!, { ...loaded.kase.ops[0]!, targets: [{ slot: 0, to: "old" as const }] }] };
+    const p = prepare(twice, loaded.soloBudget);
+    const o = findRun(p, lazy, namedModel("coherent-atomic-byte")!, () => true, 1, true)!;
+    expect(o.verdict.divergences.filter((d) => d.core === 0).map((d) => d.effect).sort()).toEqual(["hang", "wrong-final-code"]);
+    const text = litmusText(twice, o.run, o.verdict, "seed 0");
+    expect(text).toMatch(/P0: FORBIDDEN: wrong-final-code/);
+    expect(text).toMatch(/P0: FORBIDDEN: hang/);
   });
 });

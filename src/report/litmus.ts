@@ -113,7 +113,8 @@ function windowText(kase: Case, run: RunResult, core: number): string {
  */
 export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedule: string): string {
   const n = kase.cores;
-  const byCore = new Map(verdict.divergences.map((d) => [d.core, d]));
+  // One divergence per program core; the patcher's side (core 0) may have two: a hang and wrong final code.
+  const byCore = new Map(verdict.divergences.filter((d) => d.core > 0).map((d) => [d.core, d]));
   const out: string[] = [];
   out.push(`X86-XMC "${kase.name}"  (xmcfuzz litmus export)`);
   out.push(`strategy ${verdict.strategy}, model ${verdict.model}; ${n} cores: P0 patches, ${n === 2 ? "P1 runs" : `P1..P${n - 1} run`} the code below`);
@@ -131,8 +132,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
       out.push(`      ${verb} ${hex(f.bytes)} (${disassemble(f.bytes, f.addr)[0]?.text ?? "?"}) at ${h(f.addr)}: ${origins(f.origin)}`);
     }
   });
-  const patcher = byCore.get(0);
-  if (patcher) out.push(`  P0: FORBIDDEN: ${patcher.effect} (${patcher.detail})`);
+  for (const d of verdict.divergences) if (d.core === 0) out.push(`  P0: FORBIDDEN: ${d.effect} (${d.detail})`);
   out.push("", "allowed (the stop_machine reference): each core's outcome when run alone, with each op applied");
   out.push("between two of its passages through the slots, at any point its op window allows:");
   for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(kase, run, c)}`);
