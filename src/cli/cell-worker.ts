@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         const o = searchSchedules(prepared, spec, job.schedules ?? 1);
         reply = { kind: "done", outcome: o, seed: o.seed };
       } else {
-        reply = { kind: "done", outcome: settledOutcome(runOnce(prepared, { ...spec, decisions: job.decisions ?? [] })), seed: job.seed };
+        reply = { kind: "done", outcome: settledOutcome(runOnce(prepared, { ...spec, decisions: job.decisions })), seed: job.seed };
       }
     } catch (e) {
       const kind = e instanceof DriftError ? "drift" : e instanceof InputError ? "input" : "internal";

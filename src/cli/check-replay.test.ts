@@ -70,6 +70,21 @@ describe("check-replay", () => {
     expect(none.stderr).toMatch(/no case file \(\.json\) to check/);
   });
 
+  it("a recorded run with a seed and no decisions is the random schedule of that seed: replayed, reported and exported as such", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const doc = JSON.parse(readFileSync(join(root, "corpus", "static-call.json"), "utf8")) as { runs: { seed: number; decisions?: string; expect?: unknown }[] };
+    doc.runs = [{ ...doc.runs[0]!, seed: 7, decisions: undefined, expect: undefined }];
+    const file = join(dir, "seeded.json");
+    writeFileSync(file, JSON.stringify(doc));
+    const check = xmcfuzz("check-replay", file);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const repro = xmcfuzz("repro", file);
+    expect([0, 1]).toContain(repro.status);
+    expect(repro.stdout + repro.stderr).not.toMatch(/drift/);
+    const litmus = xmcfuzz("export", file, "--litmus");
+    expect(litmus.stdout).toMatch(/observed \(random schedule, seed 7\)/);
+  }, 60_000);
+
   it("a path that does not exist is bad input", () => {
     const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));
     expect(r.status).toBe(2);

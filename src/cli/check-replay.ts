@@ -108,7 +108,7 @@ export async function checkReplay(
       for (const [i, run] of kase.runs.entries()) {
         runs++;
         const [strategy, model] = recordedPair(run, strategies, models, `${file}: runs[${i}]`);
-        const spec = { strategy, model, seed: run.seed, decisions: run.decisions ?? [] };
+        const spec = { strategy, model, seed: run.seed, decisions: run.decisions };
         let first: Outcome, second: Outcome;
         try {
           first = runOnce(prepared, spec);
@@ -119,7 +119,7 @@ export async function checkReplay(
         }
         const a = fingerprint(first);
         if (fingerprint(second) !== a) note(i, `${strategy.name} x ${model.name}: a second replay differs`);
-        const w = await cells.run({ caseJson, strategy: strategy.name, model: model.name, mode: "once", seed: run.seed, decisions: run.decisions ?? [] })
+        const w = await cells.run({ caseJson, strategy: strategy.name, model: model.name, mode: "once", seed: run.seed, decisions: run.decisions })
           .catch((e: unknown) => ({ kind: "error" as const, message: e instanceof Error ? e.message : String(e) }));
         if (w.kind === "timeout") note(i, `${strategy.name} x ${model.name}: the worker-thread replay ran past ${timeoutMs} ms`);
         else if (w.kind === "error") note(i, `${strategy.name} x ${model.name}: worker-thread replay: ${w.message}`);

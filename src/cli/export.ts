@@ -24,7 +24,7 @@ export async function exportCommand(file: string, opts: ExportOptions): Promise<
   const texts: string[] = [];
   for (const { run: r, index, strategy, model } of runs) {
     const o = await replayNamingDrift(`${file}: runs[${index}]`, r, () =>
-      runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions ?? [], trace: true, judge: { rulesFail: opts.rulesFail } }));
+      runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions, trace: true, judge: { rulesFail: opts.rulesFail } }));
     const schedule = r.decisions ? `the recorded schedule, ${r.decisions.length} scheduler decisions` : `random schedule, seed ${r.seed}`;
     texts.push(litmusText(loaded.kase, o.run, o.verdict, schedule));
   }

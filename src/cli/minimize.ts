@@ -41,7 +41,7 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
       const cell = { strategy: strategy.name, model: model.name, seed: r.seed };
       let replay;
       try {
-        replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions ?? [] }));
+        replay = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({ ...cell, mode: "once", decisions: r.decisions }));
       } catch (e) {
         // Looking past a divergent run for the named finding: a run that drifts ends the search.
         if (e instanceof DriftError && pickFinding(replayed.map((x) => x.outcome.verdict), undefined)) break;

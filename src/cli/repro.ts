@@ -37,7 +37,7 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
     for (const [i, { run: r, index, strategy, model }] of runs.entries()) {
       const title = `xmcfuzz repro ${file}  [run ${i + 1}/${runs.length}]`;
       const c = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({
-        strategy: strategy.name, model: model.name, mode: "once", seed: r.seed, decisions: r.decisions ?? [], trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail },
+        strategy: strategy.name, model: model.name, mode: "once", seed: r.seed, decisions: r.decisions, trace: !opts.json || opts.html !== undefined, judge: { rulesFail: opts.rulesFail },
       }));
       if (c.kind === "timeout") {
         // No run to report: the cell was cut off.

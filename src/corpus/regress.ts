@@ -40,7 +40,7 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
     const [strategy, model] = pair;
     const base = { file, index, strategy: run.strategy, model: run.model, ...(run.expect ? { expected: run.expect } : {}) };
     try {
-      const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] });
+      const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions });
       const actual = expectationOf(o.verdict);
       checks.push({ ...base, actual, ...(o.verdict.harnessError ? { harnessError: o.verdict.harnessError } : {}), changes: compareExpectation(run.expect, actual) });
       verdicts.push(o.verdict);
@@ -64,7 +64,7 @@ export const RERECORD_SCHEDULES = 300;
  */
 export function rerecord(prepared: PreparedCase, run: RecordedRun, strategy: Strategy, model: Model): RecordedRun {
   try {
-    const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions ?? [] });
+    const o = runOnce(prepared, { strategy, model, seed: run.seed, decisions: run.decisions });
     return { ...run, expect: expectationOf(o.verdict) };
   } catch (e) {
     if (!(e instanceof DriftError)) throw e;
