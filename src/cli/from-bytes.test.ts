@@ -63,5 +63,9 @@ describe("from-bytes", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("no such file");
     expect(existsSync(join(dir, "out.json"))).toBe(false);
+    // A device would be read forever.
+    const device = xmcfuzz("from-bytes", "/dev/zero", "-o", join(dir, "out.json"));
+    expect(device.status).toBe(2);
+    expect(device.stderr).toBe("xmcfuzz: /dev/zero: not a regular file\n");
   });
 });
