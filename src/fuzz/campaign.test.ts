@@ -170,6 +170,15 @@ describe("fuzz campaigns", () => {
     expect(after.history.at(-1)!.fuzzMs).toBeGreaterThan(before.history.at(-1)!.fuzzMs);
   }, 60_000);
 
+  it("a node of a directory hub that stops posts its final exec count, saying it left", () => {
+    const dir = fresh();
+    const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--duration", "3s", "--no-minimize", "--hub", join(dir, "hub"), "--node", "n1", "--out", join(dir, "c"), "--crashes", join(dir, "c", "crashes"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const board = JSON.parse(readFileSync(join(dir, "hub", "board", "n1.json"), "utf8")) as { execs: number; left?: boolean };
+    // Posted once the workers' last stats were in (it was posted before and fell short by hundreds).
+    expect(board).toMatchObject({ left: true, execs: (JSON.parse(r.stdout) as { execs: number }).execs });
+  }, 60_000);
+
   it("without feedback, the coverage its runs set is counted, though none is kept as corpus", () => {
     const dir = fresh();
     const r = fuzz(["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-feedback", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"]);

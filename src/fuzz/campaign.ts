@@ -557,7 +557,7 @@ export class Campaign {
       }
     }
     if (this.hubNode) {
-      await this.hubNode.stop(() => this.shardPool.abort(), this.stats().execs);
+      await this.hubNode.stop(() => this.shardPool.abort());
     }
     const exits = [...this.workers.values()].map((w) => new Promise((resolve) => w.once("exit", resolve)));
     // A worker stuck in a step that never yields cannot see the stop flag: terminate it after a grace period.
@@ -572,6 +572,8 @@ export class Campaign {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
+    // Once the workers' last stats are in: the board then shows the node's final exec count.
+    await this.hubNode?.leave(this.stats().execs);
     for (const [key, count] of this.harnessCounts) {
       const [strategy, model, error] = key.split("\u0000");
       this.log.error({ strategy, model, error, count }, "harness error summary");

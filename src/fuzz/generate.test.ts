@@ -5,8 +5,9 @@ import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { planCase } from "../machine/plan.js";
 import { soloRun, soloStep } from "../oracle/solo.js";
-import { newCpu } from "../machine/cpu.js";
-import { SOLO_LIMIT } from "../types.js";
+import { execute, newCpu } from "../machine/cpu.js";
+import { decode } from "../isa/decode.js";
+import { type Instr, SOLO_LIMIT } from "../types.js";
 import { alEffect, GENERATED_KINDS, generateCase } from "./generate.js";
 import { generatedKindOf, inScope } from "./scope.js";
 
@@ -44,10 +45,10 @@ describe("generateCase", () => {
     const rng = seedrandom.alea("pinned");
     const h = createHash("sha256");
     for (let i = 0; i < 500; i++) h.update(JSON.stringify(caseToJson(generateCase(rng, { maxCores: 8 }))));
-    // Pinned when a rewrite's two versions leave different al for its `out` (session 15; a third of
+    // Pinned when a rewrite's two versions print different bytes for every al before it (session 15; a third of
     // rewrite sites printed the same bytes either way). Before, session 14: a jump label's or static
     // call's two versions print different bytes.
-    expect(h.digest("hex").slice(0, 16)).toBe("90252860a4d4bcb6");
+    expect(h.digest("hex").slice(0, 16)).toBe("7077c3ff5bb442cb");
   });
 
   it("reaches every slot from some core, and every slot's versions differ", () => {
@@ -71,15 +72,28 @@ describe("generateCase", () => {
   });
 
   it("gives every rewrite site versions that print different bytes, whatever al was before the slot", () => {
+    /** al after running straight-line code from al = a. */
+    const alAfter = (code: Uint8Array, a: number) => {
+      const cpu = newCpu(0);
+      cpu.regs[0] = a;
+      for (let o = 0; o < code.length;) {
+        const d = decode(code, o, code.length) as Instr;
+        execute(cpu, d, o);
+        o += d.len;
+      }
+      return cpu.regs[0]! & 0xff;
+    };
     const rng = seedrandom.alea("rewrites");
     let rewrites = 0;
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < 1000; i++) {
       for (const s of generateCase(rng, { slotKinds: ["rewrite"] }).program.slots) {
         rewrites++;
-        expect(alEffect(s.new), `case ${i}: ${s.kind} ${Buffer.from(s.old).toString("hex")} -> ${Buffer.from(s.new).toString("hex")}`).not.toBe(alEffect(s.old));
+        const same = Array.from({ length: 256 }, (_, a) => a).filter((a) => alAfter(s.old, a) === alAfter(s.new, a));
+        expect(same, `case ${i}: ${s.kind} ${Buffer.from(s.old).toString("hex")} -> ${Buffer.from(s.new).toString("hex")}`).toEqual([]);
+        expect(alEffect(s.new)).not.toBe(alEffect(s.old));
       }
     }
-    expect(rewrites).toBeGreaterThan(3000);
+    expect(rewrites).toBeGreaterThan(1500);
   });
 
   it("is reproducible from one seed", () => {

@@ -150,8 +150,8 @@ const bytesOf = (stmts: readonly Stmt[]) => assembleStmts(stmts, 0).bytes;
 
 /**
  * What straight-line filler code does to al, as a function of al before it: "=v" (sets it to v)
- * or "+k" (adds k, mod 256). Two versions print the same `out` for every al before the slot
- * exactly when these are equal.
+ * or "+k" (adds k, mod 256). Two versions of the same form that differ print different bytes for
+ * every al before the slot; a set and an add agree for one (the set's value less the add).
  */
 export function alEffect(bytes: Uint8Array): string {
   let set: number | undefined, add = 0;
@@ -167,12 +167,16 @@ export function alEffect(bytes: Uint8Array): string {
 
 /**
  * A random same-length rewrite of straight-line code whose `out` tells the versions apart (SPEC 9):
- * the new version leaves another al than the old, whatever al was before.
+ * the new version leaves another al than the old, whatever al was before (both set it, or both
+ * add to it, by different amounts).
  */
 const rewrite: SiteMaker = (rng, id, port) => {
   const len = int(rng, 1, 6);
   const old = fill(rng, len), oldAl = alEffect(bytesOf(old));
-  const apart = (stmts: readonly Stmt[]) => alEffect(bytesOf(stmts)) !== oldAl;
+  const apart = (stmts: readonly Stmt[]) => {
+    const al = alEffect(bytesOf(stmts));
+    return al[0] === oldAl[0] && al !== oldAl;
+  };
   // Short rewrites often draw code with the same effect on al again (one byte: nop or one of six
   // inc/dec). A few draws, then a fixed pick: a generator fed a spent byte buffer (the jsfuzz
   // target's) repeats itself.
@@ -180,8 +184,9 @@ const rewrite: SiteMaker = (rng, id, port) => {
   for (let tries = 0; tries < 64 && !apart(neu); tries++) neu = fill(rng, len);
   if (!apart(neu)) {
     const nops = (n: number) => Array.from({ length: n }, () => fixed("nop"));
-    // One byte: add 1 to al where the old code adds none, else add none. Longer: set al to a value the old code does not.
-    neu = len === 1 ? [oldAl === "+0" ? inc("eax") : fixed("nop")] : [movR8("al", oldAl === "=90" ? 91 : 90), ...nops(len - 2)];
+    // Set al to another value than the old code (which then has a 2-byte mov al), or add 1 where it adds another amount, else none.
+    if (oldAl[0] === "=") neu = [movR8("al", oldAl === "=90" ? 91 : 90), ...nops(len - 2)];
+    else neu = [oldAl === "+1" ? fixed("nop") : inc("eax"), ...nops(len - 1)];
   }
   return {
     lines: [...slot(id, ...old), out(port)],

@@ -25,7 +25,7 @@ describe("HubNode and a hub that refuses it", () => {
     const refusals: string[] = [], logged: string[] = [];
     const n = node(failingHub(() => new InputError("hub redis://x/9: database 9 refused (ERR DB index is out of range)")), refusals, logged);
     for (let i = 0; i < 5; i++) n.publish({ json: "{}", bits: [i] });
-    await n.stop(async () => undefined, 0, 1000);
+    await n.stop(async () => undefined, 1000);
     expect(refusals).toEqual(["hub redis://x/9: database 9 refused (ERR DB index is out of range)"]);
     expect(logged.filter((m) => m === "hub refused this node")).toHaveLength(1);
   });
@@ -34,14 +34,13 @@ describe("HubNode and a hub that refuses it", () => {
     const refusals: string[] = [], logged: string[] = [];
     const n = node(failingHub(() => new Error("connect ECONNREFUSED")), refusals, logged);
     for (let i = 0; i < 3; i++) n.publish({ json: "{}", bits: [i] });
-    await n.stop(async () => undefined, 0, 1000);
+    await n.stop(async () => undefined, 1000);
     expect(refusals).toEqual([]);
-    // The three publishes and the last post, saying the node left.
-    expect(logged.filter((m) => m === "hub operation failed")).toHaveLength(4);
+    expect(logged.filter((m) => m === "hub operation failed")).toHaveLength(3);
   });
 });
 
-describe("HubNode.stop", () => {
+describe("HubNode.leave", () => {
   it("posts the node's last stats saying it left, after its shards are handed back", async () => {
     const calls: string[] = [];
     const posted: HubNodeStats[] = [];
@@ -51,7 +50,8 @@ describe("HubNode.stop", () => {
         : () => Promise.resolve(),
     }) as Hub;
     const n = node(hub, [], []);
-    await n.stop(async () => void calls.push("abort"), 1234, 1000);
+    await n.stop(async () => void calls.push("abort"), 1000);
+    await n.leave(1234, 1000);
     expect(calls).toEqual(["abort", "post"]);
     expect(posted).toEqual([expect.objectContaining({ node: "n1", execs: 1234, execsPerSec: 0, left: true })]);
   });

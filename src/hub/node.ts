@@ -146,16 +146,24 @@ export class HubNode {
   }
 
   /**
-   * Stops taking shards, ends the running ones with `abort` (the queue hands them to another node),
-   * posts the node's last stats (`execs` in all) saying it left, and waits for mirror writes, up
-   * to `ms`.
+   * Stops taking shards, ends the running ones with `abort` (the queue hands them to another node)
+   * and waits for mirror writes, up to `ms`.
    */
-  async stop(abort: () => Promise<void>, execs: number, ms = 10_000): Promise<void> {
-    // A hub that does not answer (stopped, gone) is not waited for beyond `ms`: the truth is local.
-    const deadline = new Promise<void>((r) => void setTimeout(() => r(), ms).unref());
+  async stop(abort: () => Promise<void>, ms = 10_000): Promise<void> {
     const closed = this.server?.close().catch(() => undefined);
     await abort();
+    await this.drain(closed, ms);
+  }
+
+  /** The node's last post, once it has stopped: `execs` in all, and that it left (not merely silent). */
+  async leave(execs: number, ms = 5_000): Promise<void> {
     if (!this.refused) this.track(this.opts.hub.postNodeStats({ node: this.opts.node, execs, execsPerSec: 0, at: Date.now(), left: true }), "post");
-    await Promise.race([Promise.all([closed, ...this.inflight]), deadline]);
+    await this.drain(undefined, ms);
+  }
+
+  /** Waits for the operations in flight, up to `ms`: a hub that does not answer (stopped, gone) is not waited for longer, the truth is local. */
+  private async drain(also: Promise<unknown> | undefined, ms: number): Promise<void> {
+    const deadline = new Promise<void>((r) => void setTimeout(() => r(), ms).unref());
+    await Promise.race([Promise.all([also, ...this.inflight]), deadline]);
   }
 }

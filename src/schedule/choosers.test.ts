@@ -24,6 +24,33 @@ describe("RecordingChooser", () => {
     const fetched = rec.choose(4, "fetch");
     expect(rec.decisions).toEqual([[chosen, 3], [fetched, 4]]);
   });
+
+  it("keeps each recorder's decisions whatever order recorders are made, sealed or read in (they share one array)", () => {
+    const options = [3, 5, 2, 9, 4, 6];
+    const record = (rec: RecordingChooser, from: number, to: number) => options.slice(from, to).map((n) => [rec.choose(n, "x"), n]);
+    // Never sealed, then another recorder: the first keeps its decisions.
+    const unsealed = new RecordingChooser(new RandomChooser(1));
+    const a = record(unsealed, 0, 4);
+    const next = new RecordingChooser(new RandomChooser(2));
+    const b = record(next, 0, 6);
+    next.seal();
+    expect(unsealed.decisions).toEqual(a);
+    expect(next.decisions).toEqual(b);
+    // Nested: a run inside a run (the outer goes on after the inner is sealed).
+    const outer = new RecordingChooser(new RandomChooser(3));
+    const o1 = record(outer, 0, 3);
+    const inner = new RecordingChooser(new RandomChooser(4));
+    const i1 = record(inner, 0, 6);
+    inner.seal();
+    const o2 = record(outer, 3, 6);
+    outer.seal();
+    expect(inner.decisions).toEqual(i1);
+    expect(outer.decisions).toEqual([...o1, ...o2]);
+    // A sealed recorder read after others have used the array.
+    const later = new RecordingChooser(new RandomChooser(5));
+    record(later, 0, 6);
+    expect(outer.decisions).toEqual([...o1, ...o2]);
+  });
 });
 
 describe("ReplayChooser, strict", () => {

@@ -10,11 +10,17 @@ export class DriftError extends Error {
 }
 
 /**
- * Decisions of the run being recorded, flat (chosen, options, ...): one array for all runs, each
- * sealed into an exact copy when it ends. A run records ~300 decisions, and an array grown push by
- * push allocated about three times its final size on the way (6% of what an exec allocated).
+ * Decisions of the run being recorded, flat (chosen, options, ...): one array that each recorder
+ * writes in turn, sealed into an exact copy when its run ends. A run records ~300 decisions, and an
+ * array grown push by push allocated about three times its final size on the way (6% of what an
+ * exec allocated).
  */
-let scratch: number[] | undefined = [];
+const scratch: number[] = [];
+/**
+ * The recorder writing into `scratch`, if any. A new recorder seals it first, so a recorder never
+ * sealed (one driving runCase directly), or still running (a nested run), keeps its decisions.
+ */
+let holder: RecordingChooser | undefined;
 
 /**
  * Wraps a policy and records every decision it makes (index chosen, option count). The record is
@@ -22,10 +28,9 @@ let scratch: number[] | undefined = [];
  * are never recorded, and a pair per scheduler event was a large share of a run's garbage.
  */
 export class RecordingChooser implements Chooser {
-  /** The shared scratch while this chooser holds it (runs never nest, but a second chooser gets its own array), then its exact copy. */
+  /** `scratch` while this recorder holds it, then its own exact copy (which later decisions extend). */
   private flat: number[];
   private n = 0;
-  private holdsScratch: boolean;
   private pairs: Decision[] | undefined;
   /**
    * Present only when the policy weighs actors, so the machine lists them only for such policies.
@@ -35,9 +40,9 @@ export class RecordingChooser implements Chooser {
   readonly chooseEvent?: (actors: readonly number[], n: number) => number;
   constructor(private readonly policy: Chooser) {
     if (policy.chooseEvent) this.chooseEvent = recordEvent;
-    this.holdsScratch = scratch !== undefined;
-    this.flat = scratch ?? [];
-    scratch = undefined;
+    holder?.seal();
+    holder = this;
+    this.flat = scratch;
   }
   /** chooseEvent, recorded (see recordEvent). */
   recordEvent(actors: readonly number[], n: number): number {
@@ -46,13 +51,11 @@ export class RecordingChooser implements Chooser {
     this.flat[this.n++] = n;
     return chosen;
   }
-  /** The run is over: keeps an exact copy of its decisions and hands the scratch back. */
+  /** Copies this recorder's decisions out of the shared scratch (its run is over, or another recorder needs it). */
   seal(): void {
-    if (!this.holdsScratch) return;
-    const own = this.flat.slice(0, this.n);
-    scratch = this.flat;
-    this.flat = own;
-    this.holdsScratch = false;
+    if (holder !== this) return;
+    this.flat = this.flat.slice(0, this.n);
+    holder = undefined;
   }
   /** Every decision so far (the same array on every read; later decisions are appended to it). */
   get decisions(): Decision[] {
