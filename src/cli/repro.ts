@@ -8,6 +8,7 @@ import { formatReport } from "../report/text.js";
 import { crashReportModel, type CrashReportModel } from "../report/html/crash-model.js";
 import { crashReportHtml } from "../report/html/crash.js";
 import { writeFileAtomic } from "../files/atomic.js";
+import { describedFinding } from "../files/store.js";
 import { exitFor } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
@@ -48,12 +49,14 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
       }
       const o = c.outcome;
       verdicts.push(o.verdict);
-      if (opts.html !== undefined) pages.push(crashReportModel(loaded.kase, o.run, o.verdict, title));
+      // A crash file's report shows in full the divergence it is named after (another core's may come first).
+      const focus = describedFinding(loaded.kase);
+      if (opts.html !== undefined) pages.push(crashReportModel(loaded.kase, o.run, o.verdict, title, focus));
       const matches = r.expect ? sameExpectation(r.expect, expectationOf(o.verdict)) : undefined;
       if (opts.json) {
         json.push({ ...runJson(o.run, o.verdict), expected: r.expect ?? null, matchesExpectation: matches ?? null });
       } else {
-        process.stdout.write(formatReport(loaded.kase, o.run, o.verdict, title));
+        process.stdout.write(formatReport(loaded.kase, o.run, o.verdict, title, focus));
         if (r.expect) {
           process.stdout.write(`\nrecorded expectation: ${r.expect.verdict}${r.expect.signature ? ` (${r.expect.signature})` : ""}: ${matches ? "reproduced" : "CHANGED"}\n`);
         }

@@ -65,9 +65,9 @@ export class PassageLog {
 
   /**
    * The passage's last fetch ran into the region end: the bytes [pc, end) the fetch unit held, an
-   * incomplete instruction, whose execution is the core's #PF. Provenance only (its old or new
-   * bytes name the cause of the #PF); it may begin the passage (see the machine's execCore) but
-   * does not widen it: the core ends there, so no later passage's alignment depends on it.
+   * incomplete instruction, whose execution is the core's #PF. Its old or new bytes name the cause
+   * of the #PF; it may begin the passage (see the machine's execCore), and widens it as any
+   * instruction that is none of the versions' does.
    */
   cutOff(p: Passage, pc: number, f: FetchRecord): void {
     p.fetched.push({ addr: pc, bytes: f.bytes, origin: this.originsOf(pc, f.bytes, p.op, p.slot), fetchedAt: f.times, patcherStepAt: f.psteps });

@@ -102,8 +102,9 @@ describe("provenance", () => {
   it("records a passage's fetch that runs into the code end: the #PF names its torn bytes, not unexplained", () => {
     // The slot ends one byte before the code: after the new first nop (run or emulated), the old
     // `b9` starts a five-byte instruction that the code end cuts off. The faulting fetch is
-    // provenance only. Every fetch path: direct, buffered, line versions, and direct from line
-    // versions (a user's model).
+    // executed (its #PF, SPEC 2), none of the versions' instructions: it widens its passage (SPEC
+    // 6.1). Every fetch path: direct, buffered, line versions, and direct from line versions (a
+    // user's model).
     const p = prepareSketch({
       asm: ["core1: call tail", "hlt", "tail:", ".slot s", "mov al, 0xb9", ".endslot", "ret"],
       entries: ["core1"],
@@ -121,7 +122,7 @@ describe("provenance", () => {
           expect(d.cause).toBe("torn-fetch");
           const last = d.passage!.fetched.at(-1)!;
           expect(last).toMatchObject({ addr: end - 2, bytes: [0xb9, 0xc3], origin: ["old", "invariant"] });
-          expect(d.passage!.widened).toBe(false);
+          expect(d.passage!.widened).toBe(true);
         }
       }
       expect(faulted, model.name).toBeGreaterThan(0);
@@ -192,6 +193,22 @@ describe("an instruction torn across two adjacent slots", () => {
     const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("sdm-strict")!, decisions });
     expect(o.run.observations[0]!.events.length).toBeGreaterThan(0);
     expect(o.run.passages.some((q) => q.slot === 1 && q.fetched[0]!.addr === a!.start && q.fetched[0]!.bytes.length === 7)).toBe(true);
+    expect(o.verdict.kind).toBe("clean");
+  });
+});
+
+describe("a torn instruction cut off by the region end", () => {
+  it("widens its passage: the stale version's own #PF at the end is then in the family (it was a torn-fetch divergence)", () => {
+    // nop3 at the region end, new `mov al, 1; inc eax`: a fetch of old, old, new bytes (0f 1f 40)
+    // decodes to a 4-byte nop that the end cuts off, after the op returned.
+    const p = prepareSketch({
+      asm: ["core1: mov al, 0x11", "out 0x10", ".slot s", "nop3", ".endslot"],
+      entries: ["core1"], slots: { s: { new: ["mov al, 1", "inc eax"] } }, ops: [["s"]],
+    });
+    const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("sdm-strict")!, decisions: parseDecisions("1/2 3/7 1/3 1/3 1/2 1/3 0/2 0/2 0/2") });
+    const last = o.run.passages.at(-1)!;
+    expect(last.fetched.at(-1)!.origin).toEqual(["old", "old", "new"]);
+    expect(last.widened).toBe(true);
     expect(o.verdict.kind).toBe("clean");
   });
 });

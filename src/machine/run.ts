@@ -421,6 +421,7 @@ class Machine implements OpProgress, FetchHost {
         if (p) {
           const record = core.fetch.cutOff(pc);
           this.log.cutOff(p, pc, record);
+          if (!this.log.isVersionInstr(p, pc, record.bytes)) p.widened = true;
           // The core ends with this instruction: so do the passages it began in further slots.
           for (const x of this.passagesReached(core, p, pc, this.mem.end, record, true) ?? []) x.end = this.t;
         }
@@ -467,8 +468,8 @@ class Machine implements OpProgress, FetchHost {
    * Passages of the slots past passage p's that an instruction at pc reaches into, below address
    * `hi`: pc is not strictly inside them and the instruction overlaps them, so a passage of each
    * begins with it (SPEC 6.1), its first fetch that instruction (`cutOff`: one cut off by the
-   * region end). An executed one is none of their versions' instructions: they widen. Rare: a torn
-   * instruction running on past its slot into the next.
+   * region end). It is none of their versions' instructions: they widen. Rare: a torn instruction
+   * running on past its slot into the next.
    */
   private passagesReached(core: CoreRt, p: Passage, pc: number, hi: number, f: FetchRecord, cutOff: boolean): Passage[] | undefined {
     const { slots } = this.plan.kase.program;
@@ -478,12 +479,9 @@ class Machine implements OpProgress, FetchHost {
       const at = ahead[off]!;
       if (at >= end || at >= ahead.length) break;
       const x = this.log.begin(core.id, at, this.t);
-      if (cutOff) {
-        this.log.cutOff(x, pc, f);
-      } else {
-        this.log.fetched(x, pc, f);
-        if (!this.log.isVersionInstr(x, pc, f.bytes)) x.widened = true;
-      }
+      if (cutOff) this.log.cutOff(x, pc, f);
+      else this.log.fetched(x, pc, f);
+      if (!this.log.isVersionInstr(x, pc, f.bytes)) x.widened = true;
       (reached ??= []).push(x);
       const s = slots[this.plan.slotAt[at]!]!;
       off = s.start + s.len - base;

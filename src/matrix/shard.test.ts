@@ -31,6 +31,14 @@ describe("shards", () => {
     expect(good.result.firstDivergence).toBeUndefined();
   });
 
+  it("lists every divergence class its findings filed, another core's second class too", () => {
+    const r = inProcess(shard("text_poke_bp", "noncoherent-icache", 1, 400));
+    const filed = r.findings.filter((f) => f.kind === "divergence").map((f) => f.signature);
+    // Some run filed a class other than its own first divergence's.
+    expect(r.findings.some((f) => f.kind === "divergence" && f.kase.runs[0]!.expect?.signature !== f.signature)).toBe(true);
+    for (const s of filed) expect(r.result.signatures).toContain(s);
+  });
+
   it("a seed-bounded shard gives the same result every time, in a worker thread too", async () => {
     const s = shard("text_poke_bp", "noncoherent-icache", 7, 200);
     const a = inProcess(s), b = inProcess(s);

@@ -1,6 +1,6 @@
 import type { CaseScope, Model, Shard, ShardResult, Strategy } from "../types.js";
 import { FuzzEngine, type EngineOptions, type Finding } from "../fuzz/engine.js";
-import { ruleSignatures } from "../oracle/classify.js";
+import { divergenceFindingsOf, ruleSignatures } from "../oracle/classify.js";
 
 // One shard of a matrix cell: a fuzzing engine on one (strategy, model) from one seed until its
 // exec or time budget runs out. Pure computation; the thread shell (shard-thread.ts) and the hub
@@ -53,7 +53,8 @@ export function runShard(shard: Shard, strategy: Strategy, model: Model, opts: S
     }
     const v = r.outcome.verdict;
     if (v.signature) {
-      signatures.add(v.signature);
+      // Every divergence's class, as the engine files them (a second core's may differ from the first's).
+      for (const s of divergenceFindingsOf(v).keys()) signatures.add(s);
       firstDivergence ??= { execs: engine.execs, ms: Math.round(elapsed()) };
     }
     for (const s of ruleSignatures(v)) rules.add(s);

@@ -1,5 +1,5 @@
 import { fnv1a } from "../hash.js";
-import type { Cause, CoreObservation, Effect, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
+import type { Cause, CoreObservation, Divergence, Effect, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
@@ -104,10 +104,20 @@ export function signatureOf(
 export function divergenceFindingsOf(v: Verdict): Map<string, Cause> {
   const out = new Map<string, Cause>();
   for (const d of v.divergences) {
-    const s = signatureOf(v.strategy, v.model, d.cause, d.effect, d.slotKind, d.phase);
+    const s = divergenceSignature(v, d);
     if (!out.has(s)) out.set(s, d.cause);
   }
   return out;
+}
+
+/** The signature of one divergence of a run. */
+export function divergenceSignature(v: Pick<Verdict, "strategy" | "model">, d: Divergence): string {
+  return signatureOf(v.strategy, v.model, d.cause, d.effect, d.slotKind, d.phase);
+}
+
+/** The divergence a report shows in full: the one signed `focus` (a finding's), else the run's first. */
+export function focusedDivergence(v: Verdict, focus: string | undefined): Divergence | undefined {
+  return (focus !== undefined ? v.divergences.find((d) => divergenceSignature(v, d) === focus) : undefined) ?? v.divergences[0];
 }
 
 /** Rule findings are kept apart from divergences, under a signature of their own (SPEC 7.3): each with its rule. */

@@ -3,7 +3,8 @@ import type { Outcome } from "../differential.js";
 import { namedModel } from "../models/named.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
-import { setsEbx } from "../testing/programs.js";
+import { jumpLabel, setsEbx } from "../testing/programs.js";
+import { divergenceFindingsOf } from "../oracle/classify.js";
 import { findRun } from "../testing/search.js";
 import { crashReportModel } from "./html/crash-model.js";
 import { litmusText } from "./litmus.js";
@@ -51,5 +52,23 @@ describe("repro's provenance lines", () => {
     const run = { phases: [] };
     expect(describeOrigins({ ...f, bytes: [...f.bytes], origin: [...f.origin], fetchedAt: [...f.fetchedAt], patcherStepAt: [...f.patcherStepAt] }, run))
       .toBe("byte 0 old (fetched t=33, after patcher step 2), byte 1 old (fetched t=34, after patcher step 2), byte 2 invariant (fetched t=34, after patcher step 2)");
+  });
+});
+
+describe("a report focused on a finding", () => {
+  it("shows in full the divergence it is named after, text and HTML, the run's first among the others", () => {
+    // Two cores diverging in different classes: found among direct_single_byte runs of a 3-core jump label.
+    const q = prepareSketch(jumpLabel(3));
+    const two = (x: Outcome) => divergenceFindingsOf(x.verdict).size > 1;
+    const r = findRun(q, builtinStrategy("direct_single_byte")!, namedModel("sdm-strict")!, two, 200, true)!;
+    expect(r, "no run with two divergence classes").toBeDefined();
+    const [first, second] = [...divergenceFindingsOf(r.verdict).keys()];
+    expect(first).toBe(r.verdict.signature);
+    const text = formatReport(q.kase, r.run, r.verdict, "t", second);
+    expect(text).toContain(`signature: ${second}`);
+    expect(text).toMatch(/other divergences:/);
+    expect(formatReport(q.kase, r.run, r.verdict, "t")).toContain(`signature: ${first}`);
+    expect(crashReportModel(q.kase, r.run, r.verdict, "t", second).signature).toBe(second);
+    expect(crashReportModel(q.kase, r.run, r.verdict, "t").signature).toBe(first);
   });
 });

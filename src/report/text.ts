@@ -1,7 +1,7 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, EndState, FetchedInstr, ObsEvent, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { R32 } from "../isa/registers.js";
-import { formatPhase, signatureOf } from "../oracle/classify.js";
+import { divergenceSignature, focusedDivergence, formatPhase } from "../oracle/classify.js";
 
 // Plain-text reports: formatting only, from a finished run and its verdict.
 
@@ -120,8 +120,7 @@ function timeline(run: RunResult, d: Divergence | undefined): string[] {
  */
 export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title: string, focus?: string): string {
   const out: string[] = [];
-  const shown = focus === undefined ? 0 : verdict.divergences.findIndex((x) => signatureOf(verdict.strategy, verdict.model, x.cause, x.effect, x.slotKind, x.phase) === focus);
-  const d = verdict.divergences[Math.max(0, shown)];
+  const d = focusedDivergence(verdict, focus);
   out.push(`${title}`);
   out.push(`case ${kase.name}: ${kase.cores} cores (core 0 patches), ${kase.program.slots.length} slot(s), ${kase.ops.length} op(s)`);
   out.push(`strategy ${verdict.strategy}, model ${verdict.model}, ${run.decisionCount} scheduler decisions, ${run.events} events`);
@@ -129,7 +128,7 @@ export function formatReport(kase: Case, run: RunResult, verdict: Verdict, title
   if (verdict.kind === "harness-error") out.push(`HARNESS ERROR: ${verdict.harnessError}`);
   else if (d) {
     out.push(`DIVERGES: ${d.cause} -> ${d.effect}   (phase ${formatPhase(d.phase)}, alignment ${d.alignment})`);
-    out.push(`signature: ${signatureOf(verdict.strategy, verdict.model, d.cause, d.effect, d.slotKind, d.phase)}`);
+    out.push(`signature: ${divergenceSignature(verdict, d)}`);
     out.push(d.detail);
   } else out.push(verdict.kind === "clean" ? "clean: every core's observation is one a stop_machine patch could produce" : "DIVERGES (rule findings)");
   out.push("", "slots:");

@@ -1,6 +1,6 @@
 import type { ByteOrigin, Case, CoreObservation, Divergence, Passage, PhaseKind, RunResult, TraceEvent, Verdict } from "../../types.js";
 import { disassemble, hex } from "../../isa/disasm.js";
-import { formatPhase, passageVersion } from "../../oracle/classify.js";
+import { divergenceSignature, focusedDivergence, formatPhase, passageVersion } from "../../oracle/classify.js";
 import { endStateDifferences, formatEnd, formatEvent, opTimes } from "../text.js";
 
 // The HTML crash report's model: everything the page shows, computed from a traced replay
@@ -208,8 +208,9 @@ function comparison(obs: CoreObservation, expected: CoreObservation | undefined,
   return rows;
 }
 
-export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, title: string): CrashReportModel {
-  const d = verdict.divergences[0];
+/** The crash page's model; `focus`: the signature of the divergence to show in full (a finding's), else the first. */
+export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, title: string, focus?: string): CrashReportModel {
+  const d = focusedDivergence(verdict, focus);
   const lastTrace = run.trace.length > 0 ? run.trace[run.trace.length - 1]!.t : 0;
   const tEnd = Math.max(run.events, lastTrace, 1);
   const slotName = (i: number) => kase.program.slots[i]?.name ?? `#${i}`;
@@ -231,10 +232,10 @@ export function crashReportModel(kase: Case, run: RunResult, verdict: Verdict, t
   return {
     title, caseName: kase.name, strategy: verdict.strategy, model: verdict.model, cores: kase.cores,
     verdict: verdict.kind,
-    ...(verdict.signature ? { signature: verdict.signature } : {}),
+    ...(d ? { signature: divergenceSignature(verdict, d) } : {}),
     ...(verdict.harnessError ? { harnessError: verdict.harnessError } : {}),
     ...(d ? { divergence: divergenceView(d) } : {}),
-    otherDivergences: verdict.divergences.slice(1).map(divergenceView),
+    otherDivergences: verdict.divergences.filter((x) => x !== d).map(divergenceView),
     tEnd, lanes,
     phases: phaseSpans(run, tEnd),
     ops: kase.ops.map((op, j) => ({
