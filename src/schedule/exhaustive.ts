@@ -4,9 +4,11 @@ import { runCase } from "../machine/run.js";
 import { HarnessError } from "../machine/strategy-driver.js";
 import { judge, type JudgeOptions } from "../oracle/judge.js";
 
-// SPEC 8 `exhaustive`: a bounded DFS over decision lists, for proving small cases. The bound is a
-// delay bound (Emmi, Qadeer, Rakamarić, POPL 2011): the default schedule picks option 0 at every
-// decision, and a schedule may deviate from it (pick any non-zero index) at most `bound` times.
+// SPEC 8 `exhaustive`: a bounded DFS over decision lists, for proving small cases. The bound is
+// after delay bounding (Emmi, Qadeer, Rakamarić, POPL 2011): the default schedule picks option 0
+// at every decision, and a schedule may deviate from it at most `bound` times. Unlike a delay,
+// which skips one option, a deviation picks any non-zero index: bound b covers every schedule of
+// delay bound b, and more (a decision's options include fetch-unit choices, not only cores).
 
 export interface ExhaustiveOptions {
   /** Most decisions of one schedule that pick a non-zero index. */
