@@ -10,8 +10,9 @@
 // jsfuzz stops at the first exception (a "crash") and has no time or run limit. A divergence of
 // a deliberately broken strategy is an expected finding, not a reason to stop, so by default
 // this target throws only:
-//   - when the verdict is a divergence under `stop_machine`: it cannot diverge by construction
-//     (SPEC 6.6), so that is always a harness bug;
+//   - when the verdict under `stop_machine` is a divergence or has a rule finding: it can do
+//     neither by construction (SPEC 6.6: it serializes every core around its stores), so either
+//     is always a harness bug;
 //   - on any exception of the library itself (a rejected generated case, a DriftError, ...),
 //     which propagate as they are: they are bugs too.
 // Set XMCFUZZ_THROW=1 to also stop at the first divergence of any strategy (the error message is
@@ -33,10 +34,12 @@ function runBytes(buf) {
 
 /** Throws on a run that must stop jsfuzz (see above). */
 function throwIfBug({ seed, outcome: { verdict } }) {
-  if (verdict.kind !== "diverges") return; // "clean" or "harness-error"
-  if (throwOnAny || verdict.strategy === "stop_machine") {
-    throw new Error(`${verdict.strategy}/${verdict.model}/seed ${seed}: ${verdict.signature ?? "diverges"}`);
+  const run = `${verdict.strategy}/${verdict.model}/seed ${seed}`;
+  if (verdict.strategy === "stop_machine" && verdict.rules.length > 0) {
+    throw new Error(`${run}: stop_machine broke ${verdict.rules[0].rule} (core ${verdict.rules[0].core})`);
   }
+  if (verdict.kind !== "diverges") return; // "clean" or "harness-error"
+  if (throwOnAny || verdict.strategy === "stop_machine") throw new Error(`${run}: ${verdict.signature ?? "diverges"}`);
 }
 
 /** @param {Buffer} buf */

@@ -45,6 +45,16 @@ describe("harness/jsfuzz-target.cjs", () => {
     expect(kinds["clean"]).toBeGreaterThan(0);
   }, 60_000);
 
+  it("throws on any stop_machine rule finding, which is a harness bug like its divergence, and on no other strategy's", () => {
+    const r = withTarget("jsfuzz-target.cjs", 0, `
+      const verdict = (strategy) => ({ strategy, model: "x86-realistic", kind: "clean", divergences: [], rules: [{ rule: "unsynchronized-xmc", core: 2 }] });
+      target.throwIfBug({ seed: 3, outcome: { verdict: verdict("direct_write") } });
+      try { target.throwIfBug({ seed: 3, outcome: { verdict: verdict("stop_machine") } }); } catch (e) { console.log(e.message); process.exit(0); }
+      process.exit(1);`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("stop_machine/x86-realistic/seed 3: stop_machine broke unsynchronized-xmc (core 2)");
+  }, 60_000);
+
   it("with XMCFUZZ_THROW=1, stops at the first divergence, naming its run and signature", () => {
     const r = withTarget("jsfuzz-target.cjs", 300, `
       for (const b of bufs) {
