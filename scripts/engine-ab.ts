@@ -17,7 +17,7 @@ const warm = Number(process.argv[child ? 6 : 7] ?? 0);
 
 interface Sample { cpuMs: number; execs: number; digest: string; corpus: number; bits: number; findings: number }
 
-if (process.argv[2] === "--child") {
+if (child) {
   const dir = process.argv[3]!, n = Number(process.argv[4]);
   const url = (p: string) => pathToFileURL(resolve(dir, p)).href;
   const { FuzzEngine } = await import(url("src/fuzz/engine.js"));

@@ -35,6 +35,8 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   const json: unknown[] = [];
   const pages: CrashReportModel[] = [];
   try {
+    // A crash file's report shows in full the divergence it is named after (another core's may come first).
+    const focus = describedFinding(loaded.kase);
     for (const [i, { run: r, index, strategy, model }] of runs.entries()) {
       const title = `xmcfuzz repro ${file}  [run ${i + 1}/${runs.length}]`;
       const c = await replayNamingDrift(`${file}: runs[${index}]`, r, () => cells.run({
@@ -49,8 +51,6 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
       }
       const o = c.outcome;
       verdicts.push(o.verdict);
-      // A crash file's report shows in full the divergence it is named after (another core's may come first).
-      const focus = describedFinding(loaded.kase);
       if (opts.html !== undefined) pages.push(crashReportModel(loaded.kase, o.run, o.verdict, title, focus));
       const matches = r.expect ? sameExpectation(r.expect, expectationOf(o.verdict)) : undefined;
       if (opts.json) {

@@ -171,8 +171,7 @@ export class Campaign {
   private readonly minimizing = new Map<number, string>();
   private readonly claimed = new Set<string>();
   private history: HistoryPoint[];
-  /** Where the earlier sessions' history ended: this session's points go on from there. */
-  /** The cumulative fields of an earlier session's last history point, which this session's go on from. */
+  /** Where the earlier sessions' history ended (its cumulative fields): this session's points go on from there. */
   private readonly historyBase: Pick<HistoryPoint, "t" | "execs" | "events" | "cpuMs" | "fuzzMs" | "minimizeMs">;
   private readonly start = Date.now();
   private execs = 0;

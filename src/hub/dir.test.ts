@@ -25,6 +25,23 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
   throw new Error("condition not met in time");
 };
 
+/**
+ * A node serving `node` that has claimed `held` and keeps it running until `release()` (any other
+ * shard it runs at once); `lease()` reads its owner file's time.
+ */
+async function holding(hub: DirHub, dir: string, node: string, held: Shard) {
+  let release!: () => void;
+  const busy = new Promise<void>((r) => (release = r));
+  const server = hub.serveShards(node, async (s) => {
+    if (s.seed === held.seed) await busy;
+    return fakeRun(s);
+  }, { concurrency: 1 });
+  await hub.enqueueShards([held]);
+  await until(async () => (await hub.status()).shards.running === 1);
+  const lease = () => statSync(join(dir, "shards/claimed", node, ".owner")).mtimeMs;
+  return { server, release, lease };
+}
+
 const hubs: DirHub[] = [];
 const open = (dir: string) => {
   const h = new DirHub(dir);
@@ -140,15 +157,7 @@ describe("directory hub: claims of dead processes", () => {
     const dir = fresh();
     const hub = open(dir);
     // The serving node is busy with shard 2 while another node claims shard 3 and is killed.
-    let release!: () => void;
-    const busy = new Promise<void>((r) => (release = r));
-    const server = hub.serveShards("steady", async (s) => {
-      if (s.seed === 2) await busy;
-      return fakeRun(s);
-    }, { concurrency: 1 });
-    await hub.enqueueShards([shard(2)]);
-    await until(async () => (await hub.status()).shards.running === 1);
-    const lease = () => statSync(join(dir, "shards/claimed/steady/.owner")).mtimeMs;
+    const { server, release, lease } = await holding(hub, dir, "steady", shard(2));
     const leased = lease();
     const node = stuckNode(dir, "node-PID");
     await hub.enqueueShards([shard(3)]);
@@ -165,15 +174,7 @@ describe("directory hub: claims of dead processes", () => {
   it("a node that stops keeps renewing its lease while its running shards drain", async () => {
     const dir = fresh();
     const hub = open(dir);
-    let release!: () => void;
-    const busy = new Promise<void>((r) => (release = r));
-    const server = hub.serveShards("draining", async (s) => {
-      await busy;
-      return fakeRun(s);
-    }, { concurrency: 1 });
-    await hub.enqueueShards([shard(10)]);
-    await until(async () => (await hub.status()).shards.running === 1);
-    const lease = () => statSync(join(dir, "shards/claimed/draining/.owner")).mtimeMs;
+    const { server, release, lease } = await holding(hub, dir, "draining", shard(10));
     const closed = server.close();
     const leased = lease();
     await until(() => lease() > leased, 12_000);

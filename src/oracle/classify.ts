@@ -147,7 +147,7 @@ export function pickFinding(verdicts: readonly Verdict[], named: string | undefi
 
 /** Whether a verdict still shows a finding's signature: one of its divergences', or of its rule findings'. */
 export function showsSignature(v: Verdict, signature: string): boolean {
-  return v.signature === signature || divergenceFindingsOf(v).has(signature) || ruleFindingsOf(v).has(signature);
+  return divergenceFindingsOf(v).has(signature) || ruleFindingsOf(v).has(signature);
 }
 
 /** A file-system-safe, collision-free name for a signature. */
