@@ -173,6 +173,8 @@ export class Campaign {
   private history: HistoryPoint[];
   /** Where the earlier sessions' history ended (its cumulative fields): this session's points go on from there. */
   private readonly historyBase: Pick<HistoryPoint, "t" | "execs" | "events" | "cpuMs" | "fuzzMs" | "minimizeMs">;
+  /** The seed this session's workers derive theirs from (stats.json's `seed`). */
+  private readonly seed: string;
   private readonly start = Date.now();
   private execs = 0;
   private events = 0;
@@ -218,6 +220,9 @@ export class Campaign {
       t: earlier(last?.t), execs: earlier(last?.execs), events: earlier(last?.events),
       cpuMs: earlier(last?.cpuMs), fuzzMs: earlier(last?.fuzzMs), minimizeMs: earlier(last?.minimizeMs),
     };
+    // A resumed campaign draws from its seed and how far the earlier sessions went: on the bare
+    // seed its workers would start with the fresh cases the first session began with.
+    this.seed = this.historyBase.execs > 0 ? `${opts.seed}@${this.historyBase.execs}` : opts.seed;
     this.execBudget = opts.maxExecs < Number.MAX_SAFE_INTEGER ? new BigInt64Array(new SharedArrayBuffer(8)).fill(BigInt(opts.maxExecs)) : undefined;
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, scope: opts.scope, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
@@ -268,7 +273,7 @@ export class Campaign {
     });
     this.history = thinHistory(this.history);
     // One history point per line: the file is rewritten every few seconds all night long.
-    const head = JSON.stringify({ node: this.opts.node, seed: this.opts.seed, ...s }, null, 2);
+    const head = JSON.stringify({ node: this.opts.node, seed: this.seed, ...s }, null, 2);
     const lines = (rows: readonly object[]) => rows.map((r) => `    ${JSON.stringify(r)}`).join(",\n");
     writeFileAtomic(join(this.opts.out, "stats.json"), `${head.slice(0, -2)},\n  "cells": [\n${lines(this.cells())}\n  ],\n  "history": [\n${lines(this.history)}\n  ]\n}\n`);
   }
@@ -292,7 +297,7 @@ export class Campaign {
     const heartbeat = new SharedArrayBuffer(12);
     this.beats.set(index, { buf: heartbeat, last: -1, since: Date.now() });
     const config: WorkerConfig = {
-      index, seed: `${this.opts.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
+      index, seed: `${this.seed}:${index}:${this.restarts}`, strategies: this.opts.strategyArgs, models: this.opts.models,
       scheduler: this.opts.scheduler, feedback: this.opts.feedback, minimize: this.opts.minimize, scope: this.opts.scope,
       stop: this.stopFlag, heartbeat, ...(this.execBudget ? { execBudget: this.execBudget.buffer as SharedArrayBuffer } : {}),
       known: [...new Set([...this.signatures, ...this.claimed])],
