@@ -212,3 +212,44 @@ describe("a torn instruction cut off by the region end", () => {
     expect(o.verdict.kind).toBe("clean");
   });
 });
+
+describe("a wild jump into a slot's interior", () => {
+  // Slot a: `mov al, 5` -> `jmp short after` (eb 00). Byte stores split it: a core fetching eb 05
+  // jumps 5 bytes on, to b+2: the old `nop3` of b (nop2; nop3) or its new `out 0x20`. At an
+  // instruction boundary strictly inside b no passage of b begins (SPEC 6.1), as in solo runs,
+  // which never land there.
+  const p = prepareSketch({
+    asm: ["core1: mov ecx, 3", "loop:", ".slot a", "mov al, 5", ".endslot", "after:", "nop", "nop", "nop", ".slot b", "nop2", "nop3", ".endslot",
+      "out 0x10", "dec ecx", "jne loop", "hlt"],
+    entries: ["core1"], slots: { a: { new: "jmp short after" }, b: { new: ["mov al, 2", "out 0x20", "nop"] } }, ops: [["a", "b"]],
+  });
+  const [a, b] = p.kase.program.slots;
+
+  it("begins no passage there: the torn jmp's own passage is the one widened", () => {
+    expect(a!.start + a!.len + 5).toBe(b!.start + 2);
+    let wild = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, 400)) {
+      const torn = o.run.passages.filter((q) => q.slot === 0 && q.fetched.some((f) => f.bytes.join() === "235,5"));
+      if (torn.length === 0) continue;
+      wild++;
+      for (const q of torn) expect(q.widened).toBe(true);
+      for (const q of o.run.passages) {
+        const s = p.kase.program.slots[q.slot]!, first = q.fetched[0]!.addr;
+        expect(first > s.start && first < s.start + s.len, `passage of ${s.name} begins at 0x${first.toString(16)}`).toBe(false);
+      }
+    }
+    expect(wild).toBeGreaterThan(0);
+  });
+
+  it("a core left running the stale torn jmp after the op returned diverges (a passage begun at b+2 widened the windows: clean)", () => {
+    // sdm-strict: the prefetched eb 05 stays until serialization, so each of the three iterations
+    // skips `mov al, 5` and b's nop2 and runs b's old nop3; the last after op 0 returned, where
+    // every passage of b must see the new `out 0x20`. A passage of b counted at each landing (solo
+    // runs count none there) gave the windows two passages more, and hid it.
+    const decisions = parseDecisions("0/2 1/2 22/25 1/3 2/3 1/2 0/2 0/2 1/2 0/2 1/2 1/2 1/2 0/2 1/2 0/2 1/2 1/2 1/2 1/2 1/2 0/2");
+    const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("sdm-strict")!, decisions });
+    expect(o.run.passages.map((q) => q.slot)).toEqual([0, 0, 0]);
+    expect(o.run.observations[0]!.events.map((e) => e.value)).toEqual([0, 0, 0]);
+    expect(o.verdict.signature).toBe("direct_write sdm-strict torn-fetch wrong-output movr8->jmp8 after/0");
+  });
+});

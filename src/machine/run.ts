@@ -399,12 +399,15 @@ class Machine implements OpProgress, FetchHost {
 
   // ------------------------------------------------------------ core events
 
-  /** The code offset of the first slot byte in [pc, pc+len), or -1: only then do passages and provenance need the bytes. */
-  private slotByteIn(pc: number, len: number): number {
-    const from = pc - this.mem.base;
-    if (from + len <= 0 || from >= this.plan.slotAhead.length) return -1;
-    const at = this.plan.slotAhead[Math.max(0, from)]!;
-    return at < from + len && at < this.plan.slotAhead.length ? at : -1;
+  /**
+   * The code offset of the slot byte in [pc, pc+len) at which an instruction at pc begins a
+   * passage, or -1: only then do passages and provenance need the bytes.
+   */
+  private passageByteIn(pc: number, len: number): number {
+    const ahead = this.plan.passageAhead, from = pc - this.mem.base;
+    if (from + len <= 0 || from >= ahead.length) return -1;
+    const at = ahead[Math.max(0, from)]!;
+    return at < from + len && at < ahead.length ? at : -1;
   }
 
   private execCore(core: CoreRt): void {
@@ -415,7 +418,7 @@ class Machine implements OpProgress, FetchHost {
       // An instruction cut off by the region end is executed (SPEC 2: its #PF): one that overlaps
       // a slot begins a passage, like any other, and its bytes are that passage's provenance.
       if (f === this.mem.end && pc >= this.mem.base) {
-        const slotByte = core.passage ? -1 : this.slotByteIn(pc, this.mem.end - pc);
+        const slotByte = core.passage ? -1 : this.passageByteIn(pc, this.mem.end - pc);
         if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
         const p = core.passage;
         if (p) {
@@ -437,7 +440,7 @@ class Machine implements OpProgress, FetchHost {
       rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
       this.ruleState!.set(ruleKey, rule ? RULE_FOUND : clean);
     }
-    const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
+    const slotByte = core.passage ? -1 : this.passageByteIn(pc, f.ins.len);
     // Provenance (fetch times) only for instructions of passages; bytes for rule findings and for
     // the decoded cache. An instruction that overlaps no slot is never part of a passage, so its
     // decoded-cache entry needs no provenance either.
@@ -473,7 +476,7 @@ class Machine implements OpProgress, FetchHost {
    */
   private passagesReached(core: CoreRt, p: Passage, pc: number, hi: number, f: FetchRecord, cutOff: boolean): Passage[] | undefined {
     const { slots } = this.plan.kase.program;
-    const ahead = this.plan.slotAhead, base = this.mem.base, end = hi - base;
+    const ahead = this.plan.passageAhead, base = this.mem.base, end = hi - base;
     let reached: Passage[] | undefined;
     for (let off = slots[p.slot]!.start + slots[p.slot]!.len - base; off < end && off < ahead.length;) {
       const at = ahead[off]!;
