@@ -249,7 +249,7 @@ describe("a wild jump into a slot's interior", () => {
     const decisions = parseDecisions("0/2 1/2 22/25 1/3 2/3 1/2 0/2 0/2 1/2 0/2 1/2 1/2 1/2 0/2 1/2 0/2 1/2 1/2 1/2 1/2 1/2 0/2");
     const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("sdm-strict")!, decisions });
     expect(o.run.passages.map((q) => q.slot)).toEqual([0, 0, 0]);
-    expect(o.run.observations[0]!.events.map((e) => e.value)).toEqual([0, 0, 0]);
+    expect(o.run.observations[0]!.events).toEqual([0, 0, 0].map((value) => ({ kind: "out", port: 0x10, value })));
     expect(o.verdict.signature).toBe("direct_write sdm-strict torn-fetch wrong-output movr8->jmp8 after/0");
   });
 });

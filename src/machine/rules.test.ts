@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Chooser, Model, Strategy } from "../types.js";
 import { namedModel } from "../models/named.js";
+import { builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch } from "../testing/build.js";
 import { CodeMemory } from "./memory.js";
 import { checkRule, type RuleLedger } from "./rules.js";
@@ -123,5 +124,27 @@ describe("the machine checks the rule on every instruction it executes", () => {
       expect(executed, `first fetch ${firstFetchOldest ? "oldest" : "newest"}`).toContain(5);
       expect(run.rules.map((r) => r.rule), `first fetch ${firstFetchOldest ? "oldest" : "newest"}`).toEqual(["cmodx-violation"]);
     }
+  });
+
+  it("an instruction cut off by the region end is executed (its #PF): it is checked too", () => {
+    // The old `nop; nop` ends the region; core 1 runs the first nop, then the patcher writes
+    // `mov al, 0xb8`, then core 1 fetches b8 at the last byte: `mov eax, imm32`, cut off.
+    const p = prepareSketch({
+      asm: ["core1: mov al, 1", "out 0x10", ".slot s", "nop", "nop", ".endslot"],
+      entries: ["core1"], slots: { s: { new: "mov al, 0xb8" } }, ops: [["s"]],
+    });
+    let coreFirst = 3;
+    const chooser: Chooser = {
+      choose: (options) => options - 1,
+      chooseEvent: (actors, n) => {
+        const pick = (actor: number) => actors.slice(0, n).indexOf(actor);
+        if (coreFirst > 0 && pick(1) >= 0) return coreFirst--, pick(1);
+        return pick(0) >= 0 ? pick(0) : Math.max(0, pick(1));
+      },
+    };
+    const end = p.kase.program.base + p.kase.program.code.length;
+    const run = runCase(p.plan, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, { chooser, soloBudget: p.soloBudget });
+    expect(run.observations[0]!.end).toEqual({ kind: "fault", fault: "#PF", addr: end });
+    expect(run.rules.map((r) => [r.rule, r.core, r.addr, r.bytes])).toEqual([["unsynchronized-xmc", 1, end - 1, [0xb8]]]);
   });
 });

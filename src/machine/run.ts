@@ -418,28 +418,24 @@ class Machine implements OpProgress, FetchHost {
       // An instruction cut off by the region end is executed (SPEC 2: its #PF): one that overlaps
       // a slot begins a passage, like any other, and its bytes are that passage's provenance.
       if (f === this.mem.end && pc >= this.mem.base) {
-        const slotByte = core.passage ? -1 : this.passageByteIn(pc, this.mem.end - pc);
+        const len = this.mem.end - pc;
+        const slotByte = core.passage ? -1 : this.passageByteIn(pc, len);
         if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
-        const p = core.passage;
+        const p = core.passage, rule = this.ruleFor(core, pc, len);
+        const record = p || rule ? core.fetch.cutOff(pc) : undefined;
         if (p) {
-          const record = core.fetch.cutOff(pc);
-          this.log.cutOff(p, pc, record);
-          if (!this.log.isVersionInstr(p, pc, record.bytes)) p.widened = true;
+          this.log.cutOff(p, pc, record!);
+          if (!this.log.isVersionInstr(p, pc, record!.bytes)) p.widened = true;
           // The core ends with this instruction: so do the passages it began in further slots.
-          for (const x of this.passagesReached(core, p, pc, this.mem.end, record, true) ?? []) x.end = this.t;
+          for (const x of this.passagesReached(core, p, pc, this.mem.end, record!, true) ?? []) x.end = this.t;
         }
+        if (rule) this.addRule(rule, core.id, pc, record!.bytes);
       }
       endWithFault(cpu, "#PF", f);
       this.finishCore(core);
       return;
     }
-    const ruleKey = (pc - this.mem.base) * MAX_CORES + core.id;
-    let rule: RuleFinding["rule"] | undefined;
-    const clean = this.ruleEpoch * RULE_LENGTHS + f.ins.len;
-    if (this.ruleToCheck(pc, f.ins.len, ruleKey, clean)) {
-      rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, f.ins.len, this.t);
-      this.ruleState!.set(ruleKey, rule ? RULE_FOUND : clean);
-    }
+    const rule = this.ruleFor(core, pc, f.ins.len);
     const slotByte = core.passage ? -1 : this.passageByteIn(pc, f.ins.len);
     // Provenance (fetch times) only for instructions of passages; bytes for rule findings and for
     // the decoded cache. An instruction that overlaps no slot is never part of a passage, so its
@@ -711,12 +707,19 @@ class Machine implements OpProgress, FetchHost {
   private ruleState: Map<number, number> | undefined;
   private ruleEpoch = 0;
 
-  /** Whether executing [pc, pc+len) at this key needs a rule check: rules only concern modified bytes. */
-  private ruleToCheck(pc: number, len: number, key: number, clean: number): boolean {
-    // The flat modified-byte test first: most executed instructions were never modified.
-    if (!this.mem.modifiedIn(pc, len)) return false;
+  /**
+   * The rule the core breaches executing [pc, pc+len) (SPEC 7.3), if not already found at this
+   * (offset, core). Rules only concern modified bytes: the flat modified-byte test comes first,
+   * as most executed instructions were never modified.
+   */
+  private ruleFor(core: CoreRt, pc: number, len: number): RuleFinding["rule"] | undefined {
+    if (!this.mem.modifiedIn(pc, len)) return undefined;
+    const key = (pc - this.mem.base) * MAX_CORES + core.id, clean = this.ruleEpoch * RULE_LENGTHS + len;
     const state = (this.ruleState ??= new Map()).get(key);
-    return state !== RULE_FOUND && state !== clean;
+    if (state === RULE_FOUND || state === clean) return undefined;
+    const rule = checkRule(this.model, this.mem, this.ledger, core.id, pc, len, this.t);
+    this.ruleState.set(key, rule ? RULE_FOUND : clean);
+    return rule;
   }
 
   private addRule(rule: RuleFinding["rule"], core: number, addr: number, bytes: readonly number[]): void {

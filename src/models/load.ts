@@ -9,7 +9,7 @@ import { NAMED_MODELS, namedModel } from "./named.js";
 const modelSchema = z.strictObject({
   // One word: names are words of every finding's signature, which is read back word by word.
   name: z.string().min(1).regex(/^\S+$/, { error: "expected one word, no whitespace (a name is one word of every signature)" }),
-  fetchBlock: z.union([z.literal(0), z.literal(1), z.literal(16), z.literal(64)]),
+  fetchBlock: z.union([z.literal(0), z.literal(1), z.literal(16), z.literal(64)], { error: "expected 0, 1, 16 or 64" }),
   prefetchDepth: z.number().int().min(0).max(64),
   crossModifySnoop: z.enum(["immediate", "eventual", "none"]),
   snoopBound: z.number().int().min(1).max(1_000_000).default(64),
