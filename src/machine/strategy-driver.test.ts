@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Step } from "../types.js";
+import type { PatcherCtx, Step, Steps } from "../types.js";
+import { handlerCtx, patcherCtx } from "../strategies/ctx.js";
 import { HarnessError, StrategyDriver } from "./strategy-driver.js";
 
 const driver = new StrategyDriver("probe", undefined);
@@ -35,6 +36,24 @@ describe("StrategyDriver.start", () => {
       throw new Error("bad slot");
     }
     expect(() => driver.start("IPI function", "handler", throwsFirst)).toThrow("strategy probe threw in IPI function: bad slot");
+  });
+
+  it("names the strategy and its code for a ctx call it may not make there (a bare TypeError before)", () => {
+    const env = { cores: 2, ended: () => false, peek: () => undefined };
+    const handler = handlerCtx(env, 1) as unknown as PatcherCtx;
+    function* writesInHandler(): Generator<Step, void, unknown> {
+      yield* handler.write(0x1000, Uint8Array.of(0x90));
+    }
+    expect(() => driver.start("onInt3", "handler", writesInHandler)).toThrow(
+      new HarnessError("strategy probe: onInt3: ctx.write() is the patcher's (IPI functions and onInt3 may use only the data, maintenance, serializeSelf and await steps)"));
+    const patcher = patcherCtx(env, "byte");
+    function* stopsWithPlainBody(): Generator<Step, void, unknown> {
+      yield* patcher.stopMachine((() => 5) as unknown as () => Steps);
+    }
+    const started = driver.start("patch", "patcher", stopsWithPlainBody);
+    expect(started.step).toEqual({ k: "stop", outsideSlots: true });
+    expect(driver.next("patch", started.gen, undefined).value).toEqual({ k: "awaitParked" });
+    expect(() => driver.next("patch", started.gen, undefined)).toThrow(new HarnessError("strategy probe: patch: stopMachine's body must be a generator function (function*)"));
   });
 
   it("rejects a first yield that is no ctx step (yield x for yield* ctx.x())", () => {
@@ -76,6 +95,14 @@ describe("StrategyDriver.checked and resolution: misuse the machine cannot act o
     expect(driver.resolution({ kind: "resume", pc: 0x1005, serialize: true })).toEqual({ kind: "resume", pc: 0x1005, serialize: true });
     for (const r of [undefined, { kind: "bogus" }, { kind: "resume", pc: "x", serialize: true }, { kind: "resume", pc: 10n, serialize: true }, { kind: "emulate" }, { kind: "emulate", bytes: [0x90] }]) {
       expect(() => driver.resolution(r)).toThrow(/onInt3 must end with/);
+    }
+    // emulate(bytes) executes the instruction the bytes begin with: none, or one cut off, is no instruction.
+    for (const bytes of [[], [0xe9], [0xe8, 0x01, 0x00]]) {
+      expect(() => driver.resolution({ kind: "emulate", bytes: Uint8Array.from(bytes) })).toThrow(/emulate\(bytes\) needs bytes that begin with a whole instruction/);
+    }
+    // An undecodable whole instruction (ud2) is emulated as #UD; bytes past the first instruction are ignored.
+    for (const bytes of [[0x0f, 0x0b], [0xe8, 0x01, 0x00, 0x00, 0x00, 0x90]]) {
+      expect(driver.resolution({ kind: "emulate", bytes: Uint8Array.from(bytes) }).kind).toBe("emulate");
     }
   });
 });

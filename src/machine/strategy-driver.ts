@@ -1,4 +1,6 @@
 import type { PhaseKind, Range, Resolution, Step } from "../types.js";
+import { decode } from "../isa/decode.js";
+import { ApiMisuse } from "../strategies/ctx.js";
 
 // Driving a strategy's generators (patch, onInt3, IPI functions) from the machine: every call into
 // strategy code is guarded, so that a strategy that throws, overruns a step or yields something
@@ -110,6 +112,9 @@ export class StrategyDriver {
   /** How a trap handler ended, checked: one of resume(pc), emulate(bytes), notMine() (SPEC 5.3). */
   resolution(value: unknown): Resolution {
     const r = value as Partial<Record<string, unknown>> | null | undefined;
+    if (r?.kind === "emulate" && r.bytes instanceof Uint8Array && !isWholeInstruction(r.bytes)) {
+      throw this.misuse(`onInt3: emulate(bytes) needs bytes that begin with a whole instruction, not [${[...r.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}]`);
+    }
     const ok = typeof r === "object" && r !== null && (
       (r.kind === "resume" && isAddress(r.pc) && typeof r.serialize === "boolean") ||
       (r.kind === "emulate" && r.bytes instanceof Uint8Array) ||
@@ -120,8 +125,14 @@ export class StrategyDriver {
 
   private thrown(what: string, e: unknown): HarnessError {
     if (e instanceof HarnessError) return e;
+    if (e instanceof ApiMisuse) return this.misuse(`${what}: ${e.message}`);
     return new HarnessError(`strategy ${this.name} threw in ${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** Bytes that begin with one whole instruction (an undecodable one is #UD, emulated as such; empty or cut-off bytes are none). */
+function isWholeInstruction(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && !("incomplete" in decode(bytes, 0, bytes.length));
 }
 
 /** A code address: an integer (32-bit values, as the cores' registers hold). */

@@ -5,6 +5,9 @@ import type {
 // The patcher API (SPEC 5.1) as generator helpers: each `yield` is one scheduler event. Strategies
 // call them with `yield*`; the machine executes the yielded Step and passes its result back.
 
+/** A ctx call a strategy may not make where it made it: the driver names the strategy and its code. */
+export class ApiMisuse extends Error {}
+
 /** What the machine lends to the helpers: read-only views, never a step. */
 export interface CtxEnv {
   readonly cores: number;
@@ -68,7 +71,9 @@ function* storeSteps(addr: number, bytes: Uint8Array, atomicity: Model["storeAto
 function* stopMachineSteps(ctx: PatcherCtx, body: (ctx: PatcherCtx) => Steps, outsideSlots: boolean): Steps {
   yield { k: "stop", outsideSlots };
   yield { k: "awaitParked" };
-  yield* body(ctx);
+  const steps: unknown = body(ctx);
+  if (typeof (steps as Partial<Steps> | null)?.next !== "function") throw new ApiMisuse("stopMachine's body must be a generator function (function*)");
+  yield* steps as Steps;
   yield { k: "release" };
 }
 
@@ -84,6 +89,18 @@ export function patcherCtx(env: CtxEnv, atomicity: Model["storeAtomicity"]): Pat
   return ctx;
 }
 
+function patcherOnly(name: keyof Omit<PatcherCtx, keyof CommonCtx>): () => never {
+  return () => {
+    throw new ApiMisuse(`ctx.${name}() is the patcher's (IPI functions and onInt3 may use only the data, maintenance, serializeSelf and await steps)`);
+  };
+}
+
+/** On a handler's ctx, the patcher's calls say so when called (missing, they were a bare TypeError). */
+const PATCHER_CALLS = {
+  write: patcherOnly("write"), ipiAll: patcherOnly("ipiAll"), waitAcks: patcherOnly("waitAcks"),
+  stopMachine: patcherOnly("stopMachine"), waitOutside: patcherOnly("waitOutside"),
+};
+
 export function handlerCtx(env: CtxEnv, core: number): HandlerCtx {
   const own: Omit<HandlerCtx, keyof CommonCtx> = {
     core,
@@ -91,7 +108,7 @@ export function handlerCtx(env: CtxEnv, core: number): HandlerCtx {
     emulate: (bytes): Resolution => ({ kind: "emulate", bytes }),
     notMine: (): Resolution => ({ kind: "notMine" }),
   };
-  return Object.assign(commonCtx(env), own);
+  return Object.assign(commonCtx(env), own, PATCHER_CALLS);
 }
 
 /** The smallest range covering every slot given. */
