@@ -11,8 +11,8 @@ import { h } from "./build.js";
 const STOPS: ReadonlySet<Op> = new Set<Op>(["jmp8", "jmp32", "ret", "hlt", "ud", "ud2", "int3"]);
 
 /**
- * Throws a CaseError on an instruction straddling into a slot, or a branch target or call
- * return address strictly inside a slot. `versionField(k, v)` names slot k's version v.
+ * Throws a CaseError on an instruction straddling into a slot, or a branch target, call return
+ * address or another slot's bpResume strictly inside a slot. `versionField(k, v)` names slot k's version v.
  */
 export function checkFlow(program: Program, versionField: (k: number, v: "old" | "new") => string): void {
   const { base, code, slots } = program;
@@ -35,6 +35,12 @@ export function checkFlow(program: Program, versionField: (k: number, v: "old" |
     const k = inside(a);
     if (k >= 0) throw new CaseError(`entries[${i}]`, `${h(a)} is inside slot "${slots[k]!.name}"`);
     work.push(a);
+  });
+  // The 2013 text_poke_bp handler resumes at bpResume: a control transfer like a branch's.
+  slots.forEach((s, i) => {
+    const k = inside(s.bpResume);
+    if (k >= 0 && k !== i) throw new CaseError(`slots[${i}].bpResume`, `${h(s.bpResume)} is inside slot "${slots[k]!.name}"`);
+    if (k < 0) work.push(s.bpResume);
   });
 
   /** Queues the successors of `ins` at `at`; returns whether it falls through. */

@@ -199,6 +199,11 @@ describe("parseCase: rejections", () => {
       'slots[0].new: branch at 0x1002 targets 0x1004 inside slot "s"');
   });
 
+  it("a bpResume inside another slot (the 2013 handler would resume there, as a branch would jump)", () => {
+    const asm = ["main:", ".slot s", "  nop5", ".endslot", ".slot t", "  nop2", "mid:", "  nop3", ".endslot", "  hlt"];
+    rejects(asmCase(asm, [{ name: "s", new: "nop5", bpResume: "mid" }, { name: "t", new: "nop5" }]), 'slots[0].bpResume: 0x1007 is inside slot "t"');
+  });
+
   it("a call whose return address is inside a slot", () => {
     const asm = ["main:", ".slot s", "  nop5", "  nop", ".endslot", "  hlt", "f:", "  ret"];
     rejects(asmCase(asm, [{ name: "s", new: ["call f", "nop"] }]),

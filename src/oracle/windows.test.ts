@@ -50,6 +50,16 @@ describe("windowsOf", () => {
     // After the passage at index 2: b >= 2 -> +1: [3, 4, 6, 3]; a > 2 -> -1: none.
     expect(w).toEqual({ a: [1, 1, 2, 0], b: [3, 4, 6, 3], widened: true });
   });
+
+  it("widens from the passages completed when a widened one began, not from its index", () => {
+    // One torn instruction at t=14 spans slots a and b: it begins both passages, widened; a's
+    // completes with it (end 14), so when b's began (14) one passage was complete, not two.
+    const torn = [passage(1, 2, 4), passage(1, 14, 14, true), passage(1, 14, 15, true), passage(1, 30, 32)];
+    const w = windowsOf(run(torn, [[1, 3], [17, 20]]), 1);
+    // Unwidened: a = [0, 3], b = [1, 3]. Both passages began after 1 completed one: b >= 1 and
+    // a > 1 move twice: a = [0, 1], b = [3, 5] (by index the second moved only a > 2: a_1 = 2).
+    expect(w).toEqual({ a: [0, 1], b: [3, 5], widened: true });
+  });
 });
 
 describe("passagesByCore", () => {

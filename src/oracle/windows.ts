@@ -45,13 +45,15 @@ export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
     b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
   }
   let widened = false;
-  for (let index = 0; index < mine.length; index++) {
-    if (!mine[index]!.widened) continue;
+  for (const passage of mine) {
+    if (!passage.widened) continue;
     widened = true;
-    // The passage began after `index` completed passages: widen every window that reaches it.
+    // p: the passages completed when it began. Not its index: an instruction torn across two
+    // slots begins two passages at once, the first completing only as the second begins.
+    const p = countCompletedBefore(mine, passage.begin);
     for (let j = 0; j < a.length; j++) {
-      if (b[j]! >= index) b[j] = b[j]! + 1;
-      if (a[j]! > index) a[j] = a[j]! - 1;
+      if (b[j]! >= p) b[j] = b[j]! + 1;
+      if (a[j]! > p) a[j] = a[j]! - 1;
     }
   }
   return { a, b, widened };
