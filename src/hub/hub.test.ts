@@ -127,7 +127,9 @@ suite("redis hub with real processes", () => {
     const server = await startRedis();
     servers.push(server);
     const dir = fresh();
-    const a = node(server.url, "A", dir, ["-s", "direct_write", "-m", "x86-realistic", "-m", "sdm-strict", "--duration", "14s", "--no-minimize", "--shard-workers", "0"]);
+    // Database 3: selecting it delays the node's start past the first connection, which a node
+    // once took for a reconnection (so the real one went unnoticed and nothing was offered again).
+    const a = node(`${server.url}?db=3`, "A", dir, ["-s", "direct_write", "-m", "x86-realistic", "-m", "sdm-strict", "--duration", "14s", "--no-minimize", "--shard-workers", "0"]);
     await sleep(3000);
     server.child.kill("SIGSTOP");
     const stoppedAt = Date.now();
@@ -152,7 +154,8 @@ suite("redis hub with real processes", () => {
       expect(stats.history[i]!.execs).toBeGreaterThan(stats.history[i - 1]!.execs);
     }
     // Nothing lost: every local finding and corpus entry is on the new server.
-    const hub = hubOf(again.url);
+    const hub = hubOf(`${again.url}?db=3`);
+    await hub.checkDatabase();
     const local = readdirSync(join(dir, "A", "crashes"));
     expect(local.length).toBeGreaterThan(0);
     expect((await hub.signatures()).size).toBe(local.length);

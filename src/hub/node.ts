@@ -51,7 +51,6 @@ export class HubNode {
   private pulling = false;
   private posting = false;
   private pulledOnce = false;
-  private ready = 0;
   /** Mirror operations that failed (the hub was unreachable); a resync repairs them. */
   failures = 0;
   /** The hub refused this node for good (onRefused was told). */
@@ -66,12 +65,10 @@ export class HubNode {
         opts.log("hub unreachable", { error });
         warn(`hub unreachable (${error}): fuzzing on alone, retrying in the background`);
       }, () => warn("hub reachable again"));
-      // Every (re)connection after the first: offer the local truth again.
-      opts.hub.onReady(() => {
-        if (this.ready++ > 0) {
-          opts.log("hub reconnected; offering local corpus and findings again", {});
-          this.resync();
-        }
+      // Every reconnection: the server may have restarted empty; offer the local truth again.
+      opts.hub.onReconnect(() => {
+        opts.log("hub reconnected; offering local corpus and findings again", {});
+        this.resync();
       });
     }
   }

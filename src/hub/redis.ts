@@ -91,10 +91,18 @@ export class RedisHub implements Hub {
   private readonly connections: Redis[] = [];
   /** See database(). */
   private accepted: Promise<void> | undefined;
+  /** Times the main connection became ready; listeners of reconnections (see onReconnect). */
+  private readies = 0;
+  private readonly reconnected: (() => void)[] = [];
 
   constructor(private readonly url: string, private readonly opts: RedisHubOptions = {}) {
     this.prefix = opts.prefix ?? "xmcfuzz";
     this.redis = this.connect() as Scripted;
+    // Counted from the start: a node that registers later (after waiting for the database) must
+    // still tell its first connection from a reconnection.
+    this.redis.on("ready", () => {
+      if (this.readies++ > 0) for (const f of this.reconnected) f();
+    });
     this.redis.defineCommand("hubPublish", { numberOfKeys: 2, lua: PUBLISH });
     this.redis.defineCommand("hubOffer", { numberOfKeys: 2, lua: OFFER });
   }
@@ -110,9 +118,9 @@ export class RedisHub implements Hub {
     return `${this.prefix}:${name}`;
   }
 
-  /** Resolves once the main connection is ready (after a reconnect, too). */
-  onReady(f: () => void): void {
-    this.redis.on("ready", f);
+  /** Calls f each time the main connection is ready again after its first connection. */
+  onReconnect(f: () => void): void {
+    this.reconnected.push(f);
   }
 
   /**
