@@ -31,18 +31,15 @@ describe("planCase", () => {
     expect(plan.opSlots[1]!.map((p) => [p.slot, [...p.from], [...p.to]])).toEqual([[0, [...a!.new], [...a!.old]]]);
   });
 
-  it("maps each code offset to its slot and to the slot byte a passage begins at from there", () => {
+  it("maps each code offset to its slot and to the next slot byte at or after it", () => {
     const starts = [a!, b!].map((s) => s.start - kase.program.base);
     expect(plan.slotAt[starts[0]!]).toBe(0);
     expect(plan.slotAt[starts[0]! + a!.len]).toBe(-1);
     expect(plan.slotAt[starts[1]! + b!.len - 1]).toBe(1);
-    expect(plan.passageAhead[0]).toBe(starts[0]);
-    expect(plan.passageAhead[starts[0]!]).toBe(starts[0]);
-    // From a slot's interior, only a further slot's passage can begin.
-    expect(plan.passageAhead[starts[0]! + 2]).toBe(starts[1]);
-    expect(plan.passageAhead[starts[1]! + 1]).toBe(kase.program.code.length);
-    expect(plan.passageAhead[starts[0]! + a!.len]).toBe(starts[1]);
-    expect(plan.passageAhead[kase.program.code.length - 1]).toBe(kase.program.code.length);
+    expect(plan.slotAhead[0]).toBe(starts[0]);
+    expect(plan.slotAhead[starts[0]! + 2]).toBe(starts[0]! + 2);
+    expect(plan.slotAhead[starts[0]! + a!.len]).toBe(starts[1]);
+    expect(plan.slotAhead[kase.program.code.length - 1]).toBe(kase.program.code.length);
   });
 
   it("lists every instruction of either version by offset, to tell a widened passage", () => {

@@ -16,13 +16,8 @@ export interface CasePlan {
   readonly end: number;
   /** Slot index covering each code byte, -1 outside slots. */
   readonly slotAt: Int16Array;
-  /**
-   * Per code offset: the first slot byte an instruction starting there begins a passage at, if it
-   * reaches it (the code length if none). A slot's interior is skipped: at an instruction boundary
-   * strictly inside slot k no passage of k begins (SPEC 6.1; solo runs never land there), only one
-   * of a further slot the instruction runs into.
-   */
-  readonly passageAhead: Int32Array;
+  /** Per code offset: the first offset at or after it inside a slot (the code length if none). */
+  readonly slotAhead: Int32Array;
   /** Per op: its slots with the bytes they hold before and after the op. */
   readonly opSlots: readonly (readonly OpSlotPlan[])[];
   /** Per slot: indices of the ops that list it, in order. */
@@ -76,16 +71,8 @@ export function planCase(kase: Case): CasePlan {
   const base = program.base;
   const slotAt = new Int16Array(program.code.length).fill(-1);
   program.slots.forEach((s, k) => slotAt.fill(k, s.start - base, s.start - base + s.len));
-  const passageAhead = new Int32Array(program.code.length);
-  for (let o = program.code.length - 1, next = program.code.length; o >= 0; o--) {
-    const k = slotAt[o]!;
-    if (k < 0) passageAhead[o] = next;
-    else if (o === program.slots[k]!.start - base) passageAhead[o] = next = o;
-    else {
-      const after = program.slots[k]!.start - base + program.slots[k]!.len;
-      passageAhead[o] = after < program.code.length ? passageAhead[after]! : program.code.length;
-    }
-  }
+  const slotAhead = new Int32Array(program.code.length);
+  for (let o = program.code.length - 1, next = program.code.length; o >= 0; o--) slotAhead[o] = next = slotAt[o]! >= 0 ? o : next;
   const current = program.slots.map((s) => s.old);
   const images: Uint8Array[] = [program.code.slice()];
   const opsOfSlot: number[][] = program.slots.map(() => []);
@@ -107,7 +94,7 @@ export function planCase(kase: Case): CasePlan {
   });
   const versionInstrList = program.slots.map(instrList);
   return {
-    kase, base, end: base + program.code.length, slotAt, passageAhead, opSlots, opsOfSlot, changingOpsOfSlot, images,
+    kase, base, end: base + program.code.length, slotAt, slotAhead, opSlots, opsOfSlot, changingOpsOfSlot, images,
     versionInstrList,
     initial: new InitialImage(base, program.code, program.slots, slotAt, versionInstrList, opSlots),
   };

@@ -399,15 +399,25 @@ class Machine implements OpProgress, FetchHost {
 
   // ------------------------------------------------------------ core events
 
+  /** The code offset of the first slot byte in [pc, pc+len), or -1: only then do passages and provenance need the bytes. */
+  private slotByteIn(pc: number, len: number): number {
+    const from = pc - this.mem.base;
+    if (from + len <= 0 || from >= this.plan.slotAhead.length) return -1;
+    const at = this.plan.slotAhead[Math.max(0, from)]!;
+    return at < from + len && at < this.plan.slotAhead.length ? at : -1;
+  }
+
   /**
-   * The code offset of the slot byte in [pc, pc+len) at which an instruction at pc begins a
-   * passage, or -1: only then do passages and provenance need the bytes.
+   * Begins the core's passage through the slot holding code offset `at`. A core with no passage
+   * at a boundary strictly inside a slot (a wild jump, a handler's resume there) begins one there,
+   * widened: SPEC 6.1 begins none, which loses a passage of the slot when the reference passes
+   * through it (a false positive, never allowed); counted, it may be one the reference never has,
+   * which the widening covers.
    */
-  private passageByteIn(pc: number, len: number): number {
-    const ahead = this.plan.passageAhead, from = pc - this.mem.base;
-    if (from + len <= 0 || from >= ahead.length) return -1;
-    const at = ahead[Math.max(0, from)]!;
-    return at < from + len && at < ahead.length ? at : -1;
+  private beginPassage(core: CoreRt, at: number): Passage {
+    const p = this.log.begin(core.id, at, this.t);
+    if (at !== this.plan.kase.program.slots[this.plan.slotAt[at]!]!.start - this.mem.base) p.widened = true;
+    return p;
   }
 
   private execCore(core: CoreRt): void {
@@ -419,8 +429,8 @@ class Machine implements OpProgress, FetchHost {
       // a slot begins a passage, like any other, and its bytes are that passage's provenance.
       if (f === this.mem.end && pc >= this.mem.base) {
         const len = this.mem.end - pc;
-        const slotByte = core.passage ? -1 : this.passageByteIn(pc, len);
-        if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
+        const slotByte = core.passage ? -1 : this.slotByteIn(pc, len);
+        if (slotByte >= 0) core.passage = this.beginPassage(core, slotByte);
         const p = core.passage, rule = this.ruleFor(core, pc, len);
         const record = p || rule ? core.fetch.cutOff(pc) : undefined;
         if (p) {
@@ -436,7 +446,7 @@ class Machine implements OpProgress, FetchHost {
       return;
     }
     const rule = this.ruleFor(core, pc, f.ins.len);
-    const slotByte = core.passage ? -1 : this.passageByteIn(pc, f.ins.len);
+    const slotByte = core.passage ? -1 : this.slotByteIn(pc, f.ins.len);
     // Provenance (fetch times) only for instructions of passages; bytes for rule findings and for
     // the decoded cache. An instruction that overlaps no slot is never part of a passage, so its
     // decoded-cache entry needs no provenance either.
@@ -445,7 +455,7 @@ class Machine implements OpProgress, FetchHost {
       const detail = provenance ? Detail.Provenance : Detail.Bytes;
       f = core.fetch.fetch(detail) as Fetch;
     }
-    if (slotByte >= 0) core.passage = this.log.begin(core.id, slotByte, this.t);
+    if (slotByte >= 0) core.passage = this.beginPassage(core, slotByte);
     const p = core.passage;
     const fetched = p && this.log.fetched(p, pc, f);
     if (p && f.ins.op !== "int3" && !this.log.isVersionInstr(p, pc, f.bytes)) p.widened = true;
@@ -472,7 +482,7 @@ class Machine implements OpProgress, FetchHost {
    */
   private passagesReached(core: CoreRt, p: Passage, pc: number, hi: number, f: FetchRecord, cutOff: boolean): Passage[] | undefined {
     const { slots } = this.plan.kase.program;
-    const ahead = this.plan.passageAhead, base = this.mem.base, end = hi - base;
+    const ahead = this.plan.slotAhead, base = this.mem.base, end = hi - base;
     let reached: Passage[] | undefined;
     for (let off = slots[p.slot]!.start + slots[p.slot]!.len - base; off < end && off < ahead.length;) {
       const at = ahead[off]!;
