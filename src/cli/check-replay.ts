@@ -31,7 +31,7 @@ export interface ReplayProblem {
 
 /**
  * The files to check, in a stable order: a file named is itself (whatever its name), a directory
- * its .json files, recursively. A path with none is bad input: a CI gate must not pass on nothing.
+ * its .json files, recursively. None at all is bad input: a CI gate must not pass on nothing.
  */
 export function caseFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
@@ -44,11 +44,9 @@ export function caseFiles(paths: readonly string[]): string[] {
   };
   for (const p of paths) {
     if (!existsSync(p)) throw new InputError(`${p}: no such file or directory`);
-    const before = out.length;
     walk(p, true);
-    // Per path: a mistyped corpus directory beside a good one must not pass unchecked.
-    if (out.length === before) throw new InputError(`${p}: no case file (.json) to check`);
   }
+  if (out.length === 0) throw new InputError(`${paths.join(", ")}: no case file (.json) to check`);
   return out;
 }
 
