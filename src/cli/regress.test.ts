@@ -93,6 +93,11 @@ describe("regress", () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/no such file or directory/);
+    // An empty corpus directory is nothing to gate on: not a pass.
+    const empty = fresh();
+    const none = xmcfuzz("regress", empty);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe(`xmcfuzz: ${empty}: no case file (.json) to replay\n`);
   });
 });
 

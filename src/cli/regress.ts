@@ -3,6 +3,7 @@ import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
 import { corpusFiles, rewriteRecordedRuns } from "../corpus/files.js";
+import { InputError } from "../errors.js";
 import { regressCase, rerecord, summarize } from "../corpus/regress.js";
 import { regressRow, regressSummaryLine, regressTable, type RegressRow } from "../report/regress.js";
 import { EXIT } from "./exit.js";
@@ -23,6 +24,8 @@ export interface RegressOptions {
  */
 export async function regressCommand(path: string | undefined, opts: RegressOptions): Promise<void> {
   const files = corpusFiles(path ?? "corpus");
+  // A CI gate must not pass on nothing (a corpus moved, a directory emptied).
+  if (files.length === 0) throw new InputError(`${path ?? "corpus"}: no case file (.json) to replay`);
   const rows: RegressRow[] = [];
   const all: RegressCheck[] = [];
   const updated: string[] = [];
