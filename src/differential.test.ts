@@ -80,3 +80,26 @@ describe("expectationOf: the verdict itself, rule findings apart", () => {
     expect(counted).toEqual(expectationOf(runOnce(jl, spec).verdict));
   });
 });
+
+describe("runOnce: strict replay", () => {
+  it("a strategy that now throws ends the replay with its harness error, not a drift (regress: changed verdict, exit 3)", () => {
+    const p = prepareSketch(jumpLabel(3, 12));
+    const model = namedModel("x86-realistic")!;
+    const good = builtinStrategy("text_poke_bp_batch")!;
+    const recorded = runOnce(p, { strategy: good, model, seed: 4 });
+    expect(recorded.run.harnessError).toBeUndefined();
+    let steps = 0;
+    const throwsLater: typeof good = {
+      ...good,
+      *patch(ctx, slots) {
+        for (const step of good.patch(ctx, slots)) {
+          if (++steps === 3) throw new Error("boom");
+          yield step;
+        }
+      },
+    };
+    const replayed = runOnce(p, { strategy: throwsLater, model, decisions: recorded.decisions });
+    expect(replayed.run.harnessError).toBe(`strategy ${good.name} threw in patch: boom`);
+    expect(replayed.verdict.kind).toBe("harness-error");
+  });
+});
