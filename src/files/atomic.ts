@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /**
@@ -7,12 +7,38 @@ import { dirname, resolve } from "node:path";
  * crash may lose without harm (corpus entries).
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, durable = true): void {
-  const tmp = tempBeside(path);
+  const target = renameTarget(path);
+  if (target === undefined) {
+    // A device, FIFO or socket (`-o /dev/stdout`): written through, never replaced by a file.
+    const fd = openSync(path, "w");
+    try {
+      writeWhole(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  const tmp = tempBeside(target);
   try {
     writeNewFile(tmp, text, durable);
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Where a new version of `path` is renamed to: the path, or the file a symlink leads to (the link
+ * stays); undefined for anything but a regular file (or none yet) there.
+ */
+function renameTarget(path: string): string | undefined {
+  let at = path;
+  try {
+    if (lstatSync(path).isSymbolicLink()) at = realpathSync(path);
+    return statSync(at).isFile() ? at : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return at; // nothing there yet (or a dangling link: replaced)
     throw e;
   }
 }
