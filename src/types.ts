@@ -499,7 +499,7 @@ export interface CellFindings {
 /** How a replayed recorded run differs from the expectation stored in its case. */
 export type RegressChangeKind =
   | "new-divergence" | "vanished-divergence" | "changed-signature" | "changed-verdict"
-  | "changed-rules" | "drift" | "no-expectation";
+  | "changed-rules" | "drift" | "no-expectation" | "vanished-finding";
 
 /** One recorded run of a corpus case, replayed strictly and compared with its expectation. */
 export interface RegressCheck {
@@ -514,6 +514,8 @@ export interface RegressCheck {
   readonly harnessError?: string;
   /** The drift message when the recorded decisions no longer fit the run. */
   readonly drift?: string;
+  /** The finding the case is named after, when it is none of its runs' expected first divergence (see vanished-finding). */
+  readonly finding?: string;
   readonly changes: readonly RegressChangeKind[];
 }
 

@@ -35,8 +35,10 @@ export async function corpusAddCommand(file: string, opts: CorpusAddOptions): Pr
     return c.changes.length > 0 ? { ...run, expect: c.actual! } : run;
   });
   const kase = { ...loaded.kase, runs };
-  const signature = pickFinding(verdicts.map((v) => v!), describedFinding(kase))?.signature ?? kase.name;
-  const p = promote(kase, signature, opts.corpus, { replace: false, source: file });
+  // A case no run of which finds anything (a clean regression case) is named after itself.
+  const finding = pickFinding(verdicts.map((v) => v!), describedFinding(kase));
+  const signature = finding?.signature ?? kase.name;
+  const p = promote(kase, finding, opts.corpus, { replace: false });
   if (opts.json) process.stdout.write(JSON.stringify({ ...p, signature, runs: runs.length }, null, 2) + "\n");
   else process.stdout.write(p.status === "known" ? `already in the corpus: ${p.path}\n` : `added ${p.path} (${runs.length} recorded run${runs.length === 1 ? "" : "s"}; ${signature})\n`);
 }

@@ -130,6 +130,31 @@ describe("promotion", () => {
     expect(readdirSync(target)).toHaveLength(1);
   }, 60_000);
 
+  it("corpus add of a crash named after a run's second divergence class: named after it, and regress checks it by that name", () => {
+    // Run 18 of the ftrace case diverges twice: torn-fetch (its verdict) and stale-after-completion.
+    const loaded = loadCaseFile(join(corpus, "ftrace-nop5-call.json"));
+    const run = loaded.kase.runs[18]!;
+    const second = "direct_single_byte superscalar-stale stale-after-completion wrong-output nop5->call write/0";
+    expect(run.expect!.signature).not.toBe(second);
+    const dir = fresh(), path = join(dir, "s18.json"), target = join(dir, "corpus");
+    writeFileSync(path, JSON.stringify(caseToJson({ ...loaded.kase, name: "gen-18", description: `divergence ${second}`, runs: [run] }), null, 2));
+    const added = xmcfuzz("corpus", "add", path, "--corpus", target);
+    expect(added.status, added.stderr).toBe(0);
+    const file = join(target, `${readableName(second)}.json`);
+    expect((JSON.parse(readFileSync(file, "utf8")) as { description: string }).description).toBe(`divergence ${second}`);
+    expect(xmcfuzz("repro", file).stdout).toContain(`signature: ${second}`);
+    expect(xmcfuzz("regress", target).status).toBe(0);
+    // Named after a finding no run shows any more: a change (exit 1); --update renames the case after what its run shows.
+    const raw = JSON.parse(readFileSync(file, "utf8")) as { description: string };
+    writeRaw(file, { ...raw, description: "divergence direct_single_byte superscalar-stale non-monotonic wrong-output nop5->call write/0" });
+    const gone = xmcfuzz("regress", target);
+    expect(gone.status).toBe(1);
+    expect(gone.stdout).toContain(`CHANGED ${file}: vanished finding: the case is named after direct_single_byte superscalar-stale non-monotonic wrong-output nop5->call write/0, which no run shows now`);
+    expect(xmcfuzz("regress", target, "--update").status).toBe(0);
+    expect((JSON.parse(readFileSync(file, "utf8")) as { description: string }).description).toBe(`divergence ${run.expect!.signature}`);
+    expect(xmcfuzz("regress", target).status).toBe(0);
+  }, 60_000);
+
   it("corpus add refuses a crash that no longer reproduces its recorded verdict (exit 2, one line)", () => {
     const dir = fresh();
     const { path } = crash(dir);

@@ -1,9 +1,11 @@
 import { basename } from "node:path";
-import type { Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
+import type { FindingFile, Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
 import { corpusFiles, rewriteRecordedRuns } from "../corpus/files.js";
 import { InputError } from "../errors.js";
+import { findingName } from "../files/store.js";
+import { pickFinding } from "../oracle/classify.js";
 import { regressCase, rerecord, summarize } from "../corpus/regress.js";
 import { regressRow, regressSummaryLine, regressTable, type RegressRow } from "../report/regress.js";
 import { EXIT } from "./exit.js";
@@ -22,6 +24,11 @@ export interface RegressOptions {
  * expectation. Exit 1 on any change (3 when a change is a harness error); `--update` rewrites the
  * expectations of changed runs instead, prints what changed, and exits 0.
  */
+/** A case's description naming a finding, or saying it names none. */
+function describedAs(finding: Pick<FindingFile, "kind" | "signature"> | undefined): string {
+  return finding ? findingName(finding) : "no finding";
+}
+
 export async function regressCommand(path: string | undefined, opts: RegressOptions): Promise<void> {
   const files = corpusFiles(path ?? "corpus");
   // A CI gate must not pass on nothing (a corpus moved, a directory emptied).
@@ -33,7 +40,7 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
     const loaded = withFile(file, () => loadCaseFile(file));
     const selected = await selectRecordedRuns(loaded.kase.runs, opts, file);
     const pairs = new Map<number, readonly [Strategy, Model]>(selected.map((x) => [x.index, [x.strategy, x.model]]));
-    const { prepared, checks } = regressCase(file, loaded, (_run, i) => pairs.get(i));
+    const { prepared, checks, verdicts } = regressCase(file, loaded, (_run, i) => pairs.get(i));
     rows.push(regressRow(basename(file), checks));
     all.push(...checks);
     if (opts.update) {
@@ -45,7 +52,10 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
         const redone = c.drift ? ` (re-recorded by a schedule search from seed ${loaded.kase.runs[c.index]!.seed}: seed ${run.seed}, ${run.decisions?.length ?? 0} decisions, now ${run.expect!.verdict}${run.expect!.signature ? ` ${run.expect!.signature}` : ""})` : "";
         updated.push(...changeLines(c).map((l) => `updated ${l}${redone}`));
       }
-      if (updates.size > 0) rewriteRecordedRuns(file, updates);
+      // A vanished named finding: the case is named after what its runs show now.
+      const renamed = checks.some((c) => c.changes.includes("vanished-finding"))
+        ? describedAs(pickFinding(verdicts.filter((v) => v !== undefined), undefined)) : undefined;
+      if (updates.size > 0 || renamed !== undefined) rewriteRecordedRuns(file, updates, renamed);
     }
   }
   const summary = summarize(files.length, all);

@@ -50,6 +50,8 @@ export function changeLines(c: RegressCheck): string[] {
         return `${where}: changed verdict: expected ${verdictText(exp!)}, now ${verdictText(act!, c.harnessError)}`;
       case "changed-rules":
         return `${where}: changed rules: expected ${rulesText(exp!.rules)}, now ${rulesText(act!.rules)}`;
+      case "vanished-finding":
+        return `${c.file}: vanished finding: the case is named after ${c.finding}, which no run shows now`;
     }
   });
 }

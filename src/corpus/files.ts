@@ -15,9 +15,10 @@ export function corpusFiles(path: string): string[] {
   return readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
 }
 
-/** Replaces `runs[i]` for each entry of `updates`, atomically. */
-export function rewriteRecordedRuns(file: string, updates: ReadonlyMap<number, RecordedRun>): void {
-  const raw = JSON.parse(readFileSync(file, "utf8")) as { runs?: unknown[] };
+/** Replaces `runs[i]` for each entry of `updates` (and the description, if given), atomically. */
+export function rewriteRecordedRuns(file: string, updates: ReadonlyMap<number, RecordedRun>, description?: string): void {
+  const raw = JSON.parse(readFileSync(file, "utf8")) as { runs?: unknown[]; description?: string };
+  if (description !== undefined) raw.description = description;
   const runs = raw.runs ?? [];
   for (const [i, run] of updates) {
     if (i < 0 || i >= runs.length) throw new Error(`${file}: runs[${i}] does not exist`);

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Case } from "../types.js";
+import type { Case, FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
+import { findingName } from "../files/store.js";
 
 // Promotion: a (minimized) finding becomes a regression corpus case, named after its signature,
 // with its recorded run (decisions and verdict) as the expectation that `regress` checks.
@@ -22,11 +23,13 @@ export type Promotion = { readonly path: string; readonly status: "added" | "kno
  * program, ops and runs is left alone ("known"). Another case under the same name is replaced when
  * `replace` (the campaign's smaller reproducer of that signature), else the new one gets a suffix.
  */
-export function promote(kase: Case, signature: string, dir: string, opts: { replace: boolean; source: string }): Promotion {
+export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signature"> | undefined, dir: string, opts: { replace: boolean }): Promotion {
   // Not Node's recursive mkdir: it spins forever on some unusable paths (/proc/x/c).
   ensureDir(dir);
-  const stem = readableName(signature);
-  const body = (name: string) => caseToJson({ ...kase, name, description: `promoted from ${opts.source}: ${signature}` });
+  const stem = readableName(finding?.signature ?? kase.name);
+  // Described by the finding's name, as a crash file is: repro, minimize, corpus add and regress
+  // then work on that finding, not the run's first divergence (a secondary one is a finding too).
+  const body = (name: string) => caseToJson({ ...kase, name, ...(finding ? { description: findingName(finding) } : {}) });
   const comparable = (json: object) => JSON.stringify({ ...json, name: undefined, description: undefined });
   for (let n = 1; ; n++) {
     const name = n === 1 ? stem : `${stem}-${n}`;

@@ -1,4 +1,4 @@
-import type { Model, RecordedRun, RegressCheck, Strategy, Verdict } from "../types.js";
+import type { Case, Model, RecordedRun, RegressCheck, Strategy, Verdict } from "../types.js";
 import type { LoadedCase } from "../case/load.js";
 import { expectationOf, prepare, runOnce, searchSchedules, type PreparedCase } from "../differential.js";
 import { InputError } from "../errors.js";
@@ -6,6 +6,8 @@ import { namedModel } from "../models/named.js";
 import { DriftError } from "../schedule/choosers.js";
 import { builtinStrategy } from "../strategies/registry.js";
 import { compareExpectation } from "./compare.js";
+import { describedFinding } from "../files/store.js";
+import { showsSignature } from "../oracle/classify.js";
 
 // The regression check: every recorded run of a corpus case replayed strictly under its recorded
 // schedule, its verdict, signature and rule findings compared with the case's expectation.
@@ -50,7 +52,20 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
       verdicts.push(undefined);
     }
   }
-  return { prepared, checks, verdicts };
+  return { prepared, checks: withNamedFinding(loaded.kase, checks, verdicts), verdicts };
+}
+
+/**
+ * A case named after a finding that is no run's expected signature (a run's second divergence
+ * class, promoted) is checked by that name: some replayed run must still show it. Otherwise its
+ * first check carries `vanished-finding`. Runs that drifted show nothing either way.
+ */
+function withNamedFinding(kase: Case, checks: RegressCheck[], verdicts: readonly (Verdict | undefined)[]): RegressCheck[] {
+  const named = describedFinding(kase);
+  if (named === undefined || checks.length === 0 || checks.some((c) => c.expected?.signature === named)) return checks;
+  if (verdicts.every((v) => v === undefined) || verdicts.some((v) => v !== undefined && showsSignature(v, named))) return checks;
+  const [first, ...rest] = checks;
+  return [{ ...first!, finding: named, changes: [...first!.changes, "vanished-finding"] }, ...rest];
 }
 
 /** Random schedules a drifted run's re-recording searches (as scripts/record-corpus.ts does). */

@@ -442,7 +442,7 @@ export class Campaign {
     if (!dir || f.kind !== "divergence" || (this.opts.minimize && !f.minimized)) return;
     if (f.file.size >= (this.promoted.get(f.signature) ?? Infinity)) return;
     this.promoted.set(f.signature, f.file.size);
-    const p = this.attempt(dir, () => promote(unship(f).kase, f.signature, dir, { replace: true, source: "fuzz campaign" }));
+    const p = this.attempt(dir, () => promote(unship(f).kase, f, dir, { replace: true }));
     if (p) this.log.info({ signature: f.signature, path: p.path, status: p.status }, "promoted");
   }
 

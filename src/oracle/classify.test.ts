@@ -129,10 +129,10 @@ describe("pickFinding", () => {
   const both = verdict("s m torn-fetch wild-jump nop5->jmp32 write/0", [rule("nop5->jmp32")]);
 
   it("takes the finding a crash file is named after when a run shows it, else the first divergence, else the first rule finding", () => {
-    expect(pickFinding([clean, ruleOnly, both], undefined)).toEqual({ run: 2, signature: "s m torn-fetch wild-jump nop5->jmp32 write/0" });
-    expect(pickFinding([clean, ruleOnly], undefined)).toEqual({ run: 1, signature: "rule s m unsynchronized-xmc call->call write/0" });
+    expect(pickFinding([clean, ruleOnly, both], undefined)).toEqual({ run: 2, signature: "s m torn-fetch wild-jump nop5->jmp32 write/0", kind: "divergence" });
+    expect(pickFinding([clean, ruleOnly], undefined)).toEqual({ run: 1, signature: "rule s m unsynchronized-xmc call->call write/0", kind: "rule" });
     // A campaign files a run's rule finding apart from its divergence: its crash file names the rule.
-    expect(pickFinding([both], "rule s m unsynchronized-xmc nop5->jmp32 write/0")).toEqual({ run: 0, signature: "rule s m unsynchronized-xmc nop5->jmp32 write/0" });
+    expect(pickFinding([both], "rule s m unsynchronized-xmc nop5->jmp32 write/0")).toEqual({ run: 0, signature: "rule s m unsynchronized-xmc nop5->jmp32 write/0", kind: "rule" });
     expect(pickFinding([both], "rule s m unsynchronized-xmc ret write/0")?.signature).toBe("s m torn-fetch wild-jump nop5->jmp32 write/0");
     expect(pickFinding([clean], undefined)).toBeUndefined();
   });

@@ -1,5 +1,5 @@
 import { fnv1a } from "../hash.js";
-import type { Cause, CoreObservation, Divergence, Effect, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
+import type { Cause, CoreObservation, Divergence, Effect, FindingFile, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
@@ -134,15 +134,20 @@ export function ruleSignatures(v: Verdict): string[] {
  * named after (a crash file's description) when a run shows it, else the first divergence, else
  * the first rule finding. A run shows a divergence and its rule findings as separate findings.
  */
-export function pickFinding(verdicts: readonly Verdict[], named: string | undefined): { readonly run: number; readonly signature: string } | undefined {
+export function pickFinding(verdicts: readonly Verdict[], named: string | undefined): PickedFinding | undefined {
   if (named !== undefined) {
     const run = verdicts.findIndex((v) => showsSignature(v, named));
-    if (run >= 0) return { run, signature: named };
+    if (run >= 0) return { run, signature: named, kind: divergenceFindingsOf(verdicts[run]!).has(named) ? "divergence" : "rule" };
   }
   const divergent = verdicts.findIndex((v) => v.signature !== undefined);
-  if (divergent >= 0) return { run: divergent, signature: verdicts[divergent]!.signature! };
+  if (divergent >= 0) return { run: divergent, signature: verdicts[divergent]!.signature!, kind: "divergence" };
   const rule = verdicts.findIndex((v) => v.rules.length > 0);
-  return rule >= 0 ? { run: rule, signature: ruleSignatures(verdicts[rule]!)[0]! } : undefined;
+  return rule >= 0 ? { run: rule, signature: ruleSignatures(verdicts[rule]!)[0]!, kind: "rule" } : undefined;
+}
+
+/** A finding picked among a file's runs: the run showing it, its signature and kind. */
+export interface PickedFinding extends Pick<FindingFile, "kind" | "signature"> {
+  readonly run: number;
 }
 
 /** Whether a verdict still shows a finding's signature: one of its divergences', or of its rule findings'. */
