@@ -134,7 +134,7 @@ describe("fuzz campaigns", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "300", "--no-minimize", "--out", dir, "--crashes", join(dir, "crashes"), "--json"];
     type Point = { t: number; execs: number; events: number; corpus: number; coverageBits: number; cpuMs: number; fuzzMs: number; minimizeMs: number };
-    type Stats = { seed: string; signatures: number; events: number; execs: number; corpus: number; coverageBits: number; history: Point[] };
+    type Stats = { seed: string; signatures: number; divergences: number; ruleFindings: number; events: number; execs: number; corpus: number; coverageBits: number; history: Point[] };
     const first = fuzz(args);
     expect(first.status, first.stderr).toBe(0);
     const before = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as Stats;
@@ -145,6 +145,8 @@ describe("fuzz campaigns", () => {
     const resumedAt = log.findIndex((l) => l.msg === "resumed");
     expect(resumedAt).toBeGreaterThan(0);
     expect(after.signatures).toBeGreaterThanOrEqual(before.signatures);
+    // Its split counts the stored signatures too (it counted this session's new ones only).
+    expect(after.divergences + after.ruleFindings).toBe(after.signatures);
     // Its workers draw from the seed and the execs before it, not the first session's fresh cases again.
     expect([before.seed, after.seed]).toEqual(["1", `1@${before.execs}`]);
     // The resumed corpus counts, and its bits: neither falls back to this session's own.

@@ -163,6 +163,8 @@ export class Campaign {
   private readonly workerHeap = new Map<number, number>();
   private readonly harnessCounts = new Map<string, number>();
   private readonly signatures = new Set<string>();
+  /** How many of `signatures` are rule findings' (theirs begin with `rule`): stored and new alike. */
+  private ruleSignatures = 0;
   /** This run's new signatures and harness errors, per cell and in all: the status line, stats.json, the summary at the end. */
   private readonly tally = new FindingTally();
   /** Raw findings by signature, queued for minimization: the worker that shipped each first minimizes it (until it does). */
@@ -211,7 +213,7 @@ export class Campaign {
     ensureDir(dirname(opts.log));
     closeSync(openSync(opts.log, "a"));
     this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
-    for (const s of this.store.signatures()) this.signatures.add(s);
+    for (const s of this.store.signatures()) this.addSignature(s);
     this.history = earlierHistory(join(opts.out, "stats.json"));
     const last = this.history.at(-1);
     // Histories written before events or CPU times were counted have none: those start from 0.
@@ -252,7 +254,8 @@ export class Campaign {
     return {
       elapsedMs: now - this.start, execs: this.execs, execsPerSec: this.lastRate.rate || (this.execs * 1000) / Math.max(1, now - this.start), events: this.events,
       corpus: this.corpus, coverageBits: this.coverage.count, signatures: this.signatures.size,
-      divergences: this.tally.divergences, ruleFindings: this.tally.ruleFindings, harnessErrors: this.tally.harnessErrors,
+      // The split of `signatures` (stored ones of a resumed campaign too; the tally has this session's).
+      divergences: this.signatures.size - this.ruleSignatures, ruleFindings: this.ruleSignatures, harnessErrors: this.tally.harnessErrors,
       workerRestarts: this.restarts, sinceLastFindMs: this.lastFind === null ? null : now - this.lastFind,
       workerHeapBytes: [...this.workerHeap.values()].reduce((a, b) => a + b, 0),
       cpuMs: cpuMs(process.cpuUsage(this.cpuStart)), fuzzMs: Math.round(this.fuzzMs), minimizeMs: Math.round(this.minimizeMs),
@@ -417,7 +420,7 @@ export class Campaign {
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
     this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
-      this.signatures.add(f.signature);
+      this.addSignature(f.signature);
       this.tally.add(f);
       this.lastFind = Date.now();
       // Rule findings are many and apart from divergences: counted on the status line, listed in the log.
@@ -425,6 +428,12 @@ export class Campaign {
     } else if (offer === "smaller" && f.minimized && f.before && f.after && this.named.has(f.signature)) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
+  }
+
+  private addSignature(signature: string): void {
+    if (this.signatures.has(signature)) return;
+    this.signatures.add(signature);
+    if (signature.startsWith("rule ")) this.ruleSignatures++;
   }
 
   /** Whether the divergence is the first of its (strategy, model, cause) this run (then it is named). */
