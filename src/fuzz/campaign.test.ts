@@ -120,6 +120,20 @@ describe("fuzz campaigns", () => {
     expect(readdirSync(join(sync, "m2", "corpus")).filter((f) => m1.has(f))).toEqual([]);
   }, 60_000);
 
+  it("a second process under a node name in use is bad input; once the first has stopped, the name is free", async () => {
+    const sync = fresh();
+    const args = ["-s", "direct_write", "-m", "sdm-strict", "--no-minimize", "--workers", "1", "--sync-dir", sync, "--node", "same"];
+    const first = spawn(process.execPath, [cli, "fuzz", ...args, "--duration", "6s"], { cwd: root, stdio: "ignore" });
+    const firstExit = new Promise<number | null>((r) => first.once("exit", r));
+    for (let i = 0; i < 200 && !existsSync(join(sync, "same", "owner")); i++) await new Promise((r) => setTimeout(r, 50));
+    const second = fuzz([...args, "--max-execs", "50"]);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^xmcfuzz: --node same: ${join(sync, "same")} is in use by process \\S+ ${first.pid} \\(a campaign still running there\\); give each process its own --node\\n$`));
+    expect(await firstExit).toBe(0);
+    expect(existsSync(join(sync, "same", "owner"))).toBe(false);
+    expect(fuzz([...args, "--max-execs", "50"]).status).toBe(0);
+  }, 60_000);
+
   it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--corpus", join(dir, "corpus"), "--out", join(dir, "out")];

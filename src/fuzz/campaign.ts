@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
+import { NodeClaim } from "../files/node-claim.js";
 import { type CampaignStore, type CorpusText, offerFinding, type Offer, SyncDirStore } from "../files/store.js";
 import { InputError } from "../errors.js";
 import { promote } from "../corpus/promote.js";
@@ -149,6 +150,7 @@ export function statusLine(s: CampaignStats): string {
 
 export class Campaign {
   private readonly store: CampaignStore;
+  private readonly nodeClaim: NodeClaim;
   private readonly coverage = new CoverageMap();
   private readonly log: Logger;
   private readonly workers = new Map<number, Worker>();
@@ -208,6 +210,8 @@ export class Campaign {
 
   constructor(private readonly opts: CampaignOptions) {
     ensureDir(opts.out);
+    // First: the store clears its node's leftovers, which only a process owning the node may.
+    this.nodeClaim = NodeClaim.take(opts.syncDir, opts.node);
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
     // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
     ensureDir(dirname(opts.log));
@@ -566,6 +570,7 @@ export class Campaign {
       }
       if (now - lastStats >= 5000) {
         lastStats = now;
+        this.nodeClaim.refresh();
         this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
       }
     }
@@ -598,6 +603,7 @@ export class Campaign {
       process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
+    this.nodeClaim.release();
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     if (this.hubRefusal) throw new InputError(`${this.hubRefusal}; the campaign stopped`);
     return { ...final, cells };
