@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import seedrandom from "seedrandom";
@@ -142,6 +142,17 @@ describe("malformed inputs: one line, never a crash, never a hang", () => {
       expect(err, what).not.toMatch(/\n\s+at /);
     }
   }, 120_000);
+});
+
+describe("a log that cannot be written (a full disk): the campaign stops, exit 2 naming it", () => {
+  // Only where /dev/full is the device (appending to a missing one would create a file in /dev).
+  const haveFull = (() => { try { return statSync("/dev/full").isCharacterDevice(); } catch { return false; } })();
+  it.skipIf(!haveFull)("--log /dev/full", () => {
+    const r = spawnSync(process.execPath, [cli, "fuzz", "--out", join(dir, "full"), "--log", "/dev/full", "-s", "direct_write", "-m", "sdm-strict", "--workers", "1", "--duration", "5s"], { cwd: root, encoding: "utf8", timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe("xmcfuzz: /dev/full: cannot use this path (ENOSPC on write); the campaign stopped");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
 });
 
 describe("paths that cannot be used: exit 2, one line, no hang", () => {

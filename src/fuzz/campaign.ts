@@ -1,8 +1,9 @@
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
+import { LogFile } from "../files/log-file.js";
 import { NodeClaim } from "../files/node-claim.js";
 import { type CampaignStore, type CorpusText, offerFinding, type Offer, SyncDirStore } from "../files/store.js";
 import { InputError } from "../errors.js";
@@ -215,8 +216,7 @@ export class Campaign {
     this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
     // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
     ensureDir(dirname(opts.log));
-    closeSync(openSync(opts.log, "a"));
-    this.log = pino({ base: { node: opts.node } }, pino.destination({ dest: opts.log, sync: true }));
+    this.log = pino({ base: { node: opts.node } }, new LogFile(opts.log, (e) => this.logFailed(e)));
     for (const s of this.store.signatures()) this.addSignature(s);
     this.history = earlierHistory(join(opts.out, "stats.json"));
     const last = this.history.at(-1);
@@ -469,6 +469,12 @@ export class Campaign {
    * would kill the process with the findings in flight: a failure instead stops the campaign, and
    * run() ends with it once the workers are stopped and stats.json is written. Undefined on failure.
    */
+  /** A log write failed: the campaign stops as on any file failure (not logged: the log is what failed). */
+  private logFailed(e: unknown): void {
+    this.fileFailure ??= { path: this.opts.log, error: fileErrorText(e), system: isSystemError(e) };
+    this.requestStop("log write failed");
+  }
+
   private attempt<T>(path: string, op: () => T): T | undefined {
     try {
       return op();

@@ -1,0 +1,25 @@
+import { openSync, writeSync } from "node:fs";
+
+// A campaign's pino destination: each line appended synchronously (nothing is lost at a kill),
+// and a failed write (a full disk, /dev/full) handed to `onFailure` once instead of thrown from
+// wherever the campaign happened to log (pino's own destination throws there).
+
+export class LogFile {
+  private readonly fd: number;
+  private failed = false;
+
+  constructor(readonly path: string, private readonly onFailure: (e: unknown) => void) {
+    this.fd = openSync(path, "a");
+  }
+
+  write(line: string): void {
+    if (this.failed) return;
+    try {
+      const bytes = Buffer.from(line, "utf8");
+      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    } catch (e) {
+      this.failed = true;
+      this.onFailure(e);
+    }
+  }
+}
