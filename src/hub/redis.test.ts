@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Shard, ShardResult } from "../types.js";
 import { redisServerAvailable, startRedis, type RedisProcess } from "../testing/redis.js";
 import { ShardHandedBack, shardId } from "./common.js";
+import { InputError } from "../errors.js";
 import { RedisHub } from "./redis.js";
 
 // The Redis hub's shard queue as nodes use it: nodes that stop hand their shard back, which is
@@ -93,6 +94,27 @@ describe.skipIf(!haveRedis)("redis hub: handing shards back", () => {
     } finally {
       await late.close(500);
       await four.stop();
+    }
+  });
+
+  it("refused credentials are bad input for every operation, not an outage retried for ever", async () => {
+    const locked = await startRedis({ password: "right" });
+    try {
+      for (const url of [`${locked.url}?password=wrong`, locked.url]) {
+        const hub = new RedisHub(url);
+        hubs.push(hub);
+        await until(async () => {
+          const r = await hub.publishCorpus("n1", { json: JSON.stringify({ case: {}, bits: [1] }), bits: [1] }).then(() => "", (e: Error) => e.message);
+          return /WRONGPASS|NOAUTH/.test(r);
+        });
+        await expect(hub.offerFinding({ signature: "s", kind: "divergence", json: "{}", report: "", size: 1 })).rejects.toThrow(InputError);
+        await hub.close(500);
+      }
+      const ok = new RedisHub(`${locked.url}?password=right`);
+      hubs.push(ok);
+      expect(await ok.publishCorpus("n1", { json: JSON.stringify({ case: {}, bits: [1] }), bits: [1] })).toBe(true);
+    } finally {
+      await locked.stop();
     }
   });
 

@@ -94,6 +94,8 @@ export class RedisHub implements Hub {
   /** Times the main connection became ready; listeners of reconnections (see onReconnect). */
   private readies = 0;
   private readonly reconnected: (() => void)[] = [];
+  /** The server refused this node's credentials: no retry can help (see database()). */
+  private refused: InputError | undefined;
 
   constructor(private readonly url: string, private readonly opts: RedisHubOptions = {}) {
     this.prefix = opts.prefix ?? "xmcfuzz";
@@ -102,6 +104,9 @@ export class RedisHub implements Hub {
     // still tell its first connection from a reconnection.
     this.redis.on("ready", () => {
       if (this.readies++ > 0) for (const f of this.reconnected) f();
+    });
+    this.redis.on("error", (e: Error) => {
+      if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message)) this.refused ??= new InputError(`hub ${shownUrl(this.url)}: ${e.message.split("\n")[0]!.replace(/\.$/, "")}`);
     });
     this.redis.defineCommand("hubPublish", { numberOfKeys: 2, lua: PUBLISH });
     this.redis.defineCommand("hubOffer", { numberOfKeys: 2, lua: OFFER });
@@ -156,6 +161,8 @@ export class RedisHub implements Hub {
    * a node started before its server.
    */
   private database(): Promise<void> {
+    // Refused credentials are bad input, like a refused database, not an outage to retry for ever.
+    if (this.refused) return Promise.reject(this.refused);
     if (!this.accepted) {
       const db = redisOptions(this.url).db ?? 0;
       this.accepted = db === 0 ? Promise.resolve() : this.redis.select(db).then(() => undefined, (e: unknown) => {

@@ -23,6 +23,8 @@ export interface RedisStartOptions {
   readonly dir?: string;
   /** How many databases the server has (redis-server's default: 16). */
   readonly databases?: number;
+  /** The password clients must give (`requirepass`). */
+  readonly password?: string;
 }
 
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisProcess> {
@@ -30,7 +32,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisPro
   const socket = join(dir, "redis.sock");
   const args = ["--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--dir", dir, "--save", "",
     "--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no", "--logfile", join(dir, "redis.log"),
-    ...(opts.databases ? ["--databases", String(opts.databases)] : [])];
+    ...(opts.databases ? ["--databases", String(opts.databases)] : []), ...(opts.password ? ["--requirepass", opts.password] : [])];
   const child = spawn("redis-server", args, { stdio: "ignore" });
   for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
   if (!existsSync(socket)) {
