@@ -83,6 +83,8 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
   if (hub instanceof RedisHub) {
     try {
       await hub.checkDatabase();
+      // A batch node (--until-idle) has nothing to do without the hub: a wrong URL is bad input.
+      if (opts.untilIdle) await hub.reachable();
     } catch (e) {
       await hub.close(0);
       throw e;

@@ -233,7 +233,7 @@ export class Campaign {
     this.shardPool = new ShardPool({ scheduler: opts.scheduler, scope: opts.scope, minimize: opts.minimize, stallMs: opts.stallMs });
     if (opts.hub) {
       this.hubNode = new HubNode({
-        hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0,
+        hub: opts.hub, node: opts.node, ownCorpus: () => this.store.ownCorpus(), crashes: opts.crashes, shardWorkers: opts.shardWorkers ?? 0, fuzzesAlone: opts.workers > 0,
         runShard: async (shard) => {
           const r = await this.shardPool.run(shard, { onExecs: (n) => (this.execs += n), onFinding: (f) => this.onFinding(f) });
           // A shard's harness errors are its cell's; this node says why, once per shard.

@@ -14,7 +14,7 @@ function failingHub(error: () => Error): Hub {
 
 function node(hub: Hub, refusals: string[], logged: string[]): HubNode {
   return new HubNode({
-    hub, node: "n1", ownCorpus: () => [], crashes: "/nonexistent", shardWorkers: 0,
+    hub, node: "n1", ownCorpus: () => [], crashes: "/nonexistent", shardWorkers: 0, fuzzesAlone: true,
     runShard: () => Promise.reject(new Error("no shards here")),
     log: (msg) => logged.push(msg), onRefused: (m) => refusals.push(m),
   });

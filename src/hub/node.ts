@@ -32,6 +32,8 @@ export interface HubNodeOptions {
   readonly crashes: string;
   /** Shard threads served at once (0: none). */
   readonly shardWorkers: number;
+  /** Whether the node fuzzes on its own too (not only the hub's shards): what it does while the hub is away. */
+  readonly fuzzesAlone: boolean;
   readonly runShard: (shard: Shard) => Promise<ShardResult>;
   readonly log: (msg: string, fields: Record<string, unknown>) => void;
   /** Where a lost hub is said (default: a line on stderr). */
@@ -63,7 +65,7 @@ export class HubNode {
       const warn = opts.warn ?? stderrLine;
       opts.hub.onOutage((error) => {
         opts.log("hub unreachable", { error });
-        warn(`hub unreachable (${error}): fuzzing on alone, retrying in the background`);
+        warn(`hub unreachable (${error}): ${opts.fuzzesAlone ? "fuzzing on alone" : "no shard to serve until it answers"}, retrying in the background`);
       }, () => warn("hub reachable again"));
       // Every reconnection: the server may have restarted empty; offer the local truth again.
       opts.hub.onReconnect(() => {

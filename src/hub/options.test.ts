@@ -125,13 +125,15 @@ describe("an unreachable Redis hub", () => {
   it("one-shot commands give up after 5 s with one line (no password shown), exit 2; a node fuzzes on and says so", async () => {
     const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-unreachable-"));
     const hub = "redis://:S3cret@127.0.0.1:1";
-    const [status, enqueue, matrix, node] = await Promise.all([
+    const [status, enqueue, matrix, batch, node] = await Promise.all([
       runCli(["hub", "status", hub]),
       runCli(["hub", "enqueue", hub, "--matrix", "--max-execs", "5", "-s", "direct_write", "-m", "x86-realistic"]),
       runCli(["matrix", "--hub", hub, "-s", "direct_write", "-m", "x86-realistic", "--max-execs", "10", "--no-verify", "--crashes", join(dir, "crashes")]),
+      // A batch node has nothing to do without its hub (it waited for ever).
+      runCli(["fuzz", "--hub", hub, "--shards-only", "--until-idle", "--out", join(dir, "batch"), "--crashes", join(dir, "batch-crashes")]),
       runCli(["fuzz", "--hub", hub, "-s", "direct_write", "-m", "x86-realistic", "--duration", "1s", "--no-minimize", "--out", join(dir, "node"), "--crashes", join(dir, "node-crashes")]),
     ]);
-    for (const r of [status, enqueue, matrix]) {
+    for (const r of [status, enqueue, matrix, batch]) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toMatch(/^xmcfuzz: hub redis:\/\/:\*\*\*@127\.0\.0\.1:1: no answer within 5 s \(connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/);
