@@ -2,6 +2,7 @@ import { loadCaseFile } from "../case/load.js";
 import { InputError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic.js";
 import { prepare, runOnce } from "../differential.js";
+import { describedFinding } from "../files/store.js";
 import { litmusText } from "../report/litmus.js";
 import { replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
@@ -22,11 +23,12 @@ export async function exportCommand(file: string, opts: ExportOptions): Promise<
   if (runs.length === 0) throw new InputError(`${file}: no recorded run to export${opts.strategy || opts.model ? " for the given strategy/model" : ""}`);
   const prepared = prepare(loaded.kase, loaded.soloBudget);
   const texts: string[] = [];
+  const focus = describedFinding(loaded.kase);
   for (const { run: r, index, strategy, model } of runs) {
     const o = await replayNamingDrift(`${file}: runs[${index}]`, r, () =>
       runOnce(prepared, { strategy, model, seed: r.seed, decisions: r.decisions, trace: true, judge: { rulesFail: opts.rulesFail } }));
     const schedule = r.decisions ? `the recorded schedule, ${r.decisions.length} scheduler decisions` : `random schedule, seed ${r.seed}`;
-    texts.push(litmusText(loaded.kase, o.run, o.verdict, schedule));
+    texts.push(litmusText(loaded.kase, o.run, o.verdict, schedule, focus));
   }
   const text = texts.join("\n");
   if (opts.out === undefined) {

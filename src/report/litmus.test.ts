@@ -41,6 +41,13 @@ describe("litmus export", () => {
     expect(text).toMatch(/^ {6}executed e9 [0-9a-f ]+ \(jmp 0x[0-9a-f]+\) at 0x1005: byte 0 new, bytes 1-\d old/m);
     expect(text).toMatch(/^ {2}P1: op 0 applied after \d+\.\.\d+ of its passages/m);
     expect(text).toContain(`verdict: diverges  (${o.verdict.signature})`);
+    expect(text).not.toContain("this file's finding");
+  });
+
+  it("names the finding a crash file is named after when it is not the run's first", () => {
+    const other = "direct_write coherent-atomic-byte stale-after-completion wrong-output nop5->jmp32 after/0";
+    expect(litmusText(loaded.kase, o.run, o.verdict, "seed 0", other)).toContain(`\nthis file's finding: ${other}\n`);
+    expect(litmusText(loaded.kase, o.run, o.verdict, "seed 0", o.verdict.signature)).not.toContain("this file's finding");
   });
 
   it("collapses repeated events", () => {

@@ -111,7 +111,8 @@ function windowText(kase: Case, run: RunResult, core: number): string {
  * The litmus text of one replayed run. `schedule` names the schedule in words (seed, decisions);
  * the run must have been traced for the patcher's steps to appear.
  */
-export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedule: string): string {
+/** `focus`: the finding a crash file is named after, said beside the verdict when it is not the run's first. */
+export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedule: string, focus?: string): string {
   const n = kase.cores;
   // One divergence per program core; the patcher's side (core 0) may have two: a hang and wrong final code.
   const byCore = new Map(verdict.divergences.filter((d) => d.core > 0).map((d) => [d.core, d]));
@@ -143,6 +144,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
     for (const [o, e] of endStateDifferences(run.observations[d.core - 1]!, d.expected, d.point)) out.push(`      observed ${o}, allowed ${e}`);
   }
   out.push("", `verdict: ${verdict.kind}${verdict.signature ? `  (${verdict.signature})` : ""}`);
+  if (focus !== undefined && focus !== verdict.signature) out.push(`this file's finding: ${focus}`);
   if (verdict.harnessError) out.push(`harness error: ${verdict.harnessError}`);
   if (verdict.rules.length > 0) {
     out.push("rule findings (not divergences unless --rules-fail):");
