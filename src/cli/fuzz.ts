@@ -106,9 +106,12 @@ export async function fuzzCommand(opts: FuzzOptions): Promise<void> {
     ...(hub ? { hub, shardWorkers: opts.shardWorkers ?? opts.workers, untilIdle: opts.untilIdle === true } : {}),
     ...(promote ? { promote } : {}),
   }));
-  const stats = await campaign.run().finally(() => hub?.close());
-  // A hub that stopped answering can leave a socket (BullMQ's blocking connection) that never
-  // closes: everything is on disk by now, so such a node exits anyway once its output is written.
-  if (hub) setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
+  // A hub that stopped answering (or refused this node) can leave a socket (BullMQ's blocking
+  // connection) that never closes: everything is on disk by now, so such a node exits anyway once
+  // its output is written, with the status main gives a failed run.
+  const stats = await campaign.run().finally(() => {
+    if (hub) setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
+    return hub?.close();
+  });
   if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
 }

@@ -178,6 +178,26 @@ suite("redis hub with real processes", () => {
     expect(readdirSync(join(dir, "A", "crashes")).length).toBeGreaterThan(0);
   }, 40_000);
 
+  it("a hub that refuses the node (a wrong password; a user without the scripts the hub runs) stops it: exit 2, promptly", async () => {
+    const server = await startRedis({ password: "right" });
+    servers.push(server);
+    const dir = fresh();
+    const t0 = Date.now();
+    const wrong = node(`${server.url}?password=wrong`, "A", dir, ["-s", "direct_write", "--duration", "20s", "--no-minimize"]);
+    expect(await wrong.done, wrong.out()).toBe(2);
+    expect(wrong.out()).toMatch(/^xmcfuzz: hub unix:\/\/.*password=\*\*\*: WRONGPASS .*; the campaign stopped$/m);
+    // It exited (BullMQ's socket once kept a refused node alive for ever), well before its 20 s.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const admin = hubOf(`${server.url}?password=right`);
+    await admin.redis.call("ACL", "SETUSER", "default", "-@scripting");
+    const noScripts = node(`${server.url}?password=right`, "B", dir, ["-s", "direct_write", "--duration", "20s", "--no-minimize"]);
+    expect(await noScripts.done, noScripts.out()).toBe(2);
+    expect(noScripts.out()).toMatch(/NOPERM/);
+    const log = readFileSync(join(dir, "B", "fuzz.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string });
+    const failed = log.filter((l) => l.msg === "hub operation failed");
+    expect(failed.length).toBeLessThan(5);
+  }, 60_000);
+
   it("restart with append-only persistence: queue, results, cursors and registry survive", async () => {
     const dir = fresh();
     const first = await startRedis({ appendonly: true, dir });

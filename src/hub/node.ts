@@ -67,6 +67,8 @@ export class HubNode {
         opts.log("hub unreachable", { error });
         warn(`hub unreachable (${error}): ${opts.fuzzesAlone ? "fuzzing on alone" : "no shard to serve until it answers"}, retrying in the background`);
       }, () => warn("hub reachable again"));
+      // A refusal seen anywhere (the connection, a command, the shard queue) stops the node.
+      opts.hub.onRefusal((e) => this.refuse(e.message, "hub"));
       // Every reconnection: the server may have restarted empty; offer the local truth again.
       opts.hub.onReconnect(() => {
         opts.log("hub reconnected; offering local corpus and findings again", {});
@@ -89,17 +91,21 @@ export class HubNode {
   private track<T>(p: Promise<T>, what: string): void {
     const q = p.catch((e: unknown) => {
       this.failures++;
-      if (e instanceof InputError) {
-        // No retry can help: said once, and the campaign decides.
-        if (this.refused) return;
-        this.refused = true;
-        this.opts.log("hub refused this node", { what, error: e.message });
-        this.opts.onRefused?.(e.message);
-        return;
+      if (e instanceof InputError) this.refuse(e.message, what);
+      // A refusal (told through onRefusal), or an outage: logged, and a resync repairs it.
+      else if (!(this.opts.hub instanceof RedisHub && this.opts.hub.refuseOn(e))) {
+        this.opts.log("hub operation failed", { what, error: e instanceof Error ? e.message : String(e) });
       }
-      this.opts.log("hub operation failed", { what, error: e instanceof Error ? e.message : String(e) });
     }).finally(() => this.inflight.delete(q));
     this.inflight.add(q);
+  }
+
+  /** No retry can help: said once, and the campaign decides. */
+  private refuse(message: string, what: string): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.opts.log("hub refused this node", { what, error: message });
+    this.opts.onRefused?.(message);
   }
 
   publish(entry: HubCorpusEntry): void {
@@ -124,8 +130,9 @@ export class HubNode {
       const entries = await this.opts.hub.pullCorpus(this.opts.node, !this.pulledOnce);
       this.pulledOnce = true;
       return entries;
-    } catch {
+    } catch (e) {
       this.failures++;
+      if (this.opts.hub instanceof RedisHub) this.opts.hub.refuseOn(e);
       return [];
     } finally {
       this.pulling = false;

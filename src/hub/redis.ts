@@ -82,6 +82,11 @@ type Scripted = Redis & {
 
 const PULL_BATCH = 1000;
 
+/** Replies no retry can help: credentials refused, or a command this user may not run (ACLs). */
+function isRefusal(message: string): boolean {
+  return /^(ReplyError: )?(WRONGPASS|NOAUTH|NOPERM)\b/.test(message);
+}
+
 export class RedisHub implements Hub {
   readonly redis: Scripted;
   /** BullMQ's queue, made at its first use, once the database is known good (see queue()). */
@@ -94,8 +99,9 @@ export class RedisHub implements Hub {
   /** Times the main connection became ready; listeners of reconnections (see onReconnect). */
   private readies = 0;
   private readonly reconnected: (() => void)[] = [];
-  /** The server refused this node's credentials: no retry can help (see database()). */
+  /** The server refused this node's credentials or a command: no retry can help (see database()). */
   private refused: InputError | undefined;
+  private readonly refusalListeners: ((e: InputError) => void)[] = [];
 
   constructor(private readonly url: string, private readonly opts: RedisHubOptions = {}) {
     this.prefix = opts.prefix ?? "xmcfuzz";
@@ -105,9 +111,7 @@ export class RedisHub implements Hub {
     this.redis.on("ready", () => {
       if (this.readies++ > 0) for (const f of this.reconnected) f();
     });
-    this.redis.on("error", (e: Error) => {
-      if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message)) this.refused ??= new InputError(`hub ${shownUrl(this.url)}: ${e.message.split("\n")[0]!.replace(/\.$/, "")}`);
-    });
+    this.redis.on("error", (e: Error) => this.refuseOn(e));
     this.redis.defineCommand("hubPublish", { numberOfKeys: 2, lua: PUBLISH });
     this.redis.defineCommand("hubOffer", { numberOfKeys: 2, lua: OFFER });
   }
@@ -121,6 +125,26 @@ export class RedisHub implements Hub {
 
   private key(name: string): string {
     return `${this.prefix}:${name}`;
+  }
+
+  /**
+   * Whether `e` is the server refusing this node for good (a wrong password, a user without the
+   * commands the hub needs): then every operation fails with that InputError from now on, and
+   * the listeners are told once.
+   */
+  refuseOn(e: unknown): boolean {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!isRefusal(message)) return false;
+    if (this.refused) return true;
+    this.refused = new InputError(`hub ${shownUrl(this.url)}: ${message.split("\n")[0]!.replace(/\.$/, "")}`);
+    for (const f of this.refusalListeners) f(this.refused);
+    return true;
+  }
+
+  /** Calls f once when the server refuses this node for good (see refuseOn). */
+  onRefusal(f: (e: InputError) => void): void {
+    this.refusalListeners.push(f);
+    if (this.refused) f(this.refused);
   }
 
   /** Calls f each time the main connection is ready again after its first connection. */
@@ -178,7 +202,8 @@ export class RedisHub implements Hub {
     await this.database();
     if (!this.shardQueue) {
       this.shardQueue = new Queue("shards", { connection: this.connect(), prefix: `${this.prefix}:bull` });
-      this.shardQueue.on("error", () => undefined); // Reconnects are ioredis's job; errors here are transient.
+      // Reconnects are ioredis's job; errors here are transient, but for a refusal.
+      this.shardQueue.on("error", (e) => this.refuseOn(e));
     }
     return this.shardQueue;
   }
@@ -295,7 +320,7 @@ export class RedisHub implements Hub {
       connection: this.connect(), prefix: `${this.prefix}:bull`, concurrency: opts.concurrency, name: node,
       lockDuration: this.opts.lockMs ?? 30_000, stalledInterval: this.opts.stalledMs ?? 15_000, maxStalledCount: 10,
     });
-    worker.on("error", () => undefined);
+    worker.on("error", (e) => this.refuseOn(e));
     return worker;
   }
 
