@@ -4,7 +4,7 @@ import type { Case, RecordedRun } from "../types.js";
 import { hex } from "../isa/disasm.js";
 import { formatDecisions } from "../schedule/choosers.js";
 import { CASE_VERSION } from "./schema.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 
 export function caseToJson(kase: Case): object {
   const { program } = kase;
@@ -48,5 +48,5 @@ export function recordedRunJson(r: RecordedRun): object {
 
 /** Writes the case as pretty JSON; a crash mid-write never leaves a truncated case behind. */
 export function writeCaseFile(path: string, kase: Case): void {
-  writeFileAtomic(path, JSON.stringify(caseToJson(kase), null, 2) + "\n");
+  writeOutputFile(path, JSON.stringify(caseToJson(kase), null, 2) + "\n");
 }

@@ -1,6 +1,6 @@
 import { loadCaseFile } from "../case/load.js";
 import { InputError } from "../errors.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 import { prepare, runOnce } from "../differential.js";
 import { describedFinding } from "../files/store.js";
 import { litmusText } from "../report/litmus.js";
@@ -36,7 +36,7 @@ export async function exportCommand(file: string, opts: ExportOptions): Promise<
     return;
   }
   try {
-    writeFileAtomic(opts.out, text);
+    writeOutputFile(opts.out, text);
   } catch (e) {
     throw new InputError(`${opts.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

@@ -2,7 +2,7 @@ import type { CaseScope, Cause, Effect, MatrixCell, Shard, ShardResult } from ".
 import { loadCaseFile } from "../case/load.js";
 import { corpusFiles } from "../corpus/files.js";
 import { InputError } from "../errors.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 import { matrixCells, needsVerification, withVerification } from "../matrix/cells.js";
 import { MatrixFindings } from "../matrix/findings.js";
 import { reportHrefFrom } from "../matrix/links.js";
@@ -104,7 +104,7 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0), scope,
   };
-  if (opts.html) writeFileAtomic(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
+  if (opts.html) writeOutputFile(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
   if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
   else process.stdout.write(matrixText(cells, meta));

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 import { plotModel } from "../report/html/plot-model.js";
 import { plotHtml, plotSvg } from "../report/html/plot.js";
 
@@ -30,7 +30,7 @@ export function plotCommand(campaign: string, opts: PlotOptions): void {
   const model = plotModel(json, `xmcfuzz campaign ${name}`);
   if (typeof model === "string") throw new InputError(`${file}: ${model}`);
   try {
-    writeFileAtomic(opts.out, ext === ".svg" ? plotSvg(model) : plotHtml(model));
+    writeOutputFile(opts.out, ext === ".svg" ? plotSvg(model) : plotHtml(model));
   } catch (e) {
     throw new InputError(`${opts.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

@@ -7,7 +7,7 @@ import { runJson } from "../report/json.js";
 import { formatReport } from "../report/text.js";
 import { crashReportModel, type CrashReportModel } from "../report/html/crash-model.js";
 import { crashReportHtml } from "../report/html/crash.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 import { describedFinding } from "../files/store.js";
 import { exitFor } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
@@ -73,7 +73,7 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
 
 function writeHtml(path: string, html: string): void {
   try {
-    writeFileAtomic(path, html);
+    writeOutputFile(path, html);
   } catch (e) {
     throw new InputError(`${path}: cannot write the HTML report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

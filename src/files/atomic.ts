@@ -7,21 +7,10 @@ import { dirname, resolve } from "node:path";
  * crash may lose without harm (corpus entries).
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, durable = true): void {
-  const target = renameTarget(path);
-  if (target === undefined) {
-    // A device, FIFO or socket (`-o /dev/stdout`): written through, never replaced by a file.
-    const fd = openSync(path, "w");
-    try {
-      writeWhole(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  const tmp = tempBeside(target);
+  const tmp = tempBeside(path);
   try {
     writeNewFile(tmp, text, durable);
-    renameSync(tmp, target);
+    renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
@@ -29,8 +18,28 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, durable
 }
 
 /**
- * Where a new version of `path` is renamed to: the path, or the file a symlink leads to (the link
- * stays); undefined for anything but a regular file (or none yet) there.
+ * Writes a file the user named (`-o`, `--html`, `--record`): atomically, as writeFileAtomic, over
+ * a regular file or none; through a symlink to the file it leads to (the link stays); and into a
+ * device or FIFO (`-o /dev/stdout`) as it is, which a rename would replace by a plain file. Files
+ * the tool names itself use writeFileAtomic: a link planted among them is replaced, not followed.
+ */
+export function writeOutputFile(path: string, text: string | Uint8Array): void {
+  const target = renameTarget(path);
+  if (target !== undefined) {
+    writeFileAtomic(target, text);
+    return;
+  }
+  const fd = openSync(path, "w");
+  try {
+    writeWhole(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where a new version of `path` is renamed to: the path, or the file a symlink leads to; undefined
+ * for anything but a regular file (or none yet) there.
  */
 function renameTarget(path: string): string | undefined {
   let at = path;
