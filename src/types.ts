@@ -321,7 +321,8 @@ export interface Modification {
   readonly store: number;
 }
 
-export type RuleName = "unsynchronized-xmc" | "cmodx-violation";
+export const RULE_NAMES = ["unsynchronized-xmc", "cmodx-violation"] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
 
 export interface RuleFinding {
   readonly rule: RuleName;
@@ -377,11 +378,11 @@ export interface RunResult {
 
 // ---------------------------------------------------------------- verdicts (SPEC 6-7)
 
-export type Cause =
-  | "spurious-int3" | "torn-fetch" | "bad-emulation" | "non-monotonic"
-  | "stale-after-completion" | "unexplained";
+export const CAUSES = ["spurious-int3", "torn-fetch", "bad-emulation", "non-monotonic", "stale-after-completion", "unexplained"] as const;
+export type Cause = (typeof CAUSES)[number];
 
-export type Effect = "invalid-opcode" | "wild-jump" | "hang" | "wrong-final-code" | "wrong-output";
+export const EFFECTS = ["invalid-opcode", "wild-jump", "hang", "wrong-final-code", "wrong-output"] as const;
+export type Effect = (typeof EFFECTS)[number];
 
 export type VerdictKind = "clean" | "diverges" | "harness-error";
 

@@ -58,11 +58,12 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
 /**
  * A case named after a finding that is no run's expected signature (a run's second divergence
  * class, promoted) is checked by that name: some replayed run must still show it. Otherwise its
- * first check carries `vanished-finding`. Runs that drifted show nothing either way.
+ * first check carries `vanished-finding`. Runs that drifted show nothing either way, and when
+ * `--strategy`/`--model` left runs out, the one showing it may be among them: no judgement then.
  */
 function withNamedFinding(kase: Case, checks: RegressCheck[], verdicts: readonly (Verdict | undefined)[]): RegressCheck[] {
   const named = describedFinding(kase);
-  if (named === undefined || checks.length === 0 || checks.some((c) => c.expected?.signature === named)) return checks;
+  if (named === undefined || checks.length < kase.runs.length || checks.some((c) => c.expected?.signature === named)) return checks;
   if (verdicts.every((v) => v === undefined) || verdicts.some((v) => v !== undefined && showsSignature(v, named))) return checks;
   const [first, ...rest] = checks;
   return [{ ...first!, finding: named, changes: [...first!.changes, "vanished-finding"] }, ...rest];

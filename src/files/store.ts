@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Case, FindingFile } from "../types.js";
+import { CAUSES, EFFECTS, PHASE_KINDS, RULE_NAMES, type Case, type FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
@@ -26,9 +26,26 @@ export function parseFindingName(text: string): Pick<FindingFile, "kind" | "sign
   return m ? { kind: m[1] as FindingFile["kind"], signature: m[2]! } : undefined;
 }
 
-/** The signature a crash file's case is described by (findingFile writes it), if any. */
+/**
+ * Whether a finding's signature has a signature's shape: strategy model cause effect slot-kind
+ * phase, or `rule` strategy model rule slot-kind phase (a slot kind may hold spaces).
+ */
+function signatureShaped(f: Pick<FindingFile, "kind" | "signature">): boolean {
+  const words = f.signature.split(" ");
+  const phase = /^([a-z]+)\/\d+$/.exec(words.at(-1) ?? "")?.[1];
+  if (words.length < 6 || !(PHASE_KINDS as readonly string[]).includes(phase ?? "")) return false;
+  return f.kind === "rule"
+    ? words[0] === "rule" && (RULE_NAMES as readonly string[]).includes(words[3]!)
+    : (CAUSES as readonly string[]).includes(words[2]!) && (EFFECTS as readonly string[]).includes(words[3]!);
+}
+
+/**
+ * The signature a crash file's case is described by (findingFile writes it), if any: not a
+ * hand-written description that happens to begin with "rule " or "divergence ".
+ */
 export function describedFinding(kase: Pick<Case, "description">): string | undefined {
-  return parseFindingName(kase.description ?? "")?.signature;
+  const f = parseFindingName(kase.description ?? "");
+  return f && signatureShaped(f) ? f.signature : undefined;
 }
 
 /** The finding a reproducer's text names in its description (findingFile writes it), if any; throws on bad JSON. */
