@@ -2,13 +2,13 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeS
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { ensureDir } from "./atomic.js";
-import { checkNodeName, ownerIsDead, ownerTag } from "./store.js";
+import { checkNodeName, ownerIsDead, ownerIsLocal, ownerTag, withLock } from "./store.js";
 
 // One live process per node name of a sync directory: a node's directory is written by it alone
 // (its corpus, its stats.json, its log), so a second process under the same --node would mix
 // both runs' files and draw the same fresh cases. AFL++ refuses an output directory in use alike.
 
-/** A claim not refreshed for this long belonged to a process that died on another host. */
+/** A claim of another host not refreshed for this long belonged to a process that died there. */
 export const NODE_CLAIM_STALE_MS = 60_000;
 
 export class NodeClaim {
@@ -16,32 +16,28 @@ export class NodeClaim {
 
   /**
    * Claims `<root>/<node>` for this process (`host pid` in its `owner` file). A claim of a dead
-   * process of this host, or one stale for NODE_CLAIM_STALE_MS, is taken over; a live one is bad input.
+   * process of this host, or one of another host stale for NODE_CLAIM_STALE_MS, is taken over; a
+   * live one is bad input.
    */
   static take(root: string, node: string): NodeClaim {
     checkNodeName(node);
     const dir = join(root, node), path = join(dir, "owner");
     ensureDir(dir);
     for (let attempt = 0; ; attempt++) {
-      try {
-        const fd = openSync(path, "wx");
-        writeSync(fd, ownerTag());
-        closeSync(fd);
-        return new NodeClaim(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
-      }
-      let owner = "";
-      try {
-        owner = readFileSync(path, "utf8");
-        // This process's own claim is an earlier campaign of it that ended without releasing it.
-        if (owner !== ownerTag() && !ownerIsDead(owner) && Date.now() - statSync(path).mtimeMs < NODE_CLAIM_STALE_MS) {
+      if (createOwner(path)) return new NodeClaim(path);
+      // Taken: over a dead or stale owner only, and under a lock, so that of two processes
+      // taking over the same dead one only one removes its file (the other then sees the winner).
+      const tookOver = withLock(`${path}.lock`, () => {
+        const owner = ownerOf(path);
+        if (owner === undefined) return false; // gone meanwhile: create it again
+        if (ownerIsLive(owner, path)) {
           throw new InputError(`--node ${node}: ${dir} is in use by process ${owner} (a campaign still running there); give each process its own --node`);
         }
-      } catch (e) {
-        if (e instanceof InputError) throw e; // other errors: it vanished meanwhile; try again
-      }
-      rmSync(path, { force: true });
+        rmSync(path, { force: true });
+        return createOwner(path);
+      });
+      if (tookOver) return new NodeClaim(path);
+      if (attempt > 20) throw new Error(`cannot claim ${dir}`);
     }
   }
 
@@ -62,5 +58,44 @@ export class NodeClaim {
     } catch {
       // Gone already.
     }
+  }
+}
+
+/**
+ * Whether the owner still holds the node: a live process of this host (a stopped one too), or one
+ * of another host whose claim was refreshed lately. This process's own claim is an earlier
+ * campaign of it that ended without giving it back.
+ */
+function ownerIsLive(owner: string, path: string): boolean {
+  if (owner === ownerTag()) return false;
+  return ownerIsLocal(owner) ? !ownerIsDead(owner) : Date.now() - mtimeOf(path) < NODE_CLAIM_STALE_MS;
+}
+
+/** Creates the owner file holding this process's tag; false if it exists. */
+function createOwner(path: string): boolean {
+  try {
+    const fd = openSync(path, "wx");
+    writeSync(fd, ownerTag());
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  }
+}
+
+function ownerOf(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }

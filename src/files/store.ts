@@ -119,6 +119,11 @@ export function ownerTag(): string {
   return `${HOST} ${process.pid}`;
 }
 
+/** Whether a lock's owner (`host pid`) is a process of this host (alive or not). */
+export function ownerIsLocal(owner: string): boolean {
+  return /^(.*) (\d+)$/.exec(owner)?.[1] === HOST;
+}
+
 /** Whether a lock's owner (`host pid`) is a process of this host that no longer exists. */
 export function ownerIsDead(owner: string): boolean {
   const m = /^(.*) (\d+)$/.exec(owner);

@@ -213,10 +213,15 @@ export class Campaign {
     ensureDir(opts.out);
     // First: the store clears its node's leftovers, which only a process owning the node may.
     this.nodeClaim = NodeClaim.take(opts.syncDir, opts.node);
-    this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
-    // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
-    ensureDir(dirname(opts.log));
-    this.log = pino({ base: { node: opts.node } }, new LogFile(opts.log, (e) => this.logFailed(e)));
+    try {
+      this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
+      // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
+      ensureDir(dirname(opts.log));
+      this.log = pino({ base: { node: opts.node } }, new LogFile(opts.log, (e) => this.logFailed(e)));
+    } catch (e) {
+      this.nodeClaim.release(); // a path that cannot be used: the node was never run
+      throw e;
+    }
     for (const s of this.store.signatures()) this.addSignature(s);
     this.history = earlierHistory(join(opts.out, "stats.json"));
     const last = this.history.at(-1);
