@@ -49,7 +49,7 @@ describe("NodeClaim", () => {
   });
 
   it("of several processes taking over one dead owner, exactly one wins", async () => {
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < 6; round++) {
       const sync = fresh();
       writeOwner(sync, "n", `${hostname()} ${deadPid()}`);
       const script = `import { NodeClaim } from ${JSON.stringify(claimModule)};
