@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Verdict } from "./types.js";
+import type { Expectation, Verdict } from "./types.js";
 import { expectationOf, ruleSchedulesBeyond, runOnce, searchSchedules, type RuleSchedules } from "./differential.js";
 import { namedModel } from "./models/named.js";
+import { regressCase } from "./corpus/regress.js";
+import { DriftError } from "./schedule/choosers.js";
 import { builtinStrategy } from "./strategies/registry.js";
 import { prepareSketch } from "./testing/build.js";
 import { imm8, jumpLabel } from "./testing/programs.js";
@@ -82,24 +84,36 @@ describe("expectationOf: the verdict itself, rule findings apart", () => {
 });
 
 describe("runOnce: strict replay", () => {
-  it("a strategy that now throws ends the replay with its harness error, not a drift (regress: changed verdict, exit 3)", () => {
+  it("a strategy that now throws ends the replay early: a drift naming its error; regress reads a changed verdict unless it expected one", () => {
     const p = prepareSketch(jumpLabel(3, 12));
     const model = namedModel("x86-realistic")!;
     const good = builtinStrategy("text_poke_bp_batch")!;
     const recorded = runOnce(p, { strategy: good, model, seed: 4 });
     expect(recorded.run.harnessError).toBeUndefined();
-    let steps = 0;
     const throwsLater: typeof good = {
       ...good,
       *patch(ctx, slots) {
+        let steps = 0;
         for (const step of good.patch(ctx, slots)) {
           if (++steps === 3) throw new Error("boom");
           yield step;
         }
       },
     };
-    const replayed = runOnce(p, { strategy: throwsLater, model, decisions: recorded.decisions });
-    expect(replayed.run.harnessError).toBe(`strategy ${good.name} threw in patch: boom`);
-    expect(replayed.verdict.kind).toBe("harness-error");
+    const error = `strategy ${good.name} threw in patch: boom`;
+    let drift: unknown;
+    try {
+      runOnce(p, { strategy: throwsLater, model, decisions: recorded.decisions });
+    } catch (e) {
+      drift = e;
+    }
+    expect(drift).toBeInstanceOf(DriftError);
+    expect((drift as DriftError).harnessError).toBe(error);
+    expect((drift as DriftError).message).toMatch(new RegExp(`^replay drift: run ended after \\d+ of ${recorded.decisions.length} recorded decisions, ended by a harness error: ${error}$`));
+    const regress = (expect: Expectation) => regressCase("t.json", { kase: { ...p.kase, runs: [{ strategy: good.name, model: model.name, seed: 4, decisions: recorded.decisions, expect }] }, soloBudget: p.soloBudget }, () => [throwsLater, model]).checks[0]!;
+    const wasClean = regress(expectationOf(recorded.verdict));
+    expect([wasClean.changes, wasClean.actual?.verdict, wasClean.harnessError]).toEqual([["changed-verdict"], "harness-error", error]);
+    // A recorded harness error that now comes earlier: the schedule no longer fits it.
+    expect(regress({ verdict: "harness-error", rules: [] }).changes).toEqual(["drift"]);
   });
 });

@@ -3,7 +3,7 @@ import { PctChooser, type PctOptions } from "./schedule/pct.js";
 import { type CasePlan, planCase } from "./machine/plan.js";
 import { runCase } from "./machine/run.js";
 import { judge, type JudgeOptions } from "./oracle/judge.js";
-import { RandomChooser, RecordingChooser, ReplayChooser } from "./schedule/choosers.js";
+import { DriftError, RandomChooser, RecordingChooser, ReplayChooser } from "./schedule/choosers.js";
 
 // One differential run: case -> run (under a schedule) -> observation -> verdict.
 
@@ -54,8 +54,14 @@ export function runOnce(prepared: PreparedCase, spec: RunSpec): Outcome {
   } finally {
     chooser.seal();
   }
-  // A strategy that threw (a changed plugin) ended the run early: that is its verdict, not drift.
-  if (!run.harnessError) replay?.assertConsumed();
+  try {
+    replay?.assertConsumed();
+  } catch (e) {
+    // A strategy that threw ended the replay early: said, so that a plugin that now throws is
+    // told from a schedule that no longer fits (regress: a changed verdict, unless it expected one).
+    if (!(e instanceof DriftError) || !run.harnessError) throw e;
+    throw new DriftError(`${e.message}, ended by a harness error: ${run.harnessError}`, run.harnessError, expectationOf(judge(prepared.plan, run, spec.judge)));
+  }
   return new RecordedOutcome(run, judge(prepared.plan, run, spec.judge), chooser);
 }
 

@@ -48,7 +48,12 @@ export function regressCase(file: string, loaded: LoadedCase, pairOf: PairOf): C
       verdicts.push(o.verdict);
     } catch (e) {
       if (!(e instanceof DriftError)) throw e;
-      checks.push({ ...base, drift: e.message, changes: compareExpectation(run.expect, { drift: e.message }) });
+      if (e.actual !== undefined && run.expect?.verdict !== "harness-error") {
+        // The strategy now throws before the recorded schedule ends: a changed verdict (exit 3).
+        checks.push({ ...base, actual: e.actual, harnessError: e.harnessError, changes: compareExpectation(run.expect, e.actual) });
+      } else {
+        checks.push({ ...base, drift: e.message, changes: compareExpectation(run.expect, { drift: e.message }) });
+      }
       verdicts.push(undefined);
     }
   }

@@ -1,9 +1,13 @@
 import seedrandom from "seedrandom";
-import type { Chooser, Decision } from "../types.js";
+import type { Chooser, Decision, Expectation } from "../types.js";
 
 /** Raised when a replayed decision list no longer fits the run (SPEC 8: fail loudly on drift). */
 export class DriftError extends Error {
-  constructor(message: string) {
+  /**
+   * `harnessError`: the strategy's error that ended the replay early (a plugin that now throws),
+   * and `actual` what that run's verdict records (its rule findings up to the error).
+   */
+  constructor(message: string, readonly harnessError?: string, readonly actual?: Expectation) {
     super(message);
     this.name = "DriftError";
   }
