@@ -19,16 +19,16 @@ export interface RegressOptions {
   json: boolean;
 }
 
-/**
- * `regress [dir]`: replays every recorded run of every corpus case and compares it with its stored
- * expectation. Exit 1 on any change (3 when a change is a harness error); `--update` rewrites the
- * expectations of changed runs instead, prints what changed, and exits 0.
- */
 /** A case's description naming a finding, or saying it names none. */
 function describedAs(finding: Pick<FindingFile, "kind" | "signature"> | undefined): string {
   return finding ? findingName(finding) : "no finding";
 }
 
+/**
+ * `regress [dir]`: replays every recorded run of every corpus case and compares it with its stored
+ * expectation. Exit 1 on any change (3 when a change is a harness error); `--update` rewrites the
+ * expectations of changed runs instead, prints what changed, and exits 0.
+ */
 export async function regressCommand(path: string | undefined, opts: RegressOptions): Promise<void> {
   const files = corpusFiles(path ?? "corpus");
   // A CI gate must not pass on nothing (a corpus moved, a directory emptied).

@@ -469,17 +469,17 @@ export class Campaign {
     return join(this.opts.syncDir, this.opts.node, "corpus");
   }
 
-  /**
-   * Runs a file operation of the campaign's. Most run in a worker's message handler, where a throw
-   * would kill the process with the findings in flight: a failure instead stops the campaign, and
-   * run() ends with it once the workers are stopped and stats.json is written. Undefined on failure.
-   */
   /** A log write failed: the campaign stops as on any file failure (not logged: the log is what failed). */
   private logFailed(e: unknown): void {
     this.fileFailure ??= { path: this.opts.log, error: fileErrorText(e), system: isSystemError(e) };
     this.requestStop("log write failed");
   }
 
+  /**
+   * Runs a file operation of the campaign's. Most run in a worker's message handler, where a throw
+   * would kill the process with the findings in flight: a failure instead stops the campaign, and
+   * run() ends with it once the workers are stopped and stats.json is written. Undefined on failure.
+   */
   private attempt<T>(path: string, op: () => T): T | undefined {
     try {
       return op();

@@ -109,9 +109,9 @@ function windowText(kase: Case, run: RunResult, core: number): string {
 
 /**
  * The litmus text of one replayed run. `schedule` names the schedule in words (seed, decisions);
- * the run must have been traced for the patcher's steps to appear.
+ * the run must have been traced for the patcher's steps to appear. `focus`: the finding a crash
+ * file is named after, said beside the verdict when it is not the run's first.
  */
-/** `focus`: the finding a crash file is named after, said beside the verdict when it is not the run's first. */
 export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedule: string, focus?: string): string {
   const n = kase.cores;
   // One divergence per program core; the patcher's side (core 0) may have two: a hang and wrong final code.
