@@ -158,10 +158,10 @@ export class RedisHub implements Hub {
    */
   async reachable(ms = CONNECT_MS): Promise<void> {
     if (this.redis.status === "ready") return;
+    if (this.refused) throw this.refused;
     let last = "";
-    const noted = (e: Error) => void (last = e.message);
+    let noted!: (e: Error) => void;
     let ready!: () => void;
-    this.redis.on("error", noted);
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new InputError(`hub ${shownUrl(this.url)}: no answer within ${ms / 1000} s${last ? ` (${last})` : ""}`)), ms);
@@ -169,6 +169,14 @@ export class RedisHub implements Hub {
           clearTimeout(timer);
           resolve();
         };
+        // A refusal is an answer: said at once, not as silence after the wait.
+        noted = (e: Error) => {
+          last = e.message;
+          if (!this.refuseOn(e)) return;
+          clearTimeout(timer);
+          reject(this.refused);
+        };
+        this.redis.on("error", noted);
         this.redis.once("ready", ready);
       });
     } finally {

@@ -7,6 +7,7 @@ import { builtinStrategy } from "../strategies/registry.js";
 import { findRun } from "../testing/search.js";
 import { prepareSketch } from "../testing/build.js";
 import type { Strategy } from "../types.js";
+import { formatPhase } from "../oracle/classify.js";
 import { litmusText } from "./litmus.js";
 
 const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json"));
@@ -44,10 +45,13 @@ describe("litmus export", () => {
     expect(text).not.toContain("this file's finding");
   });
 
-  it("names the finding a crash file is named after when it is not the run's first", () => {
-    const other = "direct_write coherent-atomic-byte stale-after-completion wrong-output nop5->jmp32 after/0";
-    expect(litmusText(loaded.kase, o.run, o.verdict, "seed 0", other)).toContain(`\nthis file's finding: ${other}\n`);
-    expect(litmusText(loaded.kase, o.run, o.verdict, "seed 0", o.verdict.signature)).not.toContain("this file's finding");
+  it("names the finding a crash file is named after when the run shows it and it is not the run's first", () => {
+    const second = { ...o.verdict.divergences[0]!, cause: "stale-after-completion" as const, effect: "wrong-output" as const };
+    const verdict = { ...o.verdict, divergences: [...o.verdict.divergences, second] };
+    const other = `direct_write coherent-atomic-byte stale-after-completion wrong-output nop5->jmp32 ${formatPhase(second.phase)}`;
+    expect(litmusText(loaded.kase, o.run, verdict, "seed 0", other)).toContain(`\nthis file's finding: ${other}\n`);
+    expect(litmusText(loaded.kase, o.run, o.verdict, "seed 0", other)).not.toContain("this file's finding");
+    expect(litmusText(loaded.kase, o.run, verdict, "seed 0", o.verdict.signature)).not.toContain("this file's finding");
   });
 
   it("collapses repeated events", () => {

@@ -1,7 +1,7 @@
 import type { ByteOrigin, Case, CoreObservation, RunResult, Verdict } from "../types.js";
 import { decode } from "../isa/decode.js";
 import { disassemble, hex } from "../isa/disasm.js";
-import { formatPhase } from "../oracle/classify.js";
+import { formatPhase, showsSignature } from "../oracle/classify.js";
 import { windowsOf } from "../oracle/windows.js";
 import { endStateDifferences, formatEnd, formatEvent, opTimes } from "./text.js";
 
@@ -144,7 +144,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
     for (const [o, e] of endStateDifferences(run.observations[d.core - 1]!, d.expected, d.point)) out.push(`      observed ${o}, allowed ${e}`);
   }
   out.push("", `verdict: ${verdict.kind}${verdict.signature ? `  (${verdict.signature})` : ""}`);
-  if (focus !== undefined && focus !== verdict.signature) out.push(`this file's finding: ${focus}`);
+  if (focus !== undefined && focus !== verdict.signature && showsSignature(verdict, focus)) out.push(`this file's finding: ${focus}`);
   if (verdict.harnessError) out.push(`harness error: ${verdict.harnessError}`);
   if (verdict.rules.length > 0) {
     out.push("rule findings (not divergences unless --rules-fail):");
