@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
+import { isRefusal } from "../hub/redis.js";
 import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
 import { GENERATED_KINDS } from "../fuzz/generate.js";
 import { EXIT } from "./exit.js";
@@ -300,6 +301,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.badInput;
     }
     const message = e instanceof Error ? e.message : String(e);
+    if (isRefusal(message)) {
+      // A hub command the server refused this user (credentials, ACLs): bad input, not our bug.
+      process.stderr.write(`xmcfuzz: hub refused: ${message.split("\n")[0]}\n`);
+      return EXIT.badInput;
+    }
     process.stderr.write(`xmcfuzz: internal error: ${message.split("\n")[0]}\n`);
     return EXIT.harnessError;
   }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { RecordedRun } from "../types.js";
 import { recordedRunJson } from "../case/save.js";
 import { InputError } from "../errors.js";
-import { writeFileAtomic } from "../files/atomic.js";
+import { writeOutputFile } from "../files/atomic.js";
 
 // The corpus on disk: which files a directory holds, and rewriting a case's recorded runs in place
 // (the rest of the document, e.g. its hand-written asm form, is kept as it was).
@@ -25,5 +25,6 @@ export function rewriteRecordedRuns(file: string, updates: ReadonlyMap<number, R
     runs[i] = recordedRunJson(run);
   }
   raw.runs = runs;
-  writeFileAtomic(file, JSON.stringify(raw, null, 2) + "\n");
+  // The user named it: a corpus file that is a link is updated where it leads.
+  writeOutputFile(file, JSON.stringify(raw, null, 2) + "\n");
 }

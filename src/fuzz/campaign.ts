@@ -553,7 +553,8 @@ export class Campaign {
     // (the process may be killed at any moment) also says what it resumed.
     const own = this.resumeCorpus();
     if (own.length > 0 || this.signatures.size > 0) this.log.info({ corpus: own.length, coverageBits: this.coverage.count, signatures: this.signatures.size }, "resumed");
-    this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name) } }, "campaign start");
+    // The hub by its name only: the object holds its connections, and a Redis URL's password.
+    this.log.info({ opts: { ...this.opts, strategies: this.opts.strategies.map((s) => s.name), models: this.opts.models.map((m) => m.name), hub: this.opts.hub?.toString() } }, "campaign start");
     const scope = scopeText(this.opts.scope);
     if (scope) this.human(scope);
     for (let i = 0; i < this.opts.workers; i++) this.spawn(i, own);

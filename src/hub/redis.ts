@@ -83,8 +83,9 @@ type Scripted = Redis & {
 const PULL_BATCH = 1000;
 
 /** Replies no retry can help: credentials refused, or a command this user may not run (ACLs). */
-function isRefusal(message: string): boolean {
-  return /^(ReplyError: )?(WRONGPASS|NOAUTH|NOPERM)\b/.test(message);
+export function isRefusal(message: string): boolean {
+  // Not the ready check's INFO: ioredis goes on without it.
+  return /^(ReplyError: )?(WRONGPASS|NOAUTH|NOPERM)\b/.test(message) && !/'info' command/.test(message);
 }
 
 export class RedisHub implements Hub {
@@ -139,6 +140,11 @@ export class RedisHub implements Hub {
     this.refused = new InputError(`hub ${shownUrl(this.url)}: ${message.split("\n")[0]!.replace(/\.$/, "")}`);
     for (const f of this.refusalListeners) f(this.refused);
     return true;
+  }
+
+  /** The hub as logs show it: its URL, any password masked. */
+  toString(): string {
+    return shownUrl(this.url);
   }
 
   /** Calls f once when the server refuses this node for good (see refuseOn). */
@@ -231,7 +237,7 @@ export class RedisHub implements Hub {
   onOutage(down: (error: string) => void, up: () => void): void {
     let out = false;
     this.redis.on("error", (e: Error) => {
-      if (out) return;
+      if (out || isRefusal(e.message)) return; // a refusal is no outage: see onRefusal
       out = true;
       down(e.message);
     });
