@@ -90,7 +90,7 @@ export function writeNewFile(path: string, text: string | Uint8Array, durable: b
 }
 
 /** writeSync may write fewer bytes than asked (a full disk, a signal): the rest follows. */
-function writeWhole(fd: number, text: string | Uint8Array): void {
+export function writeWhole(fd: number, text: string | Uint8Array): void {
   const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }

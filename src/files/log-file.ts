@@ -1,4 +1,5 @@
-import { openSync, writeSync } from "node:fs";
+import { openSync } from "node:fs";
+import { writeWhole } from "./atomic.js";
 
 // A campaign's pino destination: each line appended synchronously (nothing is lost at a kill),
 // and a failed write (a full disk, /dev/full) handed to `onFailure` once instead of thrown from
@@ -15,8 +16,7 @@ export class LogFile {
   write(line: string): void {
     if (this.failed) return;
     try {
-      const bytes = Buffer.from(line, "utf8");
-      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done);
+      writeWhole(this.fd, line);
     } catch (e) {
       this.failed = true;
       this.onFailure(e);

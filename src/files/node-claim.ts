@@ -1,8 +1,8 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
+import { readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { ensureDir } from "./atomic.js";
-import { checkNodeName, ownerIsDead, ownerIsLocal, ownerTag, withLock } from "./store.js";
+import { checkNodeName, createOwnerFile, ownerIsDead, ownerIsLocal, ownerTag, withLock } from "./store.js";
 
 // One live process per node name of a sync directory: a node's directory is written by it alone
 // (its corpus, its stats.json, its log), so a second process under the same --node would mix
@@ -24,7 +24,7 @@ export class NodeClaim {
     const dir = join(root, node), path = join(dir, "owner");
     ensureDir(dir);
     for (let attempt = 0; ; attempt++) {
-      if (createOwner(path)) return new NodeClaim(path);
+      if (createOwnerFile(path)) return new NodeClaim(path);
       // Taken: over a dead or stale owner only, and under a lock, so that of two processes
       // taking over the same dead one only one removes its file (the other then sees the winner).
       const tookOver = withLock(`${path}.lock`, () => {
@@ -34,7 +34,7 @@ export class NodeClaim {
           throw new InputError(`--node ${node}: ${dir} is in use by process ${owner} (a campaign still running there); give each process its own --node`);
         }
         rmSync(path, { force: true });
-        return createOwner(path);
+        return createOwnerFile(path);
       });
       if (tookOver) return new NodeClaim(path);
       if (attempt > 20) throw new Error(`cannot claim ${dir}`);
@@ -69,19 +69,6 @@ export class NodeClaim {
 function ownerIsLive(owner: string, path: string): boolean {
   if (owner === ownerTag()) return false;
   return ownerIsLocal(owner) ? !ownerIsDead(owner) : Date.now() - mtimeOf(path) < NODE_CLAIM_STALE_MS;
-}
-
-/** Creates the owner file holding this process's tag; false if it exists. */
-function createOwner(path: string): boolean {
-  try {
-    const fd = openSync(path, "wx");
-    writeSync(fd, ownerTag());
-    closeSync(fd);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    return false;
-  }
 }
 
 function ownerOf(path: string): string | undefined {

@@ -126,13 +126,25 @@ export function ownerIsLocal(owner: string): boolean {
 
 /** Whether a lock's owner (`host pid`) is a process of this host that no longer exists. */
 export function ownerIsDead(owner: string): boolean {
-  const m = /^(.*) (\d+)$/.exec(owner);
-  if (!m || m[1] !== HOST) return false;
+  if (!ownerIsLocal(owner)) return false;
   try {
-    process.kill(Number(m[2]), 0);
+    process.kill(Number(owner.slice(owner.lastIndexOf(" ") + 1)), 0);
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Creates `path` (O_EXCL) holding this process's owner tag; false if it exists already. */
+export function createOwnerFile(path: string): boolean {
+  try {
+    const fd = openSync(path, "wx");
+    writeSync(fd, ownerTag());
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
   }
 }
 
@@ -142,22 +154,14 @@ export function ownerIsDead(owner: string): boolean {
  * process elsewhere.
  */
 export function withLock<T>(path: string, f: () => T, staleMs = 30_000): T {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; !createOwnerFile(path); attempt++) {
     try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, ownerTag());
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      try {
-        if (Date.now() - statSync(path).mtimeMs > staleMs || ownerIsDead(readFileSync(path, "utf8"))) rmSync(path, { force: true });
-      } catch {
-        // It vanished between the two calls: try again.
-      }
-      if (attempt > 20_000) throw new Error(`cannot take lock ${path}`);
-      Atomics.wait(sleeper, 0, 0, 2);
+      if (Date.now() - statSync(path).mtimeMs > staleMs || ownerIsDead(readFileSync(path, "utf8"))) rmSync(path, { force: true });
+    } catch {
+      // It vanished between the two calls: try again.
     }
+    if (attempt > 20_000) throw new Error(`cannot take lock ${path}`);
+    Atomics.wait(sleeper, 0, 0, 2);
   }
   try {
     return f();
