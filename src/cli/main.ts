@@ -301,8 +301,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.badInput;
     }
     const message = e instanceof Error ? e.message : String(e);
-    if (isRefusal(message)) {
+    if (isRefusal(message, true)) {
       // A hub command the server refused this user (credentials, ACLs): bad input, not our bug.
+      // A refused INFO that reached here was one BullMQ needed (ioredis's ready check goes on).
       process.stderr.write(`xmcfuzz: hub refused: ${message.split("\n")[0]}\n`);
       return EXIT.badInput;
     }

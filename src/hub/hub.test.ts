@@ -178,7 +178,7 @@ suite("redis hub with real processes", () => {
     expect(readdirSync(join(dir, "A", "crashes")).length).toBeGreaterThan(0);
   }, 40_000);
 
-  it("a hub that refuses the node (a wrong password; a user without the scripts the hub runs) stops it: exit 2, promptly", async () => {
+  it("a hub that refuses the node (a wrong password; a user without the scripts the hub runs, or without INFO) stops it: exit 2, promptly", async () => {
     const server = await startRedis({ password: "right" });
     servers.push(server);
     const dir = fresh();
@@ -196,6 +196,19 @@ suite("redis hub with real processes", () => {
     const log = readFileSync(join(dir, "B", "fuzz.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string });
     const failed = log.filter((l) => l.msg === "hub operation failed");
     expect(failed.length).toBeLessThan(5);
+    // A user refused even INFO (BullMQ's version check): its shard worker once retried without a
+    // round trip, starving every timer, and the node neither stopped nor answered SIGTERM.
+    await admin.redis.call("ACL", "SETUSER", "default", "-@all", "+@read");
+    const t1 = Date.now();
+    const readOnly = node(`${server.url}?password=right`, "C", dir, ["-s", "direct_write", "--duration", "20s", "--workers", "1", "--no-minimize"]);
+    expect(await readOnly.done, readOnly.out()).toBe(2);
+    expect(readOnly.out()).toMatch(/^xmcfuzz: hub .*: NOPERM .*; the campaign stopped$/m);
+    expect(Date.now() - t1).toBeLessThan(15_000);
+    const status = spawn(process.execPath, [cli, "hub", "status", `${server.url}?password=right`], { stdio: ["ignore", "ignore", "pipe"] });
+    let statusErr = "";
+    status.stderr!.on("data", (d) => (statusErr += d));
+    expect(await new Promise((r) => status.once("exit", r)), statusErr).toBe(2);
+    expect(statusErr).toMatch(/^xmcfuzz: hub refused: NOPERM/m);
   }, 60_000);
 
   it("restart with append-only persistence: queue, results, cursors and registry survive", async () => {

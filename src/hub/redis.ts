@@ -82,10 +82,13 @@ type Scripted = Redis & {
 
 const PULL_BATCH = 1000;
 
-/** Replies no retry can help: credentials refused, or a command this user may not run (ACLs). */
-export function isRefusal(message: string): boolean {
-  // Not the ready check's INFO: ioredis goes on without it.
-  return /^(ReplyError: )?(WRONGPASS|NOAUTH|NOPERM)\b/.test(message) && !/'info' command/.test(message);
+/**
+ * Replies no retry can help: credentials refused, or a command this user may not run (ACLs). A
+ * refused INFO is one only where it is needed: BullMQ reads the server's version with it, while
+ * ioredis's ready check on the hub's own connections goes on without it.
+ */
+export function isRefusal(message: string, infoNeeded = false): boolean {
+  return /^(ReplyError: )?(WRONGPASS|NOAUTH|NOPERM)\b/.test(message) && (infoNeeded || !/'info' command/.test(message));
 }
 
 export class RedisHub implements Hub {
@@ -133,9 +136,9 @@ export class RedisHub implements Hub {
    * commands the hub needs): then every operation fails with that InputError from now on, and
    * the listeners are told once.
    */
-  refuseOn(e: unknown): boolean {
+  refuseOn(e: unknown, infoNeeded = false): boolean {
     const message = e instanceof Error ? e.message : String(e);
-    if (!isRefusal(message)) return false;
+    if (!isRefusal(message, infoNeeded)) return false;
     if (this.refused) return true;
     this.refused = new InputError(`hub ${shownUrl(this.url)}: ${message.split("\n")[0]!.replace(/\.$/, "")}`);
     for (const f of this.refusalListeners) f(this.refused);
@@ -217,7 +220,7 @@ export class RedisHub implements Hub {
     if (!this.shardQueue) {
       this.shardQueue = new Queue("shards", { connection: this.connect(), prefix: `${this.prefix}:bull` });
       // Reconnects are ioredis's job; errors here are transient, but for a refusal.
-      this.shardQueue.on("error", (e) => this.refuseOn(e));
+      this.shardQueue.on("error", (e) => this.refuseOn(e, true));
     }
     return this.shardQueue;
   }
@@ -334,7 +337,12 @@ export class RedisHub implements Hub {
       connection: this.connect(), prefix: `${this.prefix}:bull`, concurrency: opts.concurrency, name: node,
       lockDuration: this.opts.lockMs ?? 30_000, stalledInterval: this.opts.stalledMs ?? 15_000, maxStalledCount: 10,
     });
-    worker.on("error", (e) => this.refuseOn(e));
+    // A refused worker must be closed at once: its fetch loop retries a refusal without pause,
+    // and one whose connection was refused INFO retries without even a round trip, starving
+    // every timer of the process (the campaign's own loop could never stop it).
+    worker.on("error", (e) => {
+      if (this.refuseOn(e, true)) void worker.close().catch(() => undefined);
+    });
     return worker;
   }
 
