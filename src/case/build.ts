@@ -3,7 +3,7 @@
 import type { Case, Decision, OpTarget, PatchOp, Program, RecordedRun, Slot } from "../types.js";
 import { DATA_BASE, MAX_CODE_SIZE } from "../types.js";
 import { AsmError, assemble, assembleAt } from "../isa/asm.js";
-import { decodeAll, decodeVersion } from "../isa/decode.js";
+import { decodeVersion } from "../isa/decode.js";
 import { hex } from "../isa/disasm.js";
 import { sameBytes } from "../isa/bytes.js";
 import { parseDecisions } from "../schedule/choosers.js";
@@ -118,7 +118,8 @@ function buildSlot(raw: RawSlot, k: number, code: Code): { slot: Slot; newField:
   checkVersion(neu, newField, probe);
   if (probe) {
     const probed = old[0] === 0xcc ? neu : old;
-    if (decodeAll(probed)?.length !== 1) throw new CaseError(f, "the probed version must be one instruction");
+    // Padding after a ret or jmp is allowed here as in any version (SPEC 3.2): never executed.
+    if (decodeVersion(probed, false)?.length !== 1) throw new CaseError(f, "the probed version must be one instruction");
   }
 
   const bpResume = raw.bpResume === undefined ? start + len : resolveAddr(raw.bpResume, code, `${f}.bpResume`);

@@ -190,6 +190,18 @@ describe("parseCase: rejections", () => {
     rejects(asmCase(asm, [{ name: "s", newHex: "cc 90" }]), "slots[0]: the probed version must be one instruction");
   });
 
+  it("a probe over a ret or jmp with padding after it: one instruction, the padding never executed (SPEC 3.2)", () => {
+    const ret = ["main:", "  call f", "  hlt", "f:", ".slot s", "  ret", "  .byte 0xcc, 0xcc, 0xcc, 0xcc", ".endslot"];
+    expect(parseCase(asmCase(ret, [{ name: "s", newHex: "cc cc cc cc cc" }])).kase.program.slots[0]!.old[0]).toBe(0xc3);
+    const jmp = ["main:", ".slot s", "  jmp short done", "  nop3", ".endslot", "done:", "  hlt"];
+    expect(parseCase(asmCase(jmp, [{ name: "s", newHex: "cc 03 0f 1f 00" }])).kase.program.slots[0]!.new[0]).toBe(0xcc);
+  });
+
+  it("an address past 32 bits", () => {
+    const asm = ["main:", ".slot s", "  nop5", ".endslot", "  hlt"];
+    rejects(asmCase(asm, [{ name: "s", new: "jmp32 0", bpResume: 0x100001005 }]), "slots[0].bpResume: expected a 32-bit address, got 4294971397");
+  });
+
   it("a branch into a slot", () => {
     // je short mid at 0x1000; slot s = [0x1002, 0x1007) with mid = 0x1004 between nop2 and nop3.
     const asm = ["main:", "  je short mid", ".slot s", "  nop2", "mid:", "  nop3", ".endslot", "  hlt"];

@@ -88,7 +88,8 @@ export type AddrRef = number | { readonly label: string };
 const LABEL = /^[A-Za-z_.][A-Za-z0-9_.]*$/;
 export const addrRef = conv((v): AddrRef | { error: string } => {
   const n = toNum(v);
-  if (n !== undefined) return n;
+  // Addresses are 32-bit (SPEC 2): a larger one would reach the machine, and be blamed on a strategy.
+  if (n !== undefined) return n <= 0xffffffff ? n : { error: `expected a 32-bit address, got ${show(v)}` };
   if (typeof v === "string" && LABEL.test(v)) return { label: v };
   return { error: `expected a label, a non-negative integer or a "0x..." hex string, got ${show(v)}` };
 });

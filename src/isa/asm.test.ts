@@ -140,6 +140,11 @@ describe("assemble", () => {
     ["bad byte", ".byte 90 cc", 'line 1: bad byte "cc"'],
     ["arity", "ret 4", "line 1: ret takes 0 operands"],
     ["call short", "call short 0", "line 1: call has no short form"],
+    ["inherited key", "constructor", 'line 1: unknown mnemonic "constructor"'],
+    ["__proto__", "__proto__", 'line 1: unknown mnemonic "__proto__"'],
+    ["branch target past 32 bits", "jmp 0x100001000", "line 1: address 0x100001000 out of range"],
+    ["store address past 32 bits", "mov [0x1ffffffff], eax", "line 1: address 0x1ffffffff out of range"],
+    ["load address past 32 bits", "mov eax, [4294967296]", "line 1: address 4294967296 out of range"],
   ];
   for (const [name, src, msg] of errors) {
     it(`error: ${name}`, () => {

@@ -69,9 +69,9 @@ const BRANCH = {
 } satisfies Record<string, readonly [readonly number[] | null, readonly number[]]>;
 export type BranchMnemonic = keyof typeof BRANCH;
 
-// Mnemonics are looked up with `in`, as plain property reads were before the tables were typed.
-const isFixed = (mn: string): mn is FixedMnemonic => mn in FIXED;
-const isBranch = (mn: string): mn is BranchMnemonic => mn in BRANCH;
+// Own keys only: `constructor` or `__proto__` is no mnemonic.
+const isFixed = (mn: string): mn is FixedMnemonic => Object.hasOwn(FIXED, mn);
+const isBranch = (mn: string): mn is BranchMnemonic => Object.hasOwn(BRANCH, mn);
 
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
@@ -303,6 +303,13 @@ function value(tok: string, line: number): Operand {
   throw new AsmError(line, `bad operand "${tok}"`);
 }
 
+/** A label or a 32-bit address (le32 would silently wrap a larger one). */
+function address(tok: string, line: number): Operand {
+  const v = value(tok, line);
+  if (typeof v === "number" && (v < 0 || v > 0xffffffff)) throw new AsmError(line, `address ${tok} out of range`);
+  return v;
+}
+
 function imm(tok: string, lo: number, hi: number, what: string, line: number): number {
   const v = parseNum(tok);
   if (v === undefined) throw new AsmError(line, `bad operand "${tok}"`);
@@ -337,7 +344,7 @@ function instr(mn: string, rest: string, line: number): Code {
   if (isBranch(mn)) {
     arity(1);
     const sm = /^short\s+(.*)$/i.exec(ops[0]!);
-    const target = value(sm ? sm[1]!.trim() : ops[0]!, line);
+    const target = address(sm ? sm[1]!.trim() : ops[0]!, line);
     if (sm && !BRANCH[mn][0]) throw new AsmError(line, `${mn} has no short form`);
     return branch(mn, target, sm !== null);
   }
@@ -371,13 +378,13 @@ function mov(dst: string, src: string, line: number): Code {
   const dmem = memOperand(dst);
   if (dmem !== undefined) {
     if (src.toLowerCase() !== "eax") throw new AsmError(line, `bad operand "${src}" (only mov [abs], eax)`);
-    return store(value(dmem, line));
+    return store(address(dmem, line));
   }
   const r = reg32(dst, line);
   const smem = memOperand(src);
   if (smem !== undefined) {
     if (r !== "eax") throw new AsmError(line, `bad operand "${dst}" (only mov eax, [abs])`);
-    return load(value(smem, line));
+    return load(address(smem, line));
   }
   const v = value(src, line);
   if (typeof v === "number" && (v < -0x80000000 || v > 0xffffffff)) throw new AsmError(line, `imm32 ${src} out of range`);
