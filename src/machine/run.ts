@@ -93,6 +93,9 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
+/** Events that deliver something pending at a core rather than step it: each removes what it delivers, or fills a bounded buffer. */
+const isDelivery = (kind: Ev): boolean => kind === Ev.Snoop || kind === Ev.Inval || kind === Ev.Ipi || kind === Ev.Refill;
+
 /** An unfinished run's cores that never ended, and those of them blocked at its end (RunResult.hung). */
 type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores" | "waitingOnPatcher">;
 
@@ -867,20 +870,26 @@ class Machine implements OpProgress, FetchHost {
     return true;
   }
 
-  /** Round-robin fair choice: the first actor at or after the pointer with an enabled event. */
+  /**
+   * Round-robin fair choice: the first actor at or after the pointer with an enabled event. An
+   * actor's turn delivers what is pending at it (snoops, invalidations, an IPI, refills), then
+   * takes one step of its own (an instruction, a handler or patcher step, a write-back): a turn
+   * spent on a delivery alone would let a patcher that stores at every step starve every core
+   * (each turn a new snoop), and a strategy that never returns would pass for admitted.
+   */
   private rr = 0;
   private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      // Deliver pending state changes before executing, so the fair phase always makes progress:
-      // the actor's first event of the highest kind (what a stable descending sort puts first).
+      // Pending state changes first: the actor's first event of the highest kind (what a stable
+      // descending sort puts first).
       let pick = -1;
       for (let j = 0; j < n; j++) {
         const ev = events[j]!;
         if (this.actorOf(ev) === actor && (pick < 0 || ev >>> 20 > pick >>> 20)) pick = ev;
       }
       if (pick < 0) continue;
-      this.rr = actor + 1;
+      this.rr = isDelivery(pick >>> 20) ? actor : actor + 1;
       return pick;
     }
     return events[0]!;

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import type { Strategy } from "../types.js";
+import { namedModel } from "../models/named.js";
+import { prepareSketch } from "../testing/build.js";
+import { runOnce } from "../differential.js";
+
+// SPEC 6.4: past its budget a run goes on "as many again under a round-robin fair schedule", so
+// that a program core hung only by an unfair schedule is told from one hung by the strategy.
+
+/** The jump-label loop; `pad` a dead byte after the hlt (nothing executes it). */
+const p = prepareSketch({
+  asm: ["core1: mov ecx, 10", "loop:", ".slot jl", "nop5", ".endslot", "mov al, 1", "out 0x10", "jmp next",
+    "yes: mov al, 2", "out 0x10", "next: dec ecx", "jne loop", "hlt", "pad: nop"],
+  entries: ["core1", "core1"],
+  slots: { jl: { new: "jmp yes" } },
+  ops: [["jl"]],
+});
+const pad = p.kase.program.base + p.kase.program.code.length - 1;
+
+/** Never returns: writes the target, then stores to the dead byte at every step (each store a snoop at every core). */
+const storesForever: Strategy = {
+  name: "stores_forever",
+  description: "test: never returns, storing at every step",
+  *patch(ctx, slots) {
+    for (const s of slots) yield* ctx.write(s.start, s.to);
+    for (let v = 0x90; ; v ^= 1) yield* ctx.write(pad, Uint8Array.of(v));
+  },
+};
+
+/** Never returns: invalidates the I-cache at every step (each an invalidation at every core). */
+const invalidatesForever: Strategy = {
+  name: "invalidates_forever",
+  description: "test: never returns, invalidating at every step",
+  *patch(ctx, slots) {
+    for (const s of slots) yield* ctx.write(s.start, s.to);
+    for (;;) yield* ctx.invalidateIcache({ lo: p.kase.program.base, hi: pad + 1 });
+  },
+};
+
+describe("the fair phase", () => {
+  // PCT with the patcher on top runs it at every step until the budget: only the fair phase lets
+  // the cores run. A turn spent delivering the latest snoop (or invalidation) alone starved them,
+  // and cores that executed nothing were admitted as hung, excusing the patcher: clean.
+  for (const [strategy, model] of [[storesForever, "x86-realistic"], [invalidatesForever, "noncoherent-icache"]] as const) {
+    it(`runs every core between patcher steps: ${strategy.name} under ${model} is a hang under every schedule`, () => {
+      for (const depth of [1, 2, 3]) {
+        // Few seeds: each run goes to twice its budget, the invalidations pile up in the first.
+        for (let seed = 0; seed < 8; seed++) {
+          const o = runOnce(p, { strategy, model: namedModel(model)!, seed, scheduler: { kind: "pct", depth, length: 50 } });
+          expect(o.run.hung, `depth ${depth} seed ${seed}`).toBeDefined();
+          expect(o.verdict.kind, `depth ${depth} seed ${seed}`).toBe("diverges");
+          expect(o.verdict.divergences.map((d) => d.effect)).toContain("hang");
+        }
+      }
+    });
+  }
+});
