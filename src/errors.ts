@@ -4,3 +4,8 @@
 export class InputError extends Error {
   override readonly name = "InputError";
 }
+
+/** A stop_machine run that diverged or broke a rule (SPEC 6.6): a bug of the tool's. Exit status 3. */
+export class SelfCheckError extends Error {
+  override readonly name = "SelfCheckError";
+}

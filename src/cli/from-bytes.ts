@@ -6,7 +6,7 @@ import { InputError } from "../errors.js";
 import { caseFromBytes } from "../fuzz/bytes.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
-import { exitFor } from "./exit.js";
+import { settleExit } from "./exit.js";
 
 // `from-bytes`: a byte buffer (a jsfuzz crash file, or any entry of its corpus) as a case file
 // holding the one run the buffer decodes to (its strategy, model and schedule seed), recorded
@@ -39,5 +39,5 @@ export function fromBytesCommand(file: string, opts: FromBytesOptions): void {
   writeCaseFile(opts.out, recorded);
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...verdictJson(outcome.verdict), seed, decisions: outcome.decisions.length, out: opts.out }, null, 2)}\n`);
   else process.stdout.write(`${verdictLine(outcome.verdict)}  (seed ${seed}; written to ${opts.out})\n`);
-  process.exitCode = exitFor([outcome.verdict]);
+  settleExit([outcome.verdict]);
 }

@@ -7,7 +7,7 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { InputError } from "../errors.js";
+import { InputError, SelfCheckError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { isRefusal } from "../hub/redis.js";
 import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
@@ -293,6 +293,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof InputError || e instanceof DriftError) {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
       return EXIT.badInput;
+    }
+    if (e instanceof SelfCheckError) {
+      process.stderr.write(`xmcfuzz: ${e.message}\n`);
+      return EXIT.harnessError;
     }
     const fsError = e as NodeJS.ErrnoException;
     if (fsError.path && fsError.code && PATH_ERRORS.has(fsError.code)) {

@@ -15,6 +15,7 @@ import { matrixHtml } from "../report/html/matrix.js";
 import { cellShort, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from "../report/matrix.js";
 import { foldCell } from "../matrix/fold.js";
 import { EXIT } from "./exit.js";
+import { REFERENCE_STRATEGY, selfCheckLine } from "../oracle/self-check.js";
 import { checkOutputDir, checkOutputFile } from "./output-paths.js";
 import { forEveryNode, modelArgsOf, modelsFrom, scopeFrom, type ScopeArgs, strategiesFrom, strategyArgsOf } from "./resolve.js";
 import { withFile } from "./run.js";
@@ -109,6 +110,13 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
   else process.stdout.write(matrixText(cells, meta));
   if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
+  for (const c of cells) {
+    const breaches = selfCheckBreaches(c);
+    if (breaches.length === 0) continue;
+    const shown = breaches.slice(0, 3).join("; ") + (breaches.length > 3 ? `; ${breaches.length - 3} more` : "");
+    process.stderr.write(`xmcfuzz: ${selfCheckLine(c.model, `found ${shown}`)}\n`);
+    process.exitCode = EXIT.harnessError;
+  }
   const problem = findings.problem();
   if (problem) throw new InputError(problem);
 }
@@ -150,4 +158,11 @@ function pageCell(c: MatrixCell): MatrixCell {
   if (!d || c.signatures.length > 0) return c;
   const [, , cause, effect] = d.signature.split(" ");
   return { ...c, signatures: [d.signature], causes: cause ? [cause as Cause] : [], effects: effect ? [effect as Effect] : [] };
+}
+
+/** What a stop_machine cell found, fuzzed or verified: each a breach of the self-check (SPEC 6.6). */
+function selfCheckBreaches(c: MatrixCell): string[] {
+  if (c.strategy !== REFERENCE_STRATEGY) return [];
+  const divergent = c.verified?.divergent?.signature;
+  return [...c.signatures, ...(divergent ? [divergent] : []), ...new Set([...c.rules, ...(c.verified?.rules ?? [])])];
 }

@@ -9,7 +9,7 @@ import { crashReportModel, type CrashReportModel } from "../report/html/crash-mo
 import { crashReportHtml } from "../report/html/crash.js";
 import { writeOutputFile } from "../files/atomic.js";
 import { describedFinding } from "../files/store.js";
-import { exitFor } from "./exit.js";
+import { settleExit } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -68,7 +68,7 @@ export async function reproCommand(file: string, opts: ReproOptions): Promise<vo
   }
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   if (opts.html !== undefined) writeHtml(opts.html, crashReportHtml(pages));
-  process.exitCode = exitFor(verdicts);
+  settleExit(verdicts);
 }
 
 function writeHtml(path: string, html: string): void {

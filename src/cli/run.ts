@@ -5,7 +5,7 @@ import { expectationOf, ruleSchedulesBeyond, type RuleSchedules, type SearchOutc
 import { formatRuleSchedules } from "../report/search.js";
 import { verdictJson } from "../report/json.js";
 import { verdictLine } from "../report/text.js";
-import { exitFor } from "./exit.js";
+import { settleExit } from "./exit.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
 import { InputError } from "../errors.js";
 import { IsolatedCells } from "./cells.js";
@@ -55,7 +55,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<void> 
   }
   if (opts.json) process.stdout.write(JSON.stringify(results.map(resultJson), null, 2) + "\n");
   if (opts.record) writeCaseFile(opts.record, { ...loaded.kase, runs: results.flatMap(recordedRuns) });
-  process.exitCode = exitFor(results.map((r) => r.verdict));
+  settleExit(results.map((r) => r.verdict));
 }
 
 // A search cell posts searchSchedules' whole result (cell-worker.ts); its reply type names the Outcome part.

@@ -5,7 +5,7 @@ import { expectationOf, ruleSchedulesBeyond } from "../differential.js";
 import type { ExhaustiveResult } from "../schedule/exhaustive.js";
 import { formatExhaustive } from "../report/search.js";
 import { IsolatedCells } from "./cells.js";
-import { exitFor } from "./exit.js";
+import { settleExit } from "./exit.js";
 import { modelsFrom, strategiesFrom } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -56,7 +56,7 @@ export async function verifyCommand(file: string, opts: VerifyOptions): Promise<
   if (opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   // The divergent schedules and those that broke a rule, recorded for `repro`.
   if (opts.record && runs.length > 0) writeCaseFile(opts.record, { ...loaded.kase, runs });
-  process.exitCode = exitFor(verdicts);
+  settleExit(verdicts);
 }
 
 /** What `--record` keeps of a cell: its divergent schedule, and a schedule for each rule finding that one does not show. */

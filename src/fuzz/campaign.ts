@@ -6,7 +6,8 @@ import { ensureDir, writeFileAtomic } from "../files/atomic.js";
 import { LogFile } from "../files/log-file.js";
 import { NodeClaim } from "../files/node-claim.js";
 import { type CampaignStore, type CorpusText, offerFinding, type Offer, SyncDirStore } from "../files/store.js";
-import { InputError } from "../errors.js";
+import { InputError, SelfCheckError } from "../errors.js";
+import { REFERENCE_STRATEGY, selfCheckLine } from "../oracle/self-check.js";
 import { promote } from "../corpus/promote.js";
 import { CoverageMap } from "./coverage.js";
 import type { ShippedFinding } from "./engine.js";
@@ -206,6 +207,8 @@ export class Campaign {
   private fileFailure: { path: string; error: string; system: boolean } | undefined;
   /** Why the hub refused this node for good (see HubNodeOptions.onRefused). */
   private hubRefusal: string | undefined;
+  /** Signatures of stop_machine findings: bugs of the tool's (SPEC 6.6), saved, said, and the exit status 3. */
+  private readonly selfCheckBreaches = new Set<string>();
   /** Findings the crashes directory did not take: how many went to UNSTORED_DIR, how many only to the log. */
   private readonly unstored = { saved: 0, logged: 0 };
 
@@ -427,6 +430,12 @@ export class Campaign {
     const offer = this.attempt(this.opts.crashes, () => this.store.offerFinding(f.file)) ?? this.keepUnstored(f.file);
     if (offer !== "known") this.hubNode?.offer(f.file);
     this.log.info({ signature: f.signature, kind: f.kind, offer, minimized: f.minimized, before: f.before, after: f.after }, "finding");
+    if (f.strategy === REFERENCE_STRATEGY && !this.selfCheckBreaches.has(f.signature)) {
+      this.selfCheckBreaches.add(f.signature);
+      this.log.error({ signature: f.signature, model: f.model }, "self-check failed");
+      // The first few said at once; all of them logged and counted at the end.
+      if (this.selfCheckBreaches.size <= 10) this.human(`${selfCheckLine(f.model, `found ${f.signature}`)} (saved in ${this.opts.crashes})`);
+    }
     this.promoteFinding(f);
     if (offer === "new" && !this.signatures.has(f.signature)) {
       this.addSignature(f.signature);
@@ -618,6 +627,9 @@ export class Campaign {
     this.nodeClaim.release();
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     if (this.hubRefusal) throw new InputError(`${this.hubRefusal}; the campaign stopped`);
+    if (this.selfCheckBreaches.size > 0) {
+      throw new SelfCheckError(`self-check failed: stop_machine had ${this.selfCheckBreaches.size} finding signature(s) (SPEC 6.6: a bug in xmcfuzz, not in a strategy); they are in ${this.opts.crashes}`);
+    }
     return { ...final, cells };
   }
 
