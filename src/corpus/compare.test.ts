@@ -4,7 +4,10 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Expectation, RegressCheck } from "../types.js";
 import { changeLines, compareExpectation } from "./compare.js";
-import { readableName } from "./promote.js";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { loadCaseFile } from "../case/load.js";
+import { promote, readableName } from "./promote.js";
 
 const clean: Expectation = { verdict: "clean", rules: [] };
 const sigA = "direct_write x86-realistic torn-fetch wild-jump nop5->jmp32 write/0";
@@ -52,6 +55,22 @@ describe("promotion names", () => {
 });
 
 describe("promote", () => {
+  it("replaces a smaller reproducer of the same finding, never another finding that folds to the same name", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-promote-"));
+    const kase = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json")).kase;
+    const smaller = { ...kase, runs: kase.runs.slice(0, 1) };
+    // Two kinds that fold to one file name ("a;b" and "a_b" are both "a_b").
+    const first = { kind: "divergence" as const, signature: "direct_write sdm-strict torn-fetch wrong-output a;b write/0" };
+    const other = { kind: "divergence" as const, signature: "direct_write sdm-strict torn-fetch wrong-output a_b write/0" };
+    expect(promote(kase, first, dir, { replace: true }).status).toBe("added");
+    expect(promote(smaller, first, dir, { replace: true }).status).toBe("replaced");
+    const second = promote(kase, other, dir, { replace: true });
+    expect(second.status).toBe("added");
+    expect(readdirSync(dir).sort()).toEqual(["direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0-2.json", "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"]);
+    const kept = JSON.parse(readFileSync(join(dir, "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"), "utf8")) as { description: string; runs: unknown[] };
+    expect([kept.description, kept.runs.length]).toEqual([`divergence ${first.signature}`, 1]);
+  });
+
   it("a directory that cannot be made fails at once, never hangs (Node's recursive mkdir spins forever under /proc)", () => {
     // In a child process: a hang in a synchronous mkdir cannot be cut off from inside.
     const root = join(import.meta.dirname, "..", "..");

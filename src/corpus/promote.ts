@@ -20,8 +20,10 @@ export type Promotion = { readonly path: string; readonly status: "added" | "kno
 
 /**
  * Writes `kase` into `dir` as `<readable signature>.json` (atomically). A file there with the same
- * program, ops and runs is left alone ("known"). Another case under the same name is replaced when
- * `replace` (the campaign's smaller reproducer of that signature), else the new one gets a suffix.
+ * program, ops and runs is left alone ("known"). Another case of the same finding under that name
+ * is replaced when `replace` (the campaign's smaller reproducer of that signature); otherwise, or
+ * when the name is another finding's (names are cut and folded: two signatures can share one),
+ * the new one gets a suffix.
  */
 export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signature"> | undefined, dir: string, opts: { replace: boolean }): Promotion {
   // Not Node's recursive mkdir: it spins forever on some unusable paths (/proc/x/c).
@@ -39,14 +41,14 @@ export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signatu
       writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       return { path, status: "added" };
     }
-    let existing: object | undefined;
+    let existing: { description?: unknown } | undefined;
     try {
-      existing = JSON.parse(readFileSync(path, "utf8")) as object;
+      existing = JSON.parse(readFileSync(path, "utf8")) as { description?: unknown };
     } catch {
       existing = undefined;
     }
     if (existing && comparable(existing) === comparable(json)) return { path, status: "known" };
-    if (opts.replace) {
+    if (opts.replace && finding && existing?.description === findingName(finding)) {
       writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       return { path, status: "replaced" };
     }
