@@ -8,7 +8,8 @@ import { InputError } from "../errors.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { IsolatedCells } from "./cells.js";
-import { EXIT } from "./exit.js";
+import { breach, EXIT } from "./exit.js";
+import { breaksSelfCheck, selfCheckLine } from "../oracle/self-check.js";
 import { modelsFrom, recordedPair, strategiesFrom } from "./resolve.js";
 
 // `check-replay`: every recorded run of every case under the given paths (corpus/, crashes/,
@@ -124,6 +125,7 @@ export async function checkReplay(
         if (w.kind === "timeout") note(i, `${strategy.name} x ${model.name}: the worker-thread replay ran past ${timeoutMs} ms`);
         else if (w.kind === "error") note(i, `${strategy.name} x ${model.name}: worker-thread replay: ${w.message}`);
         else if (fingerprint(w.outcome) !== a) note(i, `${strategy.name} x ${model.name}: the worker-thread replay differs`);
+        if (breaksSelfCheck(first.verdict)) note(i, selfCheckLine(model.name, breach(first.verdict)));
         if (run.expect && !sameExpectation(run.expect, expectationOf(first.verdict))) {
           note(i, `${strategy.name} x ${model.name}: recorded ${run.expect.verdict}${run.expect.signature ? ` (${run.expect.signature})` : ""}, replayed ${first.verdict.kind}${first.verdict.signature ? ` (${first.verdict.signature})` : ""}`);
         }

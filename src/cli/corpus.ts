@@ -8,6 +8,7 @@ import { pickFinding } from "../oracle/classify.js";
 import { describedFinding } from "../files/store.js";
 import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
+import { EXIT, reportSelfCheck } from "./exit.js";
 
 export interface CorpusAddOptions {
   corpus: string;
@@ -34,6 +35,12 @@ export async function corpusAddCommand(file: string, opts: CorpusAddOptions): Pr
     const run = loaded.kase.runs[c.index]!;
     return c.changes.length > 0 ? { ...run, expect: c.actual! } : run;
   });
+  // A stop_machine run that diverges is a bug of the tool's, never a regression expectation (SPEC 6.6).
+  if (reportSelfCheck(verdicts)) {
+    process.stderr.write(`xmcfuzz: ${file}: not added to the corpus\n`);
+    process.exitCode = EXIT.harnessError;
+    return;
+  }
   const kase = { ...loaded.kase, runs };
   // A case no run of which finds anything (a clean regression case) is named after itself.
   const finding = pickFinding(verdicts.map((v) => v!), describedFinding(kase));

@@ -15,14 +15,20 @@ export function exitFor(verdicts: readonly Verdict[]): number {
 }
 
 /** What a verdict that broke the self-check shows of itself. */
-function breach(v: Verdict): string {
+export function breach(v: Verdict): string {
   return v.kind === "diverges" ? `diverged (${v.signature ?? "?"})` : `broke the rule ${v.rules[0]!.rule}`;
 }
 
-/** Sets the exit status of a command's verdicts, with a stderr line per model under which stop_machine broke the self-check. */
-export function settleExit(verdicts: readonly Verdict[]): void {
+/** A stderr line per model under which stop_machine broke the self-check; whether it did. */
+export function reportSelfCheck(verdicts: readonly (Verdict | undefined)[]): boolean {
   const broken = new Map<string, Verdict>();
-  for (const v of verdicts) if (breaksSelfCheck(v) && !broken.has(v.model)) broken.set(v.model, v);
+  for (const v of verdicts) if (v && breaksSelfCheck(v) && !broken.has(v.model)) broken.set(v.model, v);
   for (const [model, v] of broken) process.stderr.write(`xmcfuzz: ${selfCheckLine(model, breach(v))}\n`);
+  return broken.size > 0;
+}
+
+/** Sets the exit status of a command's verdicts, saying any broken self-check (see reportSelfCheck). */
+export function settleExit(verdicts: readonly Verdict[]): void {
+  reportSelfCheck(verdicts);
   process.exitCode = exitFor(verdicts);
 }

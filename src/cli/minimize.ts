@@ -8,7 +8,7 @@ import { describedFinding } from "../files/store.js";
 import { pickFinding, showsSignature } from "../oracle/classify.js";
 import { DriftError } from "../schedule/choosers.js";
 import { IsolatedCells } from "./cells.js";
-import { EXIT } from "./exit.js";
+import { EXIT, reportSelfCheck } from "./exit.js";
 import { modelsOfRuns, replayNamingDrift, selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -62,6 +62,8 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
     writeCaseFile(opts.out, { ...m.kase, name: `${loaded.kase.name}-min`, runs: [{ ...cell, decisions: m.decisions, expect: expectationOf(c.final.verdict) }] });
     if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
     else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);
+    // A smaller reproducer of a stop_machine divergence helps fix the tool; it is no finding (SPEC 6.6).
+    if (reportSelfCheck([c.final.verdict])) process.exitCode = EXIT.harnessError;
   } finally {
     cells.close();
   }

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import type { FindingFile, Model, RecordedRun, RegressCheck, Strategy } from "../types.js";
+import type { FindingFile, Model, RecordedRun, RegressCheck, Strategy, Verdict } from "../types.js";
 import { loadCaseFile } from "../case/load.js";
 import { changeLines } from "../corpus/compare.js";
 import { corpusFiles, rewriteRecordedRuns } from "../corpus/files.js";
@@ -8,7 +8,7 @@ import { findingName } from "../files/store.js";
 import { pickFinding } from "../oracle/classify.js";
 import { regressCase, rerecord, summarize } from "../corpus/regress.js";
 import { regressRow, regressSummaryLine, regressTable, type RegressRow } from "../report/regress.js";
-import { EXIT } from "./exit.js";
+import { EXIT, reportSelfCheck } from "./exit.js";
 import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -35,6 +35,7 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
   if (files.length === 0) throw new InputError(`${path ?? "corpus"}: no case file (.json) to replay`);
   const rows: RegressRow[] = [];
   const all: RegressCheck[] = [];
+  const replayed: (Verdict | undefined)[] = [];
   const updated: string[] = [];
   for (const file of files) {
     const loaded = withFile(file, () => loadCaseFile(file));
@@ -43,6 +44,7 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
     const { prepared, checks, verdicts } = regressCase(file, loaded, (_run, i) => pairs.get(i));
     rows.push(regressRow(basename(file), checks));
     all.push(...checks);
+    replayed.push(...verdicts);
     if (opts.update) {
       const updates = new Map<number, RecordedRun>();
       for (const c of checks.filter((x) => x.changes.length > 0)) {
@@ -68,7 +70,11 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
     else for (const c of all) for (const l of changeLines(c)) process.stdout.write(`CHANGED ${l}\n`);
     process.stdout.write(opts.update && summary.changed > 0 ? `regress: updated ${summary.changed} recorded runs\n` : regressSummaryLine(summary));
   }
-  if (opts.update || summary.changed === 0) return;
-  const harness = all.some((c) => c.changes.length > 0 && c.actual?.verdict === "harness-error");
-  process.exitCode = harness ? EXIT.harnessError : EXIT.divergence;
+  // A stop_machine run that diverges is a bug of the tool's even where a case expects it (SPEC 6.6).
+  if (reportSelfCheck(replayed)) process.exitCode = EXIT.harnessError;
+  else if (opts.update || summary.changed === 0) return;
+  else {
+    const harness = all.some((c) => c.changes.length > 0 && c.actual?.verdict === "harness-error");
+    process.exitCode = harness ? EXIT.harnessError : EXIT.divergence;
+  }
 }

@@ -442,7 +442,7 @@ export class Campaign {
       this.tally.add(f);
       this.lastFind = Date.now();
       // Rule findings are many and apart from divergences: counted on the status line, listed in the log.
-      if (f.kind === "divergence" && this.firstOfClass(f)) this.human(`new divergence: ${f.signature}`);
+      if (f.kind === "divergence" && f.strategy !== REFERENCE_STRATEGY && this.firstOfClass(f)) this.human(`new divergence: ${f.signature}`);
     } else if (offer === "smaller" && f.minimized && f.before && f.after && this.named.has(f.signature)) {
       this.human(`  minimized: ${f.signature}: ${f.before.decisions} -> ${f.after.decisions} decisions, ${f.before.instructions} -> ${f.after.instructions} instructions, ${f.before.cores} -> ${f.after.cores} cores`);
     }
@@ -466,7 +466,8 @@ export class Campaign {
   /** `--promote`: the finding joins the regression corpus, its recorded run as the expectation. */
   private promoteFinding(f: ShippedFinding): void {
     const dir = this.opts.promote;
-    if (!dir || f.kind !== "divergence" || (this.opts.minimize && !f.minimized)) return;
+    // A stop_machine finding is a bug of the tool's (SPEC 6.6), never a regression expectation.
+    if (!dir || f.kind !== "divergence" || f.strategy === REFERENCE_STRATEGY || (this.opts.minimize && !f.minimized)) return;
     if (f.file.size >= (this.promoted.get(f.signature) ?? Infinity)) return;
     this.promoted.set(f.signature, f.file.size);
     const p = this.attempt(dir, () => promote(unship(f).kase, f, dir, { replace: true }));

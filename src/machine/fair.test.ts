@@ -37,11 +37,26 @@ const invalidatesForever: Strategy = {
   },
 };
 
+/** Never returns: sends an IPI with a function at every step, never waiting for the acks. */
+const interruptsForever: Strategy = {
+  name: "interrupts_forever",
+  description: "test: never returns, sending an IPI with a function at every step",
+  *patch(ctx, slots) {
+    for (const s of slots) yield* ctx.write(s.start, s.to);
+    for (;;) {
+      yield* ctx.ipiAll(function* (c) {
+        yield* c.serializeSelf();
+      });
+    }
+  },
+};
+
 describe("the fair phase", () => {
   // PCT with the patcher on top runs it at every step until the budget: only the fair phase lets
   // the cores run. A turn spent delivering the latest snoop (or invalidation) alone starved them,
-  // and cores that executed nothing were admitted as hung, excusing the patcher: clean.
-  for (const [strategy, model] of [[storesForever, "x86-realistic"], [invalidatesForever, "noncoherent-icache"]] as const) {
+  // as did IPIs taken before every instruction (the core never left its handlers), and cores that
+  // executed nothing were admitted as hung, excusing the patcher: clean.
+  for (const [strategy, model] of [[storesForever, "x86-realistic"], [invalidatesForever, "noncoherent-icache"], [interruptsForever, "sdm-strict"]] as const) {
     it(`runs every core between patcher steps: ${strategy.name} under ${model} is a hang under every schedule`, () => {
       for (const depth of [1, 2, 3]) {
         // Few seeds: each run goes to twice its budget, the invalidations pile up in the first.

@@ -873,26 +873,45 @@ class Machine implements OpProgress, FetchHost {
   /**
    * Round-robin fair choice: the first actor at or after the pointer with an enabled event. An
    * actor's turn delivers what is pending at it (snoops, invalidations, an IPI, refills), then
-   * takes one step of its own (an instruction, a handler or patcher step, a write-back): a turn
-   * spent on a delivery alone would let a patcher that stores at every step starve every core
-   * (each turn a new snoop), and a strategy that never returns would pass for admitted.
+   * takes one step of its own (an instruction, a handler or patcher step, a write-back). A turn
+   * spent on a delivery alone let a patcher that stores at every step starve every core (each
+   * turn a new snoop), and a strategy that never returns passed for admitted (SPEC 6.4).
    */
   private rr = 0;
   private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
-      // Pending state changes first: the actor's first event of the highest kind (what a stable
-      // descending sort puts first).
-      let pick = -1;
-      for (let j = 0; j < n; j++) {
-        const ev = events[j]!;
-        if (this.actorOf(ev) === actor && (pick < 0 || ev >>> 20 > pick >>> 20)) pick = ev;
-      }
+      const pick = this.fairEventOf(actor, events, n);
       if (pick < 0) continue;
       this.rr = isDelivery(pick >>> 20) ? actor : actor + 1;
       return pick;
     }
     return events[0]!;
+  }
+
+  /** Per program core: whether its last fair choice between an IPI and an instruction took the IPI. */
+  private readonly fairTookIpi: boolean[] = [];
+
+  /**
+   * The actor's next event in its fair turn, or -1: its enabled event of the highest kind (pending
+   * state changes first, what a stable descending sort puts first), but an IPI delivery and an
+   * instruction, when both are enabled, by turns: a patcher sending IPIs at every step would
+   * otherwise keep a core in its handlers, never running one instruction.
+   */
+  private fairEventOf(actor: number, events: readonly number[], n: number): number {
+    let pick = -1, ipi = -1, exec = -1;
+    for (let j = 0; j < n; j++) {
+      const ev = events[j]!;
+      if (this.actorOf(ev) !== actor) continue;
+      const kind = ev >>> 20;
+      if (kind === Ev.Ipi) ipi = ev;
+      else if (kind === Ev.Exec) exec = ev;
+      else if (pick < 0 || kind > pick >>> 20) pick = ev;
+    }
+    if (pick >= 0) return pick;
+    if (ipi < 0 || exec < 0) return ipi >= 0 ? ipi : exec;
+    this.fairTookIpi[actor] = !this.fairTookIpi[actor];
+    return this.fairTookIpi[actor] ? ipi : exec;
   }
 
   run(): RunResult {
