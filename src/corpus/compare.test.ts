@@ -58,17 +58,20 @@ describe("promote", () => {
   it("replaces a smaller reproducer of the same finding, never another finding that folds to the same name", () => {
     const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-promote-"));
     const kase = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json")).kase;
-    const smaller = { ...kase, runs: kase.runs.slice(0, 1) };
+    const run = kase.runs[0]!;
+    const smaller = { ...kase, runs: [{ ...run, decisions: run.decisions!.slice(0, 5) }] };
     // Two kinds that fold to one file name ("a;b" and "a_b" are both "a_b").
     const first = { kind: "divergence" as const, signature: "direct_write sdm-strict torn-fetch wrong-output a;b write/0" };
     const other = { kind: "divergence" as const, signature: "direct_write sdm-strict torn-fetch wrong-output a_b write/0" };
     expect(promote(kase, first, dir, { replace: true }).status).toBe("added");
     expect(promote(smaller, first, dir, { replace: true }).status).toBe("replaced");
+    // A larger one (a resumed campaign's first) leaves the smaller in place.
+    expect(promote(kase, first, dir, { replace: true }).status).toBe("known");
     const second = promote(kase, other, dir, { replace: true });
     expect(second.status).toBe("added");
     expect(readdirSync(dir).sort()).toEqual(["direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0-2.json", "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"]);
-    const kept = JSON.parse(readFileSync(join(dir, "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"), "utf8")) as { description: string; runs: unknown[] };
-    expect([kept.description, kept.runs.length]).toEqual([`divergence ${first.signature}`, 1]);
+    const kept = JSON.parse(readFileSync(join(dir, "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"), "utf8")) as { description: string; runs: { decisions: string }[] };
+    expect([kept.description, kept.runs.length, kept.runs[0]!.decisions.split(" ").length]).toEqual([`divergence ${first.signature}`, 1, 5]);
   });
 
   it("a directory that cannot be made fails at once, never hangs (Node's recursive mkdir spins forever under /proc)", () => {

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Case, FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
-import { findingName } from "../files/store.js";
+import { findingName, reproducerSize } from "../files/store.js";
+import { parseCaseShape } from "../case/load.js";
 
 // Promotion: a (minimized) finding becomes a regression corpus case, named after its signature,
 // with its recorded run (decisions and verdict) as the expectation that `regress` checks.
@@ -21,9 +22,9 @@ export type Promotion = { readonly path: string; readonly status: "added" | "kno
 /**
  * Writes `kase` into `dir` as `<readable signature>.json` (atomically). A file there with the same
  * program, ops and runs is left alone ("known"). Another case of the same finding under that name
- * is replaced when `replace` (the campaign's smaller reproducer of that signature); otherwise, or
- * when the name is another finding's (names are cut and folded: two signatures can share one),
- * the new one gets a suffix.
+ * is replaced when `replace` and the new one is smaller (a campaign's smaller reproducer of that
+ * signature; a resumed campaign knows nothing of what it promoted before); the name of another
+ * finding (names are cut and folded: two signatures can share one) gives the new one a suffix.
  */
 export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signature"> | undefined, dir: string, opts: { replace: boolean }): Promotion {
   // Not Node's recursive mkdir: it spins forever on some unusable paths (/proc/x/c).
@@ -49,8 +50,18 @@ export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signatu
     }
     if (existing && comparable(existing) === comparable(json)) return { path, status: "known" };
     if (opts.replace && finding && existing?.description === findingName(finding)) {
+      if (!smallerThan(kase, existing)) return { path, status: "known" };
       writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       return { path, status: "replaced" };
     }
+  }
+}
+
+/** Whether `kase` is a smaller reproducer than the case file `existing` (one that does not load is replaced). */
+function smallerThan(kase: Case, existing: object): boolean {
+  try {
+    return reproducerSize(kase) < reproducerSize(parseCaseShape(existing));
+  } catch {
+    return true;
   }
 }
