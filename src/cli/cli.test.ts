@@ -74,6 +74,8 @@ describe("minimize", () => {
     expect(r.after.decisions).toBeLessThan(r.before.decisions);
     const again = JSON.parse(xmcfuzz("repro", out, "--json").stdout) as { rules: { rule: string }[] }[];
     expect(again[0]!.rules.map((x) => x.rule)).toContain("unsynchronized-xmc");
+    // The output names the finding it kept (its run may now diverge too: that is not the one kept).
+    expect((JSON.parse(readFileSync(out, "utf8")) as { description?: string }).description).toBe(`rule ${r.signature}`);
   });
 });
 

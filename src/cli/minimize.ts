@@ -4,7 +4,7 @@ import { writeCaseFile } from "../case/save.js";
 import { InputError } from "../errors.js";
 import { expectationOf, type Outcome } from "../differential.js";
 import type { Size } from "../fuzz/minimize.js";
-import { describedFinding } from "../files/store.js";
+import { describedFinding, findingName } from "../files/store.js";
 import { pickFinding, showsSignature } from "../oracle/classify.js";
 import { DriftError } from "../schedule/choosers.js";
 import { IsolatedCells } from "./cells.js";
@@ -59,7 +59,13 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
     const c = await cells.run({ ...cell, mode: "minimize", decisions: outcome.decisions, signature, maxRuns: opts.maxRuns });
     if (c.kind === "timeout") return cutOff(c.verdict);
     const m = c.result;
-    writeCaseFile(opts.out, { ...m.kase, name: `${loaded.kase.name}-min`, runs: [{ ...cell, decisions: m.decisions, expect: expectationOf(c.final.verdict) }] });
+    // Described by the finding kept (as a crash file is): the run may show it as a secondary
+    // divergence, or as a rule finding of a run that now diverges; repro, minimize again and
+    // corpus add then work on that finding, not the run's first divergence.
+    writeCaseFile(opts.out, {
+      ...m.kase, name: `${loaded.kase.name}-min`, description: findingName(pick),
+      runs: [{ ...cell, decisions: m.decisions, expect: expectationOf(c.final.verdict) }],
+    });
     if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
     else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);
     // A smaller reproducer of a stop_machine divergence helps fix the tool; it is no finding (SPEC 6.6).
