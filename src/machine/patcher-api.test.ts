@@ -86,4 +86,20 @@ describe("the patcher API keeps its promises to strategies (SPEC 5.1, 5.3)", () 
       expect([1, 2]).toContain(t.core);
     }
   });
+
+  it("a store step made by hand is held to the model's stores (SPEC 4.1): one store, or a harness error, never a torn write made whole", () => {
+    const store = (pieces: (s: { start: number; to: Uint8Array }) => [number, Uint8Array][]): Strategy => ({
+      name: "hand_store", description: "test: store steps yielded without ctx.write",
+      *patch(_ctx, slots) {
+        for (const s of slots) for (const [addr, bytes] of pieces(s)) yield { k: "store", addr, bytes };
+      },
+    });
+    const whole = store((s) => [[s.start, s.to]]);
+    const byByte = store((s) => [...s.to].map((b, i) => [s.start + i, Uint8Array.of(b)] as [number, Uint8Array]));
+    for (const m of NAMED_MODELS) {
+      // The 5-byte slot at 0x1005 crosses an aligned 8-byte word: two stores under aligned8, five under byte.
+      for (const o of everyRun(p, whole, m, 5)) expect(o.run.harnessError).toMatch(/^strategy hand_store: a store step of 5 byte\(s\) at 0x1005 is not one store/);
+      for (const o of everyRun(p, byByte, m, 5)) expect(o.run.harnessError).toBeUndefined();
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { programInt3 } from "./int3.js";
 import { CodeMemory, LINE } from "./memory.js";
 import type { CasePlan } from "./plan.js";
 import { type FetchRecord, type OpProgress, PassageLog } from "./passages.js";
-import { handlerCtx, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
+import { handlerCtx, isOneStore, patcherCtx, type CtxEnv } from "../strategies/ctx.js";
 import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
 import type { Fetch } from "./decoded-cache.js";
@@ -264,7 +264,13 @@ class Machine implements OpProgress, FetchHost {
 
   private execStep(actor: number, step: Step): unknown {
     switch (step.k) {
-      case "store": this.store(step.addr, step.bytes); return undefined;
+      case "store":
+        // A store step made by hand (not by ctx.write) must still be one store of the model's.
+        if (!isOneStore(step.addr, step.bytes.length, this.model.storeAtomicity)) {
+          throw this.driver.misuse(`a store step of ${step.bytes.length} byte(s) at 0x${step.addr.toString(16)} is not one store under ${this.model.storeAtomicity} store atomicity (use yield* ctx.write(addr, bytes))`);
+        }
+        this.store(step.addr, step.bytes);
+        return undefined;
       case "load": return this.data.get(step.key);
       case "dstore": this.data.set(step.key, step.value); return undefined;
       case "add": {

@@ -37,6 +37,11 @@ export function splitStores(addr: number, bytes: Uint8Array, atomicity: Model["s
   return out;
 }
 
+/** Whether `len` bytes at `addr` are one store of SPEC 4.1 (what splitStores makes of them is one piece). */
+export function isOneStore(addr: number, len: number, atomicity: Model["storeAtomicity"]): boolean {
+  return len >= 1 && (atomicity === "byte" ? len === 1 : (addr & 7) + len <= 8);
+}
+
 function commonCtx(env: CtxEnv): CommonCtx {
   return {
     cores: env.cores,
