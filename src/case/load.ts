@@ -1,6 +1,6 @@
 // Loading a case file: JSON -> zod shape check -> build (assemble, resolve) -> control-flow and
 // termination checks. Every rejection is a one-line CaseError naming the field (exit 2).
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../files/read.js";
 import type { Case } from "../types.js";
 import { buildCase } from "./build.js";
 import { CaseError, fromZod, issueText, oneLine } from "./error.js";
@@ -36,7 +36,7 @@ export function parseCaseShape(json: unknown): Case {
 export function loadCaseFile(path: string): LoadedCase {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readInputFile(path, "utf8");
   } catch (e) {
     throw new CaseError(path, `cannot read file (${errText(e)})`);
   }
@@ -50,5 +50,6 @@ export function loadCaseFile(path: string): LoadedCase {
 }
 
 function errText(e: unknown): string {
-  return oneLine(e instanceof Error ? e.message : String(e));
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "not a regular file" ? code : oneLine(e instanceof Error ? e.message : String(e));
 }

@@ -235,6 +235,12 @@ describe("strategy plugins that misbehave, through the real CLI", () => {
       "  *onInt3(ctx, core, addr) { const t = yield* ctx.load('t'); return t && t.start === addr ? ctx.emulate(t.to) : ctx.notMine(); }",
       "}",
       "export const strategy = new Int3Emulate();"].join("\n"))], 0, /classy\s+x86-realistic\s+clean/],
+    // A plugin's own timer and promise escape the harness: they must neither keep a finished
+    // command alive nor turn into a stack trace and exit 1 (a divergence).
+    ["a module that leaves a timer running: the command still ends", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("interval.mjs", "setInterval(() => {}, 1000);\nexport const strategy = { name: 'ticking', *patch(ctx, slots) { for (const s of slots) yield* ctx.write(s.start, s.to); } };")], 1, /ticking\s+sdm-strict\s+DIVERGES/],
+    ["a module whose promise rejects unhandled: exit 3, one line", () => ["run", kase(), "-m", "sdm-strict", "-s", plugin("reject.mjs", "Promise.reject(new Error('nobody awaits me'));\nexport const strategy = { name: 'rejecting', *patch() {} };")], 3, /^xmcfuzz: uncaught error \(a strategy plugin's own timer or promise, or a bug in xmcfuzz\): nobody awaits me$/m],
+    ["a CommonJS plugin exporting an object", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("cjs.cjs", "module.exports = { strategy: { name: 'cjs_obj', *patch(ctx, slots) { for (const s of slots) yield* ctx.write(s.start, s.to); } } };")], 1, /cjs_obj\s+sdm-strict\s+DIVERGES/],
+    ["a name getter that answers a built-in's name the second time it is read", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("flip.mjs", "let n = 0;\nexport const strategy = { get name() { return n++ === 0 ? 'evil' : 'stop_machine'; }, *patch(ctx, slots) { for (const s of slots) yield* ctx.write(s.start, s.to); } };")], 1, /evil\s+sdm-strict\s+DIVERGES/],
     ["a patch that yields steps forever: a hang divergence (SPEC 6.4)", () => ["run", kase(), "-m", "sdm-strict", "--schedules", "3", "-s", plugin("forever.mjs", "export const strategy = { name: 'forever', *patch(ctx) { for (;;) yield* ctx.store('x', 1); } };")], 1, /DIVERGES .*-> hang/],
   ];
   for (const [what, args, status, pattern, env] of cases) {

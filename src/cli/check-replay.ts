@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { readInputFile } from "../files/read.js";
 import { join } from "node:path";
 import type { Case, Model, Strategy } from "../types.js";
 import { parseCase } from "../case/load.js";
@@ -70,9 +71,10 @@ function isCorpusEntry(json: unknown): json is { case?: unknown; bits: unknown }
 function caseOf(file: string): Case {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(readInputFile(file, "utf8"));
   } catch (e) {
-    throw new InputError(`${file}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: ${code ? `cannot read (${code})` : `not valid JSON (${(e as Error).message.split("\n")[0]})`}`);
   }
   try {
     return parseCase(isCorpusEntry(json) ? json.case : json).kase;

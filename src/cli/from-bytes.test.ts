@@ -63,9 +63,13 @@ describe("from-bytes", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("no such file");
     expect(existsSync(join(dir, "out.json"))).toBe(false);
-    // A device would be read forever.
+    // A device would be read forever: refused wherever a file is read, case, model or buffer.
     const device = xmcfuzz("from-bytes", "/dev/zero", "-o", join(dir, "out.json"));
     expect(device.status).toBe(2);
-    expect(device.stderr).toBe("xmcfuzz: /dev/zero: not a regular file\n");
+    expect(device.stderr).toBe("xmcfuzz: /dev/zero: cannot read (not a regular file)\n");
+    const asCase = xmcfuzz("run", "/dev/zero", "-s", "stop_machine");
+    expect([asCase.status, asCase.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read file (not a regular file)\n"]);
+    const asModel = xmcfuzz("run", "corpus/static-call.json", "-s", "stop_machine", "-m", "/dev/zero");
+    expect([asModel.status, asModel.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read (not a regular file)\n"]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readInputFile } from "../files/read.js";
 import type { Case } from "../types.js";
 import { writeCaseFile } from "../case/save.js";
 import { expectationOf, prepare, runOnce } from "../differential.js";
@@ -22,11 +22,8 @@ interface FromBytesOptions {
 export function fromBytesCommand(file: string, opts: FromBytesOptions): void {
   let bytes: Uint8Array;
   try {
-    // A device (/dev/zero, a terminal) would be read forever: only a file's bytes are a buffer.
-    if (!statSync(file).isFile()) throw new InputError(`${file}: not a regular file`);
-    bytes = readFileSync(file);
+    bytes = readInputFile(file);
   } catch (e) {
-    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: ${code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(e)})`}`);
   }

@@ -335,7 +335,16 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  main(process.argv).then((code) => {
-    process.exitCode = code;
-  });
+  // An error escaping every command's handling (a strategy plugin's own timer or promise that
+  // throws) is a harness error of a plugin or a bug of ours: one line, exit 3, never a stack trace
+  // and never exit 1 (a divergence).
+  const escaped = (e: unknown) => {
+    process.stderr.write(`xmcfuzz: uncaught error (a strategy plugin's own timer or promise, or a bug in xmcfuzz): ${e instanceof Error ? e.message.split("\n")[0] : String(e)}\n`);
+    process.exit(EXIT.harnessError);
+  };
+  process.on("uncaughtException", escaped);
+  process.on("unhandledRejection", escaped);
+  // Exits once the command is done: a plugin's leftover timer or handle must not keep it alive
+  // (stdout and stderr are synchronous on Linux files and pipes: nothing written is lost).
+  main(process.argv).then((code) => process.exit(code));
 }

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { readInputFile } from "../files/read.js";
 import { basename, extname, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
 import { writeOutputFile } from "../files/atomic.js";
@@ -21,7 +22,7 @@ export function plotCommand(campaign: string, opts: PlotOptions): void {
   }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(readInputFile(file, "utf8"));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: ${code === "ENOENT" ? "missing (is this a campaign directory?)" : code ? `cannot read (${code})` : "not valid JSON"}`);

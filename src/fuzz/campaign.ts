@@ -157,6 +157,8 @@ export class Campaign {
   private readonly log: Logger;
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
+  /** Workers the watchdog terminated (their run is blamed already when their exit comes). */
+  private readonly stalled = new Set<number>();
   private readonly stopFlag = new SharedArrayBuffer(4);
   /**
    * BigInt64 [execs not yet started] of a campaign with --max-execs, shared by its workers: each
@@ -321,14 +323,26 @@ export class Campaign {
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
     this.workers.set(index, w);
     w.on("message", (m: ToMain) => this.onMessage(m, index));
-    w.on("error", (e) => this.log.error({ worker: index, err: e.message }, "worker error"));
+    let error: string | undefined;
+    w.on("error", (e) => {
+      error = e.message.split("\n")[0];
+      this.log.error({ worker: index, err: e.message }, "worker error");
+    });
     w.on("exit", (code) => {
       this.workers.delete(index);
       if (this.stopping) return;
       // A worker that died is replaced; what it had shipped is already on disk.
       this.restarts++;
       this.log.warn({ worker: index, code }, "worker died; restarting");
-      this.human(`worker ${index} died (exit ${code}); restarting it`);
+      // Said the 1st, 10th, 100th... time: a strategy that kills its thread does so in every run.
+      if (/^10*$/.test(String(this.restarts))) this.human(`worker ${index} died (exit ${code}); restarting it (${this.restarts} restart${this.restarts === 1 ? "" : "s"} so far)`);
+      // Not replaced by the watchdog (which blamed the run already), and in a run: the strategy
+      // running took the thread down (process.exit, an error its own timer or promise threw).
+      const beat = new Int32Array(heartbeat);
+      if (!this.stalled.delete(index) && Atomics.load(beat, 2) > 0) {
+        const strategy = this.opts.strategies[Atomics.load(beat, 0)]?.name ?? "?", model = this.opts.models[Atomics.load(beat, 1)]?.name ?? "?";
+        this.onHarnessError(strategy, model, `the worker thread died (exit ${code}${error ? `: ${error}` : ""}) in a run of ${strategy}`);
+      }
       this.spawn(index);
       // Its unminimized claims go to its replacement, but for the one it died minimizing: handed
       // on, a minimization that never returns would stall every replacement in turn.
@@ -401,7 +415,8 @@ export class Campaign {
    */
   private onHarnessError(strategy: string, model: string, message: string, runs = 1): void {
     this.tally.harnessError(strategy, model, runs);
-    const key = `${strategy}\u0000${model}\u0000${message}`;
+    // Distinct errors by their words: numbers (decisions, addresses, exit codes) vary run to run.
+    const key = `${strategy}\u0000${model}\u0000${message.replace(/\d+/g, "#")}`;
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
     if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
@@ -553,6 +568,7 @@ export class Campaign {
       this.log.error({ strategy, model, worker: index, error: `no progress for ${stallMs} ms: a step that never yields` }, "harness error");
       this.human(`harness error: ${strategy} under ${model} made no progress for ${stallMs} ms; worker ${index} replaced`);
       b.since = now;
+      this.stalled.add(index);
       void w.terminate();
     }
   }

@@ -70,3 +70,21 @@ describe("a strategy that is not deterministic", () => {
     expect(r.stderr).toMatch(/harness error: flaky under .*(did not replay|not replayable|minimization)/);
   }, 60_000);
 });
+
+describe("a strategy that takes its worker thread down", () => {
+  it("is blamed: each death a harness error of the cell that was running, the worker replaced, a line the 1st, 10th... time", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
+    const plugin = join(dir, "exits.mjs");
+    // A careless async call: its rejection, unhandled, ends the thread (as process.exit would).
+    writeFileSync(plugin, "export const strategy = { name: 'exits', *patch(ctx, slots) { Promise.reject(new Error('unawaited')); for (const s of slots) yield* ctx.write(s.start, s.to); } };");
+    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "-m", "sdm-strict", "--duration", "5s", "--workers", "1", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
+      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number };
+    expect(stats.workerRestarts).toBeGreaterThan(2);
+    expect(stats.harnessErrors).toBe(stats.workerRestarts);
+    expect(r.stderr).toMatch(/harness error: exits under sdm-strict: the worker thread died \(exit 1: unawaited\) in a run of exits/);
+    expect(r.stderr.match(/worker 0 died/g)!.length).toBeLessThanOrEqual(3);
+    expect(r.stderr).toMatch(/^ {2}exits +sdm-strict .*\[[\d,]+ harness errors?: /m);
+  }, 60_000);
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../files/read.js";
 import { z } from "zod";
 import type { Model } from "../types.js";
 import { InputError } from "../errors.js";
@@ -39,7 +39,7 @@ export function parseModel(json: unknown, source: string): Model {
 function readJson(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readInputFile(path, "utf8");
   } catch (e) {
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }

@@ -11,16 +11,17 @@ import { BUILTIN_STRATEGIES, builtinStrategy } from "./registry.js";
 function checkShape(value: unknown, path: string): Strategy {
   const s = value as Partial<Strategy> | undefined;
   if (!s || typeof s !== "object") throw new InputError(`${path}: must export \`strategy\` (an object with name and patch)`);
-  if (typeof s.name !== "string" || s.name.length === 0) throw new InputError(`${path}: strategy.name: expected a non-empty string`);
-  if (/\s/.test(s.name)) throw new InputError(`${path}: strategy.name: "${s.name}" holds whitespace; a name is one word of every signature (e.g. "${s.name.trim().replace(/\s+/g, "_")}")`);
-  if (typeof s.patch !== "function") throw new InputError(`${path}: strategy.patch: expected a generator function`);
-  if (s.onInt3 !== undefined && typeof s.onInt3 !== "function") throw new InputError(`${path}: strategy.onInt3: expected a generator function`);
-  if (builtinStrategy(s.name)) throw new InputError(`${path}: strategy.name: "${s.name}" is a built-in strategy; choose another name`);
-  // Its members read, not spread: a class instance's methods live on its prototype.
-  const { patch, onInt3 } = s;
+  // Each member read once, not spread (a class instance's methods live on its prototype): a
+  // getter answering otherwise the second time must not get past the checks.
+  const { name, patch, onInt3, description } = s;
+  if (typeof name !== "string" || name.length === 0) throw new InputError(`${path}: strategy.name: expected a non-empty string`);
+  if (/\s/.test(name)) throw new InputError(`${path}: strategy.name: "${name}" holds whitespace; a name is one word of every signature (e.g. "${name.trim().replace(/\s+/g, "_")}")`);
+  if (typeof patch !== "function") throw new InputError(`${path}: strategy.patch: expected a generator function`);
+  if (onInt3 !== undefined && typeof onInt3 !== "function") throw new InputError(`${path}: strategy.onInt3: expected a generator function`);
+  if (builtinStrategy(name)) throw new InputError(`${path}: strategy.name: "${name}" is a built-in strategy; choose another name`);
   return {
-    name: s.name,
-    description: typeof s.description === "string" ? s.description : "user strategy",
+    name,
+    description: typeof description === "string" ? description : "user strategy",
     patch: (ctx, slots) => patch.call(s, ctx, slots),
     ...(onInt3 ? { onInt3: (ctx: HandlerCtx, core: number, addr: number) => onInt3.call(s, ctx, core, addr) } : {}),
   };
@@ -46,10 +47,10 @@ function probePlugin(url: string, ms: number): Promise<string | undefined> {
   });
 }
 
-/** checkShape, with a throwing getter or proxy on the exported object reported as bad input. */
-function checked(value: unknown, path: string): Strategy {
+/** checkShape of what `exported` reads, with a throwing getter or proxy on the way reported as bad input. */
+function checked(exported: () => unknown, path: string): Strategy {
   try {
-    return checkShape(value, path);
+    return checkShape(exported(), path);
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read \`strategy\` (${(e as Error).message?.split("\n")[0] ?? String(e)})`);
@@ -70,7 +71,8 @@ export async function loadStrategyFile(path: string): Promise<Strategy> {
   } catch (e) {
     throw new InputError(`${path}: cannot load strategy plugin (${(e as Error).message?.split("\n")[0] ?? String(e)})`);
   }
-  return checked(mod["strategy"], path);
+  // A CommonJS plugin's `module.exports = { strategy }` arrives as the default export.
+  return checked(() => mod["strategy"] ?? (mod["default"] as Record<string, unknown> | null | undefined)?.["strategy"], path);
 }
 
 /** A strategy by built-in name, or from a module file when the argument looks like a path. */
