@@ -157,7 +157,29 @@ export function searchSchedules(prepared: PreparedCase, spec: RunSpec, schedules
     }
     if (!reported?.outcome.verdict.rules.length) reported = { outcome, seed };
   }
-  return Object.assign(settledOutcome(reported!.outcome), { seed: reported!.seed, schedules: run, ruleSchedules: rules.list });
+  const settled = settledOutcome(reported!.outcome);
+  return Object.assign(replayedOrBlamed(prepared, spec, settled), { seed: reported!.seed, schedules: run, ruleSchedules: rules.list });
+}
+
+/**
+ * A run with a finding, replayed strictly once before it is reported: one that does not replay
+ * to the same verdict is its strategy's harness error (it is not deterministic: module state,
+ * Math.random), as in campaigns, never a divergence whose recording then fails as bad input.
+ */
+function replayedOrBlamed(prepared: PreparedCase, spec: RunSpec, o: Outcome): Outcome {
+  const v = o.verdict;
+  if (v.kind === "harness-error" || (v.kind === "clean" && v.rules.length === 0)) return o;
+  let why: string | undefined;
+  try {
+    const again = runOnce(prepared, { ...spec, decisions: o.decisions }).verdict;
+    if (!sameExpectation(expectationOf(again), expectationOf(v))) why = `the run it reported (${v.signature ?? v.kind}) replays as ${again.signature ?? again.kind}`;
+  } catch (e) {
+    if (!(e instanceof DriftError)) throw e;
+    why = `the run it reported does not replay (${e.message})`;
+  }
+  if (why === undefined) return o;
+  const harnessError = `strategy ${spec.strategy.name} is not deterministic: ${why}`;
+  return { ...o, verdict: { kind: "harness-error", strategy: v.strategy, model: v.model, divergences: [], rules: [], harnessError } };
 }
 
 /**
