@@ -69,7 +69,7 @@ export async function minimizeCommand(file: string, opts: MinimizeOptions): Prom
     if (opts.json) process.stdout.write(JSON.stringify({ signature, runs: m.runs, before: m.before, after: m.after, out: opts.out }, null, 2) + "\n");
     else process.stdout.write(`${signature}\n  before: ${sizeText(m.before)}\n  after:  ${sizeText(m.after)}  (${m.runs} replays)\n  wrote ${opts.out}\n`);
     // A smaller reproducer of a stop_machine divergence helps fix the tool; it is no finding (SPEC 6.6).
-    if (reportSelfCheck([c.final.verdict])) process.exitCode = EXIT.harnessError;
+    if (reportSelfCheck([...replayed.map((x) => x.outcome.verdict), c.final.verdict])) process.exitCode = EXIT.harnessError;
   } finally {
     cells.close();
   }

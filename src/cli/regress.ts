@@ -9,6 +9,7 @@ import { pickFinding } from "../oracle/classify.js";
 import { regressCase, rerecord, summarize } from "../corpus/regress.js";
 import { regressRow, regressSummaryLine, regressTable, type RegressRow } from "../report/regress.js";
 import { EXIT, reportSelfCheck } from "./exit.js";
+import { breaksSelfCheck, selfCheckLine } from "../oracle/self-check.js";
 import { selectRecordedRuns } from "./resolve.js";
 import { withFile } from "./run.js";
 
@@ -36,6 +37,8 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
   const rows: RegressRow[] = [];
   const all: RegressCheck[] = [];
   const replayed: (Verdict | undefined)[] = [];
+  /** Self-check breaches --update found and did not write. */
+  const unrecorded: string[] = [];
   const updated: string[] = [];
   for (const file of files) {
     const loaded = withFile(file, () => loadCaseFile(file));
@@ -50,6 +53,11 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
       for (const c of checks.filter((x) => x.changes.length > 0)) {
         const [strategy, model] = pairs.get(c.index)!;
         const run = rerecord(prepared, loaded.kase.runs[c.index]!, strategy, model);
+        // A stop_machine run that diverges is a bug of the tool's (SPEC 6.6), never an expectation.
+        if (breaksSelfCheck({ strategy: strategy.name, kind: run.expect!.verdict, rules: run.expect!.rules })) {
+          unrecorded.push(`${file}: runs[${c.index}] not updated: ${selfCheckLine(model.name, `it now records ${run.expect!.signature ?? `${run.expect!.verdict} with rules ${run.expect!.rules.join(", ")}`}`)}`);
+          continue;
+        }
         updates.set(c.index, run);
         const redone = c.drift ? ` (re-recorded by a schedule search from seed ${loaded.kase.runs[c.index]!.seed}: seed ${run.seed}, ${run.decisions?.length ?? 0} decisions, now ${run.expect!.verdict}${run.expect!.signature ? ` ${run.expect!.signature}` : ""})` : "";
         updated.push(...changeLines(c).map((l) => `updated ${l}${redone}`));
@@ -71,7 +79,8 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
     process.stdout.write(opts.update && summary.changed > 0 ? `regress: updated ${summary.changed} recorded runs\n` : regressSummaryLine(summary));
   }
   // A stop_machine run that diverges is a bug of the tool's even where a case expects it (SPEC 6.6).
-  if (reportSelfCheck(replayed)) process.exitCode = EXIT.harnessError;
+  for (const line of unrecorded) process.stderr.write(`xmcfuzz: ${line}\n`);
+  if (reportSelfCheck(replayed) || unrecorded.length > 0) process.exitCode = EXIT.harnessError;
   else if (opts.update || summary.changed === 0) return;
   else {
     const harness = all.some((c) => c.changes.length > 0 && c.actual?.verdict === "harness-error");
