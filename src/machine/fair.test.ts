@@ -51,6 +51,20 @@ const interruptsForever: Strategy = {
   },
 };
 
+/** Never returns: at every step an IPI whose function takes 100 steps (handler steps are no instructions). */
+const longInterruptsForever: Strategy = {
+  name: "long_interrupts_forever",
+  description: "test: never returns, sending an IPI with a 100-step function at every step",
+  *patch(ctx, slots) {
+    for (const s of slots) yield* ctx.write(s.start, s.to);
+    for (;;) {
+      yield* ctx.ipiAll(function* (c) {
+        for (let i = 0; i < 100; i++) yield* c.serializeSelf();
+      });
+    }
+  },
+};
+
 describe("the fair phase", () => {
   // PCT with the patcher on top runs it at every step until the budget: only the fair phase lets
   // the cores run. A turn spent delivering the latest snoop (or invalidation) alone starved them,
@@ -69,4 +83,22 @@ describe("the fair phase", () => {
       }
     });
   }
+
+  // With long IPI functions, a turn of one handler step, or a budget counting handler steps, left
+  // each core fewer instructions than its program needs (200 passages): those outside a handler
+  // at the end were admitted, and the patcher excused (random schedules of seeds 6 and 13).
+  it("gives each core its instructions whatever the handlers take: long IPI functions sent for ever are a hang", () => {
+    const long = prepareSketch({
+      asm: ["core1: mov ecx, 200", "loop:", ".slot jl", "nop5", ".endslot", "mov al, 1", "out 0x10", "jmp next",
+        "yes: mov al, 2", "out 0x10", "next: dec ecx", "jne loop", "hlt"],
+      entries: ["core1", "core1"],
+      slots: { jl: { new: "jmp yes" } },
+      ops: [["jl"]],
+    });
+    for (const seed of [6, 13]) {
+      const o = runOnce(long, { strategy: longInterruptsForever, model: namedModel("x86-realistic")!, seed });
+      expect(o.run.hung?.patcherStuck, `seed ${seed}`).toBe(true);
+      expect(o.verdict.divergences.map((d) => d.effect), `seed ${seed}`).toContain("hang");
+    }
+  });
 });

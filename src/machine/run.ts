@@ -93,8 +93,15 @@ const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
-/** Events that deliver something pending at a core rather than step it: each removes what it delivers, or fills a bounded buffer. */
-const isDelivery = (kind: Ev): boolean => kind === Ev.Snoop || kind === Ev.Inval || kind === Ev.Ipi || kind === Ev.Refill;
+/**
+ * The events that end an actor's fair turn: a program core's instruction, a patcher step, a
+ * write-back. The others (deliveries, each removing what it delivers or filling a bounded buffer,
+ * and handler steps, bounded by HANDLER_BUDGETS) are taken on the way to it.
+ */
+const endsTurn = (kind: Ev): boolean => kind === Ev.Exec || kind === Ev.Patcher || kind === Ev.Clean;
+
+/** Handler steps a run may take, in budgets of SPEC 6.4 per phase (see run()). */
+const HANDLER_BUDGETS = 32;
 
 /** An unfinished run's cores that never ended, and those of them blocked at its end (RunResult.hung). */
 type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores" | "waitingOnPatcher">;
@@ -120,7 +127,10 @@ class Machine implements OpProgress, FetchHost {
   readonly opReturn: number[] = [];
   readonly ledger: RuleLedger;
   t = 0;
+  /** Instructions plus patcher steps: what SPEC 6.4's budget counts. */
   work = 0;
+  /** Handler steps (trap handlers, IPI functions): apart from the budget, bounded by HANDLER_BUDGETS of it. */
+  handlerWork = 0;
   /** Scheduler decisions made (the list itself is the chooser's). */
   decisionCount = 0;
   patcherSteps = 0;
@@ -655,7 +665,7 @@ class Machine implements OpProgress, FetchHost {
   private runHandlerStep(core: CoreRt): void {
     const h = core.handler!;
     const result = this.execStep(core.id, h.step);
-    this.work++;
+    this.handlerWork++;
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.driver.next(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
     if (!next.done) {
@@ -877,11 +887,12 @@ class Machine implements OpProgress, FetchHost {
   }
 
   /**
-   * Round-robin fair choice: the first actor at or after the pointer with an enabled event. An
-   * actor's turn delivers what is pending at it (snoops, invalidations, an IPI, refills), then
-   * takes one step of its own (an instruction, a handler or patcher step, a write-back). A turn
-   * spent on a delivery alone let a patcher that stores at every step starve every core (each
-   * turn a new snoop), and a strategy that never returns passed for admitted (SPEC 6.4).
+   * Round-robin fair choice: the first actor at or after the pointer with an enabled event. A
+   * program core's turn delivers what is pending at it (snoops, invalidations, an IPI, refills),
+   * runs its handler's steps, and ends with one instruction (or when it has no event left): fair
+   * in instructions, as the budget is. A turn spent on a delivery or a handler step alone let a
+   * patcher that stores, invalidates or interrupts at every step starve every core, and a strategy
+   * that never returns passed for admitted (SPEC 6.4).
    */
   private rr = 0;
   private fairPick(events: number[], n: number): number {
@@ -889,7 +900,7 @@ class Machine implements OpProgress, FetchHost {
       const actor = (this.rr + i) % (this.nCores + 1);
       const pick = this.fairEventOf(actor, events, n);
       if (pick < 0) continue;
-      this.rr = isDelivery(pick >>> 20) ? actor : actor + 1;
+      this.rr = endsTurn(pick >>> 20) ? actor + 1 : actor;
       return pick;
     }
     return events[0]!;
@@ -929,8 +940,11 @@ class Machine implements OpProgress, FetchHost {
     try {
       this.startOp();
       while (!this.finished()) {
-        if (this.work >= budget && !this.fair) this.fair = true;
-        if (this.work >= 2 * budget) break;
+        // Handler steps are no instructions (SPEC 6.4): counted, a patcher sending IPIs with long
+        // functions would leave the cores too few instructions to end; bounded apart, a handler
+        // that steps for ever still ends the run (in a handler: a hang).
+        if ((this.work >= budget || this.handlerWork >= HANDLER_BUDGETS * budget) && !this.fair) this.fair = true;
+        if (this.work >= 2 * budget || this.handlerWork >= 2 * HANDLER_BUDGETS * budget) break;
         const n = this.enabledEvents(events);
         if (n === 0) {
           deadlock = true;
