@@ -14,13 +14,19 @@ beforeAll(() => {
   if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` before the tests");
 });
 
+/** A directory with the plugin `name` written in it, and `fuzz` run on it there with `args` (its --json stats on stdout). */
+function campaignWith(name: string, text: string[] | string, args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
+  const plugin = join(dir, name);
+  writeFileSync(plugin, typeof text === "string" ? text : text.join("\n"));
+  const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, ...args, "--out", dir, "--crashes", join(dir, "crashes"), "--json"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  return { dir, r };
+}
+
 describe("misbehaving strategies in a campaign", () => {
   it("a strategy that throws in every run: counted and logged as a harness error, never a finding; the others go on", () => {
-    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
-    const plugin = join(dir, "thrower.mjs");
-    writeFileSync(plugin, "export const strategy = { name: 'thrower', *patch(ctx) { yield* ctx.store('x', 1); throw new Error('kaboom'); } };");
-    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "-s", "direct_write", "--duration", "10s", "--seed", "5", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
-      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    const { dir, r } = campaignWith("thrower.mjs", "export const strategy = { name: 'thrower', *patch(ctx) { yield* ctx.store('x', 1); throw new Error('kaboom'); } };",
+      ["-s", "direct_write", "--duration", "10s", "--seed", "5"]);
     expect(r.status, r.stderr).toBe(0);
     const stats = JSON.parse(r.stdout) as { harnessErrors: number; divergences: number; execs: number };
     expect(stats.harnessErrors).toBeGreaterThan(10);
@@ -52,17 +58,13 @@ describe("misbehaving strategies in a campaign", () => {
 
 describe("a strategy that is not deterministic", () => {
   it("its findings that do not replay are harness errors; the worker is never lost", () => {
-    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
-    const plugin = join(dir, "flaky.mjs");
     // Module state: every third patch writes whole slots, the others byte by byte.
-    writeFileSync(plugin, [
+    const { r } = campaignWith("flaky.mjs", [
       "let n = 0;",
       "export const strategy = { name: 'flaky', *patch(ctx, slots) { n++;",
       "  for (const s of slots) { if (n % 3 === 0) yield* ctx.write(s.start, s.to);",
       "    else for (let i = 0; i < s.len; i++) yield* ctx.write(s.start + i, s.to.subarray(i, i + 1)); } } };",
-    ].join("\n"));
-    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "--duration", "10s", "--seed", "2", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
-      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    ], ["--duration", "10s", "--seed", "2"]);
     expect(r.status, r.stderr).toBe(0);
     const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number; execs: number };
     expect(stats.workerRestarts).toBe(0);
@@ -73,12 +75,9 @@ describe("a strategy that is not deterministic", () => {
 
 describe("a strategy that takes its worker thread down", () => {
   it("is blamed: each death a harness error of the cell that was running, the worker replaced, a line the 1st, 10th... time", () => {
-    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-harness-"));
-    const plugin = join(dir, "exits.mjs");
     // A careless async call: its rejection, unhandled, ends the thread (as process.exit would).
-    writeFileSync(plugin, "export const strategy = { name: 'exits', *patch(ctx, slots) { Promise.reject(new Error('unawaited')); for (const s of slots) yield* ctx.write(s.start, s.to); } };");
-    const r = spawnSync(process.execPath, [cli, "fuzz", "-s", plugin, "-m", "sdm-strict", "--duration", "5s", "--workers", "1", "--out", dir, "--crashes", join(dir, "crashes"), "--json"],
-      { cwd: root, encoding: "utf8", timeout: 60_000 });
+    const { r } = campaignWith("exits.mjs", "export const strategy = { name: 'exits', *patch(ctx, slots) { Promise.reject(new Error('unawaited')); for (const s of slots) yield* ctx.write(s.start, s.to); } };",
+      ["-m", "sdm-strict", "--duration", "5s", "--workers", "1"]);
     expect(r.status, r.stderr).toBe(0);
     const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number };
     expect(stats.workerRestarts).toBeGreaterThan(2);

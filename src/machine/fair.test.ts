@@ -37,40 +37,28 @@ const invalidatesForever: Strategy = {
   },
 };
 
-/** Never returns: sends an IPI with a function at every step, never waiting for the acks. */
-const interruptsForever: Strategy = {
-  name: "interrupts_forever",
-  description: "test: never returns, sending an IPI with a function at every step",
-  *patch(ctx, slots) {
-    for (const s of slots) yield* ctx.write(s.start, s.to);
-    for (;;) {
-      yield* ctx.ipiAll(function* (c) {
-        yield* c.serializeSelf();
-      });
-    }
-  },
-};
-
-/** Never returns: at every step an IPI whose function takes 100 steps (handler steps are no instructions). */
-const longInterruptsForever: Strategy = {
-  name: "long_interrupts_forever",
-  description: "test: never returns, sending an IPI with a 100-step function at every step",
-  *patch(ctx, slots) {
-    for (const s of slots) yield* ctx.write(s.start, s.to);
-    for (;;) {
-      yield* ctx.ipiAll(function* (c) {
-        for (let i = 0; i < 100; i++) yield* c.serializeSelf();
-      });
-    }
-  },
-};
+/** Never returns: at every step an IPI whose function takes `steps` steps, never waiting for the acks. */
+function interruptingForever(steps: number): Strategy {
+  return {
+    name: `interrupts_${steps}_forever`,
+    description: `test: never returns, sending an IPI with a ${steps}-step function at every step`,
+    *patch(ctx, slots) {
+      for (const s of slots) yield* ctx.write(s.start, s.to);
+      for (;;) {
+        yield* ctx.ipiAll(function* (c) {
+          for (let i = 0; i < steps; i++) yield* c.serializeSelf();
+        });
+      }
+    },
+  };
+}
 
 describe("the fair phase", () => {
   // PCT with the patcher on top runs it at every step until the budget: only the fair phase lets
   // the cores run. A turn spent delivering the latest snoop (or invalidation) alone starved them,
   // as did IPIs taken before every instruction (the core never left its handlers), and cores that
   // executed nothing were admitted as hung, excusing the patcher: clean.
-  for (const [strategy, model] of [[storesForever, "x86-realistic"], [invalidatesForever, "noncoherent-icache"], [interruptsForever, "sdm-strict"]] as const) {
+  for (const [strategy, model] of [[storesForever, "x86-realistic"], [invalidatesForever, "noncoherent-icache"], [interruptingForever(1), "sdm-strict"]] as const) {
     it(`runs every core between patcher steps: ${strategy.name} under ${model} is a hang under every schedule`, () => {
       for (const depth of [1, 2, 3]) {
         // Few seeds: each run goes to twice its budget, the invalidations pile up in the first.
@@ -96,7 +84,7 @@ describe("the fair phase", () => {
       ops: [["jl"]],
     });
     for (const seed of [6, 13]) {
-      const o = runOnce(long, { strategy: longInterruptsForever, model: namedModel("x86-realistic")!, seed });
+      const o = runOnce(long, { strategy: interruptingForever(100), model: namedModel("x86-realistic")!, seed });
       expect(o.run.hung?.patcherStuck, `seed ${seed}`).toBe(true);
       expect(o.verdict.divergences.map((d) => d.effect), `seed ${seed}`).toContain("hang");
     }
