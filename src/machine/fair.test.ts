@@ -89,4 +89,44 @@ describe("the fair phase", () => {
       expect(o.verdict.divergences.map((d) => d.effect), `seed ${seed}`).toContain("hang");
     }
   });
+
+  // A turn runs its handler's steps only up to a bound: a handler spin-waiting with steps (not
+  // ctx.await) for a flag the patcher sets must let the patcher have its turns (6 of 90 false
+  // hangs when a turn ran handler steps without a bound).
+  it("gives the patcher its turns while a handler spin-waits for it: a correct strategy is no hang", () => {
+    const spinsInHandler: Strategy = {
+      name: "spins_in_handler",
+      description: "test: int3 patching whose handler spins on a data flag the patcher sets",
+      *patch(ctx, slots) {
+        for (const s of slots) {
+          yield* ctx.store("target", s);
+          yield* ctx.write(s.start, Uint8Array.of(0xcc));
+          for (let i = 0; i < 5; i++) yield* ctx.store("pad", i);
+          yield* ctx.store("go", true);
+          for (const [at, bytes] of [[s.start + 1, s.to.subarray(1)], [s.start, s.to.subarray(0, 1)]] as const) {
+            yield* ctx.ipiAll();
+            yield* ctx.waitAcks();
+            yield* ctx.write(at, bytes);
+          }
+          yield* ctx.ipiAll();
+          yield* ctx.waitAcks();
+        }
+      },
+      *onInt3(ctx, _core, addr) {
+        const t = (yield* ctx.load("target")) as { start: number; to: Uint8Array } | undefined;
+        if (!t || t.start !== addr) return ctx.notMine();
+        while (!(yield* ctx.load("go"))) {
+          // Spinning with steps: each burns budget, as SPEC 5.1 warns.
+        }
+        return ctx.emulate(t.to);
+      },
+    };
+    for (const depth of [1, 2, 3]) {
+      for (let seed = 0; seed < 30; seed++) {
+        const o = runOnce(p, { strategy: spinsInHandler, model: namedModel("x86-realistic")!, seed, scheduler: { kind: "pct", depth, length: 50 } });
+        expect(o.run.hung, `depth ${depth} seed ${seed}`).toBeUndefined();
+        expect(o.verdict.kind, `depth ${depth} seed ${seed}`).toBe("clean");
+      }
+    }
+  });
 });

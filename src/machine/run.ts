@@ -96,9 +96,16 @@ const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 /**
  * The events that end an actor's fair turn: a program core's instruction, a patcher step, a
  * write-back. The others (deliveries, each removing what it delivers or filling a bounded buffer,
- * and handler steps, bounded by HANDLER_BUDGETS) are taken on the way to it.
+ * and up to TURN_HANDLER_STEPS handler steps) are taken on the way to it.
  */
 const endsTurn = (kind: Ev): boolean => kind === Ev.Exec || kind === Ev.Patcher || kind === Ev.Clean;
+
+/**
+ * Handler steps in one fair turn, at most: enough for an IPI function or trap handler of that
+ * many steps to finish and its core to execute in the same turn, and a bound for a handler that
+ * spin-waits (with steps, not ctx.await) for the patcher, which must get its turns.
+ */
+const TURN_HANDLER_STEPS = 64;
 
 /** Handler steps a run may take, in budgets of SPEC 6.4 per phase (see run()). */
 const HANDLER_BUDGETS = 32;
@@ -895,12 +902,20 @@ class Machine implements OpProgress, FetchHost {
    * that never returns passed for admitted (SPEC 6.4).
    */
   private rr = 0;
+  /** Handler steps taken in the current fair turn. */
+  private turnHandlerSteps = 0;
   private fairPick(events: number[], n: number): number {
     for (let i = 0; i <= this.nCores; i++) {
       const actor = (this.rr + i) % (this.nCores + 1);
       const pick = this.fairEventOf(actor, events, n);
-      if (pick < 0) continue;
-      this.rr = endsTurn(pick >>> 20) ? actor + 1 : actor;
+      if (pick < 0) {
+        this.turnHandlerSteps = 0;
+        continue;
+      }
+      const kind = (pick >>> 20) as Ev;
+      const ends = endsTurn(kind) || (kind === Ev.Handler && ++this.turnHandlerSteps >= TURN_HANDLER_STEPS);
+      if (ends) this.turnHandlerSteps = 0;
+      this.rr = ends ? actor + 1 : actor;
       return pick;
     }
     return events[0]!;
