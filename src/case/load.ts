@@ -51,5 +51,5 @@ export function loadCaseFile(path: string): LoadedCase {
 
 function errText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === "not a regular file" ? code : oneLine(e instanceof Error ? e.message : String(e));
+  return code === "a device, not a file" ? code : oneLine(e instanceof Error ? e.message : String(e));
 }

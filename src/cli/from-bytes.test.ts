@@ -66,10 +66,14 @@ describe("from-bytes", () => {
     // A device would be read forever: refused wherever a file is read, case, model or buffer.
     const device = xmcfuzz("from-bytes", "/dev/zero", "-o", join(dir, "out.json"));
     expect(device.status).toBe(2);
-    expect(device.stderr).toBe("xmcfuzz: /dev/zero: cannot read (not a regular file)\n");
+    expect(device.stderr).toBe("xmcfuzz: /dev/zero: cannot read (a device, not a file)\n");
     const asCase = xmcfuzz("run", "/dev/zero", "-s", "stop_machine");
-    expect([asCase.status, asCase.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read file (not a regular file)\n"]);
+    expect([asCase.status, asCase.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read file (a device, not a file)\n"]);
     const asModel = xmcfuzz("run", "corpus/static-call.json", "-s", "stop_machine", "-m", "/dev/zero");
-    expect([asModel.status, asModel.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read (not a regular file)\n"]);
+    expect([asModel.status, asModel.stderr]).toEqual([2, "xmcfuzz: /dev/zero: cannot read (a device, not a file)\n"]);
+    // A pipe is finite: `run /dev/stdin` with the case piped in works.
+    // (Through sh: Node's own stdin pipe is a socket, which /dev/stdin cannot open.)
+    const piped = spawnSync("sh", ["-c", `cat corpus/static-call.json | "${process.execPath}" "${cli}" run /dev/stdin -s stop_machine -m sdm-strict --schedules 2 >/dev/null`], { cwd: root, encoding: "utf8" });
+    expect([piped.status, piped.stderr]).toEqual([0, ""]);
   });
 });

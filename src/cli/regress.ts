@@ -37,8 +37,9 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
   const rows: RegressRow[] = [];
   const all: RegressCheck[] = [];
   const replayed: (Verdict | undefined)[] = [];
-  /** Self-check breaches --update found and did not write. */
+  /** Self-check breaches --update found and did not write; the runs it did write. */
   const unrecorded: string[] = [];
+  let written = 0;
   const updated: string[] = [];
   for (const file of files) {
     const loaded = withFile(file, () => loadCaseFile(file));
@@ -66,17 +67,18 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
       const renamed = checks.some((c) => c.changes.includes("vanished-finding"))
         ? describedAs(pickFinding(verdicts.filter((v) => v !== undefined), undefined)) : undefined;
       if (updates.size > 0 || renamed !== undefined) rewriteRecordedRuns(file, updates, renamed);
+      written += updates.size;
     }
   }
   const summary = summarize(files.length, all);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...summary, updated: opts.update ? summary.changed : 0, checks: all }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ ...summary, updated: written, checks: all }, null, 2) + "\n");
   } else {
     process.stdout.write(regressTable(rows));
     process.stdout.write("\n");
     if (opts.update) for (const l of updated) process.stdout.write(`${l}\n`);
     else for (const c of all) for (const l of changeLines(c)) process.stdout.write(`CHANGED ${l}\n`);
-    process.stdout.write(opts.update && summary.changed > 0 ? `regress: updated ${summary.changed} recorded runs\n` : regressSummaryLine(summary));
+    process.stdout.write(opts.update && summary.changed > 0 ? `regress: updated ${written} recorded runs${unrecorded.length > 0 ? ` (${unrecorded.length} left as they were: see stderr)` : ""}\n` : regressSummaryLine(summary));
   }
   // A stop_machine run that diverges is a bug of the tool's even where a case expects it (SPEC 6.6).
   for (const line of unrecorded) process.stderr.write(`xmcfuzz: ${line}\n`);

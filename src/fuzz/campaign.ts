@@ -336,12 +336,13 @@ export class Campaign {
       this.log.warn({ worker: index, code }, "worker died; restarting");
       // Said the 1st, 10th, 100th... time: a strategy that kills its thread does so in every run.
       if (/^10*$/.test(String(this.restarts))) this.human(`worker ${index} died (exit ${code}); restarting it (${this.restarts} restart${this.restarts === 1 ? "" : "s"} so far)`);
-      // Not replaced by the watchdog (which blamed the run already), and in a run: the strategy
-      // running took the thread down (process.exit, an error its own timer or promise threw).
+      // Not replaced by the watchdog (which blamed the run already), and after a run: most likely
+      // the strategy of its last run took the thread down (process.exit, an error its own timer
+      // or promise threw). Blamed on that cell, and said to be its last run's, not proven.
       const beat = new Int32Array(heartbeat);
       if (!this.stalled.delete(index) && Atomics.load(beat, 2) > 0) {
         const strategy = this.opts.strategies[Atomics.load(beat, 0)]?.name ?? "?", model = this.opts.models[Atomics.load(beat, 1)]?.name ?? "?";
-        this.onHarnessError(strategy, model, `the worker thread died (exit ${code}${error ? `: ${error}` : ""}) in a run of ${strategy}`);
+        this.onHarnessError(strategy, model, `the worker thread died (exit ${code}${error ? `: ${error}` : ""}); its last run was of ${strategy}`);
       }
       this.spawn(index);
       // Its unminimized claims go to its replacement, but for the one it died minimizing: handed

@@ -82,7 +82,7 @@ describe("a strategy that takes its worker thread down", () => {
     const stats = JSON.parse(r.stdout) as { harnessErrors: number; workerRestarts: number };
     expect(stats.workerRestarts).toBeGreaterThan(2);
     expect(stats.harnessErrors).toBe(stats.workerRestarts);
-    expect(r.stderr).toMatch(/harness error: exits under sdm-strict: the worker thread died \(exit 1: unawaited\) in a run of exits/);
+    expect(r.stderr).toMatch(/harness error: exits under sdm-strict: the worker thread died \(exit 1: unawaited\); its last run was of exits/);
     expect(r.stderr.match(/worker 0 died/g)!.length).toBeLessThanOrEqual(3);
     expect(r.stderr).toMatch(/^ {2}exits +sdm-strict .*\[[\d,]+ harness errors?: /m);
   }, 60_000);

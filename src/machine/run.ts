@@ -101,14 +101,17 @@ const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 const endsTurn = (kind: Ev): boolean => kind === Ev.Exec || kind === Ev.Patcher || kind === Ev.Clean;
 
 /**
- * Handler steps in one fair turn, at most: enough for an IPI function or trap handler of that
- * many steps to finish and its core to execute in the same turn, and a bound for a handler that
- * spin-waits (with steps, not ctx.await) for the patcher, which must get its turns.
+ * Handler steps in one fair turn, at most: a handler that spin-waits (with steps, not ctx.await)
+ * for the patcher must let it have its turns, and a longer IPI function takes a few turns per
+ * instruction of its core (the fair phase's HANDLER_BUDGETS leave every core more than L).
  */
-const TURN_HANDLER_STEPS = 64;
+const TURN_HANDLER_STEPS = 16;
 
-/** Handler steps a run may take, in budgets of SPEC 6.4 per phase (see run()). */
-const HANDLER_BUDGETS = 32;
+/**
+ * Handler steps the fair phase may take, in budgets of SPEC 6.4 (see run()): with at most
+ * TURN_HANDLER_STEPS of them per turn, every core still gets 2(L+64) instructions.
+ */
+const HANDLER_BUDGETS = 2;
 
 /** An unfinished run's cores that never ended, and those of them blocked at its end (RunResult.hung). */
 type Stuck = Pick<NonNullable<RunResult["hung"]>, "stuckCores" | "blockedCores" | "waitingOnPatcher">;
@@ -134,9 +137,9 @@ class Machine implements OpProgress, FetchHost {
   readonly opReturn: number[] = [];
   readonly ledger: RuleLedger;
   t = 0;
-  /** Instructions plus patcher steps: what SPEC 6.4's budget counts. */
+  /** Instructions plus patcher steps (and, before the fair phase, handler steps): what SPEC 6.4's budget counts. */
   work = 0;
-  /** Handler steps (trap handlers, IPI functions): apart from the budget, bounded by HANDLER_BUDGETS of it. */
+  /** The fair phase's handler steps (trap handlers, IPI functions): apart from its budget, bounded by HANDLER_BUDGETS of it. */
   handlerWork = 0;
   /** Scheduler decisions made (the list itself is the chooser's). */
   decisionCount = 0;
@@ -672,7 +675,8 @@ class Machine implements OpProgress, FetchHost {
   private runHandlerStep(core: CoreRt): void {
     const h = core.handler!;
     const result = this.execStep(core.id, h.step);
-    this.handlerWork++;
+    if (this.fair) this.handlerWork++;
+    else this.work++;
     if (this.tracing) this.traceEv(core.id, "handler", () => `handler step ${h.step.k}`);
     const next = this.driver.next(h.kind === "int3" ? "onInt3" : "IPI function", h.gen, result);
     if (!next.done) {
@@ -955,11 +959,13 @@ class Machine implements OpProgress, FetchHost {
     try {
       this.startOp();
       while (!this.finished()) {
-        // Handler steps are no instructions (SPEC 6.4): counted, a patcher sending IPIs with long
-        // functions would leave the cores too few instructions to end; bounded apart, a handler
-        // that steps for ever still ends the run (in a handler: a hang).
-        if ((this.work >= budget || this.handlerWork >= HANDLER_BUDGETS * budget) && !this.fair) this.fair = true;
-        if (this.work >= 2 * budget || this.handlerWork >= 2 * HANDLER_BUDGETS * budget) break;
+        // The first phase counts handler steps too (a handler that steps for ever must end it, and
+        // its decisions are recorded). In the fair phase they are no instructions (SPEC 6.4):
+        // counted, a patcher sending IPIs with long functions would leave the cores too few
+        // instructions to end; bounded apart, a handler that steps for ever still ends the run
+        // (in a handler: a hang).
+        if (this.work >= budget && !this.fair) this.fair = true;
+        if (this.work >= 2 * budget || this.handlerWork >= HANDLER_BUDGETS * budget) break;
         const n = this.enabledEvents(events);
         if (n === 0) {
           deadlock = true;
