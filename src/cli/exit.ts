@@ -16,7 +16,8 @@ export function exitFor(verdicts: readonly Verdict[]): number {
 
 /** What a verdict that broke the self-check shows of itself. */
 export function breach(v: Verdict): string {
-  return v.kind === "diverges" ? `diverged (${v.signature ?? "?"})` : `broke the rule ${v.rules[0]!.rule}`;
+  // A divergence by rule findings alone (--rules-fail) has no signature.
+  return v.kind === "diverges" && v.signature ? `diverged (${v.signature})` : `broke the rule ${v.rules[0]!.rule}`;
 }
 
 /** A stderr line per model under which stop_machine broke the self-check; whether it did. */
