@@ -19,13 +19,13 @@ export class DirHub implements Hub {
   private readonly servers = new Set<DirShardServer>();
 
   /** `leaseMs`: how old this node's owner file may get before others put its claims back (CLAIM_LEASE_MS). */
+  constructor(private readonly root: string, private readonly opts: { readonly leaseMs?: number } = {}) {
+    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results", UNREADABLE_DIR]) ensureDir(join(root, d));
+  }
+
   /** The hub as logs show it: its directory. */
   toString(): string {
     return this.root;
-  }
-
-  constructor(private readonly root: string, private readonly opts: { readonly leaseMs?: number } = {}) {
-    for (const d of ["crashes", "board", "shards/queue", "shards/claimed", "shards/results", UNREADABLE_DIR]) ensureDir(join(root, d));
   }
 
   private corpusDir(node: string): string {
