@@ -50,6 +50,5 @@ export function loadCaseFile(path: string): LoadedCase {
 }
 
 function errText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === "a device, not a file" ? code : oneLine(e instanceof Error ? e.message : String(e));
+  return oneLine(e instanceof Error ? e.message : String(e));
 }

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { readInputFile } from "../files/read.js";
 import { join } from "node:path";
 import type { Case, Model, Strategy } from "../types.js";
 import { parseCase } from "../case/load.js";
 import { caseToJson } from "../case/save.js";
 import { expectationOf, prepare, runOnce, sameExpectation, type Outcome } from "../differential.js";
 import { InputError } from "../errors.js";
+import { readInputFile } from "../files/read.js";
 import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.js";
 import { IsolatedCells } from "./cells.js";

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
-import { readInputFile } from "../files/read.js";
 import { basename, extname, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
+import { readInputFile } from "../files/read.js";
 import { writeOutputFile } from "../files/atomic.js";
 import { plotModel } from "../report/html/plot-model.js";
 import { plotHtml, plotSvg } from "../report/html/plot.js";

@@ -4,9 +4,9 @@ import { readFileSync, statSync } from "node:fs";
 // would be read for ever, growing memory, so devices are refused; files, links to them and pipes
 // (`/dev/stdin` from a pipe, `<(...)`) are read.
 
-/** The error of a device: its `code` reads as the reason in callers' "cannot read (<code>)". */
+/** The error of a device: its message and its `code` both read as the reason in callers' "cannot read (...)". */
 function aDevice(path: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${path}: a device, not a file`), { code: "a device, not a file", path });
+  return Object.assign(new Error("a device, not a file"), { code: "a device, not a file", path });
 }
 
 export function readInputFile(path: string): Buffer;

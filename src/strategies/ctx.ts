@@ -19,19 +19,17 @@ function* one<R>(step: Step): Steps<R> {
   return (yield step) as R;
 }
 
+/** How many of `len` bytes at `addr` one store of SPEC 4.1 takes: one byte, or up to the end of the aligned 8-byte word. */
+function storePiece(addr: number, len: number, atomicity: Model["storeAtomicity"]): number {
+  return atomicity === "byte" ? Math.min(1, len) : Math.min(len, (addr & ~7) + 8 - addr);
+}
+
 /** Splits a write into the separately visible stores of SPEC 4.1, in ascending address order. */
 export function splitStores(addr: number, bytes: Uint8Array, atomicity: Model["storeAtomicity"]): [number, Uint8Array][] {
   const out: [number, Uint8Array][] = [];
-  if (atomicity === "byte") {
-    for (let i = 0; i < bytes.length; i++) out.push([addr + i, bytes.subarray(i, i + 1)]);
-    return out;
-  }
-  let i = 0;
-  while (i < bytes.length) {
-    const a = addr + i;
-    const wordEnd = (a & ~7) + 8;
-    const n = Math.min(bytes.length - i, wordEnd - a);
-    out.push([a, bytes.subarray(i, i + n)]);
+  for (let i = 0; i < bytes.length;) {
+    const n = storePiece(addr + i, bytes.length - i, atomicity);
+    out.push([addr + i, bytes.subarray(i, i + n)]);
     i += n;
   }
   return out;
@@ -39,7 +37,7 @@ export function splitStores(addr: number, bytes: Uint8Array, atomicity: Model["s
 
 /** Whether `len` bytes at `addr` are one store of SPEC 4.1 (what splitStores makes of them is one piece). */
 export function isOneStore(addr: number, len: number, atomicity: Model["storeAtomicity"]): boolean {
-  return len >= 1 && (atomicity === "byte" ? len === 1 : (addr & 7) + len <= 8);
+  return len >= 1 && storePiece(addr, len, atomicity) === len;
 }
 
 function commonCtx(env: CtxEnv): CommonCtx {
