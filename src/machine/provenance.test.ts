@@ -276,3 +276,33 @@ describe("a core landing strictly inside a slot", () => {
     expect(oldThroughout).toBeGreaterThan(0);
   });
 });
+
+describe("a torn jump over two slots", () => {
+  // Slot a: `mov al, 4` (b0 04) -> `jmp short after` (eb 00), where `after` is slot b. A core that
+  // fetches the torn eb 04 jumps over b and c (two nop2s, each -> inc eax; nop): it behaves as the
+  // new a followed by the old b and c, a stop_machine observation, while the run counts one
+  // passage where the reference has three. SPEC 6.1's one-passage widening called it torn-fetch.
+  const p = prepareSketch({
+    asm: ["core1: mov ecx, 2", "loop:", ".slot a", "mov al, 4", ".endslot", "after:", ".slot b", "nop2", ".endslot", ".slot c", "nop2", ".endslot",
+      "out 0x10", "dec ecx", "jne loop", "hlt"],
+    entries: ["core1"], slots: { a: { new: "jmp short after" }, b: { new: ["inc eax", "nop"] }, c: { new: ["inc eax", "nop"] } }, ops: [["a", "b", "c"]],
+  });
+  const tornJump = (q: { fetched: readonly { bytes: readonly number[] }[] }) => q.fetched.some((f) => f.bytes.length === 2 && f.bytes[0] === 0xeb && f.bytes[1] === 0x04);
+
+  it("is clean when it behaves as the new jump and the old code it skips (outputs 0, then 2)", () => {
+    const o = runOnce(p, { strategy: builtinStrategy("direct_write")!, model: namedModel("coherent-atomic-byte")!, decisions: parseDecisions("0/2 1/2 1/2 0/2 0/2 0/2 1/2 0/2 0/2") });
+    expect(o.run.observations[0]!.events.map((e) => e.value)).toEqual([0, 2]);
+    expect(o.run.passages.filter(tornJump).map((q) => q.widened)).toEqual([true]);
+    expect(o.verdict.kind).toBe("clean");
+  });
+
+  it("is clean in every run, since direct_write writes a before b and c", () => {
+    let torn = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, 600)) {
+      if (!o.run.passages.some(tornJump)) continue;
+      torn++;
+      expect(o.verdict.kind, o.verdict.signature).toBe("clean");
+    }
+    expect(torn).toBeGreaterThan(20);
+  });
+});

@@ -3,8 +3,8 @@ import type { Passage, RunResult } from "../types.js";
 import { passagesByCore, passagesOf, windowsOf } from "./windows.js";
 
 // SPEC 6.1 on hand-made timelines: a_j counts the core's passages completed when op j began, b_j
-// those begun when it returned (infinite if it never did); a widened passage that began after p
-// completed ones moves every b_j >= p up and every a_j > p down, cumulatively.
+// those begun when it returned (infinite if it never did); the first widened passage, begun after p
+// completed ones, opens every window it could shift: b_j >= p to infinity, a_j > p down to p.
 
 function passage(core: number, begin: number, end: number, widened = false): Passage {
   return { core, slot: 0, op: 0, begin, end, fetched: [], widened, badEmulation: false };
@@ -40,25 +40,23 @@ describe("windowsOf", () => {
     expect(widened.a).toEqual([Infinity]);
   });
 
-  it("widens around a widened passage, once per such passage", () => {
-    // The widened passage (begun at 10) began after 1 completed passage: b_j >= 1 gains one and
-    // a_j > 1 loses one. A second widened one (begun at 20, after 2) applies on top.
+  it("opens every window from the first widened passage on; later ones add nothing", () => {
+    // The widened passage begun at 10 began after 1 completed passage: b_j >= 1 becomes infinite
+    // and a_j > 1 becomes 1. The second one (begun at 20, after 2) is inside windows already open.
     const widened = [passage(1, 2, 4), passage(1, 10, 12, true), passage(1, 20, 22, true), passage(1, 30, 32)];
-    const w = windowsOf(run(widened, [[5, 9], [13, 15], [23, 35], [1, 3]]), 1);
-    // Unwidened: a = [1, 2, 3, 0], b = [1, 2, 4, 1].
-    // After the passage at index 1: b >= 1 -> +1: [2, 3, 5, 2]; a > 1 -> -1: [1, 1, 2, 0].
-    // After the passage at index 2: b >= 2 -> +1: [3, 4, 6, 3]; a > 2 -> -1: none.
-    expect(w).toEqual({ a: [1, 1, 2, 0], b: [3, 4, 6, 3], widened: true });
+    const w = windowsOf(run(widened, [[5, 9], [13, 15], [23, 35], [1, 3], [0, 1]]), 1);
+    // Unwidened: a = [1, 2, 3, 0, 0], b = [1, 2, 4, 1, 0]. Op 4 returned before any passage began:
+    // its window stays exact.
+    expect(w).toEqual({ a: [1, 1, 1, 0, 0], b: [Infinity, Infinity, Infinity, Infinity, 0], widened: true });
   });
 
-  it("widens from the passages completed when a widened one began, not from its index", () => {
+  it("opens from the passages completed when the widened one began, not from its index", () => {
     // One torn instruction at t=14 spans slots a and b: it begins both passages, widened; a's
     // completes with it (end 14), so when b's began (14) one passage was complete, not two.
     const torn = [passage(1, 2, 4), passage(1, 14, 14, true), passage(1, 14, 15, true), passage(1, 30, 32)];
-    const w = windowsOf(run(torn, [[1, 3], [17, 20]]), 1);
-    // Unwidened: a = [0, 3], b = [1, 3]. Both passages began after 1 completed one: b >= 1 and
-    // a > 1 move twice: a = [0, 1], b = [3, 5] (by index the second moved only a > 2: a_1 = 2).
-    expect(w).toEqual({ a: [0, 1], b: [3, 5], widened: true });
+    const w = windowsOf(run(torn, [[1, 3], [17, 20], [31, 40]]), 1);
+    // Unwidened: a = [0, 3, 3], b = [1, 3, 4]. From p = 1: a > 1 -> 1, b >= 1 -> infinite.
+    expect(w).toEqual({ a: [0, 1, 1], b: [Infinity, Infinity, Infinity], widened: true });
   });
 });
 

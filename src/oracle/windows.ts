@@ -36,7 +36,16 @@ export function windowsOf(run: RunResult, core: number): Windows {
   return windowsFrom(run, passagesOf(run, core));
 }
 
-/** The windows of the core whose counted passages are `mine` (in order of beginning). */
+/**
+ * The windows of the core whose counted passages are `mine` (in order of beginning).
+ *
+ * A widened passage that began after p completed passages opens every window it could shift: each
+ * b_j >= p becomes infinite and each a_j > p becomes p. SPEC 6.1 moves them by one, which assumes a
+ * torn passage stands for at most one passage of the reference's; a torn jump over two slots
+ * stands for three (`eb 04` over two `nop2`s behaves as new-old-old, a stop_machine observation,
+ * which one-step widening called `torn-fetch`), and no count bounds a wild jump in general. Before
+ * p the run and the reference pass the same slots in step, so the windows there stay exact.
+ */
 export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
   const a: number[] = [], b: number[] = [];
   for (const op of run.ops) {
@@ -44,19 +53,18 @@ export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
     a.push(op.begin === Infinity ? Infinity : countCompletedBefore(mine, op.begin));
     b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
   }
-  let widened = false;
-  for (const passage of mine) {
-    if (!passage.widened) continue;
-    widened = true;
-    // p: the passages completed when it began. Not its index: an instruction torn across two
-    // slots begins two passages at once, the first completing only as the second begins.
-    const p = countCompletedBefore(mine, passage.begin);
-    for (let j = 0; j < a.length; j++) {
-      if (b[j]! >= p) b[j] = b[j]! + 1;
-      if (a[j]! > p) a[j] = a[j]! - 1;
-    }
+  // Only the first widened passage matters: it opens every window it could shift (see the doc).
+  const first = mine.find((passage) => passage.widened);
+  if (first === undefined) return { a, b, widened: false };
+  // p: the passages completed when it began. Not its index: an instruction torn across two
+  // slots begins two passages at once, the first completing only as the second begins.
+  const p = countCompletedBefore(mine, first.begin);
+  for (let j = 0; j < a.length; j++) {
+    if (a[j] === Infinity) continue; // never began: no switch point, widened or not
+    if (b[j]! >= p) b[j] = Infinity;
+    if (a[j]! > p) a[j] = p;
   }
-  return { a, b, widened };
+  return { a, b, widened: true };
 }
 
 /** Passages that had ended before `t` (one still in progress, end < 0, has not). */

@@ -100,10 +100,10 @@ function windowText(kase: Case, run: RunResult, core: number): string {
   if (w.a.length === 0) return "no op: the unpatched code";
   return w.a.map((a, j) => {
     if (a === Infinity) return `op ${j} never began: not applied`;
-    const b = w.b[j] === Infinity ? "any number" : String(w.b[j]);
+    const range = w.b[j] === Infinity ? `${a} or more` : `${a}..${w.b[j]}`;
     // A non-monotonic op may also run either version in any passage of its window.
-    const either = kase.ops[j]?.monotonic === false ? `, each passage in between running either version` : "";
-    return `op ${j} applied after ${a}..${b} of its passages${either}`;
+    const either = kase.ops[j]?.monotonic === false ? `, each passage of that window running either version` : "";
+    return `op ${j} applied after ${range} of its passages${either}`;
   }).join(", ") + (w.widened ? " (widened)" : "");
 }
 
