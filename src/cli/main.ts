@@ -344,7 +344,19 @@ if (invokedDirectly()) {
   };
   process.on("uncaughtException", escaped);
   process.on("unhandledRejection", escaped);
-  // Exits once the command is done: a plugin's leftover timer or handle must not keep it alive
-  // (stdout and stderr are synchronous on Linux files and pipes: nothing written is lost).
-  main(process.argv).then((code) => process.exit(code));
+  // Exits once the command is done: a plugin's leftover timer or handle must not keep it alive.
+  main(process.argv).then(exitWhenFlushed);
+}
+
+/**
+ * Exits with `code` once stdout and stderr have handed everything to the OS. Writes to a pipe are
+ * asynchronous: what a full pipe did not take yet (past 64 KiB of `--json`) would be lost to an
+ * immediate exit. A reader that goes away meanwhile exits with the code too (EPIPE, above).
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+  let left = pending.length;
+  if (left === 0) process.exit(code);
+  for (const s of pending) s.write("", () => { if (--left === 0) process.exit(code); });
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,14 @@ describe("regress", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^total\s+495\s/m);
     expect(r.stdout).toMatch(/no change/);
+  }, 60_000);
+
+  it("writes its whole --json report to a pipe (past the pipe's 64 KiB, which an immediate exit lost)", () => {
+    // A shell's pipe, as `xmcfuzz regress --json | jq` makes it (spawnSync's own is a socket pair).
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" "${cli}" regress --json | cat; exit \${PIPESTATUS[0]}`], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(128 * 1024);
+    expect((JSON.parse(r.stdout) as { checks: unknown[] }).checks).toHaveLength(495);
   }, 60_000);
 
   it("one changed expected verdict in a copy of the corpus fails with a clear line; --update restores it byte for byte", () => {
