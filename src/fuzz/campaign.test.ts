@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../types.js";
 import { loadCaseFile, parseCaseShape } from "../case/load.js";
 import { signatureSlug } from "../oracle/classify.js";
-import { thinHistory } from "./campaign.js";
+import { harnessErrorKind, thinHistory } from "./campaign.js";
 import { inScope } from "./scope.js";
 
 // Campaigns as users run them: the built CLI in child processes, on fixed seeds.
@@ -310,5 +310,13 @@ describe("stats history", () => {
     expect(h[0]).toBe(0);
     expect(h.slice(-500)).toEqual(Array.from({ length: 500 }, (_, i) => 9500 + i));
     for (let i = 1; i < h.length; i++) expect(h[i]!).toBeGreaterThan(h[i - 1]!);
+  });
+});
+
+describe("harness errors told apart on stderr", () => {
+  it("by their words: errors that differ only in decimal or hex numbers are one", () => {
+    expect(harnessErrorKind("boom at 0x1050 (decision 12)")).toBe(harnessErrorKind("boom at 0x106E (decision 3)"));
+    expect(harnessErrorKind("boom at 0x106e")).toBe("boom at #");
+    expect(harnessErrorKind("boom at 0x106e")).not.toBe(harnessErrorKind("bang at 0x106e"));
   });
 });

@@ -114,6 +114,14 @@ function isSystemError(e: unknown): boolean {
 const HISTORY_POINTS = 2000;
 
 /**
+ * Distinct harness errors by their words: numbers (decisions, hex addresses, exit codes) vary run
+ * to run, so `boom at 0x1050` and `boom at 0x106e` are one error.
+ */
+export function harnessErrorKind(message: string): string {
+  return message.replace(/0x[0-9a-f]+|\d+/gi, "#");
+}
+
+/**
  * Halves the resolution of the older part of a history once it holds more than `max` points: the
  * newest quarter stays at full resolution (scripts read recent windows from it), and the plot of
  * a long campaign keeps its whole shape (its first point and every other one after it).
@@ -416,8 +424,7 @@ export class Campaign {
    */
   private onHarnessError(strategy: string, model: string, message: string, runs = 1): void {
     this.tally.harnessError(strategy, model, runs);
-    // Distinct errors by their words: numbers (decisions, addresses, exit codes) vary run to run.
-    const key = `${strategy}\u0000${model}\u0000${message.replace(/\d+/g, "#")}`;
+    const key = `${strategy}\u0000${model}\u0000${harnessErrorKind(message)}`;
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
     if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
