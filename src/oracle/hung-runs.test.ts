@@ -100,3 +100,28 @@ describe("hung runs", () => {
     expect(o!.verdict.divergences.map((d) => [d.core, d.effect])).toContainEqual([2, "hang"]);
   });
 });
+
+describe("a hung core's divergence point", () => {
+  it("is its first unmatched event, with that event's time and phase, not the run's end (SPEC 7.1)", () => {
+    // Slot a: `mov al, 5` (b0 05) -> `jmp short after` (eb 00). A torn eb 05 jumps over the
+    // `out; hlt; nop; nop` to dead code that prints 0x77, a value no version prints, and spins.
+    const { kase, soloBudget } = parseCase({
+      xmcfuzz: "case", version: 2, name: "torn-then-spin", cores: 2, code: { base: "0x1000", asm: [
+        "c:", ".slot a", "mov al, 5", ".endslot", "after: out 0x10", "hlt", "nop", "nop", "mov al, 0x77", "out 0x10", "spin: jmp spin"] },
+      entries: ["c"], slots: [{ name: "a", new: "jmp short after" }], ops: [{ slots: ["a"] }],
+    });
+    const prepared = prepare(kase, soloBudget);
+    const tornThenSpin = (o: Outcome) => o.run.hung !== undefined && o.run.observations[0]!.events.some((e) => e.kind === "out" && e.value === 0x77);
+    const o = findRun(prepared, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, tornThenSpin, 400)!;
+    expect(o).toBeDefined();
+    const d = o.verdict.divergences.find((x) => x.core === 1)!;
+    const obs = o.run.observations[0]!;
+    expect([d.effect, d.point]).toEqual(["hang", 0]);
+    expect(d.t).toBe(obs.times[0]);
+    expect(d.t).toBeLessThan(o.run.events);
+    // Printed while the patcher was still writing the jump: not after the op returned.
+    expect(d.t).toBeLessThan(o.run.ops[0]!.returned);
+    expect(d.phase.kind).toBe("write");
+    expect(d.detail).toMatch(/hung after \d+ instructions; its event #0 is not allowed/);
+  });
+});

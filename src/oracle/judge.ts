@@ -16,16 +16,17 @@ function divergenceOf(
   plan: CasePlan, run: RunResult, obs: CoreObservation, passages: readonly Passage[], point: number,
   expected: CoreObservation | undefined, hang: boolean, widened: boolean,
 ): Divergence {
-  const t = hang ? run.events : point < obs.events.length ? obs.times[point]! : obs.endTime;
+  // At the divergence point (SPEC 7.1), a hung core's too: at the run's end only when every event
+  // it had matched (its phase and cause are then those of the hang).
+  const t = point < obs.events.length ? obs.times[point]! : hang ? run.events : obs.endTime;
   const { cause, passage } = causeOf(passages, obs, run, t, plan.kase.ops);
   const effect = hang ? "hang" : effectOf(obs, expected);
   const phase = phaseAt(run, t);
   const slotKind = slotKindOf(plan, passage?.slot);
+  const eventRefuted = point < obs.events.length ? `event #${point} is not allowed by any stop_machine schedule` : undefined;
   const what = hang
-    ? `core ${obs.core} hung after ${obs.instructions} instructions`
-    : point < obs.events.length
-      ? `core ${obs.core}: event #${point} is not allowed by any stop_machine schedule`
-      : `core ${obs.core}: its end state is not allowed by any stop_machine schedule`;
+    ? `core ${obs.core} hung after ${obs.instructions} instructions${eventRefuted ? `; its ${eventRefuted}` : ""}`
+    : `core ${obs.core}: ${eventRefuted ?? "its end state is not allowed by any stop_machine schedule"}`;
   return {
     core: obs.core, cause, effect, slotKind, phase, t, point, alignment: widened ? "widened" : "exact",
     passage, expected, detail: what,
