@@ -13,6 +13,11 @@ export class LogFile {
     this.fd = openSync(path, "a");
   }
 
+  /** Whether every line so far was written whole (after a failure, later lines are dropped). */
+  get working(): boolean {
+    return !this.failed;
+  }
+
   write(line: string): void {
     if (this.failed) return;
     try {

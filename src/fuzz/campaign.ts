@@ -163,6 +163,7 @@ export class Campaign {
   private readonly nodeClaim: NodeClaim;
   private readonly coverage = new CoverageMap();
   private readonly log: Logger;
+  private readonly logFile: LogFile;
   private readonly workers = new Map<number, Worker>();
   private readonly beats = new Map<number, { buf: SharedArrayBuffer; last: number; since: number }>();
   /** Workers the watchdog terminated (their run is blamed already when their exit comes). */
@@ -220,7 +221,7 @@ export class Campaign {
   /** Signatures of stop_machine findings: bugs of the tool's (SPEC 6.6), saved, said, and the exit status 3. */
   private readonly selfCheckBreaches = new Set<string>();
   /** Findings the crashes directory did not take: how many went to UNSTORED_DIR, how many only to the log. */
-  private readonly unstored = { saved: 0, logged: 0 };
+  private readonly unstored = { saved: 0, logged: 0, printed: 0 };
 
   constructor(private readonly opts: CampaignOptions) {
     ensureDir(opts.out);
@@ -230,7 +231,8 @@ export class Campaign {
       this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
       // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
       ensureDir(dirname(opts.log));
-      this.log = pino({ base: { node: opts.node } }, new LogFile(opts.log, (e) => this.logFailed(e)));
+      this.logFile = new LogFile(opts.log, (e) => this.logFailed(e));
+      this.log = pino({ base: { node: opts.node } }, this.logFile);
     } catch (e) {
       this.nodeClaim.release(); // a path that cannot be used: the node was never run
       throw e;
@@ -527,7 +529,8 @@ export class Campaign {
 
   /**
    * A finding the crashes directory did not take is never dropped: it goes to UNSTORED_DIR inside
-   * --out (same layout, so `repro` and `corpus add` read it), or failing that into the log whole.
+   * --out (same layout, so `repro` and `corpus add` read it), failing that into the log whole, and
+   * failing that (a full disk takes no log line either) onto stderr, its case on one line.
    */
   private keepUnstored(f: FindingFile): Offer {
     try {
@@ -535,8 +538,13 @@ export class Campaign {
       this.unstored.saved++;
       return offer;
     } catch (e) {
-      this.unstored.logged++;
       this.log.error({ signature: f.signature, kind: f.kind, error: fileErrorText(e), case: JSON.parse(f.json) as unknown }, "finding not stored; its case is here");
+      if (this.logFile.working) {
+        this.unstored.logged++;
+      } else {
+        this.unstored.printed++;
+        process.stderr.write(`xmcfuzz: finding ${f.signature} stored nowhere else; its case: ${JSON.stringify(JSON.parse(f.json))}\n`);
+      }
       return "new";
     }
   }
@@ -549,6 +557,7 @@ export class Campaign {
     const kept = [
       ...(this.unstored.saved > 0 ? [`${this.unstored.saved} findings it could not take went to ${join(this.opts.out, UNSTORED_DIR)}`] : []),
       ...(this.unstored.logged > 0 ? [`${this.unstored.logged} findings are only in ${this.opts.log} (their cases whole)`] : []),
+      ...(this.unstored.printed > 0 ? [`${this.unstored.printed} findings are only on stderr above (their cases whole)`] : []),
     ];
     const text = `${failure.path}: ${failure.system ? "cannot use this path" : "failed"} (${failure.error}); the campaign stopped${kept.map((k) => `; ${k}`).join("")}`;
     return failure.system ? new InputError(text) : new Error(text);
