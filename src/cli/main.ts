@@ -278,7 +278,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const PATH_ERRORS = new Set(["ENOENT", "EEXIST", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EROFS", "ENAMETOOLONG"]);
+const PATH_ERRORS = new Set(["ENOENT", "EEXIST", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EROFS", "ENAMETOOLONG", "ENOSPC", "EDQUOT", "EFBIG"]);
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();

@@ -178,6 +178,13 @@ describe("matrix on a tiny budget", () => {
     }
   });
 
+  it("an --html that cannot be written when the matrix is done (a full disk): the result is printed first, then one line, exit 2", () => {
+    const r = xmcfuzz("matrix", "-s", "direct_write", "-m", "sdm-strict", "--max-execs", "100", "--no-verify", "--json", "--html", "/dev/full");
+    expect(r.status, r.stderr).toBe(2);
+    expect((JSON.parse(r.stdout) as { cells: unknown[] }).cells).toHaveLength(1);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe("xmcfuzz: /dev/full: cannot use this path (ENOSPC)");
+  });
+
   it("a strategy that throws on a corpus case in the exhaustive check: a harness error of its cell (exit 3), never a divergence", () => {
     const dir = fresh(), corpus = join(dir, "corpus");
     mkdirSync(corpus);

@@ -105,10 +105,11 @@ export async function matrixCommand(opts: MatrixOptions): Promise<void> {
     shardsPerCell: opts.shardsPerCell, verifyBound: opts.verify ? opts.verifyBound : -1, verifyMaxSchedules: opts.verifyMaxSchedules,
     corpusCases: cases.length, elapsedMs: Math.round(performance.now() - t0), scope,
   };
-  if (opts.html) writeOutputFile(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
+  // The result first: a --html path that cannot be written must not lose a long matrix.
   if (opts.json) process.stdout.write(JSON.stringify(matrixJson(cells, meta), null, 2) + "\n");
   else if (opts.md) process.stdout.write(matrixMarkdown(cells, meta));
   else process.stdout.write(matrixText(cells, meta));
+  if (opts.html) writeOutputFile(opts.html, matrixHtml(cells.map(pageCell), { reportHref: reportHrefFrom(opts.crashes, opts.html) }));
   if (cells.some((c) => c.harnessErrors > 0)) process.exitCode = EXIT.harnessError;
   for (const c of cells) {
     const breaches = selfCheckBreaches(c);

@@ -31,7 +31,7 @@ export function writeOutputFile(path: string, text: string | Uint8Array): void {
   }
   const fd = openSync(path, "w");
   try {
-    writeWhole(fd, text);
+    naming(path, () => writeWhole(fd, text));
   } finally {
     closeSync(fd);
   }
@@ -82,10 +82,23 @@ function tempBeside(path: string): string {
 export function writeNewFile(path: string, text: string | Uint8Array, durable: boolean): void {
   const fd = openSync(path, "wx");
   try {
-    writeWhole(fd, text);
-    if (durable) fsyncSync(fd);
+    naming(path, () => {
+      writeWhole(fd, text);
+      if (durable) fsyncSync(fd);
+    });
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Names `path` in an error of `io` that has none (writeSync's and fsyncSync's: a full disk), for the one-line message. */
+function naming(path: string, io: () => void): void {
+  try {
+    io();
+  } catch (e) {
+    const errno = e as NodeJS.ErrnoException;
+    if (typeof errno.code === "string" && errno.path === undefined) errno.path = path;
+    throw e;
   }
 }
 
