@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,8 @@ describe("check-replay", () => {
     copyFileSync(join(root, "corpus", "static-call.json"), join(dir, "static-call.json"));
     const kase = JSON.parse(readFileSync(join(root, "corpus", "ftrace-nop5-call.json"), "utf8")) as unknown;
     writeFileSync(join(dir, "sync", "entry.json"), JSON.stringify({ case: kase, bits: [1, 2, 3] }));
+    // A --sync-dir campaign keeps each node's stats.json beside its corpus: no case.
+    writeFileSync(join(dir, "sync", "stats.json"), JSON.stringify({ execs: 5, history: [] }));
     const r = xmcfuzz("check-replay", dir);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/check-replay: 2 files, 90 recorded runs, all replay identically/);
@@ -84,6 +86,16 @@ describe("check-replay", () => {
     const litmus = xmcfuzz("export", file, "--litmus");
     expect(litmus.stdout).toMatch(/observed \(random schedule, seed 7\)/);
   }, 60_000);
+
+  it("walks each directory once and takes regular .json files only: a link back up, a FIFO and stats.json are no cases", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    mkdirSync(join(dir, "a"));
+    copyFileSync(join(root, "corpus", "static-call.json"), join(dir, "a", "static-call.json"));
+    symlinkSync("..", join(dir, "a", "up"));
+    writeFileSync(join(dir, "a", "stats.json"), "{}");
+    expect(spawnSync("mkfifo", [join(dir, "a", "fifo.json")]).status).toBe(0);
+    expect(caseFiles([dir])).toEqual([join(dir, "a", "static-call.json")]);
+  });
 
   it("a path that does not exist is bad input", () => {
     const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));

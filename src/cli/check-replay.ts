@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Case, Model, Strategy } from "../types.js";
 import { parseCase } from "../case/load.js";
@@ -18,6 +18,9 @@ import { modelsFrom, recordedPair, strategiesFrom } from "./resolve.js";
 // worker thread, with the same decision count and the same observation, and its verdict still
 // matches the one recorded with it.
 
+/** A campaign's statistics, which a sync directory holds beside the cases: never a case. */
+const CAMPAIGN_STATS = "stats.json";
+
 interface CheckReplayOptions {
   strategy?: string[];
   model?: string[];
@@ -33,14 +36,20 @@ export interface ReplayProblem {
 
 /**
  * The files to check, in a stable order: a file named is itself (whatever its name), a directory
- * its .json files, recursively. None at all is bad input: a CI gate must not pass on nothing.
+ * its regular .json files, recursively, but for a campaign's `stats.json` (a sync directory holds
+ * each node's), each directory once (a link back up is no loop). None at all is bad input: a CI
+ * gate must not pass on nothing.
  */
 export function caseFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (p: string, named: boolean) => {
-    if (statSync(p).isDirectory()) {
-      for (const n of readdirSync(p).sort()) if (!n.startsWith(".")) walk(join(p, n), false);
-    } else if (named || p.endsWith(".json")) {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      if (seen.has(realpathSync(p))) return;
+      seen.add(realpathSync(p));
+      for (const n of readdirSync(p).sort()) if (!n.startsWith(".") && n !== CAMPAIGN_STATS) walk(join(p, n), false);
+    } else if (named || (st.isFile() && p.endsWith(".json"))) {
       out.push(p);
     }
   };

@@ -107,6 +107,13 @@ describe("regress", () => {
     const none = xmcfuzz("regress", empty);
     expect(none.status).toBe(2);
     expect(none.stderr).toBe(`xmcfuzz: ${empty}: no case file (.json) to replay\n`);
+    // A FIFO named .json among the cases would block the read for ever.
+    const withFifo = fresh();
+    cpSync(join(corpus, "static-call.json"), join(withFifo, "static-call.json"));
+    expect(spawnSync("mkfifo", [join(withFifo, "x.json")]).status).toBe(0);
+    const fifo = xmcfuzz("regress", withFifo);
+    expect(fifo.status).toBe(2);
+    expect(fifo.stderr).toBe(`xmcfuzz: ${join(withFifo, "x.json")}: not a regular file\n`);
   });
 });
 

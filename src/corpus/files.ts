@@ -8,11 +8,19 @@ import { writeOutputFile } from "../files/atomic.js";
 // The corpus on disk: which files a directory holds, and rewriting a case's recorded runs in place
 // (the rest of the document, e.g. its hand-written asm form, is kept as it was).
 
-/** The case files of a corpus directory (sorted), or the one file given. */
+/**
+ * The case files of a corpus directory (sorted), or the one file given. A FIFO, socket or device
+ * named `.json` in the directory is refused: reading it would block or never end.
+ */
 export function corpusFiles(path: string): string[] {
   if (!existsSync(path)) throw new InputError(`${path}: no such file or directory`);
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
+  const files = readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
+  for (const f of files) {
+    const st = statSync(f, { throwIfNoEntry: false });
+    if (st && !st.isFile() && !st.isDirectory()) throw new InputError(`${f}: not a regular file`);
+  }
+  return files;
 }
 
 /** Replaces `runs[i]` for each entry of `updates` (and the description, if given), atomically. */
