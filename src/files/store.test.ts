@@ -87,6 +87,21 @@ describe("the sync directory's crash store", () => {
     expect(readdirSync(crashes).sort()).toEqual([".tmp-1-young", signatureSlug("direct_write sdm-strict torn-fetch kept")]);
   });
 
+  it("a damaged reproducer (cut off, edited) does not make a new find 'known': the find replaces it", () => {
+    const dir = fresh(), crashes = join(dir, "crashes");
+    const { kase } = loadCaseFile(sample);
+    const signature = "direct_write sdm-strict torn-fetch damaged";
+    expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("new");
+    const sigDir = join(crashes, signatureSlug(signature));
+    const [file] = readdirSync(sigDir).filter((n) => n.endsWith(".json"));
+    writeFileSync(join(sigDir, file!), "{\"description\": \"diverg");
+    expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("new");
+    const store = new SyncDirStore(join(dir, "sync"), "n1", crashes);
+    expect([...store.signatures()]).toEqual([signature]);
+    // The same find again is known now that a readable reproducer is there.
+    expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("known");
+  });
+
   it("a node name is one path segment of safe characters: anything else is bad input, written nowhere", () => {
     const dir = fresh();
     for (const bad of ["..", ".", "a/b", "/abs", "", ".hidden", "-x", "a\\b", "x\ny", "n".repeat(129)]) {

@@ -225,7 +225,7 @@ export function offerFinding(crashes: string, f: FindingFile): Offer {
     // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
     for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
     const existing = names.filter((n) => REPRODUCER_FILE.test(n));
-    const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
+    const best = smallestReadable(dir, existing);
     if (size >= best) return "known";
     const base = `s${size}-${hashText(json)}`;
     // Report first, then the case: a case file that exists always has its report (after a power
@@ -233,11 +233,29 @@ export function offerFinding(crashes: string, f: FindingFile): Offer {
     writeFileAtomic(join(dir, `${base}.txt`), f.report, false);
     writeFileAtomic(join(dir, `${base}.json`), json);
     for (const n of existing) {
+      if (n === `${base}.json`) continue; // a damaged copy of this very find, just rewritten
       rmSync(join(dir, n), { force: true });
       rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
     }
     return best === Infinity ? "new" : "smaller";
   });
+}
+
+/**
+ * The size of the smallest of a signature's reproducers (REPRODUCER_FILE names, which carry it)
+ * that reads as a finding; Infinity if none does. Sizes come from the names, and only the files
+ * that would make a new find "known" are read: a damaged one (cut off, edited) is replaced.
+ */
+function smallestReadable(dir: string, files: readonly string[]): number {
+  const bySize = files.map((n) => ({ n, size: Number(REPRODUCER_FILE.exec(n)![1]) })).sort((x, y) => x.size - y.size);
+  for (const { n, size } of bySize) {
+    try {
+      if (findingNameOfJson(readFileSync(join(dir, n), "utf8"))) return size;
+    } catch {
+      // Unreadable: as if absent.
+    }
+  }
+  return Infinity;
 }
 
 /** Signature directories under `crashes` (not those still being built, nor stray files). */
