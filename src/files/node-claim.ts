@@ -21,7 +21,20 @@ export class NodeClaim {
    */
   static take(root: string, node: string): NodeClaim {
     checkNodeName(node);
-    const dir = join(root, node), path = join(dir, "owner");
+    const dir = join(root, node);
+    return NodeClaim.takeDir(dir, `--node ${node}: ${dir} is in use`, "give each process its own --node");
+  }
+
+  /**
+   * Claims a campaign directory (`--out`: its stats.json and log) the same way, for campaigns
+   * whose directory is not their node's (`--corpus A` and `--corpus B` both default to ./fuzz-out).
+   */
+  static takeOut(dir: string): NodeClaim {
+    return NodeClaim.takeDir(dir, `--out ${dir}: in use`, "give each campaign its own --out");
+  }
+
+  private static takeDir(dir: string, inUse: string, advice: string): NodeClaim {
+    const path = join(dir, "owner");
     ensureDir(dir);
     for (let attempt = 0; ; attempt++) {
       if (createOwnerFile(path)) return new NodeClaim(path);
@@ -31,7 +44,7 @@ export class NodeClaim {
         const owner = ownerOf(path);
         if (owner === undefined) return false; // gone meanwhile: create it again
         if (ownerIsLive(owner, path)) {
-          throw new InputError(`--node ${node}: ${dir} is in use by process ${owner} (a campaign still running there); give each process its own --node`);
+          throw new InputError(`${inUse} by process ${owner} (a campaign still running there); ${advice}`);
         }
         rmSync(path, { force: true });
         return createOwnerFile(path);

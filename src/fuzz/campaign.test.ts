@@ -134,6 +134,21 @@ describe("fuzz campaigns", () => {
     expect(fuzz([...args, "--max-execs", "50"]).status).toBe(0);
   }, 60_000);
 
+  it("two campaigns on different corpora but one --out: the second is bad input (they shared its stats.json and log)", async () => {
+    const dir = fresh(), out = join(dir, "out");
+    const args = (corpus: string) => ["-s", "direct_write", "-m", "sdm-strict", "--no-minimize", "--workers", "1", "--corpus", join(dir, corpus), "--out", out];
+    const first = spawn(process.execPath, [cli, "fuzz", ...args("A"), "--duration", "6s"], { cwd: root, stdio: "ignore" });
+    const firstExit = new Promise<number | null>((r) => first.once("exit", r));
+    for (let i = 0; i < 200 && !existsSync(join(out, "owner")); i++) await new Promise((r) => setTimeout(r, 50));
+    const second = fuzz([...args("B"), "--max-execs", "50"]);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^xmcfuzz: --out ${out}: in use by process \\S+ ${first.pid} \\(a campaign still running there\\); give each campaign its own --out\\n$`));
+    expect(await firstExit).toBe(0);
+    expect(existsSync(join(out, "owner"))).toBe(false);
+    // B never ran: no node directory of its own was left claimed either.
+    expect(existsSync(join(dir, "B", "local", "owner"))).toBe(false);
+  }, 60_000);
+
   it("--corpus (one machine's sync directory) resumes too: its node keeps one name", () => {
     const dir = fresh();
     const args = ["-s", "direct_write", "-m", "sdm-strict", "--max-execs", "200", "--no-minimize", "--workers", "1", "--corpus", join(dir, "corpus"), "--out", join(dir, "out")];

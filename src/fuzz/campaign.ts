@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
 import { ensureDir, writeFileAtomic } from "../files/atomic.js";
@@ -161,6 +161,7 @@ export function statusLine(s: CampaignStats): string {
 export class Campaign {
   private readonly store: CampaignStore;
   private readonly nodeClaim: NodeClaim;
+  private readonly outClaim: NodeClaim | undefined;
   private readonly coverage = new CoverageMap();
   private readonly log: Logger;
   private readonly logFile: LogFile;
@@ -227,6 +228,14 @@ export class Campaign {
     ensureDir(opts.out);
     // First: the store clears its node's leftovers, which only a process owning the node may.
     this.nodeClaim = NodeClaim.take(opts.syncDir, opts.node);
+    // An --out that is not the node's own directory is claimed too: two campaigns on different
+    // sync directories would otherwise share its stats.json and log.
+    try {
+      this.outClaim = resolve(opts.out) === resolve(opts.syncDir, opts.node) ? undefined : NodeClaim.takeOut(opts.out);
+    } catch (e) {
+      this.nodeClaim.release();
+      throw e;
+    }
     try {
       this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
       // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
@@ -235,6 +244,7 @@ export class Campaign {
       this.log = pino({ base: { node: opts.node } }, this.logFile);
     } catch (e) {
       this.nodeClaim.release(); // a path that cannot be used: the node was never run
+      this.outClaim?.release();
       throw e;
     }
     for (const s of this.store.signatures()) this.addSignature(s);
@@ -626,6 +636,7 @@ export class Campaign {
       if (now - lastStats >= 5000) {
         lastStats = now;
         this.nodeClaim.refresh();
+        this.outClaim?.refresh();
         this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
       }
     }
@@ -659,6 +670,7 @@ export class Campaign {
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
     this.nodeClaim.release();
+    this.outClaim?.release();
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     if (this.hubRefusal) throw new InputError(`${this.hubRefusal}; the campaign stopped`);
     if (this.selfCheckBreaches.size > 0) {
