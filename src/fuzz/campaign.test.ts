@@ -316,6 +316,40 @@ describe("fuzz campaigns", () => {
   }, 60_000);
 });
 
+describe("signals", () => {
+  /** A 60 s campaign in `dir`, signalled (`signals`, 20 ms apart) once its workers have found something. */
+  async function signalled(dir: string, signals: NodeJS.Signals[]): Promise<number | null> {
+    const p = spawn(process.execPath, [cli, "fuzz", "-s", "direct_write", "-m", "x86-realistic", "--workers", "2", "--duration", "60s", "--out", dir], { cwd: root, stdio: "ignore" });
+    const exit = new Promise<number | null>((r) => p.once("exit", r));
+    for (let i = 0; i < 400 && !existsSync(join(dir, "stats.json")); i++) await new Promise((r) => setTimeout(r, 50));
+    for (const s of signals) {
+      p.kill(s);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return exit;
+  }
+  const statsOf = (dir: string) => JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { elapsedMs: number; execs: number };
+
+  it("SIGTERM (or SIGINT) stops cleanly: exit 0, the end line logged, stats.json final, the claims given back", async () => {
+    const dir = fresh();
+    expect(await signalled(dir, ["SIGTERM"])).toBe(0);
+    const log = logLines(join(dir, "fuzz.log"));
+    expect(log.at(-1)!.msg).toBe("campaign end");
+    expect(statsOf(dir).execs).toBe((log.at(-1) as unknown as { execs: number }).execs);
+    expect(existsSync(join(dir, "owner")) || existsSync(join(dir, "sync", "local", "owner"))).toBe(false);
+  }, 60_000);
+
+  it("a second SIGINT during the stop quits at once (exit 130), with stats.json and the log written and the claims given back", async () => {
+    const dir = fresh();
+    expect(await signalled(dir, ["SIGINT", "SIGINT"])).toBe(130);
+    const last = logLines(join(dir, "fuzz.log")).at(-1) as unknown as { msg: string; elapsedMs: number };
+    expect(last.msg).toBe("second signal: quit without waiting for the workers");
+    // Written at the second signal, not 5 s before (its periodic write).
+    expect(Math.abs(statsOf(dir).elapsedMs - last.elapsedMs)).toBeLessThan(100);
+    expect(existsSync(join(dir, "owner")) || existsSync(join(dir, "sync", "local", "owner"))).toBe(false);
+  }, 60_000);
+});
+
 describe("stats history", () => {
   it("is thinned past its bound: first point, newest quarter at full resolution, whole span kept", () => {
     let h = Array.from({ length: 2000 }, (_, i) => i);

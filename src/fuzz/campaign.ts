@@ -614,9 +614,20 @@ export class Campaign {
     this.hubNode?.start();
     const every = this.opts.statusEveryMs ?? (this.opts.tty ? 500 : 10_000);
     let lastStatus = 0, lastStats = 0, lastPull = Date.now();
-    const onSignal = () => this.requestStop("signal");
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // The first signal stops cleanly (workers drain, ~0.1 s); a second one during that stop quits
+    // at once, as users who press Ctrl-C twice mean, but with stats.json and the log written and
+    // the claims given back (findings are whole on disk at every moment).
+    let signals = 0;
+    const onSignal = () => {
+      if (signals++ === 0) return this.requestStop("signal");
+      this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
+      this.log.warn(this.stats(), "second signal: quit without waiting for the workers");
+      this.nodeClaim.release();
+      this.outClaim?.release();
+      process.exit(130);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     while (!this.stopping) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const now = Date.now();
