@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadCaseFile } from "../case/load.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { InputError } from "../errors.js";
-import { findingFile, offerFinding, reproducerSize, SyncDirStore } from "./store.js";
+import { findingFile, offerFinding, readCorpusFile, reproducerSize, SyncDirStore } from "./store.js";
 
 // The crash store as several processes use it: real processes on one directory, no mocks.
 
@@ -100,6 +100,17 @@ describe("the sync directory's crash store", () => {
     expect([...store.signatures()]).toEqual([signature]);
     // The same find again is known now that a readable reproducer is there.
     expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("known");
+  });
+
+  it("a corpus entry whose bits are not bits of the bitmap is skipped like any damaged file", () => {
+    const dir = fresh();
+    const entry = (bits: unknown) => JSON.stringify({ case: {}, bits });
+    writeFileSync(join(dir, "ok.json"), entry([1, 2]));
+    writeFileSync(join(dir, "far.json"), entry([1, 1 << 20]));
+    writeFileSync(join(dir, "none.json"), JSON.stringify({ case: {} }));
+    expect(readCorpusFile(join(dir, "ok.json"))?.bits).toEqual([1, 2]);
+    expect(readCorpusFile(join(dir, "far.json"))).toBeUndefined();
+    expect(readCorpusFile(join(dir, "none.json"))).toBeUndefined();
   });
 
   it("a node name is one path segment of safe characters: anything else is bad input, written nowhere", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { CAUSES, EFFECTS, PHASE_KINDS, RULE_NAMES, type Case, type FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import { signatureSlug } from "../oracle/classify.js";
+import { isCoverageBits } from "../fuzz/coverage.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
 import { InputError } from "../errors.js";
 
@@ -174,7 +175,7 @@ export function readCorpusFile(path: string): CorpusText | undefined {
   try {
     const json = readFileSync(path, "utf8");
     const bits = (JSON.parse(json) as { bits: unknown }).bits;
-    return Array.isArray(bits) && bits.every((b) => Number.isInteger(b)) ? { json, bits: bits as number[] } : undefined;
+    return isCoverageBits(bits) ? { json, bits } : undefined;
   } catch {
     return undefined; // A half-synced or foreign file: skip it, never die on it.
   }

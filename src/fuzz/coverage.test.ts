@@ -5,7 +5,15 @@ import { prepareSketch } from "../testing/build.js";
 import { jumpLabel } from "../testing/programs.js";
 import { everyRun } from "../testing/search.js";
 import type { ByteOrigin, Passage, PhaseKind, RunResult, Verdict } from "../types.js";
-import { COVERAGE_BITS, coverageOf, CoverageMap } from "./coverage.js";
+import { COVERAGE_BITS, coverageOf, CoverageMap, isCoverageBits } from "./coverage.js";
+
+describe("isCoverageBits (a corpus entry's bits from a file or a hub)", () => {
+  it("takes integers inside the bitmap only: others would count as new at every merge", () => {
+    expect(isCoverageBits([0, 5, COVERAGE_BITS - 1])).toBe(true);
+    expect(isCoverageBits([])).toBe(true);
+    for (const bad of [[COVERAGE_BITS], [-1], [1.5], ["3"], [null], null, undefined, 5, { 0: 1 }]) expect(isCoverageBits(bad), JSON.stringify(bad)).toBe(false);
+  });
+});
 
 describe("CoverageMap", () => {
   it("counts a bit once, however often it comes", () => {

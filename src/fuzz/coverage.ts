@@ -83,6 +83,11 @@ export function coverageOf(run: RunResult, verdict: Verdict, slots: readonly Pic
   return bits.list;
 }
 
+/** Whether a corpus entry's `bits` (read from a file or a hub: any JSON) are bits of this bitmap; others would count as new at every merge. */
+export function isCoverageBits(bits: unknown): bits is number[] {
+  return Array.isArray(bits) && bits.every((b) => Number.isInteger(b) && b >= 0 && b < COVERAGE_BITS);
+}
+
 /** A bitmap of every coverage bit seen so far. */
 export class CoverageMap {
   readonly bytes = new Uint8Array(COVERAGE_BITS / 8);

@@ -4,6 +4,7 @@ import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServe
 import { InputError } from "../errors.js";
 import { shardKey } from "../matrix/fold.js";
 import { isAlive, isHandBack, shardId } from "./common.js";
+import { isCoverageBits } from "../fuzz/coverage.js";
 
 // The hub on a Redis-protocol server (redis-server, Valkey) through ioredis, with BullMQ for the
 // shard queue. Everything that must be atomic across nodes is one Lua script run by the server:
@@ -267,8 +268,8 @@ export class RedisHub implements Hub {
         const f = fieldsOf(fields);
         if (f["node"] === node || !f["json"]) continue;
         try {
-          const bits = (JSON.parse(f["json"]) as { bits: number[] }).bits;
-          out.push({ json: f["json"], bits });
+          const bits = (JSON.parse(f["json"]) as { bits?: unknown }).bits;
+          if (isCoverageBits(bits)) out.push({ json: f["json"], bits });
         } catch {
           // A foreign entry that does not parse is skipped, never fatal.
         }
