@@ -97,6 +97,19 @@ describe("check-replay", () => {
     expect(caseFiles([dir])).toEqual([join(dir, "a", "static-call.json")]);
   });
 
+  it("cases holding no recorded run are nothing to gate on: bad input, never a pass", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-check-"));
+    const doc = JSON.parse(readFileSync(join(root, "corpus", "static-call.json"), "utf8")) as { runs: unknown[] };
+    doc.runs = [];
+    writeFileSync(join(dir, "bare.json"), JSON.stringify(doc));
+    const r = xmcfuzz("check-replay", dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`xmcfuzz: ${dir}: no recorded run to check\n`);
+    const regress = xmcfuzz("regress", dir);
+    expect(regress.status).toBe(2);
+    expect(regress.stderr).toBe(`xmcfuzz: ${dir}: no recorded run to replay\n`);
+  });
+
   it("a path that does not exist is bad input", () => {
     const r = xmcfuzz("check-replay", join(tmpdir(), "no-such-dir-xmcfuzz"));
     expect(r.status).toBe(2);

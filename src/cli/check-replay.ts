@@ -161,6 +161,8 @@ export async function checkReplayCommand(paths: string[], opts: CheckReplayOptio
     for (const p of problems) process.stdout.write(`${file}${p.run >= 0 ? ` runs[${p.run}]` : ""}: ${p.problem}\n`);
     if (problems.length === 0 && runs === 0) process.stdout.write(`${file}: no recorded run\n`);
   });
+  // A CI gate must not pass on nothing: files that hold no recorded run are no check.
+  if (result.runs === 0 && result.problems.length === 0) throw new InputError(`${paths.join(", ")}: no recorded run to check`);
   if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
   else process.stdout.write(`check-replay: ${result.files} files, ${result.runs} recorded runs, ${result.problems.length === 0 ? "all replay identically (twice here, once in a worker thread)" : `${result.problems.length} problems`}\n`);
   process.exitCode = result.problems.length === 0 ? EXIT.clean : EXIT.divergence;

@@ -70,6 +70,8 @@ export async function regressCommand(path: string | undefined, opts: RegressOpti
       written += updates.size;
     }
   }
+  // Nor on cases holding no recorded run (of the runs selected).
+  if (all.length === 0) throw new InputError(`${path ?? "corpus"}: no recorded run to replay${opts.strategy || opts.model ? " (of the strategies and models selected)" : ""}`);
   const summary = summarize(files.length, all);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ...summary, updated: written, checks: all }, null, 2) + "\n");
