@@ -57,14 +57,20 @@ function lastSeedFits(countFlag: string, countKey: string) {
   };
 }
 
-/** A duration option whose error names the option (parseDuration's names --duration). */
+/**
+ * A duration option whose error names the option (parseDuration's names --duration). None is 0:
+ * a campaign or matrix of no time says "none found" of what it never ran.
+ */
 function durationArg(name: string) {
   return (v: string): number => {
+    let ms: number;
     try {
-      return parseDuration(v);
+      ms = parseDuration(v);
     } catch (e) {
       throw e instanceof InputError ? new InputError(e.message.replace(/^--duration:/, `${name}:`)) : e;
     }
+    if (ms <= 0) throw new InputError(`${name}: expected a duration above 0, got "${v}"`);
+    return ms;
   };
 }
 
@@ -155,10 +161,13 @@ export function buildProgram(): Command {
     .option("--shard-lease <time>", "with --hub: a node silent this long loses its running shard to another (default 30s with Redis, 60s in a directory)", durationArg("--shard-lease"))
     .option("--promote [dir]", "also write minimized divergences into the regression corpus (default corpus/)")
     // --corpus is one machine's directory: its node keeps one name, so a restart resumes from it.
-    .action((opts: FuzzOptions & { corpus?: string }) => fuzzCommand({
-      ...opts, syncDir: opts.syncDir ?? opts.corpus, corpusAlias: opts.syncDir === undefined && opts.corpus !== undefined,
-      node: opts.node ?? (opts.corpus !== undefined && opts.syncDir === undefined && opts.hub === undefined ? "local" : undefined),
-    }));
+    .action((opts: FuzzOptions & { corpus?: string }) => {
+      if (opts.corpus !== undefined && opts.syncDir !== undefined) throw new InputError("--corpus and --sync-dir: choose one (--corpus is one machine's sync directory)");
+      return fuzzCommand({
+        ...opts, syncDir: opts.syncDir ?? opts.corpus, corpusAlias: opts.corpus !== undefined,
+        node: opts.node ?? (opts.corpus !== undefined && opts.hub === undefined ? "local" : undefined),
+      });
+    });
 
   cellOptions(program.command("verify"))
     .description("exhaustive scheduler: every schedule within a delay bound, per (strategy, model)")

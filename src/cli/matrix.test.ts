@@ -163,6 +163,8 @@ describe("matrix on a tiny budget", () => {
       [["--md", "--json"], /--md and --json: choose one/],
       [["-s", "nope"], /unknown strategy "nope"/],
       [["--budget", "soon"], /--budget: expected a duration/],
+      // No time at all would say "none found" of cells it never ran.
+      [["--budget", "0"], /^xmcfuzz: --budget: expected a duration above 0, got "0"$/m],
       [["--slot-kind", "rewrite3"], /--slot-kind: unknown patch kind "rewrite3"; the generator makes nop5->jmp32, /],
       [["--verify-corpus", join(fresh(), "absent")], /no such file or directory/],
       // Output paths are checked before any work (Node's recursive mkdir spins forever under /proc).

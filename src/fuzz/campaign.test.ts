@@ -316,6 +316,21 @@ describe("fuzz campaigns", () => {
   }, 60_000);
 });
 
+describe("fuzz: options that make no campaign", () => {
+  it("--duration 0 and --corpus with --sync-dir are bad input: one line, exit 2, nothing written", () => {
+    const dir = fresh();
+    for (const [args, message] of [
+      [["--duration", "0"], 'xmcfuzz: --duration: expected a duration above 0, got "0"'],
+      [["--corpus", join(dir, "c"), "--sync-dir", join(dir, "s")], "xmcfuzz: --corpus and --sync-dir: choose one (--corpus is one machine's sync directory)"],
+    ] as [string[], string][]) {
+      const r = fuzz([...args, "--out", join(dir, "out")]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`${message}\n`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
 describe("signals", () => {
   /** A 60 s campaign in `dir`, signalled (`signals`, 20 ms apart) once its workers have found something. */
   async function signalled(dir: string, signals: NodeJS.Signals[]): Promise<number | null> {
