@@ -1,4 +1,4 @@
-import { openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { writeWhole } from "./atomic.js";
 
 // A campaign's pino destination: each line appended synchronously (nothing is lost at a kill),
@@ -11,6 +11,9 @@ export class LogFile {
 
   constructor(readonly path: string, private readonly onFailure: (e: unknown) => void) {
     this.fd = openSync(path, "a");
+    // A line an earlier session could not finish (a full disk, a kill mid-write) is ended, so
+    // that this session's first line is a line of its own.
+    if (endsMidLine(path)) this.write("\n");
   }
 
   /** Whether every line so far was written whole (after a failure, later lines are dropped). */
@@ -26,5 +29,20 @@ export class LogFile {
       this.failed = true;
       this.onFailure(e);
     }
+  }
+}
+
+/** Whether a regular file's last byte is there and is no newline (a device, a FIFO or an unreadable file: no). */
+function endsMidLine(path: string): boolean {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const st = fstatSync(fd), last = Buffer.alloc(1);
+      return st.isFile() && st.size > 0 && readSync(fd, last, 0, 1, st.size - 1) === 1 && last[0] !== 0x0a;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
   }
 }
