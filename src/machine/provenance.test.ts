@@ -306,3 +306,25 @@ describe("a torn jump over two slots", () => {
     expect(torn).toBeGreaterThan(20);
   });
 });
+
+describe("a torn jump in a hot loop through three slots", () => {
+  // Three static keys (nop2 -> jmp short past a counter's increment), 60 passages each, no out:
+  // a torn jmp (eb 90) is a wild jump. Opened windows admit every combination of the three
+  // switch points over 180 passages, far too many to refute (an audit: 8M work, the search's cap,
+  // the run lost as an internal error); SPEC 6.1's one-step windows then decide.
+  const p = prepareSketch({
+    asm: ["c1: mov ecx, 60", "loop:", ".slot a", "nop2", ".endslot", "inc ebx", "sa:", ".slot b", "nop2", ".endslot", "inc edx", "sb:",
+      ".slot c", "nop2", ".endslot", "inc esi", "sc:", "dec ecx", "jne loop", "hlt"],
+    entries: ["c1"], slots: { a: { new: "jmp short sa" }, b: { new: "jmp short sb" }, c: { new: "jmp short sc" } }, ops: [["a", "b", "c"]],
+  });
+
+  it("is a divergence of the torn jump, found in time, never a search past its cap", () => {
+    let wild = 0;
+    for (const o of everyRun(p, builtinStrategy("direct_write")!, namedModel("coherent-atomic-byte")!, 30)) {
+      if (o.verdict.kind !== "diverges") continue;
+      wild++;
+      expect(o.verdict.divergences.map((d) => [d.cause, d.effect, d.alignment])).toContainEqual(["torn-fetch", "wild-jump", "widened"]);
+    }
+    expect(wild).toBeGreaterThan(5);
+  });
+});

@@ -69,7 +69,7 @@ export function branchLimit(instructions: number, soloBudget: number): number {
  * the search must be let finish those (PCT campaigns met one in ~40,000 execs, up to 32,000 solo
  * runs), while a runaway still ends, in seconds, as a harness error of the cell.
  */
-const WORK_CAP_LIMITS = 4096;
+export const WORK_CAP_LIMITS = 4096;
 
 /** Branch states are recycled across searches: see cpu-pool.ts. */
 const POOL = new CpuPool();
@@ -123,6 +123,8 @@ export class MembershipSearch {
     /** Real passages of this core, used only to try the likelier version first. */
     real: readonly Passage[],
     soloBudget: number,
+    /** The work cap, in per-branch limits (WORK_CAP_LIMITS unless the caller has a fallback). */
+    capLimits = WORK_CAP_LIMITS,
   ) {
     this.slots = plan.kase.program.slots;
     this.base = plan.base;
@@ -131,7 +133,7 @@ export class MembershipSearch {
     this.versions = new SlotVersions(plan, this.facts, win, real);
     this.hang = obs.end.kind === "unfinished";
     this.limit = branchLimit(obs.instructions, soloBudget);
-    this.cap = WORK_CAP_LIMITS * this.limit + 100_000;
+    this.cap = capLimits * this.limit + 100_000;
   }
 
   run(): Membership {

@@ -50,6 +50,15 @@ describe("windowsOf", () => {
     expect(w).toEqual({ a: [1, 1, 1, 0, 0], b: [Infinity, Infinity, Infinity, Infinity, 0], widened: true });
   });
 
+  it("one-step (SPEC 6.1 as written): moves b_j >= p up and a_j > p down by one, per widened passage", () => {
+    const widened = [passage(1, 2, 4), passage(1, 10, 12, true), passage(1, 20, 22, true), passage(1, 30, 32)];
+    const w = windowsOf(run(widened, [[5, 9], [13, 15], [23, 35], [1, 3]]), 1, "one-step");
+    // Unwidened: a = [1, 2, 3, 0], b = [1, 2, 4, 1].
+    // After the passage at index 1: b >= 1 -> +1: [2, 3, 5, 2]; a > 1 -> -1: [1, 1, 2, 0].
+    // After the passage at index 2: b >= 2 -> +1: [3, 4, 6, 3]; a > 2 -> -1: none.
+    expect(w).toEqual({ a: [1, 1, 2, 0], b: [3, 4, 6, 3], widened: true });
+  });
+
   it("opens from the passages completed when the widened one began, not from its index", () => {
     // One torn instruction at t=14 spans slots a and b: it begins both passages, widened; a's
     // completes with it (end 14), so when b's began (14) one passage was complete, not two.

@@ -32,39 +32,46 @@ function sortedByBegin(list: readonly Passage[]): boolean {
   return true;
 }
 
-export function windowsOf(run: RunResult, core: number): Windows {
-  return windowsFrom(run, passagesOf(run, core));
+export function windowsOf(run: RunResult, core: number, widening: Widening = "open"): Windows {
+  return windowsFrom(run, passagesOf(run, core), widening);
 }
 
 /**
- * The windows of the core whose counted passages are `mine` (in order of beginning).
- *
- * A widened passage that began after p completed passages opens every window it could shift: each
- * b_j >= p becomes infinite and each a_j > p becomes p. SPEC 6.1 moves them by one, which assumes a
- * torn passage stands for at most one passage of the reference's; a torn jump over two slots
- * stands for three (`eb 04` over two `nop2`s behaves as new-old-old, a stop_machine observation,
- * which one-step widening called `torn-fetch`), and no count bounds a wild jump in general. Before
- * p the run and the reference pass the same slots in step, so the windows there stay exact.
+ * How a widened passage moves the windows after it (SPEC 6.1). `open`, the reading that keeps
+ * verdicts true: a passage that began after p completed ones opens every window it could shift,
+ * each b_j >= p to infinity and each a_j > p down to p. SPEC 6.1's `one-step`, cumulatively per
+ * widened passage: b_j >= p gains one, a_j > p loses one. One step assumes a torn passage stands
+ * for at most one of the reference's; a torn jump over two slots stands for three (`eb 04` over
+ * two `nop2`s behaves as new-old-old, a stop_machine observation, which one step called
+ * `torn-fetch`), and no count bounds a wild jump in general. Before p the run and the reference
+ * pass the same slots in step, so the windows there stay exact either way.
  */
-export function windowsFrom(run: RunResult, mine: readonly Passage[]): Windows {
+export type Widening = "open" | "one-step";
+
+/** The windows of the core whose counted passages are `mine` (in order of beginning). */
+export function windowsFrom(run: RunResult, mine: readonly Passage[], widening: Widening = "open"): Windows {
   const a: number[] = [], b: number[] = [];
   for (const op of run.ops) {
     // An op that never began has no switch point (its window never opens).
     a.push(op.begin === Infinity ? Infinity : countCompletedBefore(mine, op.begin));
     b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
   }
-  // Only the first widened passage matters: it opens every window it could shift (see the doc).
-  const first = mine.find((passage) => passage.widened);
-  if (first === undefined) return { a, b, widened: false };
-  // p: the passages completed when it began. Not its index: an instruction torn across two
-  // slots begins two passages at once, the first completing only as the second begins.
-  const p = countCompletedBefore(mine, first.begin);
-  for (let j = 0; j < a.length; j++) {
-    if (a[j] === Infinity) continue; // never began: no switch point, widened or not
-    if (b[j]! >= p) b[j] = Infinity;
-    if (a[j]! > p) a[j] = p;
+  let widened = false;
+  for (const passage of mine) {
+    if (!passage.widened) continue;
+    widened = true;
+    // p: the passages completed when it began. Not its index: an instruction torn across two
+    // slots begins two passages at once, the first completing only as the second begins.
+    const p = countCompletedBefore(mine, passage.begin);
+    for (let j = 0; j < a.length; j++) {
+      if (a[j] === Infinity) continue; // never began: no switch point, widened or not
+      if (b[j]! >= p) b[j] = widening === "open" ? Infinity : b[j]! + 1;
+      if (a[j]! > p) a[j] = widening === "open" ? p : a[j]! - 1;
+    }
+    // Opened by the first, the windows have nothing left for later ones to open.
+    if (widening === "open") break;
   }
-  return { a, b, widened: true };
+  return { a, b, widened };
 }
 
 /** Passages that had ended before `t` (one still in progress, end < 0, has not). */
