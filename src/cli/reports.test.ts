@@ -42,7 +42,10 @@ describe("repro --html", () => {
     const out = join(dir, "crash-json.html");
     const r = xmcfuzz("repro", crash, "--json", "--html", out);
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toHaveLength(1);
+    const runs = JSON.parse(r.stdout) as { divergences: { passage: Record<string, unknown> }[] }[];
+    expect(runs).toHaveLength(1);
+    // The divergent passage says whose it is and how it was judged, as the text report does.
+    expect(runs[0]!.divergences[0]!.passage).toMatchObject({ core: expect.any(Number), slot: 0, op: 0, widened: true, badEmulation: false, resolution: null });
     expect(readFileSync(out, "utf8")).toContain('class="passage v-mixed divergent"');
   });
 

@@ -1,4 +1,4 @@
-import type { CoreObservation, Divergence, RuleFinding, RunResult, Verdict } from "../types.js";
+import type { CoreObservation, Divergence, Passage, RuleFinding, RunResult, Verdict } from "../types.js";
 import { formatPhase } from "../oracle/classify.js";
 import { formatEnd, formatEvent } from "./text.js";
 
@@ -8,11 +8,18 @@ function observationJson(o: CoreObservation) {
   return { core: o.core, events: o.events.map(formatEvent), end: formatEnd(o.end), instructions: o.instructions, regs: o.regs, digest: o.digest };
 }
 
+function passageJson(p: Passage) {
+  return {
+    core: p.core, slot: p.slot, op: p.op, begin: p.begin, end: p.end, widened: p.widened, badEmulation: p.badEmulation,
+    resolution: p.resolution ?? null, resolvedAs: p.resolvedAs ?? null, fetched: p.fetched,
+  };
+}
+
 function divergenceJson(d: Divergence) {
   return {
     core: d.core, cause: d.cause, effect: d.effect, slotKind: d.slotKind, phase: formatPhase(d.phase), t: d.t,
     point: d.point, alignment: d.alignment, detail: d.detail,
-    passage: d.passage && { slot: d.passage.slot, begin: d.passage.begin, end: d.passage.end, op: d.passage.op, fetched: d.passage.fetched },
+    passage: d.passage && passageJson(d.passage),
     expected: d.expected && observationJson(d.expected),
   };
 }
