@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Expectation, RegressCheck } from "../types.js";
 import { changeLines, compareExpectation } from "./compare.js";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { loadCaseFile } from "../case/load.js";
 import { promote, readableName } from "./promote.js";
@@ -57,8 +57,10 @@ describe("promotion names", () => {
 describe("promote", () => {
   it("replaces a smaller reproducer of the same finding, never another finding that folds to the same name", () => {
     const dir = mkdtempSync(join(tmpdir(), "xmcfuzz-promote-"));
-    const kase = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json")).kase;
-    const run = kase.runs[0]!;
+    const loaded = loadCaseFile(join(import.meta.dirname, "..", "..", "corpus", "jump-label-nop5-jmp32.json")).kase;
+    const run = loaded.runs[0]!;
+    // As a campaign promotes them: one recorded run each.
+    const kase = { ...loaded, runs: [run] };
     const smaller = { ...kase, runs: [{ ...run, decisions: run.decisions!.slice(0, 5) }] };
     // Two kinds that fold to one file name ("a;b" and "a_b" are both "a_b").
     const first = { kind: "divergence" as const, signature: "direct_write sdm-strict torn-fetch wrong-output a;b write/0" };
@@ -72,6 +74,12 @@ describe("promote", () => {
     expect(readdirSync(dir).sort()).toEqual(["direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0-2.json", "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"]);
     const kept = JSON.parse(readFileSync(join(dir, "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json"), "utf8")) as { description: string; runs: { decisions: string }[] };
     expect([kept.description, kept.runs.length, kept.runs[0]!.decisions.split(" ").length]).toEqual([`divergence ${first.signature}`, 1, 5]);
+    // Runs added to a promoted file by hand keep it, however small the new reproducer.
+    const keptPath = join(dir, "direct_write.sdm-strict.torn-fetch.wrong-output.a_b.write-0.json");
+    writeFileSync(keptPath, JSON.stringify({ ...kept, runs: [...kept.runs, kept.runs[0]] }));
+    const tiny = { ...kase, runs: [{ ...run, decisions: run.decisions!.slice(0, 2) }] };
+    expect(promote(tiny, first, dir, { replace: true }).status).toBe("known");
+    expect((JSON.parse(readFileSync(keptPath, "utf8")) as { runs: unknown[] }).runs).toHaveLength(2);
   });
 
   it("a directory that cannot be made fails at once, never hangs (Node's recursive mkdir spins forever under /proc)", () => {

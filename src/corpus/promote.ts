@@ -23,7 +23,8 @@ export type Promotion = { readonly path: string; readonly status: "added" | "kno
  * Writes `kase` into `dir` as `<readable signature>.json` (atomically). A file there with the same
  * program, ops and runs is left alone ("known"). Another case of the same finding under that name
  * is replaced when `replace` and the new one is smaller (a campaign's smaller reproducer of that
- * signature; a resumed campaign knows nothing of what it promoted before); the name of another
+ * signature; a resumed campaign knows nothing of what it promoted before), unless runs were added
+ * to it (promote writes one); the name of another
  * finding (names are cut and folded: two signatures can share one) gives the new one a suffix.
  */
 export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signature"> | undefined, dir: string, opts: { replace: boolean }): Promotion {
@@ -42,19 +43,24 @@ export function promote(kase: Case, finding: Pick<FindingFile, "kind" | "signatu
       writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       return { path, status: "added" };
     }
-    let existing: { description?: unknown } | undefined;
+    let existing: { description?: unknown; runs?: unknown } | undefined;
     try {
-      existing = JSON.parse(readFileSync(path, "utf8")) as { description?: unknown };
+      existing = JSON.parse(readFileSync(path, "utf8")) as { description?: unknown; runs?: unknown };
     } catch {
       existing = undefined;
     }
     if (existing && comparable(existing) === comparable(json)) return { path, status: "known" };
     if (opts.replace && finding && existing?.description === findingName(finding)) {
-      if (!smallerThan(kase, existing)) return { path, status: "known" };
+      // A file holding more runs than promote writes (one) was added to by hand: it stays.
+      if (runCount(existing) > 1 || !smallerThan(kase, existing)) return { path, status: "known" };
       writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       return { path, status: "replaced" };
     }
   }
+}
+
+function runCount(json: { runs?: unknown }): number {
+  return Array.isArray(json.runs) ? json.runs.length : 0;
 }
 
 /** Whether `kase` is a smaller reproducer than the case file `existing` (one that does not load is replaced). */
