@@ -125,3 +125,27 @@ describe("a hung core's divergence point", () => {
     expect(d.detail).toMatch(/hung after \d+ instructions; its event #0 is not allowed/);
   });
 });
+
+describe("a wrong code left when an op returned", () => {
+  it("is signed with that op's last step, whether the op is the last or not (the last one's was `after/0`)", () => {
+    // Every op leaves a stray byte past the code's `hlt`: the check at its return finds it.
+    const { kase, soloBudget } = parseCase({
+      xmcfuzz: "case", version: 2, name: "stray", cores: 2, code: { base: "0x1000", asm: ["c:", ".slot a", "nop2", ".endslot", ".slot b", "nop2", ".endslot", "hlt", "pad: nop"] },
+      entries: ["c"], slots: [{ name: "a", new: ["nop", "nop"] }, { name: "b", new: ["nop", "nop"] }], ops: [{ slots: ["a"] }, { slots: ["b"] }],
+    });
+    const pad = kase.program.base + kase.program.code.length - 1;
+    const stray: Strategy = {
+      name: "stray_byte", description: "writes each slot's target, then a stray byte outside every slot",
+      *patch(ctx, slots) {
+        for (const s of slots) yield* ctx.write(s.start, s.to);
+        yield* ctx.write(pad, Uint8Array.of(0xcc));
+      },
+    };
+    const phases = (ops: { slots: string[] }[]) => {
+      const o = findRun(prepare({ ...kase, ops: ops.map((op, i) => ({ ...kase.ops[i]!, ...op })) } as typeof kase, soloBudget), stray, namedModel("coherent-atomic-byte")!, () => true, 1)!;
+      return o.verdict.divergences.filter((d) => d.effect === "wrong-final-code").map((d) => `${d.phase.kind}/${d.phase.syncs}`);
+    };
+    expect(phases([{ slots: ["a"] }, { slots: ["b"] }])).toEqual(["write/0"]);
+    expect(phases([{ slots: ["a"] }])).toEqual(["write/0"]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { CoreObservation, Divergence, Passage, RunResult, Verdict } from "../types.js";
+import type { CoreObservation, Divergence, Passage, PatcherPhase, RunResult, Verdict } from "../types.js";
 import type { CasePlan } from "../machine/plan.js";
 import { causeOf, effectOf, phaseAt, signatureOf } from "./classify.js";
 import { MembershipSearch, WORK_CAP_LIMITS } from "./membership.js";
@@ -114,7 +114,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
     const slot = plan.slotAt[off]! >= 0 ? plan.slotAt[off]! : undefined;
     divergences.push({
       core: 0, cause: "unexplained", effect: "wrong-final-code", slotKind: slotKindOf(plan, slot),
-      phase: phaseAt(run, w.t), t: w.t, point: 0, alignment: "exact",
+      phase: codeCheckPhase(run, w.t), t: w.t, point: 0, alignment: "exact",
       detail: `code byte 0x${w.addr.toString(16)} holds ${hex2(w.actual)}, expected ${hex2(w.expected)}`,
     });
   }
@@ -129,6 +129,21 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
     divergences,
     signature: first ? signatureOf(run.strategy, run.model, first.cause, first.effect, first.slotKind, first.phase) : undefined,
   };
+}
+
+/**
+ * The phase of a code check at t. One made as an op returned is that op's last step's (the last
+ * op's return also enters `after` at that t, which an earlier op's does not: the same wrong code
+ * was signed two ways); one made at the run's end, after every op, is `after`.
+ */
+function codeCheckPhase(run: RunResult, t: number): PatcherPhase {
+  if (!run.ops.some((op) => op.returned === t)) return phaseAt(run, t);
+  let phase = run.phases[0]!.phase;
+  for (const entry of run.phases) {
+    if (entry.t > t) break;
+    if (entry.phase.kind !== "after") phase = entry.phase;
+  }
+  return phase;
 }
 
 function hex2(v: number): string {
