@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { pino, type Logger } from "pino";
@@ -618,13 +619,13 @@ export class Campaign {
     // at once, as users who press Ctrl-C twice mean, but with stats.json and the log written and
     // the claims given back (findings are whole on disk at every moment).
     let signals = 0;
-    const onSignal = () => {
+    const onSignal = (signal: NodeJS.Signals) => {
       if (signals++ === 0) return this.requestStop("signal");
       this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
       this.log.warn(this.stats(), "second signal: quit without waiting for the workers");
       this.nodeClaim.release();
       this.outClaim?.release();
-      process.exit(130);
+      process.exit(128 + constants.signals[signal]); // as the shell reports a death by that signal
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
