@@ -287,6 +287,12 @@ export interface Passage {
   readonly fetched: FetchedInstr[];
   /** An instruction that is neither version's at its offset (SPEC 6.1 "widens"). */
   widened: boolean;
+  /**
+   * It ended with the core at its slot's end, as every version's fall-through does (a torn
+   * passage that did so stands for one passage of the reference's); not when it jumped elsewhere
+   * or its core ended in it. Set when it ends.
+   */
+  fellThrough?: boolean;
   /** How a trap in this passage was resolved, if it trapped. */
   resolution?: "resume" | "emulate" | "notMine";
   /** The handler's resolution matched neither the from nor the to instruction. */
@@ -396,7 +402,11 @@ export interface Divergence {
   readonly t: number;
   /** Index in the core's events of the first unmatched event (events.length: the end state). */
   readonly point: number;
-  readonly alignment: "exact" | "widened";
+  /**
+   * How the core's switch windows were aligned (SPEC 6.1): exact, widened by one step per torn
+   * passage, or opened after a torn passage that left its slot by a jump (see oracle/windows.ts).
+   */
+  readonly alignment: "exact" | "widened" | "opened";
   /** The passage that explains the cause, if any. */
   readonly passage?: Passage;
   /** The closest reference observation (for the report). */

@@ -36,7 +36,7 @@ export class PassageLog {
     const k = this.plan.slotAt[at]!;
     // Every field from the start (the optional ones undefined), so that every passage has one shape.
     const p: Passage = {
-      core, slot: k, op: this.opForSlot(k), begin: t, end: -1, fetched: [], widened: false,
+      core, slot: k, op: this.opForSlot(k), begin: t, end: -1, fetched: [], widened: false, fellThrough: false,
       badEmulation: false, resolution: undefined, resolvedAs: undefined, resolvedAt: undefined,
     };
     this.passages.push(p);
@@ -47,6 +47,13 @@ export class PassageLog {
   isOver(p: Passage, pc: number, ended: boolean): boolean {
     const s = this.plan.kase.program.slots[p.slot]!;
     return ended || !(pc > s.start && pc < s.start + s.len);
+  }
+
+  /** Ends passage p at time t, the core at pc (or ended). */
+  end(p: Passage, t: number, pc: number, ended: boolean): void {
+    const s = this.plan.kase.program.slots[p.slot]!;
+    p.end = t;
+    p.fellThrough = !ended && pc === s.start + s.len;
   }
 
   /** A retry did nothing: its passage is not counted (SPEC 6.1). */

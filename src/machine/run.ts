@@ -421,7 +421,7 @@ class Machine implements OpProgress, FetchHost {
   private endPassageIfOutside(core: CoreRt): void {
     const p = core.passage;
     if (p && this.log.isOver(p, core.cpu.pc, core.ended)) {
-      p.end = this.t;
+      this.log.end(p, this.t, core.cpu.pc, core.ended);
       core.passage = undefined;
     }
   }
@@ -466,7 +466,7 @@ class Machine implements OpProgress, FetchHost {
           this.log.cutOff(p, pc, record!);
           if (!this.log.isVersionInstr(p, pc, record!.bytes)) p.widened = true;
           // The core ends with this instruction: so do the passages it began in further slots.
-          for (const x of this.passagesReached(core, p, pc, this.mem.end, record!, true) ?? []) x.end = this.t;
+          for (const x of this.passagesReached(core, p, pc, this.mem.end, record!, true) ?? []) this.log.end(x, this.t, pc, true);
         }
         if (rule) this.addRule(rule, core.id, pc, record!.bytes);
       }
@@ -534,7 +534,7 @@ class Machine implements OpProgress, FetchHost {
   private settleReached(core: CoreRt, reached: readonly Passage[]): void {
     for (const x of reached) {
       if (!core.passage && !this.log.isOver(x, core.cpu.pc, core.ended)) core.passage = x;
-      else x.end = this.t;
+      else this.log.end(x, this.t, core.cpu.pc, core.ended);
     }
   }
 

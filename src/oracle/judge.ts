@@ -14,7 +14,7 @@ function slotKindOf(plan: CasePlan, slot: number | undefined): string {
 
 function divergenceOf(
   plan: CasePlan, run: RunResult, obs: CoreObservation, passages: readonly Passage[], point: number,
-  expected: CoreObservation | undefined, hang: boolean, widened: boolean,
+  expected: CoreObservation | undefined, hang: boolean, alignment: Divergence["alignment"],
 ): Divergence {
   // At the divergence point (SPEC 7.1), a hung core's too: at the run's end only when every event
   // it had matched (its phase and cause are then those of the hang).
@@ -28,7 +28,7 @@ function divergenceOf(
     ? `core ${obs.core} hung after ${obs.instructions} instructions${eventRefuted ? `; its ${eventRefuted}` : ""}`
     : `core ${obs.core}: ${eventRefuted ?? "its end state is not allowed by any stop_machine schedule"}`;
   return {
-    core: obs.core, cause, effect, slotKind, phase, t, point, alignment: widened ? "widened" : "exact",
+    core: obs.core, cause, effect, slotKind, phase, t, point, alignment,
     passage, expected, detail: what,
   };
 }
@@ -52,16 +52,18 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
   const check = (obs: CoreObservation) => {
     const mine = passagesOf(obs);
     const win = windowsFrom(run, mine);
-    let search = new MembershipSearch(plan, obs.core, obs, win, mine, run.soloBudget, win.widened ? OPEN_WINDOWS_CAP_LIMITS : WORK_CAP_LIMITS).run();
-    if (search.exhausted && win.widened) {
-      // Windows opened by a torn passage admit every combination of switch points after it: in
-      // a hot loop through several slots, too many to refute (an audit's 3 slots x 60 passages:
-      // 8M work for an observation one-step windows refute in 1,206). SPEC 6.1's one-step windows
+    let search = new MembershipSearch(plan, obs.core, obs, win, mine, run.soloBudget, win.opened ? OPEN_WINDOWS_CAP_LIMITS : WORK_CAP_LIMITS).run();
+    let alignment: Divergence["alignment"] = win.opened ? "opened" : win.widened ? "widened" : "exact";
+    if (search.exhausted && win.opened) {
+      // Windows a torn jump opened admit every combination of switch points after it: in a hot
+      // loop through several slots, too many to refute (an audit's 3 slots x 60 passages: 8M
+      // work for an observation one-step windows refute in 1,206). SPEC 6.1's one-step windows
       // decide then, as the SPEC reads (they may call a torn jump over several slots a divergence).
       search = new MembershipSearch(plan, obs.core, obs, windowsFrom(run, mine, "one-step"), mine, run.soloBudget).run();
+      alignment = "widened";
     }
     if (search.exhausted) throw new Error(`oracle search for core ${obs.core} exceeded its work cap`);
-    return { member: search.member, point: search.point, expected: search.expected, widened: win.widened };
+    return { member: search.member, point: search.point, expected: search.expected, alignment };
   };
 
   const hung = run.hung;
@@ -72,7 +74,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
   for (const obs of run.observations) {
     if (hung?.stuckCores.includes(obs.core)) continue;
     const m = check(obs);
-    if (!m.member) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, false, m.widened));
+    if (!m.member) divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, false, m.alignment));
   }
   if (hung) {
     // A running hung core is admitted when some branch of its search runs as long without ending.
@@ -86,7 +88,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
       }
       const m = check(obs);
       if (m.member) admitted = true;
-      else divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.widened));
+      else divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), m.point, m.expected, true, m.alignment));
     }
     // A hung patcher is excused by an admitted core (it may be waiting for that core's long
     // computation, as stop_machine waits for a core looping with IF=0), and so are the cores only
@@ -97,7 +99,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
     const excused = hung.patcherStuck && admitted;
     for (const obs of blocked) {
       if (excused && hung.waitingOnPatcher.includes(obs.core)) continue;
-      divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, false));
+      divergences.push(divergenceOf(plan, run, obs, passagesOf(obs), obs.events.length, undefined, true, "exact"));
     }
     if (hung.patcherStuck && !admitted) {
       const t = run.events;

@@ -54,7 +54,7 @@ function passagesFetchingNew(): Passage[] {
 /** Whether the hung observation is admitted (SPEC 6.4): some branch runs as long without ending. */
 function admitted(instructions: number, real: readonly Passage[], events: ObsEvent[] = [], prepared = loop): boolean {
   // The op began before the first passage and never returned: every passage may see either version.
-  const windows = { a: [0], b: [Infinity], widened: false };
+  const windows = { a: [0], b: [Infinity], widened: false, opened: false };
   return new MembershipSearch(prepared.plan, 1, hungAfter(instructions, events), windows, real, prepared.soloBudget).run().member;
 }
 
@@ -238,7 +238,7 @@ describe("membership search: large families", () => {
     const impossible: CoreObservation = {
       core: 1, events: [], times: [], end: { kind: "halt" }, endTime: 0, regs: finalRegs(end), digest: memoryDigest(end), instructions: 1 + 4 * iterations,
     };
-    const windows = { a: [0], b: [Infinity], widened: false };
+    const windows = { a: [0], b: [Infinity], widened: false, opened: false };
     const r = new MembershipSearch(counters.plan, 1, impossible, windows, [], counters.soloBudget).run();
     expect(r.member).toBe(false);
     expect(r.exhausted).toBe(false);

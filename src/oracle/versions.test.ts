@@ -15,7 +15,7 @@ const A = 0, B = 1;
 
 function versions(sketch: CaseSketch, a: number[], b: number[]) {
   const plan = planCase(sketchCase(sketch));
-  const v = new SlotVersions(plan, factsOf(plan), { a, b, widened: false }, []);
+  const v = new SlotVersions(plan, factsOf(plan), { a, b, widened: false, opened: false }, []);
   const slot = (k: number) => plan.kase.program.slots[k]!;
   /** Each choice as [version of slot k its bytes are, switch state]. */
   const version = (k: number, bytes: Uint8Array) => (sameBytes(bytes, slot(k).old) ? "old" : sameBytes(bytes, slot(k).new) ? "new" : "neither");

@@ -4,8 +4,10 @@ import type { Passage, RunResult } from "../types.js";
 export interface Windows {
   readonly a: readonly number[];
   readonly b: readonly number[];
-  /** Some passage widened the windows (verdicts then say `alignment: widened`). */
+  /** Some passage widened the windows (verdicts then say `alignment: widened`, or `opened`). */
   readonly widened: boolean;
+  /** A widened passage that left its slot by a jump opened them (see windowsFrom). */
+  readonly opened: boolean;
 }
 
 const byBegin = (x: Passage, y: Passage) => x.begin - y.begin;
@@ -37,14 +39,16 @@ export function windowsOf(run: RunResult, core: number, widening: Widening = "op
 }
 
 /**
- * How a widened passage moves the windows after it (SPEC 6.1). `open`, the reading that keeps
- * verdicts true: a passage that began after p completed ones opens every window it could shift,
- * each b_j >= p to infinity and each a_j > p down to p. SPEC 6.1's `one-step`, cumulatively per
- * widened passage: b_j >= p gains one, a_j > p loses one. One step assumes a torn passage stands
- * for at most one of the reference's; a torn jump over two slots stands for three (`eb 04` over
- * two `nop2`s behaves as new-old-old, a stop_machine observation, which one step called
- * `torn-fetch`), and no count bounds a wild jump in general. Before p the run and the reference
- * pass the same slots in step, so the windows there stay exact either way.
+ * How a widened passage moves the windows after it (SPEC 6.1). SPEC 6.1 moves them one step,
+ * cumulatively per widened passage that began after p completed ones: b_j >= p gains one, a_j > p
+ * loses one. That assumes a torn passage stands for at most one of the reference's, which holds
+ * when it falls through to its slot's end as every version does; a torn jump that leaves its slot
+ * elsewhere can stand for more (`eb 04` over two `nop2`s behaves as new-old-old, three passages,
+ * a stop_machine observation one step called `torn-fetch`), and no count bounds a wild jump. So
+ * `open` (the reading that keeps verdicts true) opens every window after such a passage: b_j >= p
+ * to infinity, a_j > p down to p; torn passages that fell through still move them one step.
+ * `one-step` is SPEC 6.1 as written, for every widened passage. Before p the run and the
+ * reference pass the same slots in step, so the windows there stay exact either way.
  */
 export type Widening = "open" | "one-step";
 
@@ -56,22 +60,26 @@ export function windowsFrom(run: RunResult, mine: readonly Passage[], widening: 
     a.push(op.begin === Infinity ? Infinity : countCompletedBefore(mine, op.begin));
     b.push(op.returned === Infinity ? Infinity : countBegunBefore(mine, op.returned));
   }
-  let widened = false;
+  let widened = false, opened = false;
   for (const passage of mine) {
     if (!passage.widened) continue;
     widened = true;
+    const opens = widening === "open" && passage.fellThrough !== true;
     // p: the passages completed when it began. Not its index: an instruction torn across two
     // slots begins two passages at once, the first completing only as the second begins.
     const p = countCompletedBefore(mine, passage.begin);
     for (let j = 0; j < a.length; j++) {
       if (a[j] === Infinity) continue; // never began: no switch point, widened or not
-      if (b[j]! >= p) b[j] = widening === "open" ? Infinity : b[j]! + 1;
-      if (a[j]! > p) a[j] = widening === "open" ? p : a[j]! - 1;
+      if (b[j]! >= p) b[j] = opens ? Infinity : b[j]! + 1;
+      if (a[j]! > p) a[j] = opens ? p : a[j]! - 1;
     }
-    // Opened by the first, the windows have nothing left for later ones to open.
-    if (widening === "open") break;
+    // Opened, the windows have nothing left for later passages to widen.
+    if (opens) {
+      opened = true;
+      break;
+    }
   }
-  return { a, b, widened };
+  return { a, b, widened, opened };
 }
 
 /** Passages that had ended before `t` (one still in progress, end < 0, has not). */

@@ -40,7 +40,7 @@ describe("litmus export", () => {
       expect(text).toContain(`closest allowed for P${d.core}: `);
     }
     expect(text).toMatch(/^ {6}executed e9 [0-9a-f ]+ \(jmp 0x[0-9a-f]+\) at 0x1005: byte 0 new, bytes 1-\d old/m);
-    expect(text).toMatch(/^ {2}P1: op 0 applied after \d+ or more of its passages \(widened\)$/m);
+    expect(text).toMatch(/^ {2}P1: op 0 applied after \d+ or more of its passages \(opened by a torn jump\)$/m);
     expect(text).toContain(`verdict: diverges  (${o.verdict.signature})`);
     expect(text).not.toContain("this file's finding");
   });

@@ -1,4 +1,4 @@
-import type { ByteOrigin, Case, CoreObservation, RunResult, Verdict } from "../types.js";
+import type { ByteOrigin, Case, CoreObservation, Divergence, RunResult, Verdict } from "../types.js";
 import { decode } from "../isa/decode.js";
 import { disassemble, hex } from "../isa/disasm.js";
 import { formatPhase, showsSignature } from "../oracle/classify.js";
@@ -95,8 +95,9 @@ function patchLines(kase: Case, run: RunResult, verdict: Verdict): string[] {
 }
 
 /** Where each op may switch for this core (SPEC 6.2): after how many of its passages. */
-function windowText(kase: Case, run: RunResult, core: number): string {
-  const w = windowsOf(run, core);
+function windowText(kase: Case, run: RunResult, core: number, divergence: Divergence | undefined): string {
+  // The windows that decided: one step where the verdict fell back to them (see oracle/judge.ts).
+  const w = windowsOf(run, core, divergence?.alignment === "widened" ? "one-step" : "open");
   if (w.a.length === 0) return "no op: the unpatched code";
   return w.a.map((a, j) => {
     if (a === Infinity) return `op ${j} never began: not applied`;
@@ -104,7 +105,7 @@ function windowText(kase: Case, run: RunResult, core: number): string {
     // A non-monotonic op may also run either version in any passage of its window.
     const either = kase.ops[j]?.monotonic === false ? `, each passage of that window running either version` : "";
     return `op ${j} applied after ${range} of its passages${either}`;
-  }).join(", ") + (w.widened ? " (widened)" : "");
+  }).join(", ") + (w.opened ? " (opened by a torn jump)" : w.widened ? " (widened)" : "");
 }
 
 /**
@@ -136,7 +137,7 @@ export function litmusText(kase: Case, run: RunResult, verdict: Verdict, schedul
   for (const d of verdict.divergences) if (d.core === 0) out.push(`  P0: FORBIDDEN: ${d.effect} (${d.detail})`);
   out.push("", "allowed (the stop_machine reference): each core's outcome when run alone, with each op applied");
   out.push("between two of its passages through the slots, at any point its op window allows:");
-  for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(kase, run, c)}`);
+  for (let c = 1; c < n; c++) out.push(`  P${c}: ${windowText(kase, run, c, byCore.get(c))}`);
   for (const d of [...verdict.divergences].sort((x, y) => x.core - y.core)) {
     if (d.core <= 0 || !d.expected) continue;
     out.push(`  closest allowed for P${d.core}: ${outcome(d.expected)}`);
