@@ -33,7 +33,10 @@ function divergenceOf(
   };
 }
 
-/** The work cap of a search with windows a torn passage opened, in per-branch limits: a few dozen solo runs' worth before SPEC 6.1's one-step windows decide instead. */
+/**
+ * The work cap of a search with windows a torn jump opened, in per-branch limits, before SPEC
+ * 6.1's one-step windows decide instead (README: up to ~20 loop iterations of a jump over two slots).
+ */
 const OPEN_WINDOWS_CAP_LIMITS = 64;
 
 export interface JudgeOptions {
