@@ -8,12 +8,16 @@ import { writeWhole } from "./atomic.js";
 export class LogFile {
   private readonly fd: number;
   private failed = false;
+  /**
+   * A line an earlier session could not finish (a full disk, a kill mid-write) is ended with this
+   * session's first line, so that it is a line of its own; not at once: a failure then would
+   * reach `onFailure` before its caller has a logger to report it with.
+   */
+  private unfinished: boolean;
 
   constructor(readonly path: string, private readonly onFailure: (e: unknown) => void) {
     this.fd = openSync(path, "a");
-    // A line an earlier session could not finish (a full disk, a kill mid-write) is ended, so
-    // that this session's first line is a line of its own.
-    if (endsMidLine(path)) this.write("\n");
+    this.unfinished = endsMidLine(path);
   }
 
   /** Whether every line so far was written whole (after a failure, later lines are dropped). */
@@ -24,7 +28,8 @@ export class LogFile {
   write(line: string): void {
     if (this.failed) return;
     try {
-      writeWhole(this.fd, line);
+      writeWhole(this.fd, this.unfinished ? `\n${line}` : line);
+      this.unfinished = false;
     } catch (e) {
       this.failed = true;
       this.onFailure(e);
