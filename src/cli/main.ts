@@ -199,7 +199,7 @@ export function buildProgram(): Command {
     .option("--seeds <n>", "shards (consecutive seeds) per (strategy, model)", intArg("--seeds", 1), 1)
     .addOption(new Option("--scheduler <policy>", "schedule policy of the shards, whichever node serves them").choices(["random", "pct"]).default("pct"))
     .option("--max-execs <n>", "execs per shard", intArg("--max-execs", 1))
-    .option("--duration <time>", "time per shard (with --matrix an optional cap, none by default, as matrix --max-execs alone)", parseDuration)
+    .option("--duration <time>", "time per shard (with --matrix an optional cap, none by default, as matrix --max-execs alone)", durationArg("--duration"))
     .option("--json", "machine-readable output", false)
     .hook("preAction", lastSeedFits("--seeds", "seeds"))
     .action(hubEnqueueCommand);

@@ -67,6 +67,7 @@ describe("hub command-line errors: one line, exit 2", () => {
     [["hub", "enqueue", dir], /exactly one of --matrix or --campaign/],
     [["hub", "enqueue", dir, "--matrix"], /--max-execs is required/],
     [["hub", "enqueue", dir, "--campaign"], /--duration \(per shard\) is required/],
+    [["hub", "enqueue", dir, "--campaign", "--duration", "0"], /--duration: expected a duration above 0, got "0"/],
     [["hub", "enqueue", dir, "--matrix", "--max-execs", "5", "-s", "nope"], /nope/],
     [["hub", "status", "ftp://x"], /unknown scheme/],
     [["hub", "status", join(dir, "missing")], /no such hub directory/],
