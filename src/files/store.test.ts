@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -100,6 +100,9 @@ describe("the sync directory's crash store", () => {
     expect([...store.signatures()]).toEqual([signature]);
     // The same find again is known now that a readable reproducer is there.
     expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("known");
+    // Edited into no case (its name kept): replaced as well.
+    writeFileSync(join(sigDir, file!), JSON.stringify({ ...(JSON.parse(readFileSync(join(sigDir, file!), "utf8")) as object), cores: "two" }));
+    expect(offerFinding(crashes, findingFile(signature, "divergence", kase, "r\n"))).toBe("new");
   });
 
   it("a corpus entry whose bits are not bits of the bitmap is skipped like any damaged file", () => {

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { CAUSES, EFFECTS, PHASE_KINDS, RULE_NAMES, type Case, type FindingFile } from "../types.js";
 import { caseToJson } from "../case/save.js";
+import { parseCaseShape } from "../case/load.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { isCoverageBits } from "../fuzz/coverage.js";
 import { ensureDir, writeFileAtomic, writeNewFile } from "./atomic.js";
@@ -226,7 +227,7 @@ export function offerFinding(crashes: string, f: FindingFile): Offer {
     // Writes here happen under the lock: a temporary file is an orphan of a process killed mid-write.
     for (const n of names) if (n.includes(".tmp-")) rmSync(join(dir, n), { force: true });
     const existing = names.filter((n) => REPRODUCER_FILE.test(n));
-    const best = smallestReadable(dir, existing);
+    const best = smallestReadable(dir, existing, readsAsFinding);
     if (size >= best) return "known";
     const base = `s${size}-${hashText(json)}`;
     // Report first, then the case: a case file that exists always has its report (after a power
@@ -244,19 +245,26 @@ export function offerFinding(crashes: string, f: FindingFile): Offer {
 
 /**
  * The size of the smallest of a signature's reproducers (REPRODUCER_FILE names, which carry it)
- * that reads as a finding; Infinity if none does. Sizes come from the names, and only the files
- * that would make a new find "known" are read: a damaged one (cut off, edited) is replaced.
+ * whose text `reads` (it may throw); Infinity if none does. Sizes come from the names, and only
+ * the files that would make a new find "known" are read: a damaged one is replaced by the find.
  */
-function smallestReadable(dir: string, files: readonly string[]): number {
+export function smallestReadable(dir: string, files: readonly string[], reads: (text: string) => boolean): number {
   const bySize = files.map((n) => ({ n, size: Number(REPRODUCER_FILE.exec(n)![1]) })).sort((x, y) => x.size - y.size);
   for (const { n, size } of bySize) {
     try {
-      if (findingNameOfJson(readFileSync(join(dir, n), "utf8"))) return size;
+      if (reads(readFileSync(join(dir, n), "utf8"))) return size;
     } catch {
       // Unreadable: as if absent.
     }
   }
   return Infinity;
+}
+
+/** A crash file that names its finding and holds a case (not one cut off, or edited into none). */
+function readsAsFinding(text: string): boolean {
+  if (!findingNameOfJson(text)) return false;
+  parseCaseShape(JSON.parse(text));
+  return true;
 }
 
 /** Signature directories under `crashes` (not those still being built, nor stray files). */

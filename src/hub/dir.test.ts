@@ -111,6 +111,19 @@ describe("directory hub: a sync directory's findings", () => {
     writeFileSync(join(dir, "crashes", ".tmp-99999-abc", "s1-0000000000000000.json"), findingFile("other sig", "divergence", kase, "").json);
     expect((await hub.status()).signatures).toBe(1);
   });
+
+  it("a reproducer cut off on disk does not make a new find 'known': the find replaces it", async () => {
+    const dir = fresh(), hub = open(dir);
+    const kase = loadCaseFile(join(root, "corpus", "static-call.json")).kase;
+    const f = findingFile("direct_write x86-realistic torn-fetch wild-jump call->call write/0", "divergence", kase, "report");
+    expect(await hub.offerFinding(f)).toBe("new");
+    const sigDir = join(dir, "crashes", readdirSync(join(dir, "crashes"))[0]!);
+    const file = readdirSync(sigDir).find((n) => n.endsWith(".json"))!;
+    writeFileSync(join(sigDir, file), f.json.slice(0, 40));
+    expect(await hub.offerFinding(f)).toBe("new");
+    expect(readFileSync(join(sigDir, file), "utf8")).toBe(f.json);
+    expect(await hub.offerFinding(f)).toBe("known");
+  });
 });
 
 describe("directory hub: shard files", () => {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, s
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic, writeFileOnce } from "../files/atomic.js";
-import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, readReproducer, REPRODUCER_FILE, signatureDirs, withLock } from "../files/store.js";
+import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, readReproducer, REPRODUCER_FILE, signatureDirs, smallestReadable, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -82,7 +82,8 @@ export class DirHub implements Hub {
     ensureDir(dir);
     return withLock(join(dir, ".lock"), () => {
       const existing = readdirSync(dir).filter((n) => REPRODUCER_FILE.test(n));
-      const best = Math.min(Infinity, ...existing.map((n) => Number(REPRODUCER_FILE.exec(n)![1])));
+      // The hub keeps findings' files as they came (its name line says whose): a cut-off one goes.
+      const best = smallestReadable(dir, existing, (text) => (JSON.parse(text), true));
       if (f.size >= best) return "known";
       const base = `s${f.size}-${hashText(f.json)}`;
       // Report first, then the case: a case file that exists always has its report.
@@ -90,6 +91,7 @@ export class DirHub implements Hub {
       writeFileAtomic(join(dir, `${base}.json`), f.json);
       writeFileAtomic(join(dir, "signature"), `${findingName(f)}\n`);
       for (const n of existing) {
+        if (n === `${base}.json`) continue; // a damaged copy of this very find, just rewritten
         rmSync(join(dir, n), { force: true });
         rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
       }
