@@ -554,7 +554,7 @@ export class Campaign {
         this.unstored.logged++;
       } else {
         this.unstored.printed++;
-        process.stderr.write(`xmcfuzz: finding ${f.signature} stored nowhere else; its case: ${JSON.stringify(JSON.parse(f.json))}\n`);
+        process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}xmcfuzz: finding ${f.signature} stored nowhere else; its case: ${JSON.stringify(JSON.parse(f.json))}\n`);
       }
       return "new";
     }
@@ -665,11 +665,12 @@ export class Campaign {
     }, Math.min(this.opts.stallMs ?? 60_000, 10_000));
     await Promise.all(exits);
     clearTimeout(grace);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
     this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
     // Once the workers' last stats are in: the board then shows the node's final exec count.
+    // A hub that does not answer holds this for seconds: a second signal meanwhile still quits cleanly.
     await this.hubNode?.leave(this.stats().execs);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     for (const [key, count] of this.harnessCounts) {
       const [strategy, model, error] = key.split("\u0000");
       this.log.error({ strategy, model, error, count }, "harness error summary");
