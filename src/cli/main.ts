@@ -366,6 +366,16 @@ function exitWhenFlushed(code: number): void {
   process.exitCode = code;
   const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
   let left = pending.length;
-  if (left === 0) process.exit(code);
-  for (const s of pending) s.write("", () => { if (--left === 0) process.exit(code); });
+  if (left === 0) return exitUnlessOutputFailed(code);
+  for (const s of pending) s.write("", () => { if (--left === 0) exitUnlessOutputFailed(code); });
+}
+
+/** A standard output the system refused (a full disk under `> file`): bad input, said, not a report cut short with exit 0. */
+function exitUnlessOutputFailed(code: number): void {
+  const failed = process.stdout.errored as NodeJS.ErrnoException | null;
+  if (failed && failed.code !== "EPIPE") {
+    process.stderr.write(`xmcfuzz: standard output: cannot write (${failed.code ?? failed.message})\n`);
+    process.exit(EXIT.badInput);
+  }
+  process.exit(code);
 }
