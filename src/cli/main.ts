@@ -325,11 +325,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// A reader that went away (`xmcfuzz repro x | head`) is not an error worth a stack trace.
+// A reader that went away (`xmcfuzz repro x | head`) is not an error worth a stack trace; an
+// output the system refuses (`> file` on a full disk) is bad input, said in one line (on stderr,
+// if that is not the one refused).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
+    if (stream === process.stdout) process.stderr.write(`xmcfuzz: standard output: cannot write (${e.code ?? e.message})\n`);
+    process.exit(EXIT.badInput);
   });
 }
 
