@@ -331,9 +331,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    if (stream === process.stdout) process.stderr.write(`xmcfuzz: standard output: cannot write (${e.code ?? e.message})\n`);
+    if (stream === process.stdout) outputRefused(e);
     process.exit(EXIT.badInput);
   });
+}
+
+/** A standard output the system refused (a full disk under `> file`): bad input, one line. */
+function outputRefused(e: NodeJS.ErrnoException): never {
+  process.stderr.write(`xmcfuzz: standard output: cannot write (${e.code ?? e.message})\n`);
+  process.exit(EXIT.badInput);
 }
 
 function invokedDirectly(): boolean {
@@ -373,12 +379,9 @@ function exitWhenFlushed(code: number): void {
   for (const s of pending) s.write("", () => { if (--left === 0) exitUnlessOutputFailed(code); });
 }
 
-/** A standard output the system refused (a full disk under `> file`): bad input, said, not a report cut short with exit 0. */
+/** Exits with `code`, unless standard output failed with an error not yet emitted (a report cut short must not exit 0). */
 function exitUnlessOutputFailed(code: number): void {
   const failed = process.stdout.errored as NodeJS.ErrnoException | null;
-  if (failed && failed.code !== "EPIPE") {
-    process.stderr.write(`xmcfuzz: standard output: cannot write (${failed.code ?? failed.message})\n`);
-    process.exit(EXIT.badInput);
-  }
+  if (failed && failed.code !== "EPIPE") outputRefused(failed);
   process.exit(code);
 }
