@@ -114,6 +114,9 @@ function isSystemError(e: unknown): boolean {
 /** Points stats.json keeps; older ones are thinned, so a night's file stays small. */
 const HISTORY_POINTS = 2000;
 
+/** 1, 10, 100...: what happens in every run is said the 1st, 10th, 100th... time, not each time. */
+const isPowerOfTen = (n: number): boolean => /^10*$/.test(String(n));
+
 /**
  * Distinct harness errors by their words: numbers (decisions, hex addresses, exit codes) vary run
  * to run, so `boom at 0x1050` and `boom at 0x106e` are one error.
@@ -229,23 +232,17 @@ export class Campaign {
     ensureDir(opts.out);
     // First: the store clears its node's leftovers, which only a process owning the node may.
     this.nodeClaim = NodeClaim.take(opts.syncDir, opts.node);
-    // An --out that is not the node's own directory is claimed too: two campaigns on different
-    // sync directories would otherwise share its stats.json and log.
     try {
+      // An --out that is not the node's own directory is claimed too: two campaigns on different
+      // sync directories would otherwise share its stats.json and log.
       this.outClaim = resolve(opts.out) === resolve(opts.syncDir, opts.node) ? undefined : NodeClaim.takeOut(opts.out);
-    } catch (e) {
-      this.nodeClaim.release();
-      throw e;
-    }
-    try {
       this.store = new SyncDirStore(opts.syncDir, opts.node, opts.crashes);
       // Open the log here: pino's own mkdir spins forever on some unusable paths (/proc/x/y).
       ensureDir(dirname(opts.log));
       this.logFile = new LogFile(opts.log, (e) => this.logFailed(e));
       this.log = pino({ base: { node: opts.node } }, this.logFile);
     } catch (e) {
-      this.nodeClaim.release(); // a path that cannot be used: the node was never run
-      this.outClaim?.release();
+      this.releaseClaims(); // an --out in use, or a path that cannot be used: the node was never run
       throw e;
     }
     for (const s of this.store.signatures()) this.addSignature(s);
@@ -356,7 +353,7 @@ export class Campaign {
       this.restarts++;
       this.log.warn({ worker: index, code }, "worker died; restarting");
       // Said the 1st, 10th, 100th... time: a strategy that kills its thread does so in every run.
-      if (/^10*$/.test(String(this.restarts))) this.human(`worker ${index} died (exit ${code}); restarting it (${this.restarts} restart${this.restarts === 1 ? "" : "s"} so far)`);
+      if (isPowerOfTen(this.restarts)) this.human(`worker ${index} died (exit ${code}); restarting it (${this.restarts} restart${this.restarts === 1 ? "" : "s"} so far)`);
       // Not replaced by the watchdog (which blamed the run already), and after a run: most likely
       // the strategy of its last run took the thread down (process.exit, an error its own timer
       // or promise threw). Blamed on that cell, and said to be its last run's, not proven.
@@ -441,7 +438,7 @@ export class Campaign {
     const count = (this.harnessCounts.get(key) ?? 0) + 1;
     if (this.harnessCounts.size < 10_000 || this.harnessCounts.has(key)) this.harnessCounts.set(key, count);
     if (count === 1) this.human(`harness error: ${strategy} under ${model}: ${message}`);
-    if (/^10*$/.test(String(count))) this.log.error({ strategy, model, error: message, count }, "harness error");
+    if (isPowerOfTen(count)) this.log.error({ strategy, model, error: message, count }, "harness error");
   }
 
   /**
@@ -516,6 +513,12 @@ export class Campaign {
   }
 
   /** A log write failed: the campaign stops as on any file failure (not logged: the log is what failed). */
+  /** Gives back the node's directory and --out, unless taken over meanwhile. */
+  private releaseClaims(): void {
+    this.nodeClaim.release();
+    this.outClaim?.release();
+  }
+
   private logFailed(e: unknown): void {
     this.fileFailure ??= { path: this.opts.log, error: fileErrorText(e), system: isSystemError(e) };
     this.requestStop("log write failed");
@@ -623,8 +626,7 @@ export class Campaign {
       if (signals++ === 0) return this.requestStop("signal");
       this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
       this.log.warn(this.stats(), "second signal: quit without waiting for the workers");
-      this.nodeClaim.release();
-      this.outClaim?.release();
+      this.releaseClaims();
       process.exit(128 + constants.signals[signal]); // as the shell reports a death by that signal
     };
     process.on("SIGINT", onSignal);
@@ -682,8 +684,7 @@ export class Campaign {
       process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
-    this.nodeClaim.release();
-    this.outClaim?.release();
+    this.releaseClaims();
     if (this.fileFailure) throw this.fileFailureError(this.fileFailure);
     if (this.hubRefusal) throw new InputError(`${this.hubRefusal}; the campaign stopped`);
     if (this.selfCheckBreaches.size > 0) {
