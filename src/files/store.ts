@@ -234,13 +234,18 @@ export function offerFinding(crashes: string, f: FindingFile): Offer {
     // cut it may not: only the case is synced to disk, and `repro` writes its report again).
     writeFileAtomic(join(dir, `${base}.txt`), f.report, false);
     writeFileAtomic(join(dir, `${base}.json`), json);
-    for (const n of existing) {
-      if (n === `${base}.json`) continue; // a damaged copy of this very find, just rewritten
-      rmSync(join(dir, n), { force: true });
-      rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
-    }
+    removeSuperseded(dir, existing, base);
     return best === Infinity ? "new" : "smaller";
   });
+}
+
+/** Removes a signature's reproducers (and their reports) other than the one just written as `base`. */
+export function removeSuperseded(dir: string, reproducers: readonly string[], base: string): void {
+  for (const n of reproducers) {
+    if (n === `${base}.json`) continue; // a damaged copy of this very find, just rewritten
+    rmSync(join(dir, n), { force: true });
+    rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, s
 import { join } from "node:path";
 import type { FindingFile, Hub, HubCorpusEntry, HubNodeStats, HubOffer, HubServeOptions, HubShardServer, HubStatus, Shard, ShardResult } from "../types.js";
 import { ensureDir, writeFileAtomic, writeFileOnce } from "../files/atomic.js";
-import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, readReproducer, REPRODUCER_FILE, signatureDirs, smallestReadable, withLock } from "../files/store.js";
+import { checkNodeName, findingName, hashText, ownerIsDead, ownerTag, parseFindingName, readCorpusFile, readReproducer, removeSuperseded, REPRODUCER_FILE, signatureDirs, smallestReadable, withLock } from "../files/store.js";
 import { signatureSlug } from "../oracle/classify.js";
 import { COVERAGE_BITS } from "../fuzz/coverage.js";
 import { shardKey } from "../matrix/fold.js";
@@ -90,11 +90,7 @@ export class DirHub implements Hub {
       writeFileAtomic(join(dir, `${base}.txt`), f.report);
       writeFileAtomic(join(dir, `${base}.json`), f.json);
       writeFileAtomic(join(dir, "signature"), `${findingName(f)}\n`);
-      for (const n of existing) {
-        if (n === `${base}.json`) continue; // a damaged copy of this very find, just rewritten
-        rmSync(join(dir, n), { force: true });
-        rmSync(join(dir, n.replace(/\.json$/, ".txt")), { force: true });
-      }
+      removeSuperseded(dir, existing, base);
       return best === Infinity ? "new" : "smaller";
     });
   }
