@@ -1,5 +1,5 @@
 import { fnv1a } from "../hash.js";
-import type { Cause, CoreObservation, Divergence, Effect, FindingFile, Passage, PatchOp, PatcherPhase, RuleName, RunResult, Verdict } from "../types.js";
+import type { Cause, CoreObservation, Divergence, Effect, FindingFile, Passage, PatchOp, PatcherPhase, PhaseKind, RuleName, RunResult, Verdict } from "../types.js";
 
 // Naming a divergence (SPEC 7): cause from the provenance of the core's passages, effect from what
 // the core showed, patcher phase from the patcher's last completed step.
@@ -77,11 +77,12 @@ export function effectOf(obs: CoreObservation, expected: CoreObservation | undef
   return "wrong-output";
 }
 
-export function phaseAt(run: RunResult, t: number): PatcherPhase {
+/** The patcher phase in force at t (SPEC 7.2); entries of kind `skip` are passed over. */
+export function phaseAt(run: RunResult, t: number, skip?: PhaseKind): PatcherPhase {
   let phase = run.phases[0]!.phase;
   for (const entry of run.phases) {
     if (entry.t > t) break;
-    phase = entry.phase;
+    if (entry.phase.kind !== skip) phase = entry.phase;
   }
   return phase;
 }

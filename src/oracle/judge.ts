@@ -142,13 +142,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
  * was signed two ways); one made at the run's end, after every op, is `after`.
  */
 function codeCheckPhase(run: RunResult, t: number): PatcherPhase {
-  if (!run.ops.some((op) => op.returned === t)) return phaseAt(run, t);
-  let phase = run.phases[0]!.phase;
-  for (const entry of run.phases) {
-    if (entry.t > t) break;
-    if (entry.phase.kind !== "after") phase = entry.phase;
-  }
-  return phase;
+  return phaseAt(run, t, run.ops.some((op) => op.returned === t) ? "after" : undefined);
 }
 
 function hex2(v: number): string {
