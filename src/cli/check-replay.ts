@@ -46,8 +46,9 @@ export function caseFiles(paths: readonly string[]): string[] {
   const walk = (p: string, named: boolean) => {
     const st = statSync(p);
     if (st.isDirectory()) {
-      if (seen.has(realpathSync(p))) return;
-      seen.add(realpathSync(p));
+      const real = realpathSync(p);
+      if (seen.has(real)) return;
+      seen.add(real);
       for (const n of readdirSync(p).sort()) if (!n.startsWith(".") && n !== CAMPAIGN_STATS) walk(join(p, n), false);
     } else if (named || (st.isFile() && p.endsWith(".json"))) {
       out.push(p);
