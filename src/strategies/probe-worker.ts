@@ -2,9 +2,21 @@ import { parentPort, workerData } from "node:worker_threads";
 
 // Imports a strategy plugin in a throwaway thread: a module whose top level never finishes (an
 // endless loop, an await that never settles) is found here, where it can be cut off, before the
-// real import in the calling thread.
+// real import in the calling thread. A promise its top level leaves rejected with nobody to catch
+// it is a failed load too: the answer waits one turn of the event loop, by which Node has said so
+// (answering at once raced that report, and the same plugin was bad input or a harness error).
+
+let leftRejected: unknown;
+let hasLeftRejected = false;
+process.on("unhandledRejection", (e) => {
+  if (!hasLeftRejected) [leftRejected, hasLeftRejected] = [e, true];
+});
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 import(workerData as string).then(
-  () => parentPort!.postMessage({ ok: true }),
-  (e: unknown) => parentPort!.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) }),
+  () => setImmediate(() => parentPort!.postMessage(hasLeftRejected
+    ? { ok: false, message: `its top level left a promise rejected that nobody handles: ${messageOf(leftRejected)}` }
+    : { ok: true })),
+  (e: unknown) => parentPort!.postMessage({ ok: false, message: messageOf(e) }),
 );
