@@ -6,17 +6,16 @@ import { parentPort, workerData } from "node:worker_threads";
 // it is a failed load too: the answer waits one turn of the event loop, by which Node has said so
 // (answering at once raced that report, and the same plugin was bad input or a harness error).
 
-let leftRejected: unknown;
-let hasLeftRejected = false;
-process.on("unhandledRejection", (e) => {
-  if (!hasLeftRejected) [leftRejected, hasLeftRejected] = [e, true];
+let leftRejected: { readonly reason: unknown } | undefined;
+process.on("unhandledRejection", (reason) => {
+  leftRejected ??= { reason };
 });
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 import(workerData as string).then(
-  () => setImmediate(() => parentPort!.postMessage(hasLeftRejected
-    ? { ok: false, message: `its top level left a promise rejected that nobody handles: ${messageOf(leftRejected)}` }
+  () => setImmediate(() => parentPort!.postMessage(leftRejected
+    ? { ok: false, message: `its top level left a promise rejected that nobody handles: ${messageOf(leftRejected.reason)}` }
     : { ok: true })),
   (e: unknown) => parentPort!.postMessage({ ok: false, message: messageOf(e) }),
 );
