@@ -32,6 +32,7 @@ import { caseFromBytes } from "../src/fuzz/bytes.js";
 import { NAMED_MODELS, namedModel } from "../src/models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../src/strategies/registry.js";
 import { shebangNodeFlags } from "../src/testing/bin.js";
+import { median } from "./median.js";
 
 const KNOWN = new Set(["--seconds", "--rounds", "--seeds", "--cap", "--steady", "--warm", "--scaling-rounds", "--skip-jsfuzz", "--skip-cells"]);
 const help = process.argv.includes("--help") || process.argv.includes("-h");
@@ -50,7 +51,6 @@ const seconds = arg("--seconds", 20), seeds = arg("--seeds", 5), capSeconds = ar
 const warmSeconds = arg("--warm", 120), rounds = arg("--rounds", 2), scalingRounds = arg("--scaling-rounds", 3);
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "src", "cli", "main.js");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Point { t: number; execs: number; events?: number; cpuMs: number; fuzzMs: number; minimizeMs: number; signatures: number }
 interface Rate {

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { median } from "./median.js";
 
 const [oldDir, newDir] = [process.argv[2], process.argv[3]];
 const steps = Number(process.argv[4] ?? 1500), rounds = Number(process.argv[5] ?? 3);
@@ -49,8 +50,7 @@ if (child) {
     const o = olds[r]!, n = news[r]!;
     console.log(`round ${r + 1}: old ${(o.cpuMs / o.execs).toFixed(3)} CPU ms/exec, new ${(n.cpuMs / n.execs).toFixed(3)}: ${(o.cpuMs / n.cpuMs).toFixed(2)}x  (same work: ${o.digest === n.digest ? "yes" : "NO"}; corpus ${o.corpus}/${n.corpus}, bits ${o.bits}/${n.bits}, findings ${o.findings}/${n.findings})`);
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const ratio = med(olds.map((o) => o.cpuMs)) / med(news.map((n) => n.cpuMs));
+  const ratio = median(olds.map((o) => o.cpuMs)) / median(news.map((n) => n.cpuMs));
   console.log(`median: new build ${ratio.toFixed(2)}x cheaper per exec (${steps} steps from seed 5${warm ? ` after ${warm} unmeasured` : ""}, ${scheduler} schedules, ${rounds} rounds, alternated)`);
   if (olds.some((o, i) => o.digest !== news[i]!.digest)) { console.log("DIFFERENT WORK: the builds do not compute the same thing"); process.exitCode = 1; }
 }

@@ -11,6 +11,7 @@ import { corpusText } from "../src/files/store.js";
 import { FuzzEngine } from "../src/fuzz/engine.js";
 import { namedModel } from "../src/models/named.js";
 import { builtinStrategy } from "../src/strategies/registry.js";
+import { median } from "./median.js";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -18,7 +19,6 @@ const arg = (name: string, dflt: number) => {
 };
 const K = arg("--nodes", 4), seeds = arg("--seeds", 10), budget = arg("--budget", 200), maxCells = arg("--cells", 8);
 const root = join(import.meta.dirname, "..", "..");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const unsafe = new Map<string, { strategy: string; model: string }>();
 for (const f of readdirSync(join(root, "corpus")).filter((x) => x.endsWith(".json"))) {

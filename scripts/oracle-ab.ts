@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import seedrandom from "seedrandom";
+import { median } from "./median.js";
 
 type RunSet = "generated" | "hang";
 
@@ -179,10 +180,6 @@ async function child(dir: string, set: RunSet, reps: number): Promise<Sample> {
  */
 function settleHeap(): void {
   (globalThis as { gc?: () => void }).gc?.();
-}
-
-function median(xs: readonly number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 if (process.argv[2] === "--child") {
