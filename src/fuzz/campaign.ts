@@ -295,8 +295,17 @@ export class Campaign {
   }
 
   private human(line: string): void {
-    if (this.opts.quiet) return;
+    if (!this.opts.quiet) this.stderrLine(line);
+  }
+
+  /** A line on stderr, over the live status line on a terminal. */
+  private stderrLine(line: string): void {
     process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${line}\n`);
+  }
+
+  /** stats.json, rewritten whole (a failure stops the campaign, as any file's does). */
+  private saveStats(): void {
+    this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
   }
 
   private writeStats(): void {
@@ -512,13 +521,13 @@ export class Campaign {
     return join(this.opts.syncDir, this.opts.node, "corpus");
   }
 
-  /** A log write failed: the campaign stops as on any file failure (not logged: the log is what failed). */
   /** Gives back the node's directory and --out, unless taken over meanwhile. */
   private releaseClaims(): void {
     this.nodeClaim.release();
     this.outClaim?.release();
   }
 
+  /** A log write failed: the campaign stops as on any file failure (not logged: the log is what failed). */
   private logFailed(e: unknown): void {
     this.fileFailure ??= { path: this.opts.log, error: fileErrorText(e), system: isSystemError(e) };
     this.requestStop("log write failed");
@@ -557,7 +566,7 @@ export class Campaign {
         this.unstored.logged++;
       } else {
         this.unstored.printed++;
-        process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}xmcfuzz: finding ${f.signature} stored nowhere else; its case: ${JSON.stringify(JSON.parse(f.json))}\n`);
+        this.stderrLine(`xmcfuzz: finding ${f.signature} stored nowhere else; its case: ${JSON.stringify(JSON.parse(f.json))}`);
       }
       return "new";
     }
@@ -624,7 +633,7 @@ export class Campaign {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (signals++ === 0) return this.requestStop("signal");
-      this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
+      this.saveStats();
       this.log.warn(this.stats(), "second signal: quit without waiting for the workers");
       this.releaseClaims();
       process.exit(128 + constants.signals[signal]); // as the shell reports a death by that signal
@@ -651,7 +660,7 @@ export class Campaign {
         lastStats = now;
         this.nodeClaim.refresh();
         this.outClaim?.refresh();
-        this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
+        this.saveStats();
       }
     }
     if (this.hubNode) {
@@ -667,7 +676,7 @@ export class Campaign {
     }, Math.min(this.opts.stallMs ?? 60_000, 10_000));
     await Promise.all(exits);
     clearTimeout(grace);
-    this.attempt(join(this.opts.out, "stats.json"), () => this.writeStats());
+    this.saveStats();
     // Once the workers' last stats are in: the board then shows the node's final exec count.
     // A hub that does not answer holds this for seconds: a second signal meanwhile still quits cleanly.
     await this.hubNode?.leave(this.stats().execs);
@@ -681,7 +690,7 @@ export class Campaign {
     this.log.info({ cells }, "new signatures by cell");
     this.log.info(final, "campaign end");
     if (!this.opts.quiet) {
-      process.stderr.write(`${this.opts.tty ? "\r\x1b[2K" : ""}${statusLine(final)}\n`);
+      this.stderrLine(statusLine(final));
       for (const line of findingsByCellLines(cells)) process.stderr.write(`${line}\n`);
     }
     this.releaseClaims();
