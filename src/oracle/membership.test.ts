@@ -9,9 +9,10 @@ import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch, sketchCase } from "../testing/build.js";
 import { jumpLabel } from "../testing/programs.js";
-import { admitsHung, type Family, observationKey, referenceFamily } from "../testing/reference-family.js";
+import { judgeAgainstFamily, type FamilyJudgement } from "../testing/family-check.js";
+import { admitsHung, observationKey, referenceFamily } from "../testing/reference-family.js";
 import { branchLimit, MembershipSearch } from "./membership.js";
-import { passagesOf, type Windows, windowsFrom } from "./windows.js";
+import { passagesOf, windowsFrom } from "./windows.js";
 
 // The membership search (SPEC 6.3) against the reference family it stands for (SPEC 6.2): first
 // on hung observations made by hand, where the family is known from the program; then on real
@@ -95,32 +96,16 @@ describe("MembershipSearch on a hung core", () => {
 });
 
 describe("MembershipSearch against the reference family enumerated by brute force", () => {
-  interface Judged {
-    readonly obs: CoreObservation;
-    readonly win: Windows;
-    readonly member: boolean;
-    readonly family: Family;
-  }
-
   /** The search's answer for each ended core of the run whose family is small enough to enumerate, checked against it. */
-  function judgeEachCore(prepared: PreparedCase, run: RunResult, what: string): Judged[] {
-    const out: Judged[] = [];
-    for (const obs of run.observations) {
-      if (obs.end.kind === "unfinished") continue;
-      const mine = passagesOf(run, obs.core);
-      const win = windowsFrom(run, mine);
-      // The search's own per-branch limit, so that both cut a runaway branch at the same point.
-      const family = referenceFamily(prepared.plan, obs.core, win, 3000, branchLimit(obs.instructions, prepared.soloBudget));
-      if (!family) continue;
-      const search = new MembershipSearch(prepared.plan, obs.core, obs, win, mine, prepared.soloBudget).run(), member = search.member;
-      expect(member, `${what}, core ${obs.core}`).toBe(family.ended.has(observationKey(obs)));
+  function judgeEachCore(prepared: PreparedCase, run: RunResult, what: string): FamilyJudgement[] {
+    const judged = judgeAgainstFamily(prepared, run);
+    for (const j of judged) {
+      expect(j.member, `${what}, core ${j.obs.core}`).toBe(j.inFamily);
       // The report's "expected" column: a reference observation itself (its event at the divergence
       // point was once listed twice), whenever its branch ends within the limit.
-      const expected = search.expected;
-      if (expected && expected.end.kind !== "unfinished") expect(family.ended.has(observationKey(expected)), `${what}, core ${obs.core}: expected`).toBe(true);
-      out.push({ obs, win, member, family });
+      if (j.expectedInFamily !== undefined) expect(j.expectedInFamily, `${what}, core ${j.obs.core}: expected`).toBe(true);
     }
-    return out;
+    return judged;
   }
 
   it("admits an ended observation exactly when some admissible choice of switch points produces it", () => {
