@@ -42,7 +42,7 @@ function save(kase: Case, o: Outcome, runSeed: number, n: number): string {
   return path;
 }
 
-let runs = 0, judged = 0, members = 0, withChoices = 0, opened = 0, disagreements = 0;
+let runs = 0, judged = 0, tooLarge = 0, members = 0, withChoices = 0, opened = 0, disagreements = 0;
 let prepared: FuzzCase | undefined;
 const t0 = performance.now();
 while (performance.now() - t0 < seconds * 1000) {
@@ -52,7 +52,9 @@ while (performance.now() - t0 < seconds * 1000) {
     const outcome = runOnce(prepared, { strategy, model, seed: runSeed, scheduler: schedule() });
     runs++;
     if (outcome.run.hung || outcome.run.harnessError) continue;
-    for (const j of judgeAgainstFamily(prepared, outcome.run)) {
+    const judgements = judgeAgainstFamily(prepared, outcome.run);
+    tooLarge += outcome.run.observations.filter((o) => o.end.kind !== "unfinished").length - judgements.length;
+    for (const j of judgements) {
       judged++;
       if (j.member) members++;
       if (j.family.ended.size > 1) withChoices++;
@@ -66,5 +68,6 @@ while (performance.now() - t0 < seconds * 1000) {
   }
 }
 console.log(`oracle-soak seed ${seed}, ${seconds} s, up to ${maxCores} cores: ${runs} runs, ${judged} cores judged ` +
-  `(${members} members, ${judged - members} refuted; ${withChoices} with more than one reference observation, ${opened} under opened windows), ${disagreements} disagreements`);
+  `(${members} members, ${judged - members} refuted; ${withChoices} with more than one reference observation, ${opened} under opened windows; ` +
+  `${tooLarge} more whose family has too many paths to enumerate), ${disagreements} disagreements`);
 if (disagreements > 0) process.exitCode = 1;
