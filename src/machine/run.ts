@@ -16,9 +16,6 @@ import { checkRule, type RuleLedger } from "./rules.js";
 import { HarnessError, mayBlock, phaseOf, StrategyDriver } from "./strategy-driver.js";
 import type { Fetch } from "./decoded-cache.js";
 import { Detail, type FetchHost, FetchUnit } from "./fetch-unit.js";
-import * as eventCodec from "./events.js";
-import { Ev } from "./events.js";
-import { FairTurns } from "./fair-turns.js";
 
 // The multi-core machine of SPEC 3-4 driven by a scheduler (SPEC 8). Core 0 runs the strategy;
 // cores 1..N-1 execute the program, each through its fetch unit (fetch-unit.ts). Every scheduler
@@ -81,16 +78,38 @@ interface PendingClean {
   readonly range: Range;
 }
 
-// Module-local aliases of the event codec: V8 loads and checks an imported binding at every use,
-// and the scheduler loop calls these on every event (imported directly, runs measured 2-6% slower
-// in machine-ab, three runs of 6 rounds; aliased, within the noise of the build before).
-const { actorOf, coreOf, encode, indexOf, kindOf } = eventCodec;
+const enum Ev {
+  Patcher = 0,
+  Exec = 1,
+  Refill = 2,
+  Ipi = 3,
+  Handler = 4,
+  Snoop = 5,
+  Inval = 6,
+  Clean = 7,
+}
+
+const encode = (kind: Ev, core: number, idx: number) => (kind << 20) | (core << 16) | idx;
 
 const OWN_IPI = 1, OWN_EXEC = 2, OWN_REFILL = 4;
 
 /**
+ * The events that end an actor's fair turn: a program core's instruction, a patcher step, a
+ * write-back. The others (deliveries, each removing what it delivers or filling a bounded buffer,
+ * and up to TURN_HANDLER_STEPS handler steps) are taken on the way to it.
+ */
+const endsTurn = (kind: Ev): boolean => kind === Ev.Exec || kind === Ev.Patcher || kind === Ev.Clean;
+
+/**
+ * Handler steps in one fair turn, at most: a handler that spin-waits (with steps, not ctx.await)
+ * for the patcher must let it have its turns, and a longer IPI function takes a few turns per
+ * instruction of its core (the fair phase's HANDLER_BUDGETS leave every core more than L).
+ */
+const TURN_HANDLER_STEPS = 16;
+
+/**
  * Handler steps the fair phase may take, in budgets of SPEC 6.4 (see run()): with at most
- * TURN_HANDLER_STEPS (fair-turns.ts) of them per turn, every core still gets 2(L+64) instructions.
+ * TURN_HANDLER_STEPS of them per turn, every core still gets 2(L+64) instructions.
  */
 const HANDLER_BUDGETS = 2;
 
@@ -137,8 +156,7 @@ class Machine implements OpProgress, FetchHost {
   stop: { outsideSlots: boolean; slots: number[] } | undefined;
   outside: { range: Range; seen: Set<number> } | undefined;
   cleans: PendingClean[] = [];
-  /** The fair phase's scheduler, once the run has spent its first budget (SPEC 6.4). */
-  fair: FairTurns | undefined;
+  fair = false;
   wrongFinalCode: RunResult["wrongFinalCode"];
   private readonly env: CtxEnv;
   private readonly driver: StrategyDriver;
@@ -382,8 +400,13 @@ class Machine implements OpProgress, FetchHost {
     const chooser = this.opts.chooser;
     if (!chooser.chooseEvent) return chooser.choose(n, "event");
     const actors = this.actors;
-    for (let i = 0; i < n; i++) actors[i] = actorOf(events[i]!, this.nCores);
+    for (let i = 0; i < n; i++) actors[i] = this.actorOf(events[i]!);
     return chooser.chooseEvent(actors, n);
+  }
+
+  /** 0 the patcher, c a program core, nCores the memory system (pending write-backs). */
+  private actorOf(ev: number): number {
+    return (ev >>> 20) === Ev.Clean ? this.nCores : (ev >>> 16) & 0xf;
   }
 
   /**
@@ -811,7 +834,7 @@ class Machine implements OpProgress, FetchHost {
   }
 
   private apply(ev: number): void {
-    const kind = kindOf(ev), c = coreOf(ev), idx = indexOf(ev);
+    const kind = (ev >>> 20) as Ev, c = (ev >>> 16) & 0xf, idx = ev & 0xffff;
     const core = this.cores[c]!;
     this.eventKinds[this.phaseIndex]! |= 1 << kind;
     switch (kind) {
@@ -874,6 +897,59 @@ class Machine implements OpProgress, FetchHost {
     return true;
   }
 
+  /**
+   * Round-robin fair choice: the first actor at or after the pointer with an enabled event. A
+   * program core's turn delivers what is pending at it (snoops, invalidations, an IPI, refills),
+   * runs its handler's steps, and ends with one instruction (or when it has no event left): fair
+   * in instructions, as the budget is. A turn spent on a delivery or a handler step alone let a
+   * patcher that stores, invalidates or interrupts at every step starve every core, and a strategy
+   * that never returns passed for admitted (SPEC 6.4).
+   */
+  private rr = 0;
+  /** Handler steps taken in the current fair turn. */
+  private turnHandlerSteps = 0;
+  private fairPick(events: number[], n: number): number {
+    for (let i = 0; i <= this.nCores; i++) {
+      const actor = (this.rr + i) % (this.nCores + 1);
+      const pick = this.fairEventOf(actor, events, n);
+      if (pick < 0) {
+        this.turnHandlerSteps = 0;
+        continue;
+      }
+      const kind = (pick >>> 20) as Ev;
+      const ends = endsTurn(kind) || (kind === Ev.Handler && ++this.turnHandlerSteps >= TURN_HANDLER_STEPS);
+      if (ends) this.turnHandlerSteps = 0;
+      this.rr = ends ? actor + 1 : actor;
+      return pick;
+    }
+    return events[0]!;
+  }
+
+  /** Per program core: whether its last fair choice between an IPI and an instruction took the IPI. */
+  private readonly fairTookIpi: boolean[] = [];
+
+  /**
+   * The actor's next event in its fair turn, or -1: its enabled event of the highest kind (pending
+   * state changes first, what a stable descending sort puts first), but an IPI delivery and an
+   * instruction, when both are enabled, by turns: a patcher sending IPIs at every step would
+   * otherwise keep a core in its handlers, never running one instruction.
+   */
+  private fairEventOf(actor: number, events: readonly number[], n: number): number {
+    let pick = -1, ipi = -1, exec = -1;
+    for (let j = 0; j < n; j++) {
+      const ev = events[j]!;
+      if (this.actorOf(ev) !== actor) continue;
+      const kind = ev >>> 20;
+      if (kind === Ev.Ipi) ipi = ev;
+      else if (kind === Ev.Exec) exec = ev;
+      else if (pick < 0 || kind > pick >>> 20) pick = ev;
+    }
+    if (pick >= 0) return pick;
+    if (ipi < 0 || exec < 0) return ipi >= 0 ? ipi : exec;
+    this.fairTookIpi[actor] = !this.fairTookIpi[actor];
+    return this.fairTookIpi[actor] ? ipi : exec;
+  }
+
   run(): RunResult {
     const budget = 16 * this.nCores * (this.opts.soloBudget + 64);
     const events: number[] = [];
@@ -888,7 +964,7 @@ class Machine implements OpProgress, FetchHost {
         // counted, a patcher sending IPIs with long functions would leave the cores too few
         // instructions to end; bounded apart, a handler that steps for ever still ends the run
         // (in a handler: a hang).
-        if (this.work >= budget && !this.fair) this.fair = new FairTurns(this.nCores);
+        if (this.work >= budget && !this.fair) this.fair = true;
         if (this.work >= 2 * budget || this.handlerWork >= HANDLER_BUDGETS * budget) break;
         const n = this.enabledEvents(events);
         if (n === 0) {
@@ -896,7 +972,7 @@ class Machine implements OpProgress, FetchHost {
           break;
         }
         this.t++;
-        const ev = this.fair ? this.fair.pick(events, n) : events[this.chooseEvent(events, n)]!;
+        const ev = this.fair ? this.fairPick(events, n) : events[this.chooseEvent(events, n)]!;
         this.apply(ev);
       }
       if (this.finished()) this.checkCode(this.plan.kase.ops.length);
@@ -918,7 +994,7 @@ class Machine implements OpProgress, FetchHost {
       const core = this.cores[c]!;
       if (core.ended) continue;
       stuckCores.push(c);
-      const own = events.some((ev) => coreOf(ev) === c && kindOf(ev) <= Ev.Handler && kindOf(ev) !== Ev.Patcher);
+      const own = events.some((ev) => ((ev >>> 16) & 0xf) === c && (ev >>> 20) <= Ev.Handler && (ev >>> 20) !== Ev.Patcher);
       if (core.parked || core.handler || !own) blockedCores.push(c);
       if (core.parked || core.handler?.kind === "ipi") waitingOnPatcher.push(c);
     }
