@@ -40,7 +40,8 @@ export function prepare(kase: Case, soloBudget: number): PreparedCase {
   return { kase, plan: planCase(kase), soloBudget };
 }
 
-function policyFor(spec: RunSpec): Chooser {
+/** The policy drawing a spec's fresh decisions (random unless it names PCT). */
+export function policyFor(spec: RunSpec): Chooser {
   const seed = spec.seed ?? 0;
   return spec.scheduler?.kind === "pct" ? new PctChooser(seed, spec.scheduler) : new RandomChooser(seed);
 }
