@@ -9,3 +9,11 @@ export class InputError extends Error {
 export class SelfCheckError extends Error {
   override readonly name = "SelfCheckError";
 }
+
+/**
+ * The oracle's membership search for a core passed its work cap (a family too large to search,
+ * or a runaway): the run has no verdict. Exit status 3; in a campaign, a harness error of the cell.
+ */
+export class OracleGaveUp extends Error {
+  override readonly name = "OracleGaveUp";
+}

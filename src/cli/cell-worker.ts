@@ -2,7 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Model, Strategy } from "../types.js";
 import { parseCase } from "../case/load.js";
 import { prepare, runOnce, searchSchedules, settledOutcome } from "../differential.js";
-import { InputError } from "../errors.js";
+import { InputError, OracleGaveUp } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { exploreExhaustive } from "../schedule/exhaustive.js";
 import { minimize } from "../fuzz/minimize.js";
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
         reply = { kind: "done", outcome: settledOutcome(runOnce(prepared, { ...spec, decisions: job.decisions })), seed: job.seed };
       }
     } catch (e) {
-      const kind = e instanceof DriftError ? "drift" : e instanceof InputError ? "input" : "internal";
+      const kind = e instanceof DriftError ? "drift" : e instanceof InputError ? "input" : e instanceof OracleGaveUp ? "oracle" : "internal";
       reply = { kind: "error", error: kind, message: e instanceof Error ? e.message : String(e) };
     }
     port.postMessage({ ...reply, id: job.id });

@@ -1,7 +1,7 @@
 import type { Case, Decision, Model, Verdict } from "../types.js";
 import { caseToJson } from "../case/save.js";
 import type { Outcome } from "../differential.js";
-import { InputError } from "../errors.js";
+import { InputError, OracleGaveUp } from "../errors.js";
 import type { Minimized } from "../fuzz/minimize.js";
 import type { JudgeOptions } from "../oracle/judge.js";
 import type { ExhaustiveResult } from "../schedule/exhaustive.js";
@@ -53,7 +53,7 @@ export type CellReply =
   | { readonly kind: "done"; readonly outcome: Outcome; readonly seed: number }
   | { readonly kind: "verified"; readonly result: ExhaustiveResult }
   | { readonly kind: "minimized"; readonly result: Minimized; readonly final: Outcome }
-  | { readonly kind: "error"; readonly error: "drift" | "input" | "internal"; readonly message: string };
+  | { readonly kind: "error"; readonly error: "drift" | "input" | "oracle" | "internal"; readonly message: string };
 
 type Reply<K extends CellReply["kind"]> = Extract<CellReply, { kind: K }>;
 type Mode = CellJob["mode"];
@@ -108,5 +108,6 @@ export class IsolatedCells {
 function errorOf(r: Extract<CellReply, { kind: "error" }>): Error {
   if (r.error === "drift") return new DriftError(r.message);
   if (r.error === "input") return new InputError(r.message);
+  if (r.error === "oracle") return new OracleGaveUp(r.message);
   return new Error(r.message);
 }

@@ -7,7 +7,7 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { InputError, SelfCheckError } from "../errors.js";
+import { InputError, OracleGaveUp, SelfCheckError } from "../errors.js";
 import { DriftError } from "../schedule/choosers.js";
 import { isRefusal } from "../hub/redis.js";
 import { DEFAULT_MAX_CORES, MAX_CORES, MIN_CORES } from "../types.js";
@@ -303,7 +303,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
       return EXIT.badInput;
     }
-    if (e instanceof SelfCheckError) {
+    if (e instanceof SelfCheckError || e instanceof OracleGaveUp) {
       process.stderr.write(`xmcfuzz: ${e.message}\n`);
       return EXIT.harnessError;
     }

@@ -3,6 +3,7 @@ import type { CasePlan } from "../machine/plan.js";
 import { causeOf, effectOf, phaseAt, signatureOf } from "./classify.js";
 import { MembershipSearch, WORK_CAP_LIMITS } from "./membership.js";
 import { passagesByCore, windowsFrom } from "./windows.js";
+import { OracleGaveUp } from "../errors.js";
 
 // The verdict of one run (SPEC 6-7): each program core's observation against the stop_machine
 // reference family, hangs, the final-code check, and the rule findings beside them. It reads only
@@ -65,7 +66,7 @@ export function judge(plan: CasePlan, run: RunResult, opts: JudgeOptions = {}): 
       search = new MembershipSearch(plan, obs.core, obs, windowsFrom(run, mine, "one-step"), mine, run.soloBudget).run();
       alignment = "widened";
     }
-    if (search.exhausted) throw new Error(`oracle search for core ${obs.core} exceeded its work cap`);
+    if (search.exhausted) throw new OracleGaveUp(`the oracle gave up on core ${obs.core}: its membership search passed its work cap (${search.work} steps), so this run has no verdict`);
     return { member: search.member, point: search.point, expected: search.expected, alignment };
   };
 
