@@ -5,6 +5,7 @@
 // machine. A disagreement is printed and its case saved with the run recorded (`xmcfuzz repro`
 // shows it); the exit status is 1 if there was any. A run whose judging gives up (a search past
 // its work cap, in a campaign the cell's harness error) is counted and saved the same way.
+// The time is checked between cases: with many cores one case's enumeration can take minutes.
 //   node dist/scripts/oracle-soak.js [seconds=600] [seed=1] [max-cores=4] [out dir=.]
 import { join } from "node:path";
 import seedrandom from "seedrandom";
