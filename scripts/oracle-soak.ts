@@ -14,6 +14,7 @@ import { expectationOf, policyFor, runOnce, type Outcome, type PreparedCase, typ
 import { runCase } from "../src/machine/run.js";
 import { RecordingChooser } from "../src/schedule/choosers.js";
 import { caseToJson } from "../src/case/save.js";
+import { OracleGaveUp } from "../src/errors.js";
 import { writeFileAtomic } from "../src/files/atomic.js";
 import { generateCase } from "../src/fuzz/generate.js";
 import { mutateCase } from "../src/fuzz/mutate.js";
@@ -66,9 +67,10 @@ while (performance.now() - t0 < seconds * 1000) {
     try {
       outcome = runOnce(prepared, spec);
     } catch (e) {
+      if (!(e instanceof OracleGaveUp)) throw e;
       gaveUp++;
       const saved = save(prepared.kase, { strategy: strategy.name, model: model.name, seed: runSeed, decisions: decisionsOf(prepared, strategy, model, spec) }, disagreements + gaveUp);
-      console.log(`GAVE UP ${strategy.name} x ${model.name}: ${e instanceof Error ? e.message : String(e)}: ${saved}`);
+      console.log(`GAVE UP ${strategy.name} x ${model.name}: ${e.message}: ${saved}`);
       continue;
     }
     if (outcome.run.hung || outcome.run.harnessError) continue;
