@@ -9,7 +9,7 @@ import { NAMED_MODELS } from "../models/named.js";
 import { BUILTIN_STRATEGIES, builtinStrategy } from "../strategies/registry.js";
 import { prepareSketch, sketchCase } from "../testing/build.js";
 import { jumpLabel } from "../testing/programs.js";
-import { judgeAgainstFamily, type FamilyJudgement } from "../testing/family-check.js";
+import { judgeAgainstFamily, type FamilyJudgement, MAX_BRANCHES } from "../testing/family-check.js";
 import { admitsHung, observationKey, referenceFamily } from "../testing/reference-family.js";
 import { branchLimit, MembershipSearch } from "./membership.js";
 import { passagesOf, windowsFrom } from "./windows.js";
@@ -143,7 +143,7 @@ describe("MembershipSearch against the reference family enumerated by brute forc
     for (let seed = 0; seed < 300; seed++) {
       const { run } = runOnce(prepared, { strategy: builtinStrategy("int3_flush")!, model: NONCOHERENT, seed });
       for (const j of judgeEachCore(prepared, run, `seed ${seed}`)) {
-        const inMonotonic = referenceFamily(monotonic.plan, j.obs.core, j.win, 3000, Infinity)!.ended.has(observationKey(j.obs));
+        const inMonotonic = referenceFamily(monotonic.plan, j.obs.core, j.win, MAX_BRANCHES, Infinity)!.ended.has(observationKey(j.obs));
         if (j.member && !inMonotonic) newThenOld++;
       }
     }

@@ -8,7 +8,7 @@ import { type Family, observationKey, referenceFamily } from "./reference-family
 // core of a run judged by both, for the oracle's test and its soak script.
 
 /** Paths past which a core's family is not enumerated (its core is left out). */
-const MAX_BRANCHES = 3000;
+export const MAX_BRANCHES = 3000;
 
 export interface FamilyJudgement {
   readonly obs: CoreObservation;
